@@ -1,0 +1,98 @@
+"""Small shared helpers: the project's error type, atomic writes, hashing.
+
+This module is the leftmost in carbonlab's data flow: it imports nothing from
+the package, and every other module may import it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = [
+    "CarbonlabError",
+    "DataError",
+    "ParameterError",
+    "atomic_path",
+    "atomic_dir",
+    "sha256_file",
+    "repo_root",
+]
+
+
+class CarbonlabError(ValueError):
+    """Base class of every error carbonlab raises on bad input.
+
+    The message is one line that names the file, row, column or parameter at
+    fault; the CLI prints it and exits with code 2.
+    """
+
+
+class DataError(CarbonlabError):
+    """A data file or table does not meet its schema."""
+
+
+class ParameterError(CarbonlabError):
+    """A function or notebook parameter is invalid."""
+
+
+def repo_root() -> Path:
+    """The folder that holds ``carbonlab/`` and ``data/`` (the source checkout)."""
+    return Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; move it into place on success.
+
+    Nothing is left at ``target`` (or beside it) if the block raises.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=suffix or target.suffix or ".tmp", dir=target.parent
+    )
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+@contextlib.contextmanager
+def atomic_dir(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary directory beside ``target``; swap it into place on success."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield tmp
+        if target.exists():
+            old = target.with_name(f".{target.name}.old")
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(target, old)
+            os.replace(tmp, target)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

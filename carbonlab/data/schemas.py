@@ -1,0 +1,201 @@
+"""Schemas checked on every load (pandera), with one-line errors.
+
+Every table carbonlab reads is validated here: required columns and dtypes,
+``(region, year)`` unique, no NaN where a value is required, no negative fuel
+use, shares within [0, 1], region names mapped to the canonical name. A
+failure raises :class:`~carbonlab._util.DataError` naming the source file, the
+row (the file's line number for CSV files) and the column.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+
+from carbonlab._util import DataError
+from carbonlab.regions import PROVINCES, resolve_region
+from carbonlab.units import UNITS
+
+__all__ = ["DRIVERS", "SHARE_DRIVERS", "FUELS", "validate", "KINDS"]
+
+# column -> (meaning, unit); names follow the provincial study (see CONTRIBUTING.md)
+DRIVERS: dict[str, tuple[str, str]] = {
+    "lconsume": ("per-capita household consumption expenditure", "ln(yuan/person)"),
+    "student": ("college students per 100,000 people", "persons/10^5"),
+    "first": ("primary-industry share of GDP", "fraction"),
+    "tertrate": ("tertiary-industry share of GDP", "fraction"),
+    "ltrade": ("import-export value", "ln(10^8 yuan)"),
+    "lrd": ("R&D expenditure", "ln(10^8 yuan)"),
+    "gas": ("natural-gas share of energy consumption", "fraction"),
+    "fossil": ("non-fossil share of energy consumption", "fraction"),
+    "urban": ("urbanisation rate", "fraction"),
+    "ledufund": ("education expenditure", "ln(10^8 yuan)"),
+    "college": ("share of population aged 6+ with college education", "fraction"),
+    "lpatent": ("invention patents granted", "ln(count)"),
+    "lcar": ("private cars", "ln(10^4 vehicles)"),
+    "ltourist": ("passenger turnover", "ln(10^8 person-km)"),
+    "lfreight": ("freight turnover", "ln(10^8 t-km)"),
+    "lenvfund": ("government environmental-protection expenditure", "ln(10^8 yuan)"),
+    "lindustry": ("industrial value added", "ln(10^8 yuan)"),
+    "garbage": ("harmless treatment rate of household garbage", "fraction"),
+}
+SHARE_DRIVERS: tuple[str, ...] = tuple(k for k, (_, u) in DRIVERS.items() if u == "fraction")
+
+FUELS: tuple[str, ...] = (
+    "raw_coal", "coke", "coke_oven_gas", "blast_furnace_gas", "converter_gas", "other_gas",
+    "crude_oil", "gasoline", "kerosene", "diesel", "fuel_oil", "lpg", "natural_gas", "lng",
+)
+"""The provincial study's 14 fossil fuels."""
+ELECTRICITY = "net_electricity"
+
+_year = pa.Column(int, pa.Check.in_range(1950, 2100), coerce=True)
+_share = pa.Check.in_range(0.0, 1.0)
+
+
+def _panel_schema(required_drivers: bool) -> pa.DataFrameSchema:
+    cols = {
+        "region": pa.Column(str, pa.Check.isin(PROVINCES)),
+        "year": _year,
+        "population_10k": pa.Column(float, pa.Check.gt(0), coerce=True),
+        "emissions_mt": pa.Column(float, pa.Check.ge(0), coerce=True),
+    }
+    for d in DRIVERS:
+        checks = [_share] if d in SHARE_DRIVERS else []
+        cols[d] = pa.Column(float, checks, nullable=not required_drivers, coerce=True,
+                            required=required_drivers)
+    return pa.DataFrameSchema(cols, unique=["region", "year"], strict=False)
+
+
+def _fuel_schema() -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {
+            "region": pa.Column(str, pa.Check.isin(PROVINCES)),
+            "year": _year,
+            "fuel": pa.Column(str),
+            "quantity": pa.Column(float, coerce=True),
+            "unit": pa.Column(str, pa.Check.isin(list(UNITS))),
+        },
+        checks=[
+            pa.Check(
+                lambda df: (df["quantity"] >= 0) | (df["fuel"] == ELECTRICITY),
+                element_wise=False,
+                error="negative fuel use (only net_electricity may be negative)",
+            )
+        ],
+        unique=["region", "year", "fuel"],
+        strict=False,
+    )
+
+
+def _cities_schema() -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {
+            "city": pa.Column(str),
+            "city_zh": pa.Column(str),
+            "province": pa.Column(str),
+            "year": _year,
+            "emissions_mt": pa.Column(float, pa.Check.ge(0), coerce=True),
+            "pilot_year": pa.Column("Int64", pa.Check.isin([2012, 2013, 2015]), nullable=True,
+                                    coerce=True),
+        },
+        unique=["city", "year"],
+        strict=False,
+    )
+
+
+def _targets_schema() -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {
+            "region": pa.Column(str, pa.Check.isin(PROVINCES)),
+            "driver": pa.Column(str, pa.Check.isin(list(DRIVERS))),
+            "year": _year,
+            "value": pa.Column(float, _share, coerce=True),
+        },
+        unique=["region", "driver", "year"],
+        strict=False,
+    )
+
+
+KINDS = ("panel", "panel_partial", "fuel_use", "cities", "targets")
+
+
+def _schema(kind: str) -> pa.DataFrameSchema:
+    if kind == "panel":
+        return _panel_schema(required_drivers=True)
+    if kind == "panel_partial":
+        return _panel_schema(required_drivers=False)
+    if kind == "fuel_use":
+        return _fuel_schema()
+    if kind == "cities":
+        return _cities_schema()
+    if kind == "targets":
+        return _targets_schema()
+    raise ValueError(f"unknown schema kind {kind!r}; known: {KINDS}")
+
+
+def _where(source: str, index: object, row_offset: int | None) -> str:
+    if index is None or (isinstance(index, float) and pd.isna(index)):
+        return source
+    if row_offset is not None and isinstance(index, int | float):
+        return f"{source}, line {int(index) + row_offset}"
+    return f"{source}, row {index}"
+
+
+def validate(df: pd.DataFrame, kind: str, source: str = "<table>",
+             row_offset: int | None = None) -> pd.DataFrame:
+    """Validate ``df`` against the ``kind`` schema and return the coerced table.
+
+    ``row_offset`` turns a default RangeIndex into file line numbers (2 for a
+    CSV with one header line). Region names (column ``region``) are mapped to
+    the canonical spelling first; an unknown one is an error naming its row.
+    """
+    schema = _schema(kind)
+    missing = [c for c, col in schema.columns.items() if col.required and c not in df.columns]
+    if missing:
+        raise DataError(f"{source}: missing column(s) {', '.join(missing)}")
+    df = df.copy()
+    if "region" in df.columns and kind != "cities":
+        for idx, name in df["region"].items():
+            if pd.isna(name):
+                raise DataError(f"{_where(source, idx, row_offset)}, column region: missing value")
+        try:
+            canon = {n: resolve_region(n) for n in df["region"].unique() if n in set(PROVINCES)}
+            for n in df["region"].unique():
+                if n not in canon:
+                    canon[n] = resolve_region(n)
+        except Exception:  # find the offending row for the message
+            for idx, name in df["region"].items():
+                try:
+                    resolve_region(name)
+                except Exception as exc:
+                    raise DataError(
+                        f"{_where(source, idx, row_offset)}, column region: {exc}"
+                    ) from None
+            raise
+        df["region"] = df["region"].map(canon)
+    try:
+        return schema.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        fc = err.failure_cases.iloc[0]
+        col = fc.get("column")
+        check = str(fc.get("check"))
+        case = fc.get("failure_case")
+        idx = fc.get("index")
+        if check == "not_nullable":
+            what = "missing value (NaN) where a value is required"
+        elif "uniqueness" in check or check.startswith("field_uniqueness"):
+            keys = ", ".join(schema.unique or [])
+            what = f"duplicate row: ({keys}) must be unique, {case!r} repeats"
+            col = keys
+        elif check.startswith("in_range(0.0, 1.0)"):
+            what = f"share {case!r} outside [0, 1]"
+        elif check.startswith("greater_than") or check.startswith("negative"):
+            what = f"value {case!r} fails {check}"
+        elif check.startswith("isin"):
+            what = f"value {case!r} is not allowed ({check[:80]})"
+        elif check.startswith("coerce_dtype") or check.startswith("dtype"):
+            what = f"value {case!r} has the wrong type ({check})"
+        else:
+            what = f"value {case!r} fails check {check}"
+        colpart = f", column {col}" if col and str(col) != "nan" and col != "None" else ""
+        raise DataError(f"{_where(source, idx, row_offset)}{colpart}: {what}") from None
