@@ -1,0 +1,534 @@
+"""Scenario inputs for the 2022–2030 forecasts: anchors, interpolation, roll-forward, inheritance.
+
+A *scenario* says, per driver and region, how each driver moves from the last
+observed year ``t0`` to the horizon (2030):
+
+* **anchors** — values in target years (e.g. the non-fossil share ``fossil`` in
+  2025 and 2030 from the provincial peaking plans). Between ``t0`` and the
+  first anchor, and between consecutive anchors, the path is a straight line;
+  after the last anchor it is rolled forward by the moving-average rule.
+* **the moving-average rule** (the provincial study, section 2.4: "依据近5 a变动
+  趋势采用移动平均法 … 以2018~2022年的数据估计2023年的数值, 再以2019~2023年的数据估计
+  2024年的数值"). We read "the trend of the last 5 years" as the mean of the last
+  ``w = 5`` annual *changes*, rolled forward one year at a time so that each
+  new value enters the next window:
+
+  .. math:: x_{t+1} = x_t + \\frac{1}{w}\\sum_{k=0}^{w-1} (x_{t-k} - x_{t-k-1})
+            = x_t + \\frac{x_t - x_{t-w}}{w}.
+
+  The changes dated 2018–2022 (``x_2018 - x_2017`` … ``x_2022 - x_2021``) give
+  2023, those dated 2019–2023 give 2024, and so on. (``window=4`` gives the
+  other reading, the four changes *inside* the five data years 2018–2022.)
+  Shares are clipped to [0, 1] after rolling forward.
+* **adjust** — an additive change ``delta`` reached in a year ``Y`` relative to
+  the parent scenario's path, ramped linearly from 0 in ``t0`` and held after
+  ``Y``: ``x'_t = x_t + delta * min(1, (t - t0) / (Y - t0))``.
+
+Scenarios are YAML files (``data/scenarios/provinces/*.yaml``)::
+
+    name: peak_cars
+    parent: baseline            # inherit everything, override only what changes
+    description: slower growth of private cars
+    drivers:
+      lcar:
+        "*":     {adjust: {2030: -0.10}}     # every region
+        Ningxia: {anchors: {2030: 5.0}}      # a region entry beats "*"
+
+The root scenario may set ``targets: true`` (anchors from
+:func:`carbonlab.data.load_targets`) and ``window`` (default 5); children inherit
+them. Layers apply root first: an ``anchors`` entry rebuilds the path, an
+``adjust`` entry shifts the path built so far.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from carbonlab._util import DataError, ParameterError, repo_root
+from carbonlab.regions import resolve_region
+
+__all__ = [
+    "DRIVERS",
+    "SHARE_DRIVERS",
+    "HORIZON",
+    "Scenario",
+    "DriverSpec",
+    "scenario_dir",
+    "list_scenarios",
+    "load_scenario",
+    "parse_scenario",
+    "roll_forward",
+    "driver_paths",
+    "population_path",
+]
+
+DRIVERS: tuple[str, ...] = (
+    "lconsume", "student", "first", "tertrate", "ltrade", "lrd", "gas", "fossil", "urban",
+    "ledufund", "college", "lpatent", "lcar", "ltourist", "lfreight", "lenvfund", "lindustry",
+    "garbage",
+)
+"""The 18 candidate drivers of CONTRIBUTING.md."""
+
+SHARE_DRIVERS: frozenset[str] = frozenset(
+    {"first", "tertrate", "gas", "fossil", "urban", "college", "garbage"}
+)
+"""Drivers that are fractions and must stay in [0, 1]."""
+
+HORIZON: int = 2030
+"""Last forecast year of the provincial study."""
+
+
+@dataclass(frozen=True)
+class DriverSpec:
+    """How one scenario layer sets one driver for one region (or ``"*"``).
+
+    Exactly one of ``anchors`` ({year: value}) or ``adjust`` ((year, delta)) is set.
+    """
+
+    anchors: tuple[tuple[int, float], ...] | None = None
+    adjust: tuple[int, float] | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A resolved scenario: its layers from the root (index 0) to itself.
+
+    Attributes
+    ----------
+    name, description : str
+    chain : tuple of str
+        Scenario names from the root to this one.
+    layers : tuple of dict
+        ``layers[i][driver][region_or_star] -> DriverSpec`` for ``chain[i]``.
+    targets : bool
+        Whether anchors from :func:`carbonlab.data.load_targets` enter the root layer.
+    window : int
+        Number of annual changes averaged by the roll-forward rule.
+    """
+
+    name: str
+    description: str = ""
+    chain: tuple[str, ...] = ()
+    layers: tuple[dict[str, dict[str, DriverSpec]], ...] = ()
+    targets: bool = True
+    window: int = 5
+    sources: tuple[str, ...] = field(default=(), compare=False)
+
+    def drivers(self) -> set[str]:
+        """Drivers that some layer of the scenario sets explicitly."""
+        return {d for layer in self.layers for d in layer}
+
+
+def scenario_dir() -> Path:
+    """Folder of the shipped provincial scenarios (``data/scenarios/provinces``)."""
+    return repo_root() / "data" / "scenarios" / "provinces"
+
+
+def list_scenarios(directory: str | os.PathLike[str] | None = None) -> list[str]:
+    """Names of the scenario files (``*.yaml``) in ``directory``."""
+    d = Path(directory) if directory is not None else scenario_dir()
+    return sorted(p.stem for p in d.glob("*.yaml"))
+
+
+def _check_value(driver: str, value: Any, where: str) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise DataError(f"{where}: value {value!r} is not a number") from None
+    if not math.isfinite(v):
+        raise DataError(f"{where}: value {value!r} is not finite")
+    if driver in SHARE_DRIVERS and not 0.0 <= v <= 1.0:
+        raise DataError(f"{where}: share {v!r} outside [0, 1]")
+    return v
+
+
+def _check_year(year: Any, where: str) -> int:
+    try:
+        y = int(year)
+    except (TypeError, ValueError):
+        raise DataError(f"{where}: year {year!r} is not an integer") from None
+    if str(y) != str(year).strip() and y != year:
+        raise DataError(f"{where}: year {year!r} is not an integer")
+    return y
+
+
+def _parse_spec(driver: str, spec: Any, where: str) -> DriverSpec:
+    if not isinstance(spec, Mapping):
+        raise DataError(f"{where}: expected a mapping with 'anchors' or 'adjust', got {spec!r}")
+    unknown = set(spec) - {"anchors", "adjust", "source"}
+    if unknown:
+        raise DataError(f"{where}: unknown key(s) {sorted(unknown)} (allowed: anchors, adjust, source)")
+    if ("anchors" in spec) == ("adjust" in spec):
+        raise DataError(f"{where}: give exactly one of 'anchors' or 'adjust'")
+    source = str(spec.get("source", ""))
+    if "anchors" in spec:
+        a = spec["anchors"]
+        if not isinstance(a, Mapping) or not a:
+            raise DataError(f"{where}: 'anchors' must be a non-empty mapping year: value")
+        items = []
+        for y, v in a.items():
+            yy = _check_year(y, f"{where}, anchor {y}")
+            items.append((yy, _check_value(driver, v, f"{where}, anchor {yy}")))
+        items.sort()
+        return DriverSpec(anchors=tuple(items), source=source)
+    a = spec["adjust"]
+    if not isinstance(a, Mapping) or len(a) != 1:
+        raise DataError(f"{where}: 'adjust' must be one entry year: delta, got {a!r}")
+    ((y, v),) = a.items()
+    yy = _check_year(y, f"{where}, adjust {y}")
+    try:
+        dv = float(v)
+    except (TypeError, ValueError):
+        raise DataError(f"{where}, adjust {yy}: delta {v!r} is not a number") from None
+    if not math.isfinite(dv):
+        raise DataError(f"{where}, adjust {yy}: delta {v!r} is not finite")
+    if driver in SHARE_DRIVERS and abs(dv) > 1:
+        raise DataError(f"{where}, adjust {yy}: share change {dv!r} outside [-1, 1]")
+    return DriverSpec(adjust=(yy, dv), source=source)
+
+
+def _parse_layer(doc: Mapping[str, Any], where: str) -> dict[str, dict[str, DriverSpec]]:
+    drivers = doc.get("drivers") or {}
+    if not isinstance(drivers, Mapping):
+        raise DataError(f"{where}: 'drivers' must be a mapping driver: {{region: spec}}")
+    layer: dict[str, dict[str, DriverSpec]] = {}
+    for d, by_region in drivers.items():
+        if d not in DRIVERS:
+            raise DataError(f"{where}: unknown driver {d!r} (known: {', '.join(DRIVERS)})")
+        if not isinstance(by_region, Mapping) or not by_region:
+            raise DataError(f"{where}, driver {d}: expected a mapping region: spec")
+        layer[d] = {}
+        for r, spec in by_region.items():
+            w = f"{where}, driver {d}, region {r}"
+            if r == "*":
+                key = "*"
+            else:
+                try:
+                    key = resolve_region(str(r))
+                except ParameterError as exc:
+                    raise DataError(f"{w}: {exc}") from None
+            if key in layer[d]:
+                raise DataError(f"{w}: region given twice")
+            layer[d][key] = _parse_spec(d, spec, w)
+    return layer
+
+
+_TOP_KEYS = {"name", "parent", "description", "drivers", "targets", "window", "source"}
+
+
+def _read_doc(path: Path) -> dict[str, Any]:
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        at = f", line {line + 1}" if line is not None else ""
+        raise DataError(f"{path}{at}: not valid YAML") from None
+    if not isinstance(doc, dict):
+        raise DataError(f"{path}: a scenario file must be a YAML mapping")
+    unknown = set(doc) - _TOP_KEYS
+    if unknown:
+        raise DataError(f"{path}: unknown top-level key(s) {sorted(unknown)}")
+    if "name" in doc and str(doc["name"]) != path.stem:
+        raise DataError(f"{path}: name {doc['name']!r} differs from the file name {path.stem!r}")
+    return doc
+
+
+def parse_scenario(
+    docs: Mapping[str, Mapping[str, Any]], name: str, where: Mapping[str, str] | None = None
+) -> Scenario:
+    """Resolve scenario ``name`` from already-read documents ``{name: doc}``.
+
+    ``where`` maps names to a location (file path) used in error messages.
+    Raises :class:`DataError` for an unknown parent or a cycle in the inheritance.
+    """
+    where = dict(where or {})
+    chain: list[str] = []
+    cur: str | None = name
+    while cur is not None:
+        if cur in chain:
+            cyc = " -> ".join([*chain, cur])
+            raise DataError(f"{where.get(name, name)}: inheritance cycle {cyc}")
+        if cur not in docs:
+            child = chain[-1] if chain else None
+            at = where.get(child, child) if child else "scenario"
+            raise DataError(f"{at}: unknown scenario {cur!r} (parent not found)")
+        chain.append(cur)
+        parent = docs[cur].get("parent")
+        cur = None if parent in (None, "", "null") else str(parent)
+    chain.reverse()
+    layers = tuple(_parse_layer(docs[n], where.get(n, n)) for n in chain)
+    targets, window = True, 5
+    for n in chain:
+        doc = docs[n]
+        if "targets" in doc:
+            if not isinstance(doc["targets"], bool):
+                raise DataError(f"{where.get(n, n)}: 'targets' must be true or false")
+            targets = doc["targets"]
+        if "window" in doc:
+            w = doc["window"]
+            if not isinstance(w, int) or isinstance(w, bool) or not 1 <= w <= 20:
+                raise DataError(f"{where.get(n, n)}: 'window' must be an integer in 1..20, got {w!r}")
+            window = w
+    return Scenario(
+        name=name, description=str(docs[name].get("description", "")), chain=tuple(chain),
+        layers=layers, targets=targets, window=window,
+        sources=tuple(str(where.get(n, n)) for n in chain),
+    )
+
+
+def load_scenario(
+    name: str | os.PathLike[str] = "baseline", directory: str | os.PathLike[str] | None = None
+) -> Scenario:
+    """Read, validate and resolve a scenario (a name in ``directory`` or a path to a YAML file).
+
+    Parents are looked up in the same folder as the file. Errors name the file.
+    """
+    p = Path(name)
+    if p.suffix in (".yaml", ".yml"):
+        directory, stem = p.parent, p.stem
+    else:
+        stem = str(name)
+    d = Path(directory) if directory is not None else scenario_dir()
+    docs: dict[str, dict[str, Any]] = {}
+    where: dict[str, str] = {}
+    cur: str | None = stem
+    while cur is not None and cur not in docs:
+        path = d / f"{cur}.yaml"
+        if not path.exists():
+            alt = d / f"{cur}.yml"
+            path = alt if alt.exists() else path
+        if not path.exists():
+            child = list(docs)[-1] if docs else None
+            at = where[child] if child else str(d)
+            raise (DataError if child else ParameterError)(
+                f"{at}: unknown scenario {cur!r} (no {path.name} in {d})"
+            )
+        docs[cur] = _read_doc(path)
+        where[cur] = str(path)
+        parent = docs[cur].get("parent")
+        cur = None if parent in (None, "", "null") else str(parent)
+    return parse_scenario(docs, stem, where)
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def roll_forward(history: Iterable[float], n: int, window: int = 5) -> np.ndarray:
+    """Extend a series by ``n`` years with the moving average of its last ``window`` changes.
+
+    ``x[t+1] = x[t] + (x[t] - x[t-window]) / window``, one year at a time (each new
+    value enters the next window). With fewer than ``window + 1`` points the
+    available changes are averaged; a single point is held constant.
+
+    Returns the ``n`` new values.
+    """
+    x = [float(v) for v in history]
+    if not x:
+        raise ParameterError("roll_forward: history is empty")
+    if window < 1:
+        raise ParameterError(f"roll_forward: window must be >= 1, got {window}")
+    out = []
+    for _ in range(int(n)):
+        w = min(window, len(x) - 1)
+        nxt = x[-1] if w == 0 else x[-1] + (x[-1] - x[-1 - w]) / w
+        x.append(nxt)
+        out.append(nxt)
+    return np.asarray(out, dtype=float)
+
+
+def _path_from_anchors(
+    hist_years: np.ndarray, hist: np.ndarray, anchors: tuple[tuple[int, float], ...],
+    future: np.ndarray, window: int,
+) -> np.ndarray:
+    t0 = int(hist_years[-1])
+    ay = np.array([t0] + [a[0] for a in anchors], dtype=float)
+    av = np.array([hist[-1]] + [a[1] for a in anchors], dtype=float)
+    last = int(ay[-1])
+    inside = future[future <= last]
+    vals = np.interp(inside, ay, av)
+    n_after = int((future > last).sum())
+    if n_after:
+        # the full annual series up to the last anchor feeds the moving average
+        span = np.arange(t0 + 1, last + 1)
+        series = np.concatenate([hist, np.interp(span, ay, av)])
+        vals = np.concatenate([vals, roll_forward(series, n_after, window)])
+    return vals
+
+
+def _targets_layer(targets: pd.DataFrame | None) -> dict[str, dict[str, DriverSpec]]:
+    if targets is None or len(targets) == 0:
+        return {}
+    need = {"region", "driver", "year", "value"}
+    missing = need - set(targets.columns)
+    if missing:
+        raise DataError(f"targets: missing column(s) {sorted(missing)}")
+    layer: dict[str, dict[str, list[tuple[int, float]]]] = {}
+    for i, row in targets.reset_index(drop=True).iterrows():
+        where = f"targets, row {i}"
+        d = str(row["driver"])
+        if d not in DRIVERS:
+            raise DataError(f"{where}: unknown driver {d!r}")
+        try:
+            r = resolve_region(str(row["region"]))
+        except ParameterError as exc:
+            raise DataError(f"{where}: {exc}") from None
+        v = _check_value(d, row["value"], f"{where}, column value")
+        y = _check_year(row["year"], f"{where}, column year")
+        layer.setdefault(d, {}).setdefault(r, []).append((y, v))
+    return {
+        d: {r: DriverSpec(anchors=tuple(sorted(a)), source="targets") for r, a in by.items()}
+        for d, by in layer.items()
+    }
+
+
+def driver_paths(
+    panel: pd.DataFrame,
+    scenario: Scenario | str = "baseline",
+    *,
+    drivers: Iterable[str] | None = None,
+    targets: pd.DataFrame | None = None,
+    horizon: int = HORIZON,
+    regions: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Driver values per region and year, history followed by the scenario to ``horizon``.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        Tidy panel with ``region``, ``year`` and the driver columns (history).
+    scenario : Scenario or str
+        A resolved scenario or the name of a shipped one.
+    drivers : iterable of str, optional
+        Drivers to project (default: every driver column of ``panel``).
+    targets : DataFrame, optional
+        ``region, driver, year, value`` anchors (e.g. :func:`carbonlab.data.load_targets`);
+        used when the scenario has ``targets: true``.
+    horizon : int
+        Last year projected (inclusive).
+    regions : iterable of str, optional
+        Regions to keep (any spelling); default all regions of ``panel``.
+
+    Returns
+    -------
+    DataFrame
+        ``region, year, projected`` and one column per driver (driver units), one row
+        per region and year from the panel's first year to ``horizon``.
+    """
+    if isinstance(scenario, str):
+        scenario = load_scenario(scenario)
+    for c in ("region", "year"):
+        if c not in panel.columns:
+            raise DataError(f"panel: missing column {c!r}")
+    drivers = [d for d in panel.columns if d in DRIVERS] if drivers is None else list(drivers)
+    for d in drivers:
+        if d not in DRIVERS:
+            raise ParameterError(f"drivers: unknown driver {d!r}")
+        if d not in panel.columns:
+            raise DataError(f"panel: missing driver column {d!r}")
+    if regions is not None:
+        keep = {resolve_region(r) for r in regions}
+        panel = panel[panel["region"].isin(keep)]
+        if panel.empty:
+            raise ParameterError(f"regions: none of {sorted(keep)} is in the panel")
+    layers = list(scenario.layers)
+    if scenario.targets:
+        layers.insert(0, _targets_layer(targets))
+    names = (["targets"] if scenario.targets else []) + list(scenario.sources)
+    out = []
+    for region, g in panel.sort_values(["region", "year"]).groupby("region", sort=True):
+        years = g["year"].to_numpy(dtype=int)
+        t0 = int(years[-1])
+        if horizon <= t0:
+            raise ParameterError(f"horizon: {horizon} is not after the data's last year {t0}")
+        future = np.arange(t0 + 1, horizon + 1)
+        frame = {"region": region, "year": np.concatenate([years, future]),
+                 "projected": np.r_[np.zeros(len(years), bool), np.ones(len(future), bool)]}
+        for d in drivers:
+            hist = g[d].to_numpy(dtype=float)
+            if not np.isfinite(hist[-1]):
+                raise DataError(f"panel: driver {d!r} is missing for {region} in {t0}")
+            ok = np.isfinite(hist)
+            hy, hv = years[ok], hist[ok]
+            path = roll_forward(hv, len(future), scenario.window)
+            for li, layer in enumerate(layers):
+                spec = layer.get(d, {}).get(region) or layer.get(d, {}).get("*")
+                if spec is None:
+                    continue
+                where = f"{names[li]}: driver {d}, region {region}"
+                if spec.anchors is not None:
+                    bad = [y for y, _ in spec.anchors if y <= t0]
+                    if bad:
+                        raise DataError(f"{where}: anchor year {bad[0]} is not after the data's last year {t0}")
+                    path = _path_from_anchors(hy, hv, spec.anchors, future, scenario.window)
+                else:
+                    y, delta = spec.adjust
+                    if y <= t0:
+                        raise DataError(f"{where}: adjust year {y} is not after the data's last year {t0}")
+                    path = path + delta * np.minimum(1.0, (future - t0) / (y - t0))
+            if d in SHARE_DRIVERS:
+                path = np.clip(path, 0.0, 1.0)
+            frame[d] = np.concatenate([hist, path])
+        out.append(pd.DataFrame(frame))
+    res = pd.concat(out, ignore_index=True)
+    res.attrs["scenario"] = scenario.name
+    res.attrs["horizon"] = horizon
+    return res
+
+
+def population_path(
+    panel: pd.DataFrame,
+    *,
+    horizon: int = HORIZON,
+    window: int = 5,
+    projection: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Population per region and year to ``horizon`` (10^4 persons).
+
+    Rule: the logarithm of population is rolled forward with :func:`roll_forward`,
+    i.e. population grows each year at the geometric mean growth rate of the last
+    ``window`` years: ``P[t+1] = P[t] * (P[t] / P[t-window]) ** (1 / window)``.
+    If ``projection`` (``region, year, population_10k``, e.g. GCAM-China's SSP
+    projection) is given, its growth rates from the data's last year replace the
+    rule where it covers the year (scaled to meet the observed value in ``t0``).
+
+    Returns ``region, year, population_10k, projected``.
+    """
+    for c in ("region", "year", "population_10k"):
+        if c not in panel.columns:
+            raise DataError(f"panel: missing column {c!r}")
+    out = []
+    proj = None
+    if projection is not None:
+        for c in ("region", "year", "population_10k"):
+            if c not in projection.columns:
+                raise DataError(f"population projection: missing column {c!r}")
+        proj = projection.set_index(["region", "year"])["population_10k"]
+    for region, g in panel.sort_values(["region", "year"]).groupby("region", sort=True):
+        years = g["year"].to_numpy(dtype=int)
+        pop = g["population_10k"].to_numpy(dtype=float)
+        if not np.all(np.isfinite(pop)) or np.any(pop <= 0):
+            raise DataError(f"panel: population_10k must be positive for {region}")
+        t0 = int(years[-1])
+        future = np.arange(t0 + 1, horizon + 1)
+        fut = np.exp(roll_forward(np.log(pop), len(future), window))
+        if proj is not None and (region, t0) in proj.index:
+            base = float(proj.loc[(region, t0)])
+            for i, y in enumerate(future):
+                if (region, int(y)) in proj.index:
+                    fut[i] = pop[-1] * float(proj.loc[(region, int(y))]) / base
+        out.append(pd.DataFrame({
+            "region": region, "year": np.concatenate([years, future]),
+            "population_10k": np.concatenate([pop, fut]),
+            "projected": np.r_[np.zeros(len(years), bool), np.ones(len(future), bool)],
+        }))
+    return pd.concat(out, ignore_index=True)
