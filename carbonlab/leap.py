@@ -1,0 +1,1395 @@
+"""LEAP-style demand trees and smart-city policy scenarios for single cities (chapter 5).
+
+The city study (``shared/seeds/000_*.txt``, sections 1.6 and 2) forecasts a city's CO2
+univariately (sliding-window SVR won), then calibrates that baseline with a LEAP model:
+a demand tree for transport (EV penetration, shared-mobility share, "traffic brain"
+control intensity) and industry (industrial PV, industrial energy-saving rate) and a
+logistic technology diffusion ``P(t) = K / (1 + exp(-r (t - t0)))`` with ``r = 0.2`` and
+``t0`` from the city's smart-city pilot year. This module is a small, open equivalent.
+
+The tree
+    Every branch has a ``share`` of its parent's activity (a fraction; the root has an
+    ``activity`` level instead) and an optional ``intensity`` multiplier (default 1).
+    Leaves carry a ``fuel``. For a leaf k::
+
+        energy_k [TJ]    = activity_root x prod(shares on the path) x prod(intensities on the path)
+        emissions_k [Mt] = energy_k x factor[fuel_k] [t CO2/TJ] / 1e6
+
+    The root activity is measured in TJ-equivalent energy service at base-year technology
+    ("TJ-eq"); intensities are TJ of final energy per TJ-eq (1 = base-year technology).
+
+Quantities and expressions
+    Quantities are named ``"<path>:<field>"`` (``"city/transport/road:intensity"``) or
+    ``"var:<name>"`` for key assumptions (the levers). Each is a number, ``"remainder"``
+    (share closure) or an expression mapping: ``interp``, ``growth``, ``growth_as``,
+    ``step``, ``logistic``, ``ref`` (linear in another quantity) and ``diffuse`` (the
+    policy lever path, below). The same expressions are public plain functions.
+
+Scenarios and inheritance
+    ``current_accounts`` is the tree's own values (constant in time unless an expression).
+    A scenario names a ``parent`` and stores only the quantities it changes. A quantity is
+    looked up along :meth:`DemandTree.resolution_order` -- the scenario, its parent, ...,
+    ``current_accounts`` -- and the first definition wins; ``ref`` and ``growth_as``
+    always read the other quantity in the scenario being run, and ``diffuse`` reads the
+    *same* quantity one step further down the chain (its parent's value).
+
+The policy layer (our reading of the study's calibration table)
+    A lever's yearly "calibration change" ``rate`` is read as **percentage points per year**
+    (EV +5 %/yr: the EV share rises by 0.05 per year at full policy strength), not as a
+    relative growth rate. The policy strength in year t is the logistic diffusion stage
+    ``S(t) = logistic(t, 1, r, t0)`` of the city's pilot programme, ``t0`` = its pilot year
+    (a never-pilot city gets a hypothetical pilot in the first forecast year). The lever
+    never exceeds the technology's maximum ``K``::
+
+        lever_policy(t) = lever_parent(t) + min(rate x sum_{tau=base+1..t} S(tau), max(K - lever_parent(t), 0))
+
+Calibration
+    :meth:`DemandTree.calibrate` scales the root activity so the base year reproduces the
+    city's inventory exactly, then sets the baseline root activity year by year so the
+    baseline reproduces the ML (sliding-window SVR) forecast; the relative deviation is
+    checked against ``CALIBRATION_RTOL`` (1e-9). The policy inherits that activity path
+    and changes technology only.
+
+Beyond LEAP: Sobol / Monte Carlo sensitivity of the policy result (SALib) and an exact
+additive LMDI-I decomposition of the baseline-vs-policy gap by branch and factor.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from carbonlab._util import DataError, ParameterError, repo_root
+from carbonlab.plotting import PALETTE, new_figure
+
+__all__ = [
+    "CALIBRATION_RTOL",
+    "CURRENT_ACCOUNTS",
+    "DEFAULT_PILOTS",
+    "REPRESENTATIVES",
+    "Branch",
+    "DemandTree",
+    "city_series",
+    "compare_cities",
+    "compare_models",
+    "diffuse",
+    "diffusion_stage",
+    "forecast_baseline",
+    "growth",
+    "growth_as",
+    "interp",
+    "lmdi",
+    "logistic",
+    "monte_carlo",
+    "peak_year",
+    "read_pilot_list",
+    "remainder",
+    "run_city",
+    "scenario_dir",
+    "sobol_sensitivity",
+    "step",
+    "plot_tree",
+    "plot_diffusion",
+    "plot_scenarios",
+    "plot_model_comparison",
+    "plot_sensitivity",
+    "plot_lmdi",
+    "plot_cities",
+]
+
+CURRENT_ACCOUNTS = "current_accounts"
+CALIBRATION_RTOL = 1e-9
+#: The study's four representatives and their smart-city pilot batches (None = never).
+DEFAULT_PILOTS: dict[str, int | None] = {
+    "Beijing": 2012, "Lanzhou": 2013, "Hohhot": 2015, "Shangluo": None,
+}
+REPRESENTATIVES: tuple[str, ...] = tuple(DEFAULT_PILOTS)
+_FIELDS = ("activity", "share", "intensity")
+_EXPR_KINDS = ("const", "interp", "growth", "growth_as", "step", "logistic", "ref", "diffuse")
+
+
+def scenario_dir() -> Path:
+    """Folder of the shipped city scenario files (``data/scenarios/cities``)."""
+    return repo_root() / "data" / "scenarios" / "cities"
+
+
+# --------------------------------------------------------------------------------------
+# Expressions as plain functions (years are integer calendar years)
+# --------------------------------------------------------------------------------------
+
+def logistic(t: Any, K: float, r: float, t0: float) -> Any:
+    """Logistic diffusion ``K / (1 + exp(-r (t - t0)))``; equals K/2 at t0, tends to 0 and K.
+
+    Parameters
+    ----------
+    t : year(s); K : saturation level (same unit as the result); r : speed (1/yr);
+    t0 : inflection year.
+    """
+    t = np.asarray(t, dtype=float)
+    z = np.clip(-float(r) * (t - float(t0)), -700.0, 700.0)
+    out = float(K) / (1.0 + np.exp(z))
+    return out if out.ndim else float(out)
+
+
+def interp(years: Sequence[int], anchors: Mapping[int, float]) -> np.ndarray:
+    """Linear interpolation between anchor years, constant beyond the first/last anchor."""
+    if not anchors:
+        raise ParameterError("interp: anchors must name at least one year")
+    ks = sorted(int(k) for k in anchors)
+    vs = [float(anchors[k]) for k in ks]
+    return np.interp(np.asarray(years, dtype=float), ks, vs)
+
+
+def growth(years: Sequence[int], base_value: float, rate: float, base_year: int) -> np.ndarray:
+    """Constant growth ``base_value (1 + rate)^(t - base_year)`` (rate per year, fraction)."""
+    if not rate > -1:
+        raise ParameterError(f"growth: rate must be > -1, got {rate}")
+    return float(base_value) * (1.0 + float(rate)) ** (np.asarray(years, float) - base_year)
+
+
+def growth_as(base_value: float, other: Sequence[float], elasticity: float) -> np.ndarray:
+    """LEAP's GrowthAs: ``base_value (other_t / other_0)^elasticity`` (other_0 = first year)."""
+    other = np.asarray(other, dtype=float)
+    if other.size == 0 or not np.all(other > 0):
+        raise ParameterError("growth_as: the referenced quantity must be positive in every year")
+    return float(base_value) * (other / other[0]) ** float(elasticity)
+
+
+def step(years: Sequence[int], steps: Mapping[int, float], before: float) -> np.ndarray:
+    """Piecewise constant: the value of the latest step year <= t; ``before`` until the first."""
+    yrs = np.asarray(years, dtype=int)
+    out = np.full(yrs.shape, float(before))
+    for y in sorted(int(k) for k in steps):
+        out[yrs >= y] = float(steps[y])
+    return out
+
+
+def remainder(*shares: Any) -> Any:
+    """Share closure ``1 - sum(shares)`` (fractions); raises if the siblings exceed 1."""
+    total = sum(np.asarray(s, dtype=float) for s in shares) if shares else 0.0
+    rest = 1.0 - np.asarray(total, dtype=float)
+    if np.any(rest < -1e-12):
+        raise ParameterError(f"remainder: sibling shares sum to {float(np.max(total)):.6g} > 1")
+    rest = np.clip(rest, 0.0, None)
+    return rest if rest.ndim else float(rest)
+
+
+def diffusion_stage(years: Sequence[int], r: float, t0: float) -> np.ndarray:
+    """Policy strength S(t) = logistic(t, 1, r, t0) in [0, 1]."""
+    return np.asarray(logistic(np.asarray(years, float), 1.0, r, t0), dtype=float)
+
+
+def diffuse(
+    years: Sequence[int], parent: Sequence[float], *, K: float, rate: float, r: float,
+    t0: float, base_year: int,
+) -> np.ndarray:
+    """Policy lever path: parent + min(rate x cumulative diffusion stage, headroom to K).
+
+    ``rate`` is in units of the lever per year (percentage points/yr for fractions: 0.05);
+    the cumulative stage counts the years after ``base_year`` only, so the base year keeps
+    the parent's value.
+    """
+    if not (np.isfinite(rate) and rate >= 0):
+        raise ParameterError(f"diffuse: rate must be >= 0, got {rate}")
+    if not (np.isfinite(K) and K >= 0):
+        raise ParameterError(f"diffuse: K must be >= 0, got {K}")
+    if not (np.isfinite(r) and r > 0):
+        raise ParameterError(f"diffuse: r must be > 0, got {r}")
+    yrs = np.asarray(years, dtype=float)
+    parent = np.asarray(parent, dtype=float)
+    s = np.where(yrs > base_year, diffusion_stage(yrs, r, t0), 0.0)
+    gain = rate * np.cumsum(s)
+    return parent + np.minimum(gain, np.maximum(K - parent, 0.0))
+
+
+# --------------------------------------------------------------------------------------
+# The tree
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class Branch:
+    """One node of the demand tree (``path`` like ``"city/transport/road"``)."""
+
+    path: str
+    share: Any = None          # fraction of the parent's activity (non-root)
+    activity: Any = None       # root only (TJ-eq)
+    intensity: Any = 1.0       # multiplier (TJ per TJ-eq)
+    fuel: str | None = None    # leaves only
+    children: list[str] = field(default_factory=list)
+    description: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def parent(self) -> str | None:
+        return self.path.rsplit("/", 1)[0] if "/" in self.path else None
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.children
+
+
+def _where(source: str, what: str) -> str:
+    return f"{source}: {what}" if source else what
+
+
+def _check_expr(spec: Any, where: str) -> None:
+    """Validate an expression spec (number, 'remainder' or a one-key mapping)."""
+    if isinstance(spec, bool):
+        raise DataError(f"{where}: a boolean is not a value")
+    if isinstance(spec, int | float):
+        if not math.isfinite(spec):
+            raise DataError(f"{where}: value must be finite, got {spec}")
+        return
+    if spec == "remainder":
+        return
+    if not isinstance(spec, Mapping) or len(spec) != 1:
+        raise DataError(f"{where}: expected a number, 'remainder' or one of {list(_EXPR_KINDS)}")
+    (kind, arg), = spec.items()
+    if kind not in _EXPR_KINDS:
+        raise DataError(f"{where}: unknown expression '{kind}' (known: {', '.join(_EXPR_KINDS)})")
+    need = {
+        "interp": None, "step": None, "const": None, "growth": None,
+        "growth_as": {"ref", "elasticity"}, "logistic": {"K", "r", "t0"},
+        "ref": {"ref"}, "diffuse": {"K", "rate"},
+    }[kind]
+    if kind in ("interp", "step"):
+        if not isinstance(arg, Mapping) or not arg:
+            raise DataError(f"{where}: {kind} needs a mapping year -> value")
+        for k, v in arg.items():
+            if not re.fullmatch(r"\d{4}", str(k)) or isinstance(v, bool) \
+                    or not isinstance(v, int | float):
+                raise DataError(f"{where}: {kind} entry {k!r}: {v!r} is not year: number")
+    elif kind in ("const", "growth"):
+        if isinstance(arg, bool) or not isinstance(arg, int | float):
+            raise DataError(f"{where}: {kind} needs a number, got {arg!r}")
+    else:
+        if not isinstance(arg, Mapping):
+            raise DataError(f"{where}: {kind} needs a mapping with keys {sorted(need)}")
+        missing = need - set(arg)
+        if missing:
+            raise DataError(f"{where}: {kind} is missing {sorted(missing)}")
+
+
+class DemandTree:
+    """A LEAP-style demand tree with fuels, key assumptions (levers) and scenarios.
+
+    Build it with :meth:`from_yaml` (or :meth:`from_dict`); :meth:`run` returns tidy
+    results with columns ``branch, sector, fuel, year, energy, emissions, scenario``
+    (energy in TJ, emissions in Mt CO2; see ``df.attrs["units"]``).
+    """
+
+    def __init__(self, spec: Mapping[str, Any], source: str = "") -> None:
+        self.source = source
+        self.spec = copy.deepcopy(dict(spec))
+        s = self.spec
+        for key in ("tree", "fuels"):
+            if key not in s:
+                raise DataError(_where(source, f"missing top-level key '{key}'"))
+        self.name: str = str(s.get("name", s.get("city", "tree")))
+        self.city: str | None = s.get("city")
+        self.base_year: int = self._int(s.get("base_year", 2022), "base_year")
+        self.end_year: int = self._int(s.get("end_year", 2035), "end_year")
+        if self.end_year < self.base_year:
+            raise DataError(_where(source, f"end_year {self.end_year} < base_year {self.base_year}"))
+        py = s.get("pilot_year")
+        self.pilot_year: int | None = None if py is None else self._int(py, "pilot_year")
+        # fuels: name -> t CO2 per TJ, each with a source
+        self.factors: dict[str, float] = {}
+        if not isinstance(s["fuels"], Mapping) or not s["fuels"]:
+            raise DataError(_where(source, "fuels must map fuel code -> {t_co2_per_tj, source}"))
+        for fuel, row in s["fuels"].items():
+            w = _where(source, f"fuels.{fuel}")
+            if not isinstance(row, Mapping) or "t_co2_per_tj" not in row or not row.get("source"):
+                raise DataError(f"{w}: needs t_co2_per_tj and a source")
+            f = row["t_co2_per_tj"]
+            if isinstance(f, bool) or not isinstance(f, int | float) or not f >= 0:
+                raise DataError(f"{w}: t_co2_per_tj must be a number >= 0, got {f!r}")
+            self.factors[str(fuel)] = float(f)
+        # key assumptions
+        self.variables: dict[str, dict[str, Any]] = {}
+        for vname, row in (s.get("variables") or {}).items():
+            w = _where(source, f"variables.{vname}")
+            if not isinstance(row, Mapping) or "value" not in row:
+                raise DataError(f"{w}: needs a value")
+            _check_expr(row["value"], w)
+            if row["value"] == "remainder":
+                raise DataError(f"{w}: 'remainder' is only for branch shares")
+            self.variables[str(vname)] = dict(row)
+        # branches
+        self.branches: dict[str, Branch] = {}
+        self._add_branch(s["tree"], None)
+        self.root: str = next(iter(self.branches))
+        for b in self.branches.values():
+            if b.is_leaf:
+                if not b.fuel:
+                    raise DataError(_where(source, f"branch {b.path}: a leaf needs a fuel"))
+                if b.fuel not in self.factors:
+                    raise DataError(_where(source, f"branch {b.path}: no emission factor for fuel "
+                                                   f"'{b.fuel}' (add it under fuels)"))
+            elif b.fuel:
+                raise DataError(_where(source, f"branch {b.path}: only leaves carry a fuel"))
+            rem = [c for c in b.children if self.branches[c].share == "remainder"]
+            if len(rem) > 1:
+                raise DataError(_where(source, f"branch {b.path}: more than one 'remainder' child"))
+        # scenarios
+        self.scenarios: dict[str, dict[str, Any]] = {}
+        for sname, row in (s.get("scenarios") or {}).items():
+            w = _where(source, f"scenarios.{sname}")
+            if sname == CURRENT_ACCOUNTS:
+                raise DataError(f"{w}: '{CURRENT_ACCOUNTS}' is implicit (the tree's own values)")
+            if not isinstance(row, Mapping) or "parent" not in row:
+                raise DataError(f"{w}: needs a parent")
+            exprs = dict(row.get("expressions") or {})
+            for q, e in exprs.items():
+                self._check_quantity(q, f"{w}.expressions")
+                _check_expr(e, f"{w}.expressions.{q}")
+            self.scenarios[str(sname)] = {"parent": str(row["parent"]), "expressions": exprs,
+                                          "description": row.get("description", "")}
+        for sname in self.scenarios:
+            self.resolution_order(sname)  # unknown parents and cycles fail here
+
+    # ---- construction helpers ----
+    def _int(self, v: Any, key: str) -> int:
+        if isinstance(v, bool) or not isinstance(v, int | np.integer):
+            raise DataError(_where(self.source, f"{key} must be an integer year, got {v!r}"))
+        return int(v)
+
+    def _add_branch(self, node: Any, parent: str | None) -> None:
+        if not isinstance(node, Mapping) or "name" not in node:
+            raise DataError(_where(self.source, f"a branch under {parent or 'tree'} has no name"))
+        name = str(node["name"])
+        if "/" in name or ":" in name or not name:
+            raise DataError(_where(self.source, f"branch name {name!r} may not contain '/' or ':'"))
+        path = name if parent is None else f"{parent}/{name}"
+        if path in self.branches:
+            raise DataError(_where(self.source, f"branch {path} defined twice"))
+        w = _where(self.source, f"branch {path}")
+        if parent is None:
+            if "activity" not in node or "share" in node:
+                raise DataError(f"{w}: the root needs an activity and no share")
+            _check_expr(node["activity"], f"{w}.activity")
+        else:
+            if "share" not in node or "activity" in node:
+                raise DataError(f"{w}: a child branch needs a share and no activity")
+            _check_expr(node["share"], f"{w}.share")
+        if "intensity" in node:
+            _check_expr(node["intensity"], f"{w}.intensity")
+        br = Branch(path=path, share=node.get("share"), activity=node.get("activity"),
+                    intensity=node.get("intensity", 1.0), fuel=node.get("fuel"),
+                    description=str(node.get("description", "")))
+        self.branches[path] = br
+        if parent is not None:
+            self.branches[parent].children.append(path)
+        for child in node.get("children") or []:
+            self._add_branch(child, path)
+
+    def _check_quantity(self, q: str, where: str) -> None:
+        if q.startswith("var:"):
+            if q[4:] not in self.variables:
+                raise DataError(f"{where}: unknown key assumption {q!r}")
+            return
+        path, _, fld = q.partition(":")
+        if path not in self.branches or fld not in _FIELDS:
+            raise DataError(f"{where}: unknown quantity {q!r} (use '<branch path>:<field>' "
+                            f"with field in {_FIELDS}, or 'var:<name>')")
+        b = self.branches[path]
+        if (fld == "activity") != (b.parent is None):
+            raise DataError(f"{where}: {q!r}: only the root has an activity, others a share")
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any], source: str = "") -> DemandTree:
+        """Build from an already-parsed scenario mapping."""
+        return cls(spec, source)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> DemandTree:
+        """Read and validate a scenario file (see ``data/scenarios/cities/template.yaml``)."""
+        p = Path(path)
+        if not p.is_file():
+            raise DataError(f"{p}: scenario file not found")
+        try:
+            spec = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise DataError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        if not isinstance(spec, Mapping):
+            raise DataError(f"{p}: top level must be a mapping")
+        return cls(spec, str(p))
+
+    @classmethod
+    def for_city(cls, city: str) -> DemandTree:
+        """The shipped file for a representative city, else the generic template."""
+        p = scenario_dir() / f"{city.lower().replace(' ', '_')}.yaml"
+        tree = cls.from_yaml(p if p.is_file() else scenario_dir() / "template.yaml")
+        if not p.is_file():
+            tree.city = tree.name = city
+            tree.pilot_year = DEFAULT_PILOTS.get(city)
+        return tree
+
+    def copy(self) -> DemandTree:
+        """A deep copy (calibration and parameter changes never mutate the original)."""
+        new = copy.copy(self)
+        new.spec = copy.deepcopy(self.spec)
+        new.factors = dict(self.factors)
+        new.variables = copy.deepcopy(self.variables)
+        new.branches = {k: copy.deepcopy(v) for k, v in self.branches.items()}
+        new.scenarios = copy.deepcopy(self.scenarios)
+        return new
+
+    # ---- scenarios ----
+    def resolution_order(self, scenario: str) -> list[str]:
+        """The lookup chain ``[scenario, parent, ..., 'current_accounts']``."""
+        if scenario == CURRENT_ACCOUNTS:
+            return [CURRENT_ACCOUNTS]
+        chain = [scenario]
+        while chain[-1] != CURRENT_ACCOUNTS:
+            name = chain[-1]
+            if name not in self.scenarios:
+                where = (f"scenario {chain[-2]!r} names unknown parent {name!r}" if len(chain) > 1
+                         else f"unknown scenario {name!r} (known: {sorted(self.scenarios)})")
+                raise DataError(_where(self.source, where))
+            parent = self.scenarios[name]["parent"]
+            if parent in chain:
+                raise DataError(_where(self.source, "scenario inheritance cycle: "
+                                       + " -> ".join([*chain, parent])))
+            chain.append(parent)
+        return chain
+
+    def years(self) -> np.ndarray:
+        """Modelled years, base year to end year inclusive."""
+        return np.arange(self.base_year, self.end_year + 1)
+
+    def base_spec(self, q: str) -> Any:
+        """The current-accounts definition of quantity ``q``."""
+        if q.startswith("var:"):
+            return self.variables[q[4:]]["value"]
+        path, _, fld = q.partition(":")
+        return getattr(self.branches[path], fld)
+
+    def set_expression(self, scenario: str, q: str, spec: Any) -> None:
+        """Define (or replace) ``q`` in ``scenario`` (``current_accounts`` edits the tree)."""
+        self._check_quantity(q, _where(self.source, f"scenarios.{scenario}"))
+        _check_expr(spec, f"scenarios.{scenario}.expressions.{q}")
+        if scenario == CURRENT_ACCOUNTS:
+            if q.startswith("var:"):
+                self.variables[q[4:]]["value"] = spec
+            else:
+                path, _, fld = q.partition(":")
+                setattr(self.branches[path], fld, spec)
+        else:
+            self.resolution_order(scenario)
+            self.scenarios[scenario]["expressions"][q] = spec
+
+    # ---- evaluation ----
+    def evaluate(self, scenario: str) -> dict[str, np.ndarray]:
+        """Every quantity of the tree over :meth:`years` in ``scenario`` (validated)."""
+        ev = _Evaluator(self, scenario)
+        out: dict[str, np.ndarray] = {}
+        for v in self.variables:
+            out[f"var:{v}"] = ev.get(f"var:{v}", 0)
+        for b in self.branches.values():
+            for fld in ("activity", "intensity") if b.parent is None else ("share", "intensity"):
+                out[f"{b.path}:{fld}"] = ev.get(f"{b.path}:{fld}", 0)
+        self._validate(out, scenario)
+        return out
+
+    def _validate(self, vals: Mapping[str, np.ndarray], scenario: str) -> None:
+        yrs = self.years()
+        for q, arr in vals.items():
+            bad = ~np.isfinite(arr)
+            if bad.any():
+                raise DataError(_where(self.source, f"{q} is not finite in {yrs[bad][0]} "
+                                                    f"(scenario {scenario})"))
+        for v, row in self.variables.items():
+            if row.get("fraction"):
+                _check_fraction(vals[f"var:{v}"], yrs, f"key assumption {v}", scenario, self.source)
+        for b in self.branches.values():
+            if b.children:
+                tot = sum(vals[f"{c}:share"] for c in b.children)
+                for c in b.children:
+                    _check_fraction(vals[f"{c}:share"], yrs, f"share of {c}", scenario, self.source)
+                off = np.abs(tot - 1.0) > 1e-9
+                if off.any():
+                    i = int(np.argmax(off))
+                    raise DataError(_where(self.source, f"shares under {b.path} sum to "
+                                           f"{tot[i]:.6g}, not 1, in {yrs[i]} (scenario "
+                                           f"{scenario}); give one child share: remainder"))
+            tag = "activity" if b.parent is None else "intensity"
+            arr = vals[f"{b.path}:{tag}"]
+            if np.any(arr < 0):
+                i = int(np.argmax(arr < 0))
+                raise DataError(_where(self.source, f"{b.path}:{tag} is negative ({arr[i]:.6g}) "
+                                                    f"in {yrs[i]} (scenario {scenario})"))
+
+    def leaf_factors(self, scenario: str) -> dict[str, dict[str, np.ndarray]]:
+        """Per leaf, the multiplicative factors whose product is its emissions (t CO2 / 1e6).
+
+        Keys: ``activity``, ``share:<node>``, ``intensity:<node>`` (nodes along the path,
+        intensities equal to 1 throughout are left out) and ``emission_factor`` (Mt/TJ).
+        """
+        vals = self.evaluate(scenario)
+        n = len(self.years())
+        out: dict[str, dict[str, np.ndarray]] = {}
+        for b in self.branches.values():
+            if not b.is_leaf:
+                continue
+            parts = b.path.split("/")
+            fac: dict[str, np.ndarray] = {"activity": vals[f"{self.root}:activity"]}
+            for i in range(1, len(parts) + 1):
+                node = "/".join(parts[:i])
+                if i > 1:
+                    fac[f"share:{node}"] = vals[f"{node}:share"]
+                inten = vals[f"{node}:intensity"]
+                if not np.all(inten == 1.0) or i == len(parts):
+                    fac[f"intensity:{node}"] = inten
+            fac["emission_factor"] = np.full(n, self.factors[b.fuel] / 1e6)
+            out[b.path] = fac
+        return out
+
+    def run(self, scenario: str = "baseline") -> pd.DataFrame:
+        """Tidy results of one scenario: branch, sector, fuel, year, energy (TJ), emissions (Mt)."""
+        facs = self.leaf_factors(scenario)
+        yrs = self.years()
+        rows = []
+        for path, fac in facs.items():
+            energy = np.prod([v for k, v in fac.items() if k != "emission_factor"], axis=0)
+            emis = energy * fac["emission_factor"]
+            rel = path.split("/", 1)[1] if "/" in path else path
+            rows.append(pd.DataFrame({
+                "branch": rel, "sector": rel.split("/")[0], "fuel": self.branches[path].fuel,
+                "year": yrs, "energy": energy, "emissions": emis, "scenario": scenario,
+            }))
+        df = pd.concat(rows, ignore_index=True)
+        df.attrs["units"] = {"energy": "TJ", "emissions": "Mt CO2"}
+        return df
+
+    def totals(self, scenario: str = "baseline") -> pd.Series:
+        """Total emissions by year (Mt CO2)."""
+        s = self.run(scenario).groupby("year")["emissions"].sum()
+        s.name = "emissions_mt"
+        return s
+
+    # ---- calibration ----
+    def calibrate(
+        self, history: pd.Series, forecast: pd.Series | None = None, scenario: str = "baseline",
+    ) -> DemandTree:
+        """A copy calibrated to a city's inventory (and ML baseline forecast).
+
+        Parameters
+        ----------
+        history : emissions by year (Mt CO2); its last year becomes the base year and is
+            reproduced exactly by every scenario.
+        forecast : ML baseline by year (Mt CO2) for the years after the base year; the
+            ``scenario`` root activity is set year by year so its totals match.
+        """
+        if not isinstance(history, pd.Series) or history.empty:
+            raise ParameterError("history must be a non-empty Series year -> Mt CO2")
+        hist = history.dropna()
+        base = int(hist.index.max())
+        target = float(hist.loc[base])
+        if not target > 0:
+            raise DataError(f"history: emissions in base year {base} must be > 0, got {target}")
+        new = self.copy()
+        new.base_year = base
+        if forecast is not None:
+            fc = forecast[forecast.index > base].astype(float)
+            if fc.empty or not np.all(np.diff(fc.index.to_numpy()) == 1) or fc.index.min() != base + 1:
+                raise ParameterError(f"forecast must cover consecutive years from {base + 1}")
+            if not np.all(fc.to_numpy() > 0):
+                raise DataError("forecast: emissions must be > 0 in every year")
+            new.end_year = int(fc.index.max())
+        root = f"{new.root}:activity"
+        a0 = float(new.evaluate(CURRENT_ACCOUNTS)[root][0])
+        e0 = float(new.totals(CURRENT_ACCOUNTS).iloc[0])
+        if not (a0 > 0 and e0 > 0):
+            raise DataError(_where(self.source, "base-year activity and emissions must be > 0"))
+        a_base = a0 * target / e0
+        new.set_expression(CURRENT_ACCOUNTS, root, a_base)
+        if forecast is not None:
+            path = {int(y): a_base for y in new.years()}
+            new.set_expression(scenario, root, {"interp": path})
+            unit = new.totals(scenario).to_numpy() / a_base          # Mt per TJ-eq
+            want = np.concatenate([[target], fc.to_numpy()])
+            path = {int(y): float(w / u) for y, w, u in zip(new.years(), want, unit, strict=True)}
+            new.set_expression(scenario, root, {"interp": path})
+            got = new.totals(scenario).to_numpy()
+            dev = np.max(np.abs(got / want - 1.0))
+            if dev > CALIBRATION_RTOL:
+                raise DataError(_where(self.source, f"baseline calibration missed the forecast "
+                                       f"by {dev:.3g} (> {CALIBRATION_RTOL}); is the root "
+                                       "activity referenced by another quantity?"))
+        check = new.totals(CURRENT_ACCOUNTS).iloc[0]
+        if abs(check / target - 1.0) > CALIBRATION_RTOL:
+            raise DataError(_where(self.source, "base-year calibration failed"))
+        return new
+
+    # ---- policy parameters ----
+    def levers(self, scenario: str = "policy") -> pd.DataFrame:
+        """The diffusion parameters (lever, K, rate, r, t0) that ``scenario`` itself defines."""
+        self.resolution_order(scenario)
+        rows = []
+        for q, e in self.scenarios[scenario]["expressions"].items():
+            if isinstance(e, Mapping) and "diffuse" in e:
+                d = e["diffuse"]
+                rows.append({"lever": q.removeprefix("var:"), "K": float(d["K"]),
+                             "rate": float(d["rate"]), "r": float(d.get("r", 0.2)),
+                             "t0": self.resolve_t0(d.get("t0", "pilot"))})
+        return pd.DataFrame(rows, columns=["lever", "K", "rate", "r", "t0"])
+
+    def resolve_t0(self, t0: Any) -> float:
+        """``'pilot'`` -> the pilot year (never-pilot: the first forecast year); else a number."""
+        if t0 == "pilot":
+            return float(self.pilot_year if self.pilot_year is not None else self.base_year + 1)
+        if isinstance(t0, bool) or not isinstance(t0, int | float):
+            raise ParameterError(f"t0 must be a year or 'pilot', got {t0!r}")
+        return float(t0)
+
+    def with_policy(
+        self, scenario: str = "policy", *, r: float | None = None,
+        K: Mapping[str, float] | None = None, rate: Mapping[str, float] | None = None,
+        pilot_year: int | None = ...,  # type: ignore[assignment]
+    ) -> DemandTree:
+        """A copy with the policy's diffusion speed, saturation levels or rates replaced."""
+        new = self.copy()
+        if pilot_year is not ...:
+            new.pilot_year = pilot_year
+        exprs = new.scenarios[scenario]["expressions"] if scenario in new.scenarios else None
+        if exprs is None:
+            raise ParameterError(f"scenario: unknown scenario {scenario!r}")
+        known = {q.removeprefix("var:") for q, e in exprs.items()
+                 if isinstance(e, Mapping) and "diffuse" in e}
+        for name, m in (("K", K or {}), ("rate", rate or {})):
+            unknown = set(m) - known
+            if unknown:
+                raise ParameterError(f"{name}: unknown lever(s) {sorted(unknown)}; "
+                                     f"known {sorted(known)}")
+        for lever in known:
+            d = exprs[f"var:{lever}"]["diffuse"]
+            if r is not None:
+                d["r"] = float(r)
+            if K and lever in K:
+                d["K"] = float(K[lever])
+            if rate and lever in rate:
+                d["rate"] = float(rate[lever])
+        return new
+
+
+def _check_fraction(arr: np.ndarray, yrs: np.ndarray, what: str, scenario: str, src: str) -> None:
+    bad = (arr > 1.0 + 1e-12) | (arr < -1e-12)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise DataError(_where(src, f"{what} = {arr[i]:.6g} outside [0, 1] in {yrs[i]} "
+                                    f"(scenario {scenario})"))
+
+
+class _Evaluator:
+    """Lazy, memoised evaluation of quantities along a scenario chain (detects cycles)."""
+
+    def __init__(self, tree: DemandTree, scenario: str) -> None:
+        self.tree = tree
+        self.chain = tree.resolution_order(scenario)
+        self.years = tree.years()
+        self.memo: dict[tuple[str, int], np.ndarray] = {}
+        self.stack: list[tuple[str, int]] = []
+
+    def spec(self, q: str, start: int) -> tuple[Any, int]:
+        for i in range(start, len(self.chain)):
+            name = self.chain[i]
+            if name == CURRENT_ACCOUNTS:
+                return self.tree.base_spec(q), i
+            exprs = self.tree.scenarios[name]["expressions"]
+            if q in exprs:
+                return exprs[q], i
+        raise DataError(_where(self.tree.source, f"{q} has no parent definition"))
+
+    def get(self, q: str, start: int) -> np.ndarray:
+        key = (q, start)
+        if key in self.memo:
+            return self.memo[key]
+        if key in self.stack:
+            loop = " -> ".join(k for k, _ in [*self.stack[self.stack.index(key):], key])
+            raise DataError(_where(self.tree.source, f"circular reference: {loop}"))
+        self.stack.append(key)
+        try:
+            spec, idx = self.spec(q, start)
+            val = self.compute(q, spec, idx)
+        finally:
+            self.stack.pop()
+        self.memo[key] = val
+        return val
+
+    def compute(self, q: str, spec: Any, idx: int) -> np.ndarray:
+        t = self.tree
+        yrs = self.years
+        where = _where(t.source, f"{q} in {self.chain[idx]}")
+        if isinstance(spec, int | float):
+            return np.full(len(yrs), float(spec))
+        if spec == "remainder":
+            path = q.partition(":")[0]
+            if not q.endswith(":share"):
+                raise DataError(f"{where}: 'remainder' is only for shares")
+            sibs = [c for c in t.branches[t.branches[path].parent].children if c != path]
+            tot = sum((self.get(f"{c}:share", 0) for c in sibs), np.zeros(len(yrs)))
+            if np.any(tot > 1.0 + 1e-12):
+                i = int(np.argmax(tot > 1.0 + 1e-12))
+                raise DataError(f"{where}: sibling shares sum to {tot[i]:.6g} > 1 in {yrs[i]}")
+            return np.clip(1.0 - tot, 0.0, None)
+        (kind, arg), = spec.items()
+        if kind == "const":
+            return np.full(len(yrs), float(arg))
+        if kind == "interp":
+            return interp(yrs, {int(k): v for k, v in arg.items()})
+        if kind == "step":
+            return step(yrs, {int(k): v for k, v in arg.items()}, before=self.base_value(q, where))
+        if kind == "growth":
+            return growth(yrs, self.base_value(q, where), float(arg), t.base_year)
+        if kind == "logistic":
+            return np.asarray(logistic(yrs, float(arg["K"]), float(arg["r"]),
+                                       t.resolve_t0(arg["t0"])), dtype=float)
+        if kind == "ref":
+            other = self.ref(arg["ref"], where)
+            return float(arg.get("offset", 0.0)) + float(arg.get("scale", 1.0)) * other
+        if kind == "growth_as":
+            try:
+                return growth_as(self.base_value(q, where), self.ref(arg["ref"], where),
+                                 float(arg["elasticity"]))
+            except ParameterError as exc:
+                raise DataError(f"{where}: {exc}") from None
+        if kind == "diffuse":
+            if idx + 1 >= len(self.chain):
+                raise DataError(f"{where}: diffuse needs a parent scenario value")
+            parent = self.get(q, idx + 1)
+            try:
+                return diffuse(yrs, parent, K=float(arg["K"]), rate=float(arg["rate"]),
+                               r=float(arg.get("r", 0.2)), t0=t.resolve_t0(arg.get("t0", "pilot")),
+                               base_year=t.base_year)
+            except ParameterError as exc:
+                raise DataError(f"{where}: {exc}") from None
+        raise DataError(f"{where}: unknown expression {kind!r}")  # pragma: no cover
+
+    def ref(self, name: Any, where: str) -> np.ndarray:
+        name = str(name)
+        try:
+            self.tree._check_quantity(name, where)
+        except DataError:
+            raise DataError(f"{where}: reference to unknown quantity {name!r}") from None
+        return self.get(name, 0)
+
+    def base_value(self, q: str, where: str) -> float:
+        """The current-accounts value of q in the base year (LEAP's base for Growth)."""
+        return float(self.get(q, len(self.chain) - 1)[0])
+
+
+# --------------------------------------------------------------------------------------
+# LMDI decomposition
+# --------------------------------------------------------------------------------------
+
+def _logmean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, float)
+    b = np.asarray(b, float)
+    out = np.where(a > 0, a, 0.0)
+    both = (a > 0) & (b > 0) & (np.abs(a - b) > 1e-12 * np.maximum(a, b))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(both, (a - b) / (np.log(a) - np.log(b)), out)
+    return out
+
+
+def lmdi(tree: DemandTree, base: str = "baseline", other: str = "policy") -> pd.DataFrame:
+    """Additive LMDI-I decomposition of ``other - base`` emissions by leaf and factor.
+
+    For each leaf, ``C = prod(factors)`` and the effect of factor x is
+    ``L(C_other, C_base) ln(x_other / x_base)`` with the logarithmic mean L; the effects of a
+    leaf sum exactly to its change. Zeros use the limits of Ang & Liu (2007): if a leaf
+    is zero in one scenario, its whole change goes (in equal parts) to the factors that are
+    zero. Returns tidy rows ``branch, sector, factor, year, effect`` (Mt CO2).
+    """
+    fa = tree.leaf_factors(base)
+    fb = tree.leaf_factors(other)
+    yrs = tree.years()
+    rows = []
+    for path in fa:
+        a, b = fa[path], fb[path]
+        keys = list(dict.fromkeys([*a, *b]))
+        ones = np.ones(len(yrs))
+        xa = {k: a.get(k, ones) for k in keys}
+        xb = {k: b.get(k, ones) for k in keys}
+        ca = np.prod(list(xa.values()), axis=0)
+        cb = np.prod(list(xb.values()), axis=0)
+        lm = _logmean(cb, ca)
+        rel = path.split("/", 1)[1] if "/" in path else path
+        zero_a = {k: xa[k] == 0 for k in keys}
+        zero_b = {k: xb[k] == 0 for k in keys}
+        nzero = np.sum([zero_a[k] | zero_b[k] for k in keys], axis=0)
+        for k in keys:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                eff = np.where((xa[k] > 0) & (xb[k] > 0), lm * np.log(xb[k] / xa[k]), 0.0)
+            edge = (ca == 0) ^ (cb == 0)
+            eff = np.where(edge, np.where(zero_a[k] | zero_b[k], (cb - ca) / np.maximum(nzero, 1),
+                                          0.0), eff)
+            eff = np.where((ca == 0) & (cb == 0), 0.0, eff)
+            rows.append(pd.DataFrame({"branch": rel, "sector": rel.split("/")[0],
+                                      "factor": k, "year": yrs, "effect": eff}))
+    df = pd.concat(rows, ignore_index=True)
+    df.attrs["units"] = {"effect": "Mt CO2"}
+    return df
+
+
+# --------------------------------------------------------------------------------------
+# City data, pilot lists, univariate ML baseline
+# --------------------------------------------------------------------------------------
+
+def read_pilot_list(path: str | Path) -> pd.DataFrame:
+    """Read a user pilot list CSV with columns ``city, pilot_year`` (blank = never).
+
+    Returns a DataFrame ``city`` (str), ``pilot_year`` (nullable Int64). One error line
+    names the file, row and column of the first bad value.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{p}: pilot list not found")
+    try:
+        raw = pd.read_csv(p, dtype=str, keep_default_na=False, comment="#")
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{p}: not a readable CSV ({str(exc).splitlines()[0]})") from None
+    cols = [c.strip() for c in raw.columns]
+    if cols != ["city", "pilot_year"]:
+        raise DataError(f"{p}: columns must be exactly 'city,pilot_year', got {','.join(cols)}")
+    raw.columns = cols
+    years: list[Any] = []
+    seen: set[str] = set()
+    for i, (city, yr) in enumerate(zip(raw["city"], raw["pilot_year"], strict=True)):
+        row = i + 2  # 1-based, after the header
+        city = city.strip()
+        if not city:
+            raise DataError(f"{p}: row {row}, column city: empty city name")
+        if city in seen:
+            raise DataError(f"{p}: row {row}, column city: duplicate city {city!r}")
+        seen.add(city)
+        yr = yr.strip()
+        if yr == "":
+            years.append(pd.NA)
+            continue
+        if not re.fullmatch(r"\d{4}", yr) or not 1990 <= int(yr) <= 2100:
+            raise DataError(f"{p}: row {row}, column pilot_year: {yr!r} is not a year "
+                            "(1990-2100) or blank")
+        years.append(int(yr))
+    return pd.DataFrame({"city": raw["city"].str.strip(),
+                         "pilot_year": pd.array(years, dtype="Int64")})
+
+
+def city_series(cities: pd.DataFrame, city: str, window: int = 3) -> pd.Series:
+    """One city's emissions (Mt CO2) by year: the longest contiguous run of observed years.
+
+    Gaps are never filled: a missing year splits the record and the longest run is kept
+    (the latest on ties); ``attrs["dropped_years"]`` lists what was left out. Raises if the
+    run is too short for ``window`` (it needs ``window + 3`` years: windows for training
+    and at least two for testing).
+    """
+    need = {"city", "year", "emissions_mt"}
+    if not need <= set(cities.columns):
+        raise DataError(f"cities table: missing columns {sorted(need - set(cities.columns))}")
+    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
+        raise ParameterError(f"window must be a positive integer, got {window!r}")
+    mask = cities["city"].astype(str) == city
+    if "city_zh" in cities.columns:
+        mask |= cities["city_zh"].astype(str) == city
+    sub = cities.loc[mask, ["year", "emissions_mt"]]
+    if sub.empty:
+        raise ParameterError(f"city: {city!r} is not in the cities table")
+    if sub["year"].duplicated().any():
+        raise DataError(f"cities table: city {city!r} has duplicate years")
+    s = sub.set_index("year")["emissions_mt"].astype(float).sort_index().dropna()
+    s = s[s > 0]
+    if s.empty:
+        raise DataError(f"cities table: city {city!r} has no positive emissions")
+    yrs = s.index.to_numpy(dtype=int)
+    breaks = np.flatnonzero(np.diff(yrs) != 1) + 1
+    runs = np.split(np.arange(len(yrs)), breaks)
+    best = max(runs, key=lambda r: (len(r), yrs[r[-1]]))
+    out = s.iloc[best]
+    out.index = out.index.astype(int)
+    out.index.name = "year"
+    out.name = "emissions_mt"
+    out.attrs["dropped_years"] = sorted(set(yrs.tolist()) - set(out.index.tolist()))
+    out.attrs["city"] = city
+    if len(out) < window + 3:
+        raise DataError(f"cities table: city {city!r} has {len(out)} contiguous years "
+                        f"({out.index.min()}-{out.index.max()}), too few for window={window} "
+                        f"(needs {window + 3})")
+    return out
+
+
+def _windows(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    x = np.lib.stride_tricks.sliding_window_view(values[:-1], window)
+    return x.copy(), values[window:].copy()
+
+
+class _LocalWindowForecaster:
+    """Sliding-window one-step regression on a standardised series, recursive forecasts."""
+
+    def __init__(self, estimator: Any, window: int) -> None:
+        self.estimator = estimator
+        self.window = window
+
+    def fit(self, series: pd.Series) -> _LocalWindowForecaster:
+        v = np.asarray(series, dtype=float)
+        self.mu_, self.sd_ = float(v.mean()), float(v.std()) or 1.0
+        z = (v - self.mu_) / self.sd_
+        x, y = _windows(z, self.window)
+        self.estimator.fit(x, y)
+        self.last_ = z[-self.window:].copy()
+        return self
+
+    def forecast(self, horizon: int) -> np.ndarray:
+        buf = list(self.last_)
+        out = []
+        for _ in range(horizon):
+            nxt = float(np.ravel(self.estimator.predict(np.asarray([buf[-self.window:]])))[0])
+            out.append(nxt)
+            buf.append(nxt)
+        return np.asarray(out) * self.sd_ + self.mu_
+
+
+def _estimators(random_state: int, names: Iterable[str]) -> dict[str, Any]:
+    """Estimators by name; carbonlab.models' versions when that module exists."""
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.svm import SVR
+
+    try:
+        from carbonlab import models as _m
+    except ImportError:
+        _m = None
+    out: dict[str, Any] = {}
+    for n in names:
+        if n == "SVR":
+            out[n] = SVR(kernel="rbf", C=10.0, epsilon=0.01, gamma="scale")
+        elif n == "RF":
+            out[n] = RandomForestRegressor(n_estimators=200, min_samples_leaf=1,
+                                           random_state=random_state)
+        elif n == "BP":
+            out[n] = MLPRegressor(hidden_layer_sizes=(8,), activation="tanh", solver="lbfgs",
+                                  max_iter=2000, random_state=random_state)
+        elif n == "LSTM":
+            cls = getattr(_m, "LSTMRegressor", None) if _m is not None else None
+            out[n] = cls(random_state=random_state) if cls is not None \
+                else _TinyLSTM(random_state=random_state)
+        else:
+            raise ParameterError(f"models: unknown model {n!r} (known: BP, LSTM, SVR, RF)")
+    return out
+
+
+class _TinyLSTM:
+    """A one-layer Keras LSTM regressor with the sklearn fit/predict interface (lazy import)."""
+
+    def __init__(self, units: int = 8, epochs: int = 200, random_state: int = 0) -> None:
+        self.units, self.epochs, self.random_state = units, epochs, random_state
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> _TinyLSTM:
+        import os
+
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        import keras
+
+        keras.utils.set_random_seed(self.random_state)
+        m = keras.Sequential([keras.Input((x.shape[1], 1)), keras.layers.LSTM(self.units),
+                              keras.layers.Dense(1)])
+        m.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+        m.fit(x[..., None], y, epochs=self.epochs, batch_size=len(x), verbose=0, shuffle=False)
+        self.model_ = m
+        return self
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return np.ravel(self.model_(np.asarray(x, dtype="float32")[..., None]).numpy())
+
+
+def compare_models(
+    series: pd.Series, window: int = 3, n_test: int | None = None,
+    models: Sequence[str] = ("BP", "LSTM", "SVR", "RF"), random_state: int = 0,
+) -> pd.DataFrame:
+    """Train/test RMSE (Mt CO2) of one-step sliding-window forecasts, chronological split.
+
+    The last ``n_test`` targets (default: 30 % of the windows, at least 2) form the test
+    set; scaling uses the training years only. Returns ``model, rmse_train_mt, rmse_test_mt``.
+    """
+    v = np.asarray(series, dtype=float)
+    if len(v) < window + 3:
+        raise DataError(f"series: {len(v)} years, too few for window={window}")
+    n_win = len(v) - window
+    n_test = max(2, round(0.3 * n_win)) if n_test is None else int(n_test)
+    if not 1 <= n_test <= n_win - 1:
+        raise ParameterError(f"n_test must be in [1, {n_win - 1}], got {n_test}")
+    train_end = len(v) - n_test
+    mu, sd = v[:train_end].mean(), v[:train_end].std() or 1.0
+    x, y = _windows((v - mu) / sd, window)
+    xtr, ytr, xte, yte = x[:-n_test], y[:-n_test], x[-n_test:], y[-n_test:]
+    rows = []
+    for name, est in _estimators(random_state, models).items():
+        est.fit(xtr, ytr)
+        ptr = np.ravel(est.predict(xtr)) * sd + mu
+        pte = np.ravel(est.predict(xte)) * sd + mu
+        rows.append({"model": name,
+                     "rmse_train_mt": float(np.sqrt(np.mean((ptr - (ytr * sd + mu)) ** 2))),
+                     "rmse_test_mt": float(np.sqrt(np.mean((pte - (yte * sd + mu)) ** 2)))})
+    df = pd.DataFrame(rows)
+    df.attrs["units"] = {"rmse_train_mt": "Mt CO2", "rmse_test_mt": "Mt CO2"}
+    df.attrs["n_test"] = n_test
+    return df
+
+
+def forecast_baseline(
+    series: pd.Series, window: int = 3, horizon_end: int = 2035, model: str = "SVR",
+    random_state: int = 0,
+) -> pd.Series:
+    """Univariate sliding-window forecast (Mt CO2) for the years after the series to horizon_end.
+
+    Uses ``carbonlab.models.SlidingWindowForecaster`` when that module exists, else a local
+    equivalent (standardised series, recursive one-step forecasts).
+    """
+    last = int(series.index.max())
+    if horizon_end <= last:
+        raise ParameterError(f"horizon_end must be after the last observed year {last}")
+    if len(series) < window + 3:
+        raise DataError(f"series: {len(series)} years, too few for window={window}")
+    horizon = horizon_end - last
+    est = _estimators(random_state, [model])[model]
+    try:
+        from carbonlab.models import SlidingWindowForecaster
+    except ImportError:
+        SlidingWindowForecaster = None  # noqa: N806
+    if SlidingWindowForecaster is not None:
+        pred = SlidingWindowForecaster(est, window=window).fit(series).forecast(horizon)
+    else:
+        pred = _LocalWindowForecaster(est, window).fit(series).forecast(horizon)
+    out = pd.Series(np.ravel(np.asarray(pred, dtype=float)),
+                    index=pd.RangeIndex(last + 1, horizon_end + 1, name="year"),
+                    name="emissions_mt")
+    if not np.all(out.to_numpy() > 0):
+        raise DataError(f"{model} forecast became non-positive; try another window or model")
+    return out
+
+
+def peak_year(years: Sequence[int], values: Sequence[float]) -> tuple[int, float, bool]:
+    """(peak year, peak value, peaked) -- peaked is False when the maximum is the last year."""
+    yrs = np.asarray(years)
+    v = np.asarray(values, dtype=float)
+    i = int(np.argmax(v))
+    return int(yrs[i]), float(v[i]), bool(i < len(v) - 1)
+
+
+# --------------------------------------------------------------------------------------
+# One city end to end, several cities, sensitivity
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class CityRun:
+    """Everything chapter 5 shows for one city."""
+
+    city: str
+    pilot_year: int | None
+    history: pd.Series
+    forecast: pd.Series
+    tree: DemandTree
+    results: pd.DataFrame
+
+    def summary(self) -> dict[str, Any]:
+        tot = self.results.groupby(["scenario", "year"])["emissions"].sum()
+        out: dict[str, Any] = {"city": self.city, "pilot_year": self.pilot_year}
+        for sc in ("baseline", "policy"):
+            s = tot.loc[sc]
+            full = pd.concat([self.history.iloc[:-1], s])
+            y, v, peaked = peak_year(full.index, full.to_numpy())
+            out[f"{sc}_peak_year"] = y if peaked else pd.NA
+            out[f"{sc}_peak_mt"] = v
+        end = int(self.results["year"].max())
+        b, p = tot.loc[("baseline", end)], tot.loc[("policy", end)]
+        out["end_year"] = end
+        out["reduction_end_pct"] = float(100 * (1 - p / b))
+        return out
+
+
+def run_city(
+    cities: pd.DataFrame, city: str, *, tree: DemandTree | None = None, window: int = 3,
+    horizon_end: int = 2035, pilots: pd.DataFrame | Mapping[str, int | None] | None = None,
+    random_state: int = 0,
+) -> CityRun:
+    """Calibrate a city's tree to its inventory and SVR baseline; run baseline and policy.
+
+    ``pilots`` is a mapping or a :func:`read_pilot_list` table; default the study's four
+    representatives (:data:`DEFAULT_PILOTS`); a city missing from it is treated as never-pilot
+    unless its tree file or the cities table (``pilot_year``) says otherwise.
+    """
+    hist = city_series(cities, city, window)
+    fc = forecast_baseline(hist, window, horizon_end, "SVR", random_state)
+    t = (tree or DemandTree.for_city(city)).copy()
+    pil: Mapping[str, Any] = DEFAULT_PILOTS if pilots is None else (
+        dict(zip(pilots["city"], pilots["pilot_year"], strict=True))
+        if isinstance(pilots, pd.DataFrame) else pilots)
+    py: Any = t.pilot_year
+    if city in pil:
+        py = pil[city]
+    elif "pilot_year" in cities.columns:
+        vals = cities.loc[cities["city"] == city, "pilot_year"].dropna()
+        py = int(vals.iloc[0]) if len(vals) else py
+    t.pilot_year = None if py is None or pd.isna(py) else int(py)
+    t.city = city
+    cal = t.calibrate(hist, fc)
+    res = pd.concat([cal.run("baseline"), cal.run("policy")], ignore_index=True)
+    res.attrs["units"] = {"energy": "TJ", "emissions": "Mt CO2"}
+    return CityRun(city, t.pilot_year, hist, fc, cal, res)
+
+
+def compare_cities(
+    cities: pd.DataFrame, names: Sequence[str] = REPRESENTATIVES, **kw: Any,
+) -> tuple[pd.DataFrame, dict[str, CityRun]]:
+    """:func:`run_city` for several cities; a summary table and the runs by city."""
+    runs = {c: run_city(cities, c, **kw) for c in names}
+    return pd.DataFrame([r.summary() for r in runs.values()]), runs
+
+
+def _policy_output(tree: DemandTree, year: int, base_total: np.ndarray) -> tuple[float, float]:
+    pol = tree.totals("policy")
+    i = int(np.searchsorted(tree.years(), year))
+    red = float(100 * (1 - pol.iloc[i] / base_total[i]))
+    py, _, _ = peak_year(pol.index, pol.to_numpy())
+    return red, float(py)
+
+
+def _problem(tree: DemandTree, spread: float, r_bounds: tuple[float, float]) -> dict[str, Any]:
+    lev = tree.levers("policy")
+    names, bounds = ["r"], [list(r_bounds)]
+    for _, row in lev.iterrows():
+        names += [f"K:{row.lever}", f"rate:{row.lever}"]
+        bounds += [[row.K * (1 - spread), min(row.K * (1 + spread), 1.0)],
+                   [row.rate * (1 - spread), row.rate * (1 + spread)]]
+    return {"num_vars": len(names), "names": names, "bounds": bounds}
+
+
+def _apply(tree: DemandTree, names: Sequence[str], x: np.ndarray) -> DemandTree:
+    K, rate, r = {}, {}, None
+    for n, v in zip(names, x, strict=True):
+        if n == "r":
+            r = float(v)
+        else:
+            kind, lever = n.split(":", 1)
+            (K if kind == "K" else rate)[lever] = float(v)
+    return tree.with_policy(r=r, K=K, rate=rate)
+
+
+def sobol_sensitivity(
+    tree: DemandTree, n: int = 256, year: int | None = None, spread: float = 0.5,
+    r_bounds: tuple[float, float] = (0.1, 0.4), random_state: int = 0,
+) -> pd.DataFrame:
+    """Sobol indices (SALib, Saltelli sampling) of the policy result to r, K and the rates.
+
+    Inputs vary uniformly: r in ``r_bounds``; each lever's K and rate in +-``spread``
+    (relative) around the file's values (K capped at 1). Outputs: emission reduction in
+    ``year`` (default the end year), % of baseline, and the policy peak year. ``n`` is the
+    Saltelli base sample (a power of 2). Returns ``output, parameter, S1, S1_conf, ST, ST_conf``.
+    """
+    from SALib.analyze import sobol as sobol_an
+    from SALib.sample import sobol as sobol_sa
+
+    if n < 2 or n & (n - 1):
+        raise ParameterError(f"n must be a power of 2 >= 2, got {n}")
+    if not 0 <= spread < 1:
+        raise ParameterError(f"spread must be in [0, 1), got {spread}")
+    year = tree.end_year if year is None else int(year)
+    if year not in set(tree.years().tolist()):
+        raise ParameterError(f"year {year} is outside {tree.base_year}-{tree.end_year}")
+    prob = _problem(tree, spread, r_bounds)
+    x = sobol_sa.sample(prob, n, calc_second_order=False, seed=random_state)
+    base_total = tree.totals("baseline").to_numpy()
+    y = np.array([_policy_output(_apply(tree, prob["names"], xi), year, base_total) for xi in x])
+    rows = []
+    for j, out in enumerate([f"reduction_{year}_pct", "policy_peak_year"]):
+        yj = y[:, j]
+        if np.ptp(yj) == 0:
+            si = {k: np.zeros(prob["num_vars"]) for k in ("S1", "S1_conf", "ST", "ST_conf")}
+        else:
+            si = sobol_an.analyze(prob, yj, calc_second_order=False, seed=random_state)
+        for i, name in enumerate(prob["names"]):
+            rows.append({"output": out, "parameter": name, "S1": float(si["S1"][i]),
+                         "S1_conf": float(si["S1_conf"][i]), "ST": float(si["ST"][i]),
+                         "ST_conf": float(si["ST_conf"][i])})
+    df = pd.DataFrame(rows)
+    df.attrs["n_runs"] = len(x)
+    return df
+
+
+def monte_carlo(
+    tree: DemandTree, n: int = 500, year: int | None = None, spread: float = 0.5,
+    r_bounds: tuple[float, float] = (0.1, 0.4), random_state: int = 0,
+) -> pd.DataFrame:
+    """Monte Carlo draws (uniform, as :func:`sobol_sensitivity`) of the policy result.
+
+    Returns one row per draw: the parameters, ``reduction_<year>_pct`` and ``policy_peak_year``.
+    """
+    if n < 1:
+        raise ParameterError(f"n must be >= 1, got {n}")
+    year = tree.end_year if year is None else int(year)
+    prob = _problem(tree, spread, r_bounds)
+    rng = np.random.default_rng(random_state)
+    lo = np.array([b[0] for b in prob["bounds"]])
+    hi = np.array([b[1] for b in prob["bounds"]])
+    x = lo + (hi - lo) * rng.random((n, prob["num_vars"]))
+    base_total = tree.totals("baseline").to_numpy()
+    y = np.array([_policy_output(_apply(tree, prob["names"], xi), year, base_total) for xi in x])
+    df = pd.DataFrame(x, columns=prob["names"])
+    df[f"reduction_{year}_pct"] = y[:, 0]
+    df["policy_peak_year"] = y[:, 1].astype(int)
+    return df
+
+
+# --------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------
+
+def plot_tree(tree: DemandTree, ax: Any = None) -> Any:
+    """Draw the demand tree as boxes and arrows (root left, leaves right with their fuel)."""
+    if ax is None:
+        _, ax = new_figure(figsize=(8.5, 5.0))
+    leaves = [b for b in tree.branches.values() if b.is_leaf]
+    ypos: dict[str, float] = {b.path: -i for i, b in enumerate(leaves)}
+
+    def place(path: str) -> float:
+        b = tree.branches[path]
+        if path not in ypos:
+            ypos[path] = float(np.mean([place(c) for c in b.children]))
+        return ypos[path]
+
+    place(tree.root)
+    depth = {p: p.count("/") for p in tree.branches}
+    levers = {f"var:{v}" for v in tree.variables}
+    for b in tree.branches.values():
+        x, y = depth[b.path] * 1.0, ypos[b.path]
+        if b.parent:
+            px, py = depth[b.parent] * 1.0, ypos[b.parent]
+            ax.annotate("", xy=(x - 0.02, y), xytext=(px + 0.42, py),
+                        arrowprops={"arrowstyle": "->", "color": "#888888", "lw": 0.8})
+        used = [str(s) for s in (b.share, b.intensity) if isinstance(s, Mapping)]
+        lever = any(lv in u for u in used for lv in levers)
+        label = b.name + (f"\n[{b.fuel}]" if b.fuel else "")
+        ax.text(x, y, label, ha="left", va="center", fontsize=7.5,
+                bbox={"boxstyle": "round,pad=0.25", "fc": PALETTE[1] if lever else "#f2f2f2",
+                      "ec": "#555555", "lw": 0.6, "alpha": 0.35 if lever else 1.0})
+    ax.set_xlim(-0.1, max(depth.values()) + 1.0)
+    ax.set_ylim(min(ypos.values()) - 0.8, 0.8)
+    ax.axis("off")
+    ax.set_title(f"Demand tree: {tree.name} (shaded: driven by a policy lever)")
+    return ax
+
+
+def plot_diffusion(
+    pilot_years: Mapping[str, int | None], r: float = 0.2, years: Sequence[int] = range(2005, 2041),
+    base_year: int = 2022, ax: Any = None,
+) -> Any:
+    """Diffusion stage S(t) = logistic(t, 1, r, t0) for cities' pilot years (never: base+1)."""
+    if ax is None:
+        _, ax = new_figure()
+    yrs = np.asarray(list(years))
+    for i, (name, py) in enumerate(pilot_years.items()):
+        t0 = py if py is not None and not pd.isna(py) else base_year + 1
+        lab = f"{name} (t0 = {t0}{'' if py is not None and not pd.isna(py) else ', hypothetical'})"
+        ax.plot(yrs, diffusion_stage(yrs, r, t0), color=PALETTE[i % len(PALETTE)], label=lab)
+    ax.axvline(base_year, color="#999999", ls=":", lw=1)
+    ax.set_xlabel("year")
+    ax.set_ylabel("policy strength S(t)")
+    ax.set_title(f"Logistic diffusion, r = {r}")
+    ax.legend()
+    return ax
+
+
+def plot_scenarios(run: CityRun, ax: Any = None, legend: bool = True) -> Any:
+    """History, baseline and policy totals (Mt CO2) with both peak years marked."""
+    if ax is None:
+        _, ax = new_figure()
+    ax.plot(run.history.index, run.history.to_numpy(), color="#333333", label="inventory")
+    tot = run.results.groupby(["scenario", "year"])["emissions"].sum()
+    summ = run.summary()
+    for i, sc in enumerate(("baseline", "policy")):
+        s = tot.loc[sc]
+        ax.plot(s.index, s.to_numpy(), color=PALETTE[i], label=sc,
+                ls="--" if sc == "baseline" else "-")
+        py = summ[f"{sc}_peak_year"]
+        if not pd.isna(py):
+            ax.axvline(py, color=PALETTE[i], ls=":", lw=1)
+            ax.plot([py], [summ[f"{sc}_peak_mt"]], "o", color=PALETTE[i])
+            ax.annotate(f"peak {py}", (py, summ[f"{sc}_peak_mt"]), textcoords="offset points",
+                        xytext=(4, 6 if sc == "baseline" else -12), fontsize=8, color=PALETTE[i])
+    pil = "never (hypothetical)" if run.pilot_year is None else run.pilot_year
+    ax.set_title(f"{run.city} (pilot: {pil})")
+    ax.set_xlabel("year")
+    ax.set_ylabel("emissions (Mt CO2)")
+    if legend:
+        ax.legend()
+    return ax
+
+
+def plot_model_comparison(table: pd.DataFrame, ax: Any = None) -> Any:
+    """Grouped bars of train and test RMSE (Mt CO2) by model."""
+    if ax is None:
+        _, ax = new_figure()
+    x = np.arange(len(table))
+    ax.bar(x - 0.2, table["rmse_train_mt"], 0.4, label="train", color=PALETTE[0])
+    ax.bar(x + 0.2, table["rmse_test_mt"], 0.4, label="test", color=PALETTE[1])
+    ax.set_xticks(x, table["model"])
+    ax.set_ylabel("RMSE (Mt CO2)")
+    ax.legend()
+    return ax
+
+
+def plot_sensitivity(si: pd.DataFrame, output: str | None = None, ax: Any = None) -> Any:
+    """Horizontal bars of first-order and total Sobol indices for one output."""
+    if ax is None:
+        _, ax = new_figure()
+    output = output or str(si["output"].iloc[0])
+    d = si[si["output"] == output].sort_values("ST")
+    y = np.arange(len(d))
+    ax.barh(y - 0.2, d["S1"], 0.4, xerr=d["S1_conf"], label="first order S1", color=PALETTE[0])
+    ax.barh(y + 0.2, d["ST"], 0.4, xerr=d["ST_conf"], label="total ST", color=PALETTE[2])
+    ax.set_yticks(y, d["parameter"])
+    ax.set_xlabel("Sobol index")
+    ax.set_title(output)
+    ax.legend()
+    return ax
+
+
+def plot_lmdi(dec: pd.DataFrame, year: int, ax: Any = None) -> Any:
+    """Bars of the LMDI effects (Mt CO2) in one year, summed by sector and factor kind."""
+    if ax is None:
+        _, ax = new_figure()
+    d = dec[dec["year"] == year].copy()
+    d["kind"] = d["factor"].str.split(":").str[0] + ":" + d["factor"].str.split("/").str[-1]
+    g = d.groupby(["sector", "kind"])["effect"].sum()
+    g = g[g.abs() > 1e-12 * max(1.0, g.abs().max())].sort_values()
+    labels = [f"{s} | {k}" for s, k in g.index]
+    ax.barh(np.arange(len(g)), g.to_numpy(),
+            color=[PALETTE[1] if v < 0 else PALETTE[0] for v in g.to_numpy()])
+    ax.set_yticks(np.arange(len(g)), labels)
+    ax.axvline(0, color="#333333", lw=0.8)
+    ax.set_xlabel(f"effect on policy - baseline in {year} (Mt CO2)")
+    return ax
+
+
+def plot_cities(runs: Mapping[str, CityRun]) -> Any:
+    """The representative cities side by side (one panel each)."""
+    n = len(runs)
+    fig, axes = new_figure(1, n, figsize=(3.2 * n, 3.4), squeeze=False)
+    for ax, run in zip(axes[0], runs.values(), strict=True):
+        plot_scenarios(run, ax=ax, legend=False)
+        ax.set_ylabel("Mt CO2" if ax is axes[0][0] else "")
+    axes[0][0].legend(fontsize=7)
+    return fig
+
