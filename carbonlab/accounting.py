@@ -1,0 +1,399 @@
+"""Provincial CO2 accounting: fossil combustion (CE1) plus net imported electricity (CE2).
+
+The provincial study (section 1.2.1) accounts province ``j``'s emissions as
+
+.. math::
+
+    CE1_j = \\sum_i E_{ji}\\, NCV_i\\, CEF_i,\\qquad CEF_i = CC_i\\, COF_i\\, 44/12,
+
+    CE2_j = NEC_j\\, ECF_j,\\qquad CE_j = CE1_j + CE2_j,
+
+over 14 fossil fuels ``i`` (E in physical units, NCV in energy per physical unit,
+CC in tC/TJ, COF a fraction) and the net electricity import NEC (negative for an
+exporter) times an electricity emission factor ECF.
+
+Factor tables come from :mod:`carbonlab.data.factors`; quantities are converted
+with :mod:`carbonlab.units` (a physical unit times the fuel's NCV, or an energy unit
+such as ``"10^4 tce"`` via 29.3076 GJ/tce). An unknown unit, an unknown fuel, a
+negative fossil quantity, a fuel without a factor or a region without a grid is a
+:class:`~carbonlab._util.DataError` naming it -- never a silent zero.
+
+**Electricity factors for years no published factor covers.** The shipped
+grid table holds the OM factors the NDRC's 2016 notice printed for the data years
+2012-2014 (see ``data/factors/README.md``). :func:`electricity_factors` labels every
+region-year ``"published"`` (a factor for that grid and year exists),
+``"carried from YYYY"`` (rule ``"nearest"``: the published factor of the nearest
+year of the same grid; ties go to the earlier year) or ``"derived"`` (a
+factor derived at run time from data, e.g. :func:`derive_grid_factors`, passed in
+as ``derived``). Rule ``"published"`` refuses uncovered years; rule ``"derived"``
+uses a derived factor wherever one is given and falls back to ``"nearest"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from carbonlab._util import DataError, ParameterError
+from carbonlab.data.factors import FACTOR_SETS, NCV_UNITS, load_fuel_factors, load_grid_factors
+from carbonlab.regions import PROVINCES, grid_region, resolve_region
+from carbonlab.units import C_TO_CO2, UNITS
+
+__all__ = [
+    "STUDY_FUELS",
+    "CEADS_FUELS",
+    "ELECTRICITY",
+    "RULES",
+    "emission_factors",
+    "electricity_factors",
+    "account",
+]
+
+STUDY_FUELS: tuple[str, ...] = (
+    "raw_coal", "coke", "coke_oven_gas", "blast_furnace_gas", "converter_gas", "other_gas",
+    "crude_oil", "gasoline", "kerosene", "diesel", "fuel_oil", "lpg", "natural_gas", "lng",
+)
+"""The provincial study's 14 fossil fuels (CONTRIBUTING.md fuel codes)."""
+
+CEADS_FUELS: tuple[str, ...] = (
+    "raw_coal", "cleaned_coal", "other_washed_coal", "briquettes", "coke", "coke_oven_gas",
+    "other_gas", "other_coking_products", "crude_oil", "gasoline", "kerosene", "diesel",
+    "fuel_oil", "lpg", "refinery_gas", "other_petroleum_products", "natural_gas",
+)
+"""CEADs' 17 fossil fuels, in its column order (snake_case codes)."""
+
+ELECTRICITY = "net_electricity"
+RULES: tuple[str, ...] = ("nearest", "published", "derived")
+_KNOWN_FUELS = tuple(dict.fromkeys(STUDY_FUELS + CEADS_FUELS))
+_FUEL_USE_COLUMNS = ("region", "year", "fuel", "quantity", "unit")
+
+
+# --------------------------------------------------------------------------- factors
+def emission_factors(factors: str | pd.DataFrame = "ndrc2011") -> pd.DataFrame:
+    """CO2 emission factors per physical unit, one row per fuel.
+
+    Parameters
+    ----------
+    factors
+        A factor-set name (``"ndrc2011"``, ``"ipcc2006"``, ``"ceads"``) or a table shaped
+        like :func:`carbonlab.data.factors.load_fuel_factors`.
+
+    Returns
+    -------
+    DataFrame indexed by ``fuel`` with
+        ``base_unit`` ("kg"/"m3"), ``tj_per_base`` (NCV, TJ per kg or m3),
+        ``cef_tco2_per_tj`` (CC·COF·44/12, the study's formula; the published CEF is only
+        used to check the table) and ``tco2_per_base`` (t CO2 per kg or m3).
+    """
+    tab = load_fuel_factors(factors) if isinstance(factors, str) else factors.copy()
+    missing = [c for c in ("fuel", "ncv", "ncv_unit", "carbon_content_tc_per_tj", "oxidation")
+               if c not in tab.columns]
+    if missing:
+        raise DataError(f"factors: missing column(s) {', '.join(missing)}")
+    bad = ~tab["ncv_unit"].isin(list(NCV_UNITS))
+    if bad.any():
+        raise DataError(f"factors: fuel {tab['fuel'][bad].iloc[0]!r}: unknown ncv_unit "
+                        f"{tab['ncv_unit'][bad].iloc[0]!r}")
+    out = pd.DataFrame({
+        "fuel": tab["fuel"].to_numpy(),
+        "base_unit": tab["ncv_unit"].map(NCV_UNITS).to_numpy(),
+        "tj_per_base": tab["ncv"].to_numpy(dtype=float) * 1e-9,  # kJ -> TJ
+        "cef_tco2_per_tj": (tab["carbon_content_tc_per_tj"].to_numpy(dtype=float)
+                            * tab["oxidation"].to_numpy(dtype=float) * C_TO_CO2),
+    }).set_index("fuel")
+    out["tco2_per_base"] = out["tj_per_base"] * out["cef_tco2_per_tj"]
+    out.attrs["units"] = {"tj_per_base": "TJ per base unit", "cef_tco2_per_tj": "tCO2/TJ",
+                          "tco2_per_base": "tCO2 per base unit"}
+    out.attrs["factor_set"] = factors if isinstance(factors, str) else "custom"
+    return out
+
+
+def _grid_of(region: str, where: str) -> str:
+    try:
+        return grid_region(region)
+    except ParameterError as exc:
+        raise DataError(f"{where}: region {region!r} has no grid mapping ({exc})") from None
+
+
+def electricity_factors(regions: Iterable[str], years: Iterable[int], rule: str = "nearest",
+                        kind: str = "OM", derived: pd.DataFrame | None = None,
+                        grid_factors: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Electricity emission factor for every region-year, with its provenance.
+
+    Parameters
+    ----------
+    regions, years
+        Any spellings accepted by :func:`carbonlab.regions.resolve_region`; every
+        combination is returned.
+    rule
+        ``"nearest"`` (default): published factor where one exists, else the grid's
+        published factor of the nearest year (ties: earlier year), labelled
+        ``"carried from YYYY"``. ``"published"``: a DataError for any uncovered
+        region-year. ``"derived"``: a row of ``derived`` where given, else as ``"nearest"``.
+    kind
+        Which published kind to use (``"OM"`` is the one shipped).
+    derived
+        Optional table ``grid, year, factor_tco2_per_mwh`` derived from data
+        (e.g. :func:`derive_grid_factors`); only used with ``rule="derived"``.
+    grid_factors
+        Alternative published table (default :func:`carbonlab.data.factors.load_grid_factors`).
+
+    Returns
+    -------
+    DataFrame
+        region, year, grid, factor_tco2_per_kwh, factor_year (int year of the factor
+        used), label ("published" / "carried from YYYY" / "derived").
+    """
+    if rule not in RULES:
+        raise ParameterError(f"rule: unknown rule {rule!r} (known: {', '.join(RULES)})")
+    pub = load_grid_factors() if grid_factors is None else grid_factors
+    kinds = sorted(pub["kind"].unique())
+    if kind not in kinds:
+        raise ParameterError(f"kind: unknown grid-factor kind {kind!r} (known: {', '.join(kinds)})")
+    pub = pub[pub["kind"] == kind]
+    table = {g: dict(zip(d["year"].astype(int), d["factor_tco2_per_mwh"].astype(float),
+                         strict=True))
+             for g, d in pub.groupby("grid")}
+    der: dict[tuple[str, int], float] = {}
+    if rule == "derived":
+        if derived is None:
+            raise ParameterError("derived: rule='derived' needs a derived factor table")
+        for c in ("grid", "year", "factor_tco2_per_mwh"):
+            if c not in derived.columns:
+                raise DataError(f"derived: missing column {c!r}")
+        der = {(str(g), int(y)): float(f) for g, y, f in
+               derived[["grid", "year", "factor_tco2_per_mwh"]].itertuples(index=False)
+               if np.isfinite(f)}
+    regions = [resolve_region(r) for r in regions]
+    years = [int(y) for y in years]
+    rows = []
+    for region in regions:
+        grid = _grid_of(region, "regions")
+        avail = table.get(grid, {})
+        for year in years:
+            if year in avail:
+                rows.append((region, year, grid, avail[year] / 1e3, year, "published"))
+                continue
+            if (grid, year) in der:
+                rows.append((region, year, grid, der[(grid, year)] / 1e3, year, "derived"))
+                continue
+            if rule == "published" or not avail:
+                raise DataError(f"electricity factor: no published {kind} factor for grid "
+                                f"{grid!r} ({region}) in {year}")
+            near = min(avail, key=lambda y: (abs(y - year), y))
+            rows.append((region, year, grid, avail[near] / 1e3, near, f"carried from {near}"))
+    out = pd.DataFrame(rows, columns=["region", "year", "grid", "factor_tco2_per_kwh",
+                                      "factor_year", "label"])
+    out.attrs["units"] = {"factor_tco2_per_kwh": "tCO2/kWh"}
+    out.attrs["rule"] = rule
+    out.attrs["kind"] = kind
+    return out
+
+
+# --------------------------------------------------------------------------- accounting
+def _check_fuel_use(fuel_use: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(fuel_use, pd.DataFrame):
+        raise ParameterError("fuel_use: expected a DataFrame (region, year, fuel, quantity, unit)")
+    missing = [c for c in _FUEL_USE_COLUMNS if c not in fuel_use.columns]
+    if missing:
+        raise DataError(f"fuel_use: missing column(s) {', '.join(missing)}")
+    df = fuel_use.loc[:, list(_FUEL_USE_COLUMNS)].reset_index(drop=True)
+    # regions: canonical names, one lookup per distinct spelling
+    canon: dict[object, str] = {}
+    for i, r in enumerate(df["region"]):
+        if r not in canon:
+            try:
+                canon[r] = resolve_region(str(r))
+            except ParameterError as exc:
+                raise DataError(f"fuel_use, row {i}, column region: {exc}") from None
+    df["region"] = df["region"].map(canon)
+    year = pd.to_numeric(df["year"], errors="coerce")
+    if year.isna().any() or (year != np.round(year)).any():
+        i = int(np.flatnonzero((year.isna() | (year != np.round(year))).to_numpy())[0])
+        raise DataError(f"fuel_use, row {i}, column year: invalid year {df['year'].iloc[i]!r}")
+    df["year"] = year.astype(int)
+    q = pd.to_numeric(df["quantity"], errors="coerce").astype(float)
+    if q.isna().any() or not np.isfinite(q.to_numpy()).all():
+        i = int(np.flatnonzero((q.isna() | ~np.isfinite(q.fillna(0))).to_numpy())[0])
+        raise DataError(f"fuel_use, row {i}, column quantity: missing or invalid quantity "
+                        f"{df['quantity'].iloc[i]!r} ({df['region'].iloc[i]}, {df['year'].iloc[i]},"
+                        f" {df['fuel'].iloc[i]})")
+    df["quantity"] = q
+    fuel = df["fuel"].astype(str)
+    unknown = ~fuel.isin(list(_KNOWN_FUELS) + [ELECTRICITY])
+    if unknown.any():
+        i = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise DataError(f"fuel_use, row {i}, column fuel: unknown fuel {fuel.iloc[i]!r} "
+                        f"(known: {', '.join(_KNOWN_FUELS)}, {ELECTRICITY})")
+    df["fuel"] = fuel
+    unit = df["unit"].astype(str)
+    bad_unit = ~unit.isin(list(UNITS))
+    if bad_unit.any():
+        i = int(np.flatnonzero(bad_unit.to_numpy())[0])
+        raise DataError(f"fuel_use, row {i}, column unit: unknown unit {unit.iloc[i]!r} for "
+                        f"{df['fuel'].iloc[i]} (known: {', '.join(UNITS)})")
+    df["unit"] = unit
+    neg = (df["fuel"] != ELECTRICITY) & (df["quantity"] < 0)
+    if neg.any():
+        i = int(np.flatnonzero(neg.to_numpy())[0])
+        raise DataError(f"fuel_use, row {i}, column quantity: negative quantity "
+                        f"{df['quantity'].iloc[i]} of {df['fuel'].iloc[i]} "
+                        f"({df['region'].iloc[i]}, {df['year'].iloc[i]})")
+    return df
+
+
+def _fossil_tco2(fossil: pd.DataFrame, ef: pd.DataFrame, set_name: str) -> np.ndarray:
+    """t CO2 per fuel-use row (fossil rows only)."""
+    absent = ~fossil["fuel"].isin(ef.index)
+    if absent.any():
+        i = int(np.flatnonzero(absent.to_numpy())[0])
+        raise DataError(f"fuel_use, row {fossil.index[i]}: factor set {set_name!r} has no factor "
+                        f"for fuel {fossil['fuel'].iloc[i]!r}")
+    kind = pd.Series([UNITS[u][0] for u in fossil["unit"]], index=fossil.index, dtype=object)
+    scale = np.array([UNITS[u][1] for u in fossil["unit"]], dtype=float)
+    base_qty = fossil["quantity"].to_numpy(dtype=float) * scale
+    f = ef.loc[fossil["fuel"].to_numpy()]
+    energy = kind.to_numpy() == "energy"
+    expect = np.where(f["base_unit"].to_numpy() == "kg", "mass", "volume")
+    wrong = ~energy & (kind.to_numpy() != expect)
+    if wrong.any():
+        i = int(np.flatnonzero(wrong)[0])
+        raise DataError(f"fuel_use, row {fossil.index[i]}, column unit: {fossil['unit'].iloc[i]!r} "
+                        f"is a {kind.iloc[i]} unit but {fossil['fuel'].iloc[i]}'s NCV is per "
+                        f"{f['base_unit'].iloc[i]}")
+    # energy units are already TJ; physical units times NCV (TJ per base unit)
+    tj = np.where(energy, base_qty, base_qty * f["tj_per_base"].to_numpy())
+    return tj * f["cef_tco2_per_tj"].to_numpy()
+
+
+def _electricity_table(df: pd.DataFrame, electricity: pd.DataFrame | None) -> pd.DataFrame:
+    """region, year, net_import_kwh."""
+    if electricity is None:
+        el = df[df["fuel"] == ELECTRICITY]
+        bad = np.array([UNITS[u][0] != "electricity" for u in el["unit"]], dtype=bool)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"fuel_use, row {el.index[i]}, column unit: {el['unit'].iloc[i]!r} "
+                            f"is not an electricity unit for {ELECTRICITY}")
+        scale = np.array([UNITS[u][1] for u in el["unit"]], dtype=float)
+        kwh = el["quantity"].to_numpy(dtype=float) * scale
+        return (pd.DataFrame({"region": el["region"].to_numpy(), "year": el["year"].to_numpy(),
+                              "net_import_kwh": kwh})
+                .groupby(["region", "year"], as_index=False).sum())
+    for c in ("region", "year", "net_import_gwh"):
+        if c not in electricity.columns:
+            raise DataError(f"electricity: missing column {c!r} (region, year, net_import_gwh)")
+    e = electricity.reset_index(drop=True)
+    regions = []
+    for i, r in enumerate(e["region"]):
+        try:
+            regions.append(resolve_region(str(r)))
+        except ParameterError as exc:
+            raise DataError(f"electricity, row {i}, column region: {exc}") from None
+    gwh = pd.to_numeric(e["net_import_gwh"], errors="coerce")
+    if gwh.isna().any():
+        i = int(np.flatnonzero(gwh.isna().to_numpy())[0])
+        raise DataError(f"electricity, row {i}, column net_import_gwh: missing or invalid value")
+    out = pd.DataFrame({"region": regions, "year": e["year"].astype(int),
+                        "net_import_kwh": gwh.astype(float) * 1e6})
+    return out.groupby(["region", "year"], as_index=False).sum()
+
+
+def account(fuel_use: pd.DataFrame, factors: str | pd.DataFrame = "ndrc2011",
+            electricity: pd.DataFrame | None = None, by_fuel: bool = False,
+            rule: str = "nearest", ecf: pd.DataFrame | None = None) -> pd.DataFrame:
+    """CE1 (fossil combustion), CE2 (net imported electricity) and CE per region-year.
+
+    Parameters
+    ----------
+    fuel_use
+        Tidy table region, year, fuel, quantity, unit. Fossil fuels use the study's
+        codes (or CEADs' for ``factors="ceads"``); ``net_electricity`` rows (electricity
+        units, negative for exporters) give NEC.
+    factors
+        Factor set name or a factor table (see :func:`emission_factors`).
+    electricity
+        Optional table region, year, net_import_gwh; replaces the ``net_electricity``
+        rows of ``fuel_use``.
+    by_fuel
+        Return the per-fuel detail (region, year, fuel, emissions_mt) instead, with
+        ``net_electricity`` as one more "fuel".
+    rule
+        Rule for years without a published grid factor (see :func:`electricity_factors`).
+    ecf
+        Optional precomputed electricity factors (region, year, factor_tco2_per_kwh),
+        e.g. from :func:`electricity_factors` with ``rule="derived"``.
+
+    Returns
+    -------
+    DataFrame
+        region, year, ce1_mt, ce2_mt, ce_mt (Mt CO2), sorted by region and year.
+        Without any electricity data CE2 is 0 for every row (fossil-only accounting,
+        ``attrs["electricity"] = False``); with electricity data every region-year
+        must have it.
+    """
+    set_name = factors if isinstance(factors, str) else "custom"
+    if isinstance(factors, str) and factors not in FACTOR_SETS:
+        raise ParameterError(f"factors: unknown factor set {factors!r} "
+                             f"(known: {', '.join(FACTOR_SETS)})")
+    df = _check_fuel_use(fuel_use)
+    for region in df["region"].unique():
+        _grid_of(region, "fuel_use")
+    ef = emission_factors(factors)
+    fossil = df[df["fuel"] != ELECTRICITY]
+    fossil_t = _fossil_tco2(fossil, ef, set_name) if len(fossil) else np.zeros(0)
+    detail = pd.DataFrame({"region": fossil["region"].to_numpy(),
+                           "year": fossil["year"].to_numpy(),
+                           "fuel": fossil["fuel"].to_numpy(), "emissions_mt": fossil_t / 1e6})
+    detail = detail.groupby(["region", "year", "fuel"], as_index=False, sort=True).sum()
+
+    keys = df[["region", "year"]].drop_duplicates()
+    el = _electricity_table(df, electricity)
+    has_el = len(el) > 0
+    if has_el:
+        if electricity is not None:
+            keys = pd.concat([keys, el[["region", "year"]]]).drop_duplicates()
+        merged = keys.merge(el, on=["region", "year"], how="left")
+        if merged["net_import_kwh"].isna().any():
+            r = merged[merged["net_import_kwh"].isna()].iloc[0]
+            raise DataError(f"electricity: no net electricity import for {r['region']} "
+                            f"{int(r['year'])}")
+        if ecf is None:
+            fac = electricity_factors(sorted(merged["region"].unique()),
+                                      sorted(merged["year"].unique()), rule=rule)
+        else:
+            fac = ecf.assign(region=ecf["region"].map(resolve_region))
+        merged = merged.merge(fac[["region", "year", "factor_tco2_per_kwh"]],
+                              on=["region", "year"], how="left")
+        if merged["factor_tco2_per_kwh"].isna().any():
+            r = merged[merged["factor_tco2_per_kwh"].isna()].iloc[0]
+            raise DataError(f"ecf: no electricity factor for {r['region']} {int(r['year'])}")
+        merged["ce2_mt"] = merged["net_import_kwh"] * merged["factor_tco2_per_kwh"] / 1e6
+        ce2 = merged[["region", "year", "ce2_mt"]]
+    else:
+        ce2 = keys.assign(ce2_mt=0.0)
+
+    if by_fuel:
+        if has_el:
+            detail = pd.concat([detail, ce2.rename(columns={"ce2_mt": "emissions_mt"})
+                                .assign(fuel=ELECTRICITY)], ignore_index=True)
+        detail = detail.sort_values(["region", "year", "fuel"]).reset_index(drop=True)
+        detail.attrs["units"] = {"emissions_mt": "Mt CO2"}
+        detail.attrs["factor_set"] = set_name
+        return detail[["region", "year", "fuel", "emissions_mt"]]
+
+    ce1 = detail.groupby(["region", "year"], as_index=False)["emissions_mt"].sum()
+    ce1 = ce1.rename(columns={"emissions_mt": "ce1_mt"})
+    out = keys.merge(ce1, on=["region", "year"], how="left").merge(ce2, on=["region", "year"],
+                                                                    how="left")
+    out["ce1_mt"] = out["ce1_mt"].fillna(0.0)
+    out["ce_mt"] = out["ce1_mt"] + out["ce2_mt"]
+    order = {p: i for i, p in enumerate(PROVINCES)}
+    out = (out.assign(_o=out["region"].map(order)).sort_values(["_o", "year"])
+           .drop(columns="_o").reset_index(drop=True))
+    out.attrs["units"] = {"ce1_mt": "Mt CO2", "ce2_mt": "Mt CO2", "ce_mt": "Mt CO2"}
+    out.attrs["factor_set"] = set_name
+    out.attrs["electricity"] = has_el
+    return out[["region", "year", "ce1_mt", "ce2_mt", "ce_mt"]]

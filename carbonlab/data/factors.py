@@ -1,0 +1,167 @@
+"""Published emission-factor tables shipped with carbonlab (``data/factors/``).
+
+Two tables, each with a ``source`` on every row:
+
+``fuel_factors.csv``
+    Per factor set (``ndrc2011``, ``ipcc2006``, ``ceads``) and fuel: the net
+    calorific value (NCV) with its physical unit (kJ/kg or kJ/m3), the carbon
+    content (tC/TJ), the oxidation factor (fraction) and, where the source prints
+    one, the published CO2 emission factor (tCO2/TJ).
+``grid_factors.csv``
+    Regional grid electricity factors (tCO2/MWh) by grid, year and kind
+    (``OM``: operating-margin baseline factor of the NDRC/MEE notices).
+
+See ``data/factors/README.md`` for which numbers were checked and how.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from carbonlab._util import DataError, ParameterError, repo_root
+
+__all__ = [
+    "FACTOR_SETS",
+    "GRIDS",
+    "NCV_UNITS",
+    "factors_dir",
+    "load_fuel_factors",
+    "load_grid_factors",
+]
+
+FACTOR_SETS: tuple[str, ...] = ("ndrc2011", "ipcc2006", "ceads")
+"""Known fuel factor sets."""
+
+GRIDS: tuple[str, ...] = ("North", "Northeast", "East", "Central", "Northwest", "China Southern")
+"""The six regional grids (names as in :func:`carbonlab.regions.grid_region`)."""
+
+NCV_UNITS: dict[str, str] = {"kJ/kg": "kg", "kJ/m3": "m3"}
+"""NCV unit -> the physical base unit it refers to."""
+
+_FUEL_COLUMNS = ["factor_set", "fuel", "ncv", "ncv_unit", "carbon_content_tc_per_tj",
+                 "oxidation", "cef_tco2_per_tj", "source"]
+_GRID_COLUMNS = ["grid", "year", "factor_tco2_per_mwh", "kind", "source"]
+
+
+def factors_dir() -> Path:
+    """The folder holding the factor CSVs (``<repo>/data/factors``)."""
+    return repo_root() / "data" / "factors"
+
+
+def _read(path: Path, columns: list[str]) -> pd.DataFrame:
+    if not path.exists():
+        raise DataError(f"{path}: factor table not found")
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {', '.join(missing)}")
+    return df[columns]
+
+
+def _numeric(df: pd.DataFrame, col: str, path: Path, *, allow_blank: bool = False,
+             lo: float | None = None, hi: float | None = None) -> pd.Series:
+    raw = df[col].str.strip()
+    vals = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+    bad = vals.isna() & ~((raw == "") & allow_blank)
+    bad |= vals.notna() & (~np.isfinite(vals.to_numpy(dtype=float, na_value=0.0)))
+    if lo is not None:
+        bad |= vals.notna() & (vals < lo)
+    if hi is not None:
+        bad |= vals.notna() & (vals > hi)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        # +2: header line and 1-based rows
+        raise DataError(
+            f"{path}: row {i + 2}, column {col}: missing or invalid value {df[col].iloc[i]!r}"
+        )
+    return vals.astype(float)
+
+
+def load_fuel_factors(factor_set: str = "ndrc2011", path: str | Path | None = None
+                      ) -> pd.DataFrame:
+    """The fuel factor table of one factor set.
+
+    Parameters
+    ----------
+    factor_set
+        ``"ndrc2011"`` (China provincial guideline, 14 study fuels), ``"ipcc2006"``
+        (IPCC 2006 defaults, 14 study fuels) or ``"ceads"`` (Shan et al. 2018, CEADs' 17 fuels).
+    path
+        Alternative CSV (tests); default ``data/factors/fuel_factors.csv``.
+
+    Returns
+    -------
+    DataFrame
+        One row per fuel: fuel, ncv (in ``ncv_unit``), ncv_unit ("kJ/kg"/"kJ/m3"),
+        carbon_content_tc_per_tj, oxidation (fraction), cef_tco2_per_tj (published CEF
+        or NaN), source.
+    """
+    if factor_set not in FACTOR_SETS:
+        raise ParameterError(
+            f"factors: unknown factor set {factor_set!r} (known: {', '.join(FACTOR_SETS)})"
+        )
+    path = Path(path) if path is not None else factors_dir() / "fuel_factors.csv"
+    raw = _read(path, _FUEL_COLUMNS)
+    df = raw.copy()
+    for col in ("factor_set", "fuel", "ncv_unit", "source"):
+        blank = df[col].str.strip() == ""
+        if blank.any():
+            i = int(np.flatnonzero(blank.to_numpy())[0])
+            raise DataError(f"{path}: row {i + 2}, column {col}: missing value")
+    df["ncv"] = _numeric(raw, "ncv", path, lo=1e-9)
+    df["carbon_content_tc_per_tj"] = _numeric(raw, "carbon_content_tc_per_tj", path, lo=1e-9)
+    df["oxidation"] = _numeric(raw, "oxidation", path, lo=1e-9, hi=1.0)
+    df["cef_tco2_per_tj"] = _numeric(raw, "cef_tco2_per_tj", path, allow_blank=True, lo=1e-9)
+    bad_unit = ~df["ncv_unit"].isin(list(NCV_UNITS))
+    if bad_unit.any():
+        i = int(np.flatnonzero(bad_unit.to_numpy())[0])
+        raise DataError(
+            f"{path}: row {i + 2}, column ncv_unit: unknown unit {df['ncv_unit'].iloc[i]!r} "
+            f"(known: {', '.join(NCV_UNITS)})"
+        )
+    dup = df.duplicated(["factor_set", "fuel"])
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise DataError(f"{path}: row {i + 2}: duplicate fuel {df['fuel'].iloc[i]!r} "
+                        f"in factor set {df['factor_set'].iloc[i]!r}")
+    out = df[df["factor_set"] == factor_set].drop(columns="factor_set").reset_index(drop=True)
+    if out.empty:
+        raise DataError(f"{path}: no rows for factor set {factor_set!r}")
+    out.attrs["units"] = {"ncv": "see ncv_unit", "carbon_content_tc_per_tj": "tC/TJ",
+                          "oxidation": "fraction", "cef_tco2_per_tj": "tCO2/TJ"}
+    out.attrs["factor_set"] = factor_set
+    return out
+
+
+def load_grid_factors(path: str | Path | None = None) -> pd.DataFrame:
+    """Published regional grid electricity factors.
+
+    Returns
+    -------
+    DataFrame
+        grid, year (int), factor_tco2_per_mwh (float), kind (e.g. "OM"), source.
+    """
+    path = Path(path) if path is not None else factors_dir() / "grid_factors.csv"
+    raw = _read(path, _GRID_COLUMNS)
+    df = raw.copy()
+    for col in ("grid", "kind", "source"):
+        blank = df[col].str.strip() == ""
+        if blank.any():
+            i = int(np.flatnonzero(blank.to_numpy())[0])
+            raise DataError(f"{path}: row {i + 2}, column {col}: missing value")
+    bad_grid = ~df["grid"].isin(GRIDS)
+    if bad_grid.any():
+        i = int(np.flatnonzero(bad_grid.to_numpy())[0])
+        raise DataError(f"{path}: row {i + 2}, column grid: unknown grid {df['grid'].iloc[i]!r} "
+                        f"(known: {', '.join(GRIDS)})")
+    df["year"] = _numeric(raw, "year", path, lo=1990, hi=2100).astype(int)
+    df["factor_tco2_per_mwh"] = _numeric(raw, "factor_tco2_per_mwh", path, lo=0.0, hi=3.0)
+    dup = df.duplicated(["grid", "year", "kind"])
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise DataError(f"{path}: row {i + 2}: duplicate grid/year/kind")
+    df.attrs["units"] = {"factor_tco2_per_mwh": "tCO2/MWh"}
+    return df.reset_index(drop=True)

@@ -1,0 +1,132 @@
+"""Factor tables: schema, provenance, and the published-CEF identity CEF = CC * COF * 44/12."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from carbonlab._util import DataError, ParameterError
+from carbonlab.data.factors import (
+    FACTOR_SETS,
+    GRIDS,
+    factors_dir,
+    load_fuel_factors,
+    load_grid_factors,
+)
+from carbonlab.regions import PROVINCES, grid_region
+from carbonlab.units import C_TO_CO2
+
+STUDY_FUELS = {
+    "raw_coal", "coke", "coke_oven_gas", "blast_furnace_gas", "converter_gas", "other_gas",
+    "crude_oil", "gasoline", "kerosene", "diesel", "fuel_oil", "lpg", "natural_gas", "lng",
+}
+
+
+@pytest.mark.parametrize("factor_set", ["ndrc2011", "ipcc2006"])
+def test_study_sets_cover_the_14_fuels(factor_set):
+    tab = load_fuel_factors(factor_set)
+    assert set(tab["fuel"]) == STUDY_FUELS
+    assert len(tab) == 14
+
+
+def test_ceads_set_has_17_fuels():
+    tab = load_fuel_factors("ceads")
+    assert len(tab) == 17 and tab["fuel"].is_unique
+
+
+@pytest.mark.parametrize("factor_set", FACTOR_SETS)
+def test_every_row_has_source_and_sane_values(factor_set):
+    tab = load_fuel_factors(factor_set)
+    assert (tab["source"].str.len() > 20).all()
+    assert tab["ncv_unit"].isin(["kJ/kg", "kJ/m3"]).all()
+    assert ((tab["oxidation"] > 0.8) & (tab["oxidation"] <= 1.0)).all()
+    # carbon contents lie between hydrogen-rich coal gases (~12) and blast-furnace gas (~71)
+    assert tab["carbon_content_tc_per_tj"].between(11, 72).all()
+    # NCVs: solids/liquids 3-60 MJ/kg, gases 3-40 MJ/m3
+    assert tab["ncv"].between(3000, 60000).all()
+
+
+def _half_unit(x: float) -> float:
+    """Half a unit in the last printed digit of a 3-significant-figure CEF."""
+    return 0.5 * 10 ** (math.floor(math.log10(abs(x))) - 2)
+
+
+@pytest.mark.parametrize("factor_set", FACTOR_SETS)
+def test_published_cef_equals_cc_cof_44_12_within_rounding(factor_set):
+    tab = load_fuel_factors(factor_set)
+    pub = tab.dropna(subset=["cef_tco2_per_tj"])
+    if factor_set == "ipcc2006":
+        assert len(pub) == 14  # IPCC prints a CEF for every fuel (Table 1.4)
+    for _, r in pub.iterrows():
+        calc = r["carbon_content_tc_per_tj"] * r["oxidation"] * C_TO_CO2
+        # CC is printed to 0.1 tC/TJ, CEF to 3 significant figures
+        tol = 0.05 * r["oxidation"] * C_TO_CO2 + _half_unit(r["cef_tco2_per_tj"])
+        assert abs(calc - r["cef_tco2_per_tj"]) <= tol, (r["fuel"], calc, r["cef_tco2_per_tj"])
+
+
+def test_unknown_factor_set_lists_known():
+    with pytest.raises(ParameterError, match="ndrc2011.*ipcc2006.*ceads"):
+        load_fuel_factors("ipcc1996")
+
+
+def _write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_missing_value_names_file_row_column(tmp_path):
+    src = (factors_dir() / "fuel_factors.csv").read_text(encoding="utf-8").splitlines()
+    header, first = src[0], src[1]
+    cells = first.split(",")
+    cells[2] = ""  # ncv
+    p = _write(tmp_path, "f.csv", "\n".join([header, ",".join(cells)]) + "\n")
+    with pytest.raises(DataError, match=r"f\.csv: row 2, column ncv"):
+        load_fuel_factors("ndrc2011", path=p)
+
+
+def test_bad_oxidation_and_unit_rejected(tmp_path):
+    head = ("factor_set,fuel,ncv,ncv_unit,carbon_content_tc_per_tj,oxidation,"
+            "cef_tco2_per_tj,source\n")
+    p = _write(tmp_path, "a.csv", head + "ndrc2011,coke,28435,kJ/kg,29.5,1.3,,x\n")
+    with pytest.raises(DataError, match="column oxidation"):
+        load_fuel_factors("ndrc2011", path=p)
+    p = _write(tmp_path, "b.csv", head + "ndrc2011,coke,28435,kcal/kg,29.5,0.9,,x\n")
+    with pytest.raises(DataError, match="column ncv_unit: unknown unit 'kcal/kg'"):
+        load_fuel_factors("ndrc2011", path=p)
+    p = _write(tmp_path, "c.csv", head + "ndrc2011,coke,28435,kJ/kg,29.5,0.9,,\n")
+    with pytest.raises(DataError, match="column source: missing"):
+        load_fuel_factors("ndrc2011", path=p)
+
+
+def test_grid_factors_schema_and_coverage():
+    g = load_grid_factors()
+    assert set(g["grid"]) == set(GRIDS)
+    assert (g["source"].str.len() > 20).all()
+    assert g["factor_tco2_per_mwh"].between(0.3, 1.5).all()
+    # every province's grid has a published factor
+    assert {grid_region(p) for p in PROVINCES} <= set(g["grid"])
+    # the 2016 notice prints a generation-weighted three-year OM beside the yearly values;
+    # a weighted mean lies within the yearly range and close to the plain mean
+    yearly = g[(g["kind"] == "OM") & g["year"].between(2012, 2014)].groupby("grid")
+    lo, hi = yearly["factor_tco2_per_mwh"].min(), yearly["factor_tco2_per_mwh"].max()
+    printed = pd.Series({"North": 1.0000, "Northeast": 1.1171, "East": 0.8086,
+                         "Central": 0.9229, "Northwest": 0.9316, "China Southern": 0.8676})
+    assert (yearly.size() == 3).all()
+    assert ((printed >= lo[printed.index]) & (printed <= hi[printed.index])).all()
+    np.testing.assert_allclose(yearly["factor_tco2_per_mwh"].mean()[printed.index], printed,
+                               atol=0.005)
+
+
+def test_grid_factor_bad_grid(tmp_path):
+    p = _write(tmp_path, "g.csv", "grid,year,factor_tco2_per_mwh,kind,source\n"
+               "Southwest,2014,0.5,OM,x\n")
+    with pytest.raises(DataError, match="row 2, column grid: unknown grid 'Southwest'"):
+        load_grid_factors(p)
+    p = _write(tmp_path, "h.csv", "grid,year,factor_tco2_per_mwh,kind,source\n"
+               "North,2014,,OM,x\n")
+    with pytest.raises(DataError, match="row 2, column factor_tco2_per_mwh"):
+        load_grid_factors(p)
