@@ -70,3 +70,36 @@ def new_figure(nrows: int = 1, ncols: int = 1, **kw: Any) -> tuple[plt.Figure, A
 def region_colors(names: list[str]) -> dict[str, str]:
     """A stable colour per name (cycling the palette in the given order)."""
     return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
+
+
+def plot_region_lines(df: Any, value: str, *, region_col: str = "region", time_col: str = "year",
+                      highlight: str | None = None, ylabel: str | None = None,
+                      title: str | None = None, ax: Any = None, top_labels: int = 6) -> Any:
+    """One line per region over time, the ``highlight`` region drawn bold and labelled.
+
+    ``df`` is a tidy table with ``region_col``, ``time_col`` and ``value`` columns.
+    The ``top_labels`` largest regions in the last year are labelled at the line ends.
+    Returns the matplotlib Axes.
+    """
+    wide = df.pivot(index=time_col, columns=region_col, values=value).sort_index()
+    if ax is None:
+        _, ax = new_figure(figsize=(7.5, 4.6))
+    with style():
+        last = wide.ffill().iloc[-1].sort_values(ascending=False)
+        labelled = set(last.index[:top_labels]) | ({highlight} if highlight else set())
+        for name in wide.columns:
+            bold = name == highlight
+            ax.plot(wide.index, wide[name], color=PALETTE[1] if bold else "#9aa5b1",
+                    lw=2.6 if bold else 0.9, alpha=1.0 if bold else 0.8, zorder=3 if bold else 2)
+            if name in labelled:
+                y = wide[name].dropna()
+                ax.annotate(name, (y.index[-1], y.iloc[-1]), xytext=(4, 0),
+                            textcoords="offset points", va="center", fontsize=8,
+                            color=PALETTE[1] if bold else "#444444",
+                            fontweight="bold" if bold else "normal")
+        ax.set_xlabel(time_col)
+        ax.set_ylabel(ylabel or value)
+        if title:
+            ax.set_title(title)
+        ax.margins(x=0.12)
+    return ax

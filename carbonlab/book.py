@@ -1,0 +1,205 @@
+"""Running chapters with papermill and building the Jupyter Book.
+
+``run_notebook`` executes one chapter for one region after checking every
+parameter against the notebook's ``parameters`` cell (papermill itself only
+logs a misspelt name and runs the default). ``build_book`` executes every
+chapter into ``executed/`` and builds ``_build/html`` with warnings as errors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from carbonlab._util import CarbonlabError, ParameterError, atomic_dir, atomic_path, repo_root
+from carbonlab.regions import resolve_region
+
+__all__ = [
+    "notebooks",
+    "find_notebook",
+    "declared_parameters",
+    "check_parameters",
+    "run_notebook",
+    "execute_all",
+    "build_book",
+    "EXECUTED",
+]
+
+EXECUTED = "executed"
+"""Git-ignored folder (under the repository root) of executed notebooks; ``_toc.yml`` points here."""
+
+
+def notebooks(root: Path | None = None) -> list[Path]:
+    """The chapter notebooks, in order (``notebooks/NN_*.ipynb``)."""
+    root = root or repo_root()
+    return sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def find_notebook(name: str | os.PathLike[str]) -> Path:
+    """Resolve a notebook given as a path, a file name or a stem (``04_forecast_peaks``)."""
+    p = Path(name)
+    candidates = [p, repo_root() / p, repo_root() / "notebooks" / p,
+                  repo_root() / "notebooks" / f"{p}.ipynb"]
+    for c in candidates:
+        if c.is_file() and c.suffix == ".ipynb":
+            return c.resolve()
+    known = ", ".join(n.name for n in notebooks())
+    raise ParameterError(f"unknown notebook {str(name)!r} (known: {known})")
+
+
+def declared_parameters(nb: Path) -> dict[str, dict[str, Any]]:
+    """Parameters declared in the notebook's ``parameters`` cell (papermill's inspection)."""
+    import papermill as pm
+
+    try:
+        return pm.inspect_notebook(str(nb))
+    except Exception as exc:  # unreadable JSON etc.
+        raise ParameterError(f"{nb}: cannot read notebook parameters ({exc})") from None
+
+
+def _coerce(name: str, value: Any, type_name: str, nb: Path) -> Any:
+    if not isinstance(value, str):
+        return value
+    t = (type_name or "").lower()
+    try:
+        if t == "int":
+            return int(value)
+        if t == "float":
+            return float(value)
+        if t == "bool":
+            if value.lower() in ("1", "true", "yes", "on"):
+                return True
+            if value.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
+    except ValueError:
+        raise ParameterError(
+            f"{nb.name}: parameter {name} expects {t}, got {value!r}") from None
+    return value
+
+
+def check_parameters(nb: Path, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Check names against the notebook, coerce types, canonicalise region/dataset names."""
+    declared = declared_parameters(nb)
+    out: dict[str, Any] = {}
+    for name, value in params.items():
+        if name not in declared:
+            raise ParameterError(
+                f"{nb.name}: unknown parameter {name!r} (declared: {', '.join(declared) or 'none'})")
+        value = _coerce(name, value, declared[name].get("inferred_type_name", ""), nb)
+        if name == "region":
+            value = resolve_region(value)
+        elif name == "dataset":
+            from carbonlab.data import check_dataset
+
+            value = check_dataset(value)
+        elif name == "city":
+            value = _resolve_city(value, params.get("dataset", declared.get("dataset", {})
+                                                   .get("default", "teaching")))
+        out[name] = value
+    return out
+
+
+def _resolve_city(value: str, dataset: Any) -> str:
+    from carbonlab.data import load_cities
+
+    ds = str(dataset).strip("'\"")
+    cities = load_cities(ds if ds in ("teaching", "ceads") else "teaching")
+    names = dict(zip(cities["city"], cities["city"], strict=False))
+    names.update(dict(zip(cities["city_zh"], cities["city"], strict=False)))
+    key = {k.lower().replace(" ", ""): v for k, v in names.items()}
+    v = key.get(str(value).lower().replace(" ", "").removesuffix("市").removesuffix("city"))
+    if v is None:
+        raise ParameterError(f"unknown city {value!r} in the {ds} city panel")
+    return v
+
+
+def run_notebook(notebook: str | os.PathLike[str], params: Mapping[str, Any] | None = None,
+                 output: str | os.PathLike[str] | None = None, *, check: bool = True,
+                 log: Callable[[str], None] | None = None) -> Path:
+    """Execute one notebook with papermill; the output appears only if every cell ran.
+
+    Parameters are checked first (unknown name, bad region, bad dataset → ParameterError);
+    the executed notebook is written to a temporary file and moved to ``output``.
+    """
+    import papermill as pm
+
+    nb = find_notebook(notebook)
+    params = check_parameters(nb, params or {}) if check else dict(params or {})
+    if output is None:
+        suffix = "".join(f"_{v}" for k, v in params.items() if k in ("region", "city"))
+        output = repo_root() / EXECUTED / f"{nb.stem}{suffix}.ipynb"
+    output = Path(output)
+    t0 = time.perf_counter()
+    with atomic_path(output, suffix=".ipynb") as tmp:
+        try:
+            pm.execute_notebook(str(nb), str(tmp), parameters=params, kernel_name="python3",
+                                cwd=str(repo_root()), progress_bar=False, log_output=False)
+        except pm.PapermillExecutionError as exc:
+            raise CarbonlabError(
+                f"{nb.name}: cell {exc.exec_count} failed: {exc.ename}: {exc.evalue}") from None
+        _strip_papermill_noise(tmp)
+    if log:
+        log(f"  {nb.name:<28s} {time.perf_counter() - t0:6.1f} s  -> {output}")
+    return output
+
+
+def _strip_papermill_noise(path: Path) -> None:
+    """Drop the injected-parameters tag so the book shows the cell as a normal one."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags:
+            cell["metadata"]["tags"] = [t for t in tags if t != "injected-parameters"] + [
+                "remove-cell"]
+        elif "parameters" in tags:
+            cell["metadata"]["tags"] = tags + ["remove-cell"]
+    path.write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def execute_all(dataset: str = "teaching", jobs: int = 1, out_dir: Path | None = None,
+                log: Callable[[str], None] = print, extra: Mapping[str, Mapping[str, Any]] | None
+                = None) -> list[Path]:
+    """Execute every chapter notebook into ``out_dir`` (atomically replaced as a whole)."""
+    out_dir = Path(out_dir or repo_root() / EXECUTED)
+    nbs = notebooks()
+    extra = extra or {}
+    with atomic_dir(out_dir) as tmp:
+        def one(nb: Path) -> Path:
+            params = {"dataset": dataset, **extra.get(nb.stem, {})}
+            declared = declared_parameters(nb)
+            params = {k: v for k, v in params.items() if k in declared}
+            return run_notebook(nb, params, tmp / nb.name, log=log)
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            list(pool.map(one, nbs))
+    return [out_dir / nb.name for nb in nbs]
+
+
+def build_book(dataset: str = "teaching", jobs: int = 2, log: Callable[[str], None] = print,
+               execute: bool = True) -> Path:
+    """Execute the chapters and build the HTML book; returns the path of ``index.html``."""
+    root = repo_root()
+    t0 = time.perf_counter()
+    if execute:
+        log(f"executing {len(notebooks())} notebooks on the {dataset} dataset (jobs={jobs})")
+        execute_all(dataset=dataset, jobs=jobs, log=log)
+    log("building the book (jupyter-book, warnings are errors)")
+    html = root / "_build" / "html"
+    jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or "jupyter-book"
+    cmd = [jb, "build", str(root), "--builder", "html", "-W", "-n", "--keep-going"]
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-40:])
+        raise CarbonlabError(f"jupyter-book build failed (exit {proc.returncode}):\n{tail}")
+    index = html / "index.html"
+    log(f"book built in {time.perf_counter() - t0:.0f} s")
+    return index

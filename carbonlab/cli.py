@@ -1,0 +1,160 @@
+"""The ``carbonlab`` command.
+
+``carbonlab book``, ``carbonlab run NOTEBOOK -p region 宁夏``, ``carbonlab regions``,
+``carbonlab data list|verify|fetch|teaching``. Any bad input prints one line on
+stderr and exits with code 2; nothing half-written is left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from carbonlab import __version__
+from carbonlab._util import CarbonlabError
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        sys.stderr.write(f"carbonlab: error: {message}\n")
+        raise SystemExit(2)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="carbonlab", description="Carbon-peak forecasting for Chinese provinces "
+                "and cities: the book, its chapters and its data.")
+    p.add_argument("--version", action="version", version=f"carbonlab {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    b = sub.add_parser("book", help="execute every chapter with papermill and build the HTML book")
+    b.add_argument("--dataset", default="teaching", help="teaching (default) or ceads")
+    b.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel")
+    b.add_argument("--no-execute", action="store_true", help="build from executed/ as it is")
+
+    r = sub.add_parser("run", help="run one chapter (for one region) with papermill")
+    r.add_argument("notebook", help="path, file name or stem, e.g. 04_forecast_peaks")
+    r.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                   metavar=("NAME", "VALUE"), help="a notebook parameter (repeatable)")
+    r.add_argument("-o", "--output", help="executed notebook path (default executed/…)")
+
+    g = sub.add_parser("regions", help="list the 30 provinces and their accepted spellings")
+    g.add_argument("--resolve", metavar="NAME", help="print the canonical name of NAME")
+
+    d = sub.add_parser("data", help="the data: list, verify, fetch, teaching")
+    dsub = d.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
+    dsub.add_parser("list", help="list the datasets and the real-data files")
+    v = dsub.add_parser("verify", help="check the real-data files against their sha256")
+    v.add_argument("--data-dir", help="default $CARBONLAB_DATA_DIR")
+    f = dsub.add_parser("fetch", help="download the real-data files (needs the internet)")
+    f.add_argument("--dest", help="default $CARBONLAB_DATA_DIR")
+    t = dsub.add_parser("teaching", help="regenerate or check the teaching panel")
+    t.add_argument("--write", action="store_true", help="rewrite data/teaching/ from the seed")
+    t.add_argument("--check", action="store_true",
+                   help="exit 1 unless the committed files are reproduced byte for byte")
+    return p
+
+
+def _cmd_book(a: argparse.Namespace) -> int:
+    from carbonlab.book import build_book
+    from carbonlab.data import check_dataset
+
+    check_dataset(a.dataset)
+    if a.jobs < 1:
+        raise CarbonlabError(f"--jobs must be ≥ 1, got {a.jobs}")
+    index = build_book(dataset=a.dataset, jobs=a.jobs, execute=not a.no_execute)
+    print(f"The book is at {index}")
+    return 0
+
+
+def _cmd_run(a: argparse.Namespace) -> int:
+    from carbonlab.book import run_notebook
+
+    params = dict(a.parameter)
+    out = run_notebook(a.notebook, params, a.output, log=print)
+    print(out)
+    return 0
+
+
+def _cmd_regions(a: argparse.Namespace) -> int:
+    from carbonlab.regions import province_table, resolve_region
+
+    if a.resolve:
+        print(resolve_region(a.resolve))
+        return 0
+    print(province_table().to_string(index=False))
+    return 0
+
+
+def _cmd_data(a: argparse.Namespace) -> int:
+    if a.data_command == "list":
+        from carbonlab.data import DATASETS
+        from carbonlab.data.registry import REGISTRY
+
+        print("datasets:", ", ".join(DATASETS))
+        print(f"real-data files (under $CARBONLAB_DATA_DIR = "
+              f"{os.environ.get('CARBONLAB_DATA_DIR', 'unset')}):")
+        for e in REGISTRY.values():
+            print(f"  {e.path}  {e.size:>9d} B  sha256 {e.sha256[:12]}…")
+        return 0
+    if a.data_command == "verify":
+        from carbonlab.data.registry import data_dir, verify
+
+        res = verify(data_dir(a.data_dir))
+        print(res.to_string(index=False))
+        bad = res[~res["ok"]]
+        if len(bad):
+            raise CarbonlabError(f"{len(bad)} file(s) failed verification: "
+                                 + ", ".join(bad["path"].astype(str)))
+        return 0
+    if a.data_command == "fetch":
+        from carbonlab.data.registry import fetch
+
+        dest = a.dest or os.environ.get("CARBONLAB_DATA_DIR")
+        if not dest:
+            raise CarbonlabError("fetch: give --dest or set CARBONLAB_DATA_DIR")
+        for p in fetch(Path(dest)):
+            print(p)
+        return 0
+    if a.data_command == "teaching":
+        from carbonlab import synth
+        from carbonlab.data import teaching_dir
+
+        if a.write:
+            for p in synth.write(teaching_dir()):
+                print(p)
+            return 0
+        rendered = synth.render(folder=teaching_dir())
+        diff = [n for n, b in rendered.items() if not (teaching_dir() / n).is_file()
+                or (teaching_dir() / n).read_bytes() != b]
+        if diff:
+            print("differs from the generator: " + ", ".join(diff))
+            return 1
+        print(f"teaching panel reproduced byte for byte ({len(rendered)} files)")
+        return 0
+    raise AssertionError(a.data_command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``carbonlab`` command; returns the exit code."""
+    a = _parser().parse_args(argv)
+    try:
+        return {"book": _cmd_book, "run": _cmd_run, "regions": _cmd_regions,
+                "data": _cmd_data}[a.command](a)
+    except CarbonlabError as exc:
+        msg = str(exc).strip()
+        first, _, rest = msg.partition("\n")
+        sys.stderr.write(f"carbonlab: error: {first}\n")
+        if rest:  # build logs etc. go after the one-line summary
+            sys.stderr.write(rest + "\n")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
