@@ -34,6 +34,7 @@ from scipy import optimize
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 
 from carbonlab._util import DataError, ParameterError, atomic_path, repo_root
+from carbonlab.data import log_emissions_per_capita
 from carbonlab.plotting import PALETTE, new_figure
 from carbonlab.regions import resolve_region
 from carbonlab.scenarios import (
@@ -53,7 +54,6 @@ __all__ = [
     "classify",
     "make_estimator",
     "PanelModel",
-    "log_per_capita",
     "forecast",
     "peak_table",
     "growth_table",
@@ -170,21 +170,6 @@ def make_estimator(name: str, random_state: int = 0) -> BaseEstimator:
     raise ParameterError(f"model: unknown model {name!r} (bpnn, svr, rf, ols)")
 
 
-def log_per_capita(panel: pd.DataFrame) -> pd.Series:
-    """ln per-capita emissions, ln(t CO2/person), from ``emissions_mt`` and ``population_10k``."""
-    for c in ("emissions_mt", "population_10k"):
-        if c not in panel.columns:
-            raise DataError(f"panel: missing column {c!r}")
-    e = panel["emissions_mt"].astype(float)
-    p = panel["population_10k"].astype(float)
-    bad = ~((e > 0) & (p > 0))
-    if bad.any():
-        i = bad[bad].index[0]
-        raise DataError(f"panel, row {i}: emissions_mt and population_10k must be positive")
-    # Mt -> t (1e6), 10^4 persons -> persons (1e4)
-    return np.log(e * 1e6 / (p * 1e4)).rename("ln_pc")
-
-
 class PanelModel(RegressorMixin, BaseEstimator):
     """Any regressor on the panel: ln per-capita emissions from drivers, with region effects.
 
@@ -238,7 +223,7 @@ class PanelModel(RegressorMixin, BaseEstimator):
     def fit(self, panel: pd.DataFrame, y: Any = None) -> PanelModel:
         """Fit on the tidy panel (``y`` defaults to :func:`log_per_capita`)."""
         self._check(panel, "panel")
-        yv = (log_per_capita(panel) if y is None else pd.Series(np.asarray(y, float), index=panel.index))
+        yv = (log_emissions_per_capita(panel) if y is None else pd.Series(np.asarray(y, float), index=panel.index))
         self.regions_ = sorted(panel["region"].unique())
         reg = panel["region"].to_numpy()
         if self.fixed_effects == "demean":
@@ -271,7 +256,7 @@ class PanelModel(RegressorMixin, BaseEstimator):
 def _offsets(model: Any, panel: pd.DataFrame) -> dict[str, float]:
     """Observed minus fitted ln per-capita emissions in each region's last year."""
     last = panel.sort_values("year").groupby("region").tail(1)
-    res = log_per_capita(last).to_numpy() - model.predict(last)
+    res = log_emissions_per_capita(last).to_numpy() - model.predict(last)
     return dict(zip(last["region"], res, strict=True))
 
 
@@ -321,7 +306,7 @@ def forecast(
     fut["ln_pc"] = ln_pc
     fut["emissions_mt"] = np.exp(ln_pc) * fut["population_10k"].to_numpy() * 1e4 / 1e6
     hist = panel[["region", "year", "population_10k", "emissions_mt"]].copy()
-    hist["ln_pc"] = log_per_capita(panel).to_numpy()
+    hist["ln_pc"] = log_emissions_per_capita(panel).to_numpy()
     hist["projected"] = False
     hist = hist[hist["region"].isin(set(fut["region"]))]
     cols = ["region", "year", "projected", "ln_pc", "population_10k", "emissions_mt"]

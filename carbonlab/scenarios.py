@@ -54,6 +54,8 @@ import pandas as pd
 import yaml
 
 from carbonlab._util import DataError, ParameterError, repo_root
+from carbonlab.data import DRIVERS as _DRIVER_TABLE
+from carbonlab.data import SHARE_DRIVERS as _SHARES
 from carbonlab.regions import resolve_region
 
 __all__ = [
@@ -71,16 +73,10 @@ __all__ = [
     "population_path",
 ]
 
-DRIVERS: tuple[str, ...] = (
-    "lconsume", "student", "first", "tertrate", "ltrade", "lrd", "gas", "fossil", "urban",
-    "ledufund", "college", "lpatent", "lcar", "ltourist", "lfreight", "lenvfund", "lindustry",
-    "garbage",
-)
-"""The 18 candidate drivers of CONTRIBUTING.md."""
+DRIVERS: tuple[str, ...] = tuple(_DRIVER_TABLE)
+"""The 18 candidate drivers of CONTRIBUTING.md (from :mod:`carbonlab.data`)."""
 
-SHARE_DRIVERS: frozenset[str] = frozenset(
-    {"first", "tertrate", "gas", "fossil", "urban", "college", "garbage"}
-)
+SHARE_DRIVERS: frozenset[str] = frozenset(_SHARES)
 """Drivers that are fractions and must stay in [0, 1]."""
 
 HORIZON: int = 2030

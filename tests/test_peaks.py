@@ -1,0 +1,349 @@
+"""Peaks: detection edge cases, classes, forecasts, ensembles, inverse problem, backtest."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LinearRegression
+from sklearn.neural_network import MLPRegressor
+from sklearn.svm import SVR
+
+from carbonlab._util import DataError, ParameterError
+from carbonlab.peaks import (
+    CLASSES,
+    KEY_DRIVERS,
+    PanelModel,
+    PeakEnsemble,
+    backtest_peaks,
+    classify,
+    find_peak,
+    forecast,
+    forecast_band,
+    growth_table,
+    national_curve,
+    peak_adjustment,
+    peak_probabilities,
+    peak_table,
+)
+from carbonlab.regions import PROVINCES
+from carbonlab.scenarios import driver_paths, load_scenario, population_path
+
+BETA = {"fossil": -2.52, "gas": -1.6, "tertrate": -0.83, "lcar": 0.3575, "first": 1.13}
+
+
+def make_panel(n_regions: int = 6, years=range(2005, 2022), seed: int = 0, noise: float = 0.01):
+    """Small synthetic panel: ln per-capita emissions linear in the five drivers + region effect."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for r in PROVINCES[:n_regions]:
+        fe, pop0 = rng.normal(1.5, 0.3), rng.uniform(500, 8000)
+        f0, g0, t0 = rng.uniform(0.05, 0.15), rng.uniform(0.02, 0.08), rng.uniform(0.35, 0.5)
+        c0, p0, cg = rng.uniform(3, 5), rng.uniform(0.05, 0.15), rng.uniform(0.08, 0.16)
+        for k, y in enumerate(years):
+            x = {"fossil": f0 + 0.006 * k + rng.normal(0, 0.003),
+                 "gas": g0 + 0.003 * k + rng.normal(0, 0.002),
+                 "tertrate": t0 + 0.008 * k + rng.normal(0, 0.004),
+                 "lcar": c0 + cg * k - 0.002 * k * k + rng.normal(0, 0.01),
+                 "first": p0 - 0.003 * k + rng.normal(0, 0.002)}
+            lnpc = fe + sum(BETA[d] * x[d] for d in BETA) + rng.normal(0, noise)
+            pop = pop0 * 1.005 ** k
+            rows.append({"region": r, "year": y, "population_10k": pop,
+                         "emissions_mt": np.exp(lnpc) * pop / 100, **x})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    return make_panel()
+
+
+@pytest.fixture(scope="module")
+def paths(panel) -> pd.DataFrame:
+    return driver_paths(panel, load_scenario("trend"), drivers=list(KEY_DRIVERS), horizon=2030)
+
+
+# --------------------------------------------------------------------------- find_peak
+
+
+def test_find_peak_edge_cases():
+    y = np.arange(2020, 2031)
+    flat = find_peak(y, np.full(11, 5.0))
+    assert (flat.peak_year, flat.peak_value, flat.peaked) == (2020, 5.0, False)
+    up = find_peak(y, np.linspace(1, 2, 11))
+    assert (up.peak_year, up.peaked) == (2030, False) and up.last_growth > 0
+    down = find_peak(y, np.linspace(2, 1, 11))
+    assert (down.peak_year, down.peak_value, down.peaked) == (2020, 2.0, True)
+    hump = find_peak(y, -((y - 2026.0) ** 2))
+    assert (hump.peak_year, hump.peaked) == (2026, True)
+    # double peak, the second one higher and inside the horizon: the higher one counts
+    dbl = find_peak(y, [1, 3, 2, 1, 2, 4, 3, 2.5, 2, 1.8, 1.5])
+    assert (dbl.peak_year, dbl.peak_value, dbl.peaked) == (2025, 4.0, True)
+    # a rebound at the end, still below the earlier maximum: not peaked (growth positive)
+    reb = find_peak(y, [1, 3, 2, 1.5, 1.2, 1.1, 1.0, 1.1, 1.2, 1.3, 1.4])
+    assert (reb.peak_year, reb.peaked) == (2021, False)
+    # plateau reaching the last year: the first year of the plateau, not peaked
+    plat = find_peak(y, [1, 2, 3, 4, 5, 5, 5, 5, 5, 5, 5])
+    assert (plat.peak_year, plat.peaked) == (2024, False)
+    # interior plateau then decline: peaked at the plateau's first year
+    plat2 = find_peak(y, [1, 2, 3, 3, 3, 2.9, 2.8, 2.7, 2.6, 2.5, 2.4])
+    assert (plat2.peak_year, plat2.peaked) == (2022, True)
+    # decline in the last year only: peak the year before
+    last = find_peak(y, np.r_[np.linspace(1, 2, 10), 1.99])
+    assert (last.peak_year, last.peaked) == (2029, True)
+
+
+@pytest.mark.parametrize(
+    ("years", "values", "match"),
+    [
+        ([2020, 2021], [1.0], "equal length"),
+        ([2020], [1.0], "at least two"),
+        ([2020, 2021, 2022], [1.0, np.nan, 2.0], "2021"),
+        ([2021, 2020], [1.0, 2.0], "strictly increasing"),
+    ],
+)
+def test_find_peak_bad_input(years, values, match):
+    with pytest.raises(ParameterError, match=match):
+        find_peak(years, values)
+
+
+def test_classify():
+    assert classify(2018, True) == CLASSES[0] == "by 2025"
+    assert classify(2025, True) == "by 2025"
+    assert classify(2026, True) == "by 2030"
+    assert classify(2029, True) == "by 2030"
+    assert classify(2031, True) == "not by 2030"
+    assert classify(2022, False) == "not by 2030"
+    assert classify(2027, True, early=2028) == "by 2025"
+
+
+# --------------------------------------------------------------------------- model and forecast
+
+
+def test_panel_model_demean_recovers_coefficients(panel):
+    m = PanelModel(LinearRegression(), KEY_DRIVERS, "demean").fit(panel)
+    # the within estimator, computed independently with numpy
+    cols = list(KEY_DRIVERS)
+    y = np.log(panel["emissions_mt"] * 100 / panel["population_10k"])
+    xw = panel[cols] - panel.groupby("region")[cols].transform("mean")
+    yw = y - y.groupby(panel["region"]).transform("mean")
+    ref = np.linalg.lstsq(xw.to_numpy(), yw.to_numpy(), rcond=None)[0]
+    np.testing.assert_allclose(m.estimator_.coef_, ref, rtol=1e-6)
+    assert np.sign(ref).tolist() == np.sign([BETA[d] for d in cols]).tolist()
+    d = PanelModel("ols", KEY_DRIVERS, "dummies").fit(panel)
+    np.testing.assert_allclose(d.predict(panel), m.predict(panel), atol=1e-8)
+    with pytest.raises(ParameterError, match="fixed_effects"):
+        PanelModel("ols", KEY_DRIVERS, "both").fit(panel)
+    with pytest.raises(ParameterError, match="unknown model 'xgb'"):
+        PanelModel("xgb").fit(panel)
+    bad = panel.copy()
+    bad.loc[3, "gas"] = np.nan
+    with pytest.raises(DataError, match="row 3: driver 'gas'"):
+        PanelModel("ols").fit(bad)
+    with pytest.raises(ParameterError, match="not in the training panel"):
+        m.predict(panel.assign(region="Qinghai"))
+
+
+def test_forecast_back_transform_and_alignment(panel):
+    m = PanelModel("ols").fit(panel)
+    # drivers held at their last values: the aligned forecast keeps the observed per-capita level
+    last = panel.sort_values("year").groupby("region").tail(1)
+    fut = pd.concat([last.assign(year=y) for y in range(2022, 2026)])
+    held = pd.concat([panel.assign(projected=False), fut.assign(projected=True)])
+    held = held[["region", "year", "projected", *KEY_DRIVERS]]
+    pop = population_path(panel, horizon=2025)
+    fc = forecast(m, panel, held, pop)
+    f = fc[fc["projected"]].merge(last[["region", "emissions_mt", "population_10k"]], on="region",
+                                  suffixes=("", "_t0"))
+    np.testing.assert_allclose(f["emissions_mt"] / f["population_10k"],
+                               f["emissions_mt_t0"] / f["population_10k_t0"], rtol=1e-10)
+    np.testing.assert_allclose(np.exp(f["ln_pc"]) * f["population_10k"] / 100, f["emissions_mt"])
+    h = fc[~fc["projected"]].sort_values(["region", "year"])
+    np.testing.assert_allclose(h["emissions_mt"], panel.sort_values(["region", "year"])["emissions_mt"])
+    bad_pop = pop[pop["year"] != 2024]
+    with pytest.raises(DataError, match="population: no value for .* in 2024"):
+        forecast(m, panel, held, bad_pop)
+
+
+@pytest.mark.parametrize("est", [LinearRegression(), SVR(C=3.0),
+                                 MLPRegressor(hidden_layer_sizes=(6,), solver="lbfgs", max_iter=500, random_state=0)])
+def test_any_sklearn_regressor_gives_peak_table(panel, paths, est):
+    m = PanelModel(est).fit(panel)
+    fc = forecast(m, panel, paths)
+    tab = peak_table(fc)
+    assert len(tab) == panel["region"].nunique()
+    assert set(tab["class"]) <= set(CLASSES)
+    for _, row in tab.iterrows():
+        g = fc[fc["region"] == row["region"]]
+        p = find_peak(g["year"], g["emissions_mt"])
+        assert (row["peak_year"], row["peaked"]) == (p.peak_year, p.peaked)
+        assert row["class"] == classify(p.peak_year, p.peaked)
+
+
+def test_growth_table_and_national_curve():
+    yrs = np.arange(2020, 2031)
+    fc = pd.concat([
+        pd.DataFrame({"region": "Beijing", "year": yrs, "emissions_mt": 100 * 1.02 ** (yrs - 2020)}),
+        pd.DataFrame({"region": "Ningxia", "year": yrs, "emissions_mt": 50 - (yrs - 2020.0)}),
+    ])
+    g = growth_table(fc, range(2026, 2031))
+    np.testing.assert_allclose(g.loc["Beijing"], 2.0)
+    np.testing.assert_allclose(g.loc["Ningxia", 2030], 100 * (40 / 41 - 1))
+    assert list(growth_table(fc, regions=["宁夏"]).index) == ["Ningxia"]
+    with pytest.raises(ParameterError, match="2019"):
+        growth_table(fc, range(2020, 2031))
+    nat = national_curve(fc)
+    np.testing.assert_allclose(nat["emissions_mt"], 100 * 1.02 ** (yrs - 2020) + 50 - (yrs - 2020))
+    p = find_peak(nat["year"], nat["emissions_mt"])
+    assert p.peak_year == int(nat.loc[nat["emissions_mt"].idxmax(), "year"])
+
+
+# --------------------------------------------------------------------------- ensembles
+
+
+def test_ensemble_is_seeded_and_cached(panel, paths, tmp_path, monkeypatch):
+    monkeypatch.setenv("CARBONLAB_CACHE_DIR", str(tmp_path))
+    e1 = PeakEnsemble("bpnn", n_boot=2, random_state=3).fit(panel)
+    assert not e1.from_cache_ and str(e1.cache_path_).startswith(str(tmp_path))
+    m1 = e1.forecast(panel, paths)
+    e2 = PeakEnsemble("bpnn", n_boot=2, random_state=3).fit(panel)
+    assert e2.from_cache_
+    pd.testing.assert_frame_equal(m1, e2.forecast(panel, paths))
+    e3 = PeakEnsemble("bpnn", n_boot=2, random_state=3, cache=False).fit(panel)
+    pd.testing.assert_frame_equal(m1, e3.forecast(panel, paths))
+    other = PeakEnsemble("bpnn", n_boot=2, random_state=4).fit(panel)
+    assert other.cache_path_ != e1.cache_path_
+    assert not np.allclose(other.forecast(panel, paths)["emissions_mt"], m1["emissions_mt"])
+    assert sorted(m1["member"].unique()) == [-1, 0, 1]
+    with pytest.raises(ParameterError, match="n_boot"):
+        PeakEnsemble(n_boot=-1)
+
+
+def test_peak_probabilities_and_band(panel, paths, tmp_path, monkeypatch):
+    monkeypatch.setenv("CARBONLAB_CACHE_DIR", str(tmp_path))
+    mem = PeakEnsemble("ols", n_boot=8, random_state=0).fit(panel).forecast(panel, paths)
+    pr = peak_probabilities(mem)
+    assert (pr["n_members"] == 8).all()
+    assert ((pr["p_by_2025"] <= pr["p_by_2030"]) & (pr["p_by_2030"] <= 1)).all()
+    # recompute one region's probability by hand
+    r = pr["region"].iloc[0]
+    calls = [find_peak(g["year"], g["emissions_mt"]) for _, g in
+             mem[(mem["region"] == r) & (mem["member"] >= 0)].groupby("member")]
+    assert pr["p_by_2030"].iloc[0] == pytest.approx(np.mean([c.peaked and c.peak_year <= 2030 for c in calls]))
+    band = forecast_band(mem)
+    f = band[band["projected"]]
+    assert (f["lo_mt"] <= f["hi_mt"]).all()
+    assert len(band) == mem[mem["member"] == -1].shape[0]
+
+
+# --------------------------------------------------------------------------- inverse problem
+
+
+def _linear_case(panel, paths, region):
+    m = PanelModel("ols").fit(panel)
+    beta = dict(zip(KEY_DRIVERS, m.estimator_.coef_, strict=True))
+    return m, beta
+
+
+def test_adjustment_matches_analytic_minimum_norm(panel, paths):
+    region = "Beijing"
+    m, beta = _linear_case(panel, paths, region)
+    ds = ["lcar", "tertrate", "gas"]
+    res = peak_adjustment(m, panel, paths, region, drivers=ds, then=(), max_sd=50)
+    assert res.feasible and res.stage == 1
+    # linear model: ln(E30/E29) = base + sum_d beta_d * delta_d / (2030 - 2021)
+    hist = panel[panel["region"] == region]
+    s = np.array([hist[d].std(ddof=1) for d in ds])
+    a = np.array([beta[d] for d in ds]) * s / 9
+    fc = forecast(m, panel, paths)
+    e = fc[fc["region"] == region].set_index("year")["emissions_mt"]
+    c = np.log(1 - 1e-4) - np.log(e[2030] / e[2029])
+    assert c < 0  # the trend scenario does not peak this region
+    z_star = c * a / (a @ a)
+    np.testing.assert_allclose(res.z.to_numpy(), z_star, rtol=2e-3, atol=1e-5)
+    assert res.norm == pytest.approx(np.linalg.norm(z_star), rel=2e-3)
+    adj = res.adjusted.set_index("year")["emissions_mt"]
+    assert adj[2030] < adj[2029]
+    assert find_peak(res.adjusted["year"], res.adjusted["emissions_mt"]).peaked
+
+
+def test_adjustment_study_ordering_and_infeasible(panel, paths):
+    region = "Beijing"
+    m, beta = _linear_case(panel, paths, region)
+    hist = panel[panel["region"] == region]
+    fc = forecast(m, panel, paths)
+    e = fc[fc["region"] == region].set_index("year")["emissions_mt"]
+    c = -(np.log(1 - 1e-4) - np.log(e[2030] / e[2029]))  # decrease in ln growth needed
+    reach = {d: abs(beta[d]) * hist[d].std(ddof=1) / 9 for d in ("lcar", "tertrate", "gas", "fossil")}
+    three = reach["lcar"] + reach["tertrate"] + reach["gas"]
+    # a box |z| <= m lets the three drivers lower ln growth by at most m * three
+    m_sd = 0.5 * (c / three + c / (three + reach["fossil"]))
+    assert c / (three + reach["fossil"]) < m_sd < c / three
+    res = peak_adjustment(m, panel, paths, region, max_sd=m_sd)
+    assert res.feasible and res.stage == 2 and res.drivers[-1] == "fossil"
+    assert res.delta["fossil"] > 0 and res.delta["lcar"] < 0
+    # without the second stage the same bound is infeasible: stated, with the best found
+    res2 = peak_adjustment(m, panel, paths, region, max_sd=m_sd, then=())
+    assert not res2.feasible and res2.message.startswith("infeasible")
+    assert "best found" in res2.message and res2.last_growth_pct > -0.01
+    np.testing.assert_allclose(np.abs(res2.z), m_sd, rtol=1e-6)  # the corner of the box
+    assert res2.last_growth_pct < 100 * (e[2030] / e[2029] - 1)
+
+
+def test_adjustment_already_peaked_and_bad_input(panel):
+    pk = panel.copy()
+    # Ningxia: falling non-fossil-adjusted emissions -> trend already peaks
+    sel = pk["region"] == PROVINCES[1]
+    pk.loc[sel, "fossil"] = np.linspace(0.05, 0.5, sel.sum())
+    pk.loc[sel, "emissions_mt"] = np.linspace(200, 100, sel.sum())
+    p = driver_paths(pk, "trend", drivers=list(KEY_DRIVERS))
+    m = PanelModel("ols").fit(pk)
+    res = peak_adjustment(m, pk, p, PROVINCES[1])
+    assert res.feasible and res.stage == 0 and res.norm == 0 and "already peaks" in res.message
+    with pytest.raises(ParameterError, match="unknown driver 'cars'"):
+        peak_adjustment(m, pk, p, "Beijing", drivers=["cars"])
+    with pytest.raises(ParameterError, match="'Qinghai' is not in the scenario paths"):
+        peak_adjustment(m, pk, p, "青海")
+    with pytest.raises(ParameterError, match="year: 2035"):
+        peak_adjustment(m, pk, p, "Beijing", year=2035)
+    with pytest.raises(ParameterError, match="max_sd"):
+        peak_adjustment(m, pk, p, "Beijing", max_sd=0)
+
+
+# --------------------------------------------------------------------------- backtest
+
+
+def test_backtest_peaks(panel):
+    bt = backtest_peaks(panel, [2014, 2017], model="ols")
+    assert len(bt) == 2 * panel["region"].nunique()
+    assert set(bt.columns) >= {"cutoff", "region", "called_peaked", "true_peaked", "held", "mape_pct"}
+    for _, r in bt.iterrows():
+        held = r["called_peaked"] == r["true_peaked"] and (
+            not r["true_peaked"] or abs(r["called_year"] - r["true_year"]) <= 1)
+        assert r["held"] == held
+    assert (bt["mape_pct"] >= 0).all() and bt["mape_pct"].median() < 10
+    with pytest.raises(ParameterError, match="cutoffs: 2021"):
+        backtest_peaks(panel, [2021], model="ols")
+
+
+# --------------------------------------------------------------------------- notebook
+
+
+@pytest.mark.slow
+def test_notebook_runs(tmp_path):
+    from tests.nbrun import run_notebook
+
+    env = os.environ.copy()
+    os.environ["CARBONLAB_CACHE_DIR"] = str(tmp_path / "cache")
+    try:
+        out = run_notebook("04_forecast_peaks.ipynb", tmp_path, region="宁夏", n_boot=4, seed=1)
+    finally:
+        os.environ.clear()
+        os.environ.update(env)
+    import nbformat
+
+    nb = nbformat.read(out, as_version=4)
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "Ningxia" in text
