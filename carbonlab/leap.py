@@ -496,8 +496,11 @@ class DemandTree:
         """Every quantity of the tree over :meth:`years` in ``scenario`` (validated)."""
         ev = _Evaluator(self, scenario)
         out: dict[str, np.ndarray] = {}
-        for v in self.variables:
+        yrs = self.years()
+        for v, row in self.variables.items():
             out[f"var:{v}"] = ev.get(f"var:{v}", 0)
+            if row.get("fraction"):  # levers first: a diffusion step past 1 is named as such
+                _check_fraction(out[f"var:{v}"], yrs, f"key assumption {v}", scenario, self.source)
         for b in self.branches.values():
             for fld in ("activity", "intensity") if b.parent is None else ("share", "intensity"):
                 out[f"{b.path}:{fld}"] = ev.get(f"{b.path}:{fld}", 0)
@@ -743,7 +746,9 @@ class _Evaluator:
             tot = sum((self.get(f"{c}:share", 0) for c in sibs), np.zeros(len(yrs)))
             if np.any(tot > 1.0 + 1e-12):
                 i = int(np.argmax(tot > 1.0 + 1e-12))
-                raise DataError(f"{where}: sibling shares sum to {tot[i]:.6g} > 1 in {yrs[i]}")
+                raise DataError(_where(t.source, f"share of {path} (remainder): its siblings sum "
+                                       f"to {tot[i]:.6g} > 1 in {yrs[i]} (scenario "
+                                       f"{self.chain[0]})"))
             return np.clip(1.0 - tot, 0.0, None)
         (kind, arg), = spec.items()
         if kind == "const":
@@ -936,7 +941,7 @@ def _windows(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _LocalWindowForecaster:
-    """Sliding-window one-step regression on a standardised series, recursive forecasts."""
+    """Sliding-window one-step regression, recursive forecasts (used without carbonlab.models)."""
 
     def __init__(self, estimator: Any, window: int) -> None:
         self.estimator = estimator
@@ -944,11 +949,9 @@ class _LocalWindowForecaster:
 
     def fit(self, series: pd.Series) -> _LocalWindowForecaster:
         v = np.asarray(series, dtype=float)
-        self.mu_, self.sd_ = float(v.mean()), float(v.std()) or 1.0
-        z = (v - self.mu_) / self.sd_
-        x, y = _windows(z, self.window)
+        x, y = _windows(v, self.window)
         self.estimator.fit(x, y)
-        self.last_ = z[-self.window:].copy()
+        self.last_ = v[-self.window:].copy()
         return self
 
     def forecast(self, horizon: int) -> np.ndarray:
@@ -958,7 +961,17 @@ class _LocalWindowForecaster:
             nxt = float(np.ravel(self.estimator.predict(np.asarray([buf[-self.window:]])))[0])
             out.append(nxt)
             buf.append(nxt)
-        return np.asarray(out) * self.sd_ + self.mu_
+        return np.asarray(out)
+
+
+def _scaled(estimator: Any) -> Any:
+    """Standardise the lags and the target around an estimator (fitted on training data)."""
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return TransformedTargetRegressor(regressor=make_pipeline(StandardScaler(), estimator),
+                                      transformer=StandardScaler())
 
 
 def _estimators(random_state: int, names: Iterable[str]) -> dict[str, Any]:
@@ -982,8 +995,8 @@ def _estimators(random_state: int, names: Iterable[str]) -> dict[str, Any]:
             out[n] = MLPRegressor(hidden_layer_sizes=(8,), activation="tanh", solver="lbfgs",
                                   max_iter=2000, random_state=random_state)
         elif n == "LSTM":
-            cls = getattr(_m, "LSTMRegressor", None) if _m is not None else None
-            out[n] = cls(random_state=random_state) if cls is not None \
+            cls = getattr(_m, "KerasLSTM", None) if _m is not None else None
+            out[n] = cls(units=8, epochs=200, random_state=random_state) if cls is not None \
                 else _TinyLSTM(random_state=random_state)
         else:
             raise ParameterError(f"models: unknown model {n!r} (known: BP, LSTM, SVR, RF)")
@@ -1054,8 +1067,9 @@ def forecast_baseline(
 ) -> pd.Series:
     """Univariate sliding-window forecast (Mt CO2) for the years after the series to horizon_end.
 
-    Uses ``carbonlab.models.SlidingWindowForecaster`` when that module exists, else a local
-    equivalent (standardised series, recursive one-step forecasts).
+    Lags and target are standardised on the history. Uses
+    ``carbonlab.models.SlidingWindowForecaster`` when that module exists, else a local
+    equivalent (recursive one-step forecasts).
     """
     last = int(series.index.max())
     if horizon_end <= last:
@@ -1063,7 +1077,7 @@ def forecast_baseline(
     if len(series) < window + 3:
         raise DataError(f"series: {len(series)} years, too few for window={window}")
     horizon = horizon_end - last
-    est = _estimators(random_state, [model])[model]
+    est = _scaled(_estimators(random_state, [model])[model])
     try:
         from carbonlab.models import SlidingWindowForecaster
     except ImportError:
@@ -1081,7 +1095,17 @@ def forecast_baseline(
 
 
 def peak_year(years: Sequence[int], values: Sequence[float]) -> tuple[int, float, bool]:
-    """(peak year, peak value, peaked) -- peaked is False when the maximum is the last year."""
+    """(peak year, peak value, peaked) -- ``carbonlab.peaks.find_peak`` when available.
+
+    Without it: peaked is False when the maximum is in the last year.
+    """
+    try:
+        from carbonlab.peaks import find_peak
+    except ImportError:
+        find_peak = None
+    if find_peak is not None:
+        res = find_peak(np.asarray(years), np.asarray(values, dtype=float))
+        return int(res.peak_year), float(res.peak_value), bool(res.peaked)
     yrs = np.asarray(years)
     v = np.asarray(values, dtype=float)
     i = int(np.argmax(v))
@@ -1274,17 +1298,17 @@ def plot_tree(tree: DemandTree, ax: Any = None) -> Any:
     levers = {f"var:{v}" for v in tree.variables}
     for b in tree.branches.values():
         x, y = depth[b.path] * 1.0, ypos[b.path]
-        if b.parent:
-            px, py = depth[b.parent] * 1.0, ypos[b.parent]
-            ax.annotate("", xy=(x - 0.02, y), xytext=(px + 0.42, py),
-                        arrowprops={"arrowstyle": "->", "color": "#888888", "lw": 0.8})
+        if b.parent:  # centre to centre, under the opaque boxes
+            ax.annotate("", xy=(x, y), xytext=(depth[b.parent] * 1.0, ypos[b.parent]),
+                        arrowprops={"arrowstyle": "->", "color": "#888888", "lw": 0.8,
+                                    "shrinkA": 18, "shrinkB": 18}, zorder=1)
         used = [str(s) for s in (b.share, b.intensity) if isinstance(s, Mapping)]
         lever = any(lv in u for u in used for lv in levers)
         label = b.name + (f"\n[{b.fuel}]" if b.fuel else "")
-        ax.text(x, y, label, ha="left", va="center", fontsize=7.5,
-                bbox={"boxstyle": "round,pad=0.25", "fc": PALETTE[1] if lever else "#f2f2f2",
-                      "ec": "#555555", "lw": 0.6, "alpha": 0.35 if lever else 1.0})
-    ax.set_xlim(-0.1, max(depth.values()) + 1.0)
+        ax.text(x, y, label, ha="center", va="center", fontsize=7.5, zorder=3,
+                bbox={"boxstyle": "round,pad=0.25", "fc": "#f6c9a8" if lever else "#f2f2f2",
+                      "ec": "#555555", "lw": 0.6})
+    ax.set_xlim(-0.5, max(depth.values()) + 0.5)
     ax.set_ylim(min(ypos.values()) - 0.8, 0.8)
     ax.axis("off")
     ax.set_title(f"Demand tree: {tree.name} (shaded: driven by a policy lever)")
