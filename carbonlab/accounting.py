@@ -49,6 +49,13 @@ __all__ = [
     "emission_factors",
     "electricity_factors",
     "account",
+    "derive_grid_factors",
+    "roundtrip",
+    "compare_factor_sets",
+    "electricity_contrast",
+    "plot_fuel_breakdown",
+    "plot_fossil_vs_total",
+    "plot_reconciliation",
 ]
 
 STUDY_FUELS: tuple[str, ...] = (
@@ -397,3 +404,186 @@ def account(fuel_use: pd.DataFrame, factors: str | pd.DataFrame = "ndrc2011",
     out.attrs["factor_set"] = set_name
     out.attrs["electricity"] = has_el
     return out[["region", "year", "ce1_mt", "ce2_mt", "ce_mt"]]
+
+
+# --------------------------------------------------------------------------- reconciliation
+def derive_grid_factors(power_emissions: pd.DataFrame, generation: pd.DataFrame
+                        ) -> pd.DataFrame:
+    """Average grid factors derived from data: power-sector CO2 / generation, by grid-year.
+
+    Parameters
+    ----------
+    power_emissions
+        region, year, emissions_mt (e.g. CEADs' power-sector scope-1 CO2; note CEADs'
+        sector also covers steam and hot water, so the factor is an upper bound).
+    generation
+        region, year, total_gwh (e.g. CPSY generation, all sources).
+
+    Returns
+    -------
+    DataFrame
+        grid, year, factor_tco2_per_mwh, label ("derived"); grid-years with missing
+        generation in any province are dropped.
+    """
+    for name, t, cols in (("power_emissions", power_emissions, ("region", "year", "emissions_mt")),
+                          ("generation", generation, ("region", "year", "total_gwh"))):
+        miss = [c for c in cols if c not in t.columns]
+        if miss:
+            raise DataError(f"{name}: missing column(s) {', '.join(miss)}")
+    m = power_emissions.merge(generation[["region", "year", "total_gwh"]],
+                              on=["region", "year"], how="inner")
+    m["grid"] = [_grid_of(r, "power_emissions") for r in m["region"]]
+    bad = m.groupby(["grid", "year"])["total_gwh"].transform(
+        lambda s: s.isna().any() or (s <= 0).all())
+    m = m[~bad.astype(bool)]
+    g = m.groupby(["grid", "year"], as_index=False)[["emissions_mt", "total_gwh"]].sum()
+    g["factor_tco2_per_mwh"] = g["emissions_mt"] * 1e6 / (g["total_gwh"] * 1e3)
+    g["label"] = "derived"
+    out = g[["grid", "year", "factor_tco2_per_mwh", "label"]].reset_index(drop=True)
+    out.attrs["units"] = {"factor_tco2_per_mwh": "tCO2/MWh"}
+    return out
+
+
+def roundtrip(activity: pd.DataFrame, fuel_emissions: pd.DataFrame) -> pd.DataFrame:
+    """Re-account backed-out CEADs activity with the CEADs factors and compare with CEADs.
+
+    A check of the fuel codes and unit handling (activity was backed out with the same
+    factors), not a validation of anything.
+
+    Returns
+    -------
+    DataFrame
+        region, year, ceads_mt (sum of CEADs' 17 fuels, process excluded),
+        accounted_mt, rel_diff (accounted / ceads - 1; NaN where CEADs is 0).
+    """
+    acc = account(activity[["region", "year", "fuel", "quantity", "unit"]], factors="ceads")
+    fe = fuel_emissions[fuel_emissions["fuel"].astype(str).str.lower() != "process"]
+    tot = fe.groupby(["region", "year"], as_index=False)["emissions_mt"].sum()
+    out = tot.rename(columns={"emissions_mt": "ceads_mt"}).merge(
+        acc[["region", "year", "ce1_mt"]].rename(columns={"ce1_mt": "accounted_mt"}),
+        on=["region", "year"], how="left")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["rel_diff"] = np.where(out["ceads_mt"] > 0,
+                                   out["accounted_mt"] / out["ceads_mt"] - 1.0, np.nan)
+    out.attrs["units"] = {"ceads_mt": "Mt CO2", "accounted_mt": "Mt CO2", "rel_diff": "fraction"}
+    return out
+
+
+def compare_factor_sets(fuel_use: pd.DataFrame, reference: pd.DataFrame,
+                        factor_sets: Iterable[str] = ("ndrc2011", "ipcc2006")) -> pd.DataFrame:
+    """CE1 of the same activity under several factor sets, against a reference total.
+
+    Parameters
+    ----------
+    fuel_use
+        Tidy fuel use (study fuel codes); ``net_electricity`` rows are ignored.
+    reference
+        region, year, ceads_mt (e.g. the ``roundtrip`` table).
+
+    Returns
+    -------
+    DataFrame
+        region, year, factor_set, ce1_mt, ceads_mt, rel_diff (ce1 / ceads - 1).
+    """
+    fossil = fuel_use[fuel_use["fuel"] != ELECTRICITY]
+    parts = []
+    for fs in factor_sets:
+        a = account(fossil, factors=fs)[["region", "year", "ce1_mt"]]
+        parts.append(a.assign(factor_set=fs))
+    out = pd.concat(parts, ignore_index=True).merge(
+        reference[["region", "year", "ceads_mt"]], on=["region", "year"], how="inner")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["rel_diff"] = np.where(out["ceads_mt"] > 0, out["ce1_mt"] / out["ceads_mt"] - 1.0,
+                                   np.nan)
+    return out[["region", "year", "factor_set", "ce1_mt", "ceads_mt", "rel_diff"]]
+
+
+def electricity_contrast(accounted: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Fossil-only vs with-electricity emissions of every province in one year.
+
+    Parameters
+    ----------
+    accounted
+        Output of :func:`account` with electricity.
+    year
+        The year shown.
+
+    Returns
+    -------
+    DataFrame
+        region, year, ce1_mt, ce2_mt, ce_mt, change (ce / ce1 - 1), role
+        ("importer" if CE2 > 0, "exporter" if < 0, else "balanced"), sorted by ce2_mt.
+    """
+    d = accounted[accounted["year"] == int(year)].copy()
+    if d.empty:
+        years = sorted(accounted["year"].unique())
+        raise ParameterError(f"year: {year} not in the accounted table "
+                             f"({years[0]}-{years[-1]})" if years else "year: empty table")
+    d["change"] = d["ce_mt"] / d["ce1_mt"] - 1.0
+    d["role"] = np.select([d["ce2_mt"] > 0, d["ce2_mt"] < 0], ["importer", "exporter"],
+                          "balanced")
+    return d.sort_values("ce2_mt", ascending=False).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- plots
+def plot_fuel_breakdown(detail: pd.DataFrame, region: str, ax=None):
+    """Stacked area of CO2 by fuel over time for one region (``account(..., by_fuel=True)``)."""
+    from carbonlab.plotting import PALETTE, new_figure
+
+    region = resolve_region(region)
+    d = detail[(detail["region"] == region) & (detail["fuel"] != ELECTRICITY)]
+    if d.empty:
+        raise ParameterError(f"region: no fuel detail for {region!r}")
+    wide = d.pivot_table(index="year", columns="fuel", values="emissions_mt", aggfunc="sum")
+    wide = wide.loc[:, wide.sum().sort_values(ascending=False).index]
+    if ax is None:
+        _, ax = new_figure()
+    colors = [PALETTE[i % len(PALETTE)] for i in range(wide.shape[1])]
+    ax.stackplot(wide.index, wide.T.to_numpy(), labels=wide.columns, colors=colors, alpha=0.9)
+    el = detail[(detail["region"] == region) & (detail["fuel"] == ELECTRICITY)]
+    if not el.empty:
+        e = el.set_index("year")["emissions_mt"]
+        ax.plot(e.index, wide.sum(axis=1).reindex(e.index) + e, color="black", ls="--",
+                label="CE (with net electricity)")
+    ax.set(xlabel="year", ylabel="Mt CO2", title=f"{region}: CO2 by fuel")
+    ax.legend(ncol=2, fontsize=7, loc="upper left")
+    return ax
+
+
+def plot_fossil_vs_total(contrast: pd.DataFrame, ax=None):
+    """Bars of fossil-only (CE1) and with-electricity (CE) emissions for every province."""
+    from carbonlab.plotting import PALETTE, new_figure
+
+    if ax is None:
+        _, ax = new_figure(figsize=(9.0, 4.2))
+    d = contrast.sort_values("ce_mt", ascending=False)
+    x = np.arange(len(d))
+    ax.bar(x - 0.2, d["ce1_mt"], width=0.4, color=PALETTE[7], label="fossil only (CE1)")
+    ax.bar(x + 0.2, d["ce_mt"], width=0.4,
+           color=[PALETTE[1] if r == "importer" else PALETTE[0] for r in d["role"]],
+           label="with net electricity (CE): orange importer, blue exporter")
+    ax.set_xticks(x, d["region"], rotation=75, fontsize=7)
+    ax.set(ylabel="Mt CO2", title=f"Fossil-only vs with electricity, {int(d['year'].iloc[0])}")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_reconciliation(rt: pd.DataFrame, comparison: pd.DataFrame, axes=None):
+    """(a) round-trip error per province-year; (b) differences of the study's factor sets."""
+    import matplotlib.pyplot as plt
+
+    from carbonlab.plotting import PALETTE
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9.5, 3.8))
+    a, b = axes
+    a.hist(100 * rt["rel_diff"].dropna(), bins=30, color=PALETTE[0])
+    a.set(xlabel="round trip - CEADs (%)", ylabel="province-years",
+          title="(a) round trip with CEADs factors")
+    for i, (fs, d) in enumerate(comparison.groupby("factor_set", sort=True)):
+        b.hist(100 * d["rel_diff"].dropna(), bins=30, alpha=0.6, color=PALETTE[i + 1], label=fs)
+    b.axvline(0, color="black", lw=0.8)
+    b.set(xlabel="CE1 with study factors - CEADs (%)", ylabel="province-years",
+          title="(b) study factor sets vs CEADs")
+    b.legend()
+    return axes

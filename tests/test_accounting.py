@@ -221,3 +221,92 @@ def test_missing_electricity_for_some_region_year():
     fu = pd.concat([_one(), _one(year=2016), _one(fuel="net_electricity", quantity=5.0, unit="10^8 kWh")])
     with pytest.raises(DataError, match="no net electricity import for Beijing 2016"):
         account(fu)
+
+
+# ----------------------------------------------------------------- CEADs back-out and reconciliation
+from carbonlab.accounting import (  # noqa: E402
+    compare_factor_sets,
+    derive_grid_factors,
+    electricity_contrast,
+    roundtrip,
+)
+from carbonlab.data.ceads_fuels import CEADS_NAMES, MAPPING, backout_activity, map_to_study_fuels  # noqa: E402
+
+
+def synthetic_ceads(seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = [(r, y, name, float(rng.uniform(0, 50)))
+            for r in ("Beijing", "Shanxi") for y in (2010, 2011) for name in CEADS_NAMES]
+    rows += [("Beijing", 2010, "process", 5.0)]
+    return pd.DataFrame(rows, columns=["region", "year", "fuel", "emissions_mt"])
+
+
+def test_ceads_roundtrip_is_exact_and_process_excluded():
+    fe = synthetic_ceads(1)
+    rt = roundtrip(backout_activity(fe), fe)
+    assert len(rt) == 4
+    assert np.abs(rt["rel_diff"]).max() < 1e-12
+    fossil = fe[fe["fuel"] != "process"].groupby(["region", "year"])["emissions_mt"].sum()
+    np.testing.assert_allclose(rt.set_index(["region", "year"])["ceads_mt"], fossil[rt.set_index(["region", "year"]).index])
+
+
+def test_roundtrip_detects_a_unit_slip():
+    fe = synthetic_ceads(2)
+    act = backout_activity(fe)
+    act.loc[act["fuel"] == "natural_gas", "unit"] = "10^4 m3"  # wrong scale
+    rt = roundtrip(act, fe)
+    assert np.abs(rt["rel_diff"]).max() > 0.01
+
+
+def test_mapping_conserves_energy_and_covers_all_ceads_fuels():
+    act = backout_activity(synthetic_ceads(3))
+    assert set(MAPPING) == set(CEADS_NAMES.values())
+    m = map_to_study_fuels(act)
+    assert set(m["fuel"]) <= set(STUDY_FUELS)
+    assert not {"blast_furnace_gas", "converter_gas", "lng"} & set(m["fuel"])
+    ef = emission_factors("ceads")
+    tj = []
+    for _, r in m.iterrows():
+        if r["unit"] == "10^4 tce":
+            tj.append(r["quantity"] * UNITS["10^4 tce"][1])
+        else:
+            tj.append(r["quantity"] * UNITS[r["unit"]][1] * ef.loc[r["fuel"], "tj_per_base"])
+    np.testing.assert_allclose(sum(tj), act["energy_tj"].sum(), rtol=1e-12)
+    # the mapped table accounts with the study's factor sets
+    cmp = compare_factor_sets(m, roundtrip(act, synthetic_ceads(3)))
+    assert set(cmp["factor_set"]) == {"ndrc2011", "ipcc2006"} and len(cmp) == 8
+    assert cmp["rel_diff"].notna().all()
+
+
+def test_backout_rejects_unknown_fuel():
+    fe = pd.DataFrame({"region": ["Beijing"], "year": [2010], "fuel": ["Peat"], "emissions_mt": [1.0]})
+    with pytest.raises(DataError, match="unknown CEADs fuel 'Peat'"):
+        backout_activity(fe)
+
+
+def test_derive_grid_factors_and_contrast():
+    pe = pd.DataFrame({"region": ["Beijing", "Hebei", "Guangdong"], "year": [2010] * 3,
+                       "emissions_mt": [10.0, 90.0, 50.0]})
+    gen = pd.DataFrame({"region": ["Beijing", "Hebei", "Guangdong"], "year": [2010] * 3,
+                        "total_gwh": [20000.0, 80000.0, np.nan]})
+    d = derive_grid_factors(pe, gen)
+    assert d["grid"].tolist() == ["North"]  # Guangdong's grid dropped: generation missing
+    assert d["factor_tco2_per_mwh"].iloc[0] == pytest.approx(100e6 / 100000e3)
+    acc = pd.DataFrame({"region": ["Beijing", "Shanxi"], "year": [2010, 2010],
+                        "ce1_mt": [80.0, 600.0], "ce2_mt": [40.0, -70.0]})
+    acc["ce_mt"] = acc["ce1_mt"] + acc["ce2_mt"]
+    c = electricity_contrast(acc, 2010).set_index("region")
+    assert c.loc["Beijing", "role"] == "importer" and c.loc["Shanxi", "role"] == "exporter"
+    assert c.loc["Beijing", "change"] == pytest.approx(0.5)
+    with pytest.raises(ParameterError, match="2030 not in"):
+        electricity_contrast(acc, 2030)
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("CARBONLAB_DATA_DIR"), reason="needs real data")
+def test_real_ceads_roundtrip_within_0_1_percent():
+    from carbonlab.data import real
+
+    fe = real.ceads_province_fuels()
+    rt = roundtrip(backout_activity(fe), fe)
+    assert len(rt) == 30 * 21
+    assert np.nanmax(np.abs(rt["rel_diff"])) <= 1e-3
