@@ -987,7 +987,7 @@ def _estimators(random_state: int, names: Iterable[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for n in names:
         if n == "SVR":
-            out[n] = SVR(kernel="rbf", C=10.0, epsilon=0.01, gamma="scale")
+            out[n] = SVR(kernel="rbf", C=1.0, epsilon=0.1, gamma="scale")
         elif n == "RF":
             out[n] = RandomForestRegressor(n_estimators=200, min_samples_leaf=1,
                                            random_state=random_state)
@@ -1175,11 +1175,29 @@ def run_city(
 
 
 def compare_cities(
-    cities: pd.DataFrame, names: Sequence[str] = REPRESENTATIVES, **kw: Any,
+    cities: pd.DataFrame, names: Sequence[str] = REPRESENTATIVES, skip_errors: bool = False,
+    **kw: Any,
 ) -> tuple[pd.DataFrame, dict[str, CityRun]]:
-    """:func:`run_city` for several cities; a summary table and the runs by city."""
-    runs = {c: run_city(cities, c, **kw) for c in names}
-    return pd.DataFrame([r.summary() for r in runs.values()]), runs
+    """:func:`run_city` for several cities; a summary table and the runs by city.
+
+    With ``skip_errors`` a city whose data cannot be used (e.g. too few contiguous years)
+    is left out and its one-line reason kept in ``table.attrs["skipped"]``.
+    """
+    runs: dict[str, CityRun] = {}
+    skipped: dict[str, str] = {}
+    for c in names:
+        try:
+            runs[c] = run_city(cities, c, **kw)
+        except (DataError, ParameterError) as exc:
+            if not skip_errors:
+                raise
+            skipped[c] = str(exc)
+    tab = pd.DataFrame([r.summary() for r in runs.values()],
+                       columns=["city", "pilot_year", "baseline_peak_year", "baseline_peak_mt",
+                                "policy_peak_year", "policy_peak_mt", "end_year",
+                                "reduction_end_pct"])
+    tab.attrs["skipped"] = skipped
+    return tab, runs
 
 
 def _policy_output(tree: DemandTree, year: int, base_total: np.ndarray) -> tuple[float, float]:

@@ -423,6 +423,11 @@ def test_run_city_and_compare_cities():
     assert list(tab["city"]) == list(leap.REPRESENTATIVES) and set(runs) == set(tab["city"])
     tab2, _ = leap.compare_cities(df, horizon_end=2030)
     pd.testing.assert_frame_equal(tab, tab2)
+    short = df[(df["city"] != "Hohhot") | (df["year"] >= 2018)]
+    with pytest.raises(DataError, match="Hohhot"):
+        leap.compare_cities(short, horizon_end=2030)
+    tab3, runs3 = leap.compare_cities(short, horizon_end=2030, skip_errors=True)
+    assert "Hohhot" not in runs3 and "too few" in tab3.attrs["skipped"]["Hohhot"]
 
 
 def test_plots_draw(tree):
