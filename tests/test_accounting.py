@@ -310,3 +310,27 @@ def test_real_ceads_roundtrip_within_0_1_percent():
     rt = roundtrip(backout_activity(fe), fe)
     assert len(rt) == 30 * 21
     assert np.nanmax(np.abs(rt["rel_diff"])) <= 1e-3
+
+
+def test_teaching_panel_reproduced_exactly():
+    from carbonlab.data import load_fuel_use, load_panel
+
+    try:
+        fu = load_fuel_use("teaching")
+        panel = load_panel("teaching")
+    except DataError as exc:  # the lead's panel not generated yet
+        pytest.skip(str(exc))
+    a = account(fu, factors="ndrc2011").merge(panel[["region", "year", "emissions_mt"]],
+                                             on=["region", "year"])
+    assert len(a) == len(panel) == 510
+    np.testing.assert_allclose(a["ce_mt"], a["emissions_mt"], rtol=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params", [{"region": "Shanxi", "year": 2015},
+                                    {"region": "广东", "year": 2021, "factors": "ipcc2006"}])
+def test_chapter_notebook_runs(tmp_path, params):
+    from nbrun import run_notebook
+
+    out = run_notebook("01_accounting.ipynb", tmp_path, dataset="teaching", **params)
+    assert out.exists()
