@@ -9,6 +9,8 @@ row (the file's line number for CSV files) and the column.
 
 from __future__ import annotations
 
+import numbers
+
 import pandas as pd
 import pandera.pandas as pa
 
@@ -136,7 +138,7 @@ def _schema(kind: str) -> pa.DataFrameSchema:
 def _where(source: str, index: object, row_offset: int | None) -> str:
     if index is None or (isinstance(index, float) and pd.isna(index)):
         return source
-    if row_offset is not None and isinstance(index, int | float):
+    if row_offset is not None and isinstance(index, numbers.Real):
         return f"{source}, line {int(index) + row_offset}"
     return f"{source}, row {index}"
 
@@ -180,6 +182,7 @@ def validate(df: pd.DataFrame, kind: str, source: str = "<table>",
         col = fc.get("column")
         check = str(fc.get("check"))
         case = fc.get("failure_case")
+        case = case.item() if hasattr(case, "item") else case
         idx = fc.get("index")
         if check == "not_nullable":
             what = "missing value (NaN) where a value is required"

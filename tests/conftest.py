@@ -1,0 +1,29 @@
+"""Shared test set-up: environment before anything heavy is imported, data-dir fixtures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Before TensorFlow or matplotlib can be imported by any test module.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
+os.environ.setdefault("PYTHONHASHSEED", "0")
+os.environ.setdefault("CARBONLAB_DATA_DIR", str(ROOT.parent / "shared" / "data"))
+os.environ.setdefault("CARBONLAB_CACHE_DIR", str(ROOT / ".cache" / "tests"))
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real-data mirror ($CARBONLAB_DATA_DIR); skipped only where it is absent."""
+    p = Path(os.environ["CARBONLAB_DATA_DIR"])
+    if not p.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"CARBONLAB_DATA_DIR={p} does not exist in CI")
+        pytest.skip(f"real data not available at {p}")
+    return p
