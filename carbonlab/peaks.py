@@ -61,6 +61,8 @@ __all__ = [
     "PeakEnsemble",
     "peak_probabilities",
     "forecast_band",
+    "national_band",
+    "chapter_inputs",
     "AdjustmentResult",
     "peak_adjustment",
     "backtest_peaks",
@@ -160,7 +162,7 @@ def make_estimator(name: str, random_state: int = 0) -> BaseEstimator:
     if name == "bpnn":
         return make_pipeline(StandardScaler(), MLPRegressor(
             hidden_layer_sizes=(8, 4), activation="logistic", solver="lbfgs", alpha=1e-3,
-            max_iter=3000, tol=1e-7, random_state=random_state))
+            max_iter=500, tol=1e-5, random_state=random_state))
     if name == "svr":
         return make_pipeline(StandardScaler(), SVR(kernel="rbf", C=10.0, epsilon=0.005, gamma="scale"))
     if name == "rf":
@@ -499,6 +501,50 @@ def forecast_band(members: pd.DataFrame, q: tuple[float, float] = (0.05, 0.95)) 
     return out
 
 
+def national_band(members: pd.DataFrame, q: tuple[float, float] = (0.05, 0.95)) -> pd.DataFrame:
+    """National (sum over regions) point curve and quantile band per year over the members."""
+    tot = members.groupby(["member", "year"])["emissions_mt"].sum().reset_index()
+    point = tot[tot["member"] == -1].set_index("year")["emissions_mt"].rename("point_mt")
+    boot = tot[tot["member"] >= 0] if (tot["member"] >= 0).any() else tot
+    qs = boot.groupby("year")["emissions_mt"].quantile(list(q)).unstack()
+    qs.columns = ["lo_mt", "hi_mt"]
+    return qs.join(point).reset_index()
+
+
+def chapter_inputs(dataset: str = "teaching", data_dir: str | os.PathLike[str] | None = None
+                   ) -> dict[str, Any]:
+    """Panel, drivers, targets and population projection for the chapter on ``dataset``.
+
+    ``"teaching"``: the teaching panel 2005–2021, the five key drivers, the teaching
+    targets. ``"ceads"``: CEADs emissions with the drivers the real files carry
+    (``fossil`` and ``gas`` proxies, ``urban``) from the first year ≥ 2005 in which all
+    are present (the ``fossil`` proxy is missing in 2006) to 2017; no targets (the
+    ``fossil`` proxy is the non-fossil share of *power generation*, not comparable with
+    the plans' energy-consumption targets); observed population to 2019 as projection.
+
+    Returns a dict with keys ``panel, drivers, targets, population_projection, note``.
+    """
+    from carbonlab.data import check_dataset, load_panel, load_targets
+
+    check_dataset(dataset)
+    if dataset == "teaching":
+        return {"panel": load_panel("teaching"), "drivers": KEY_DRIVERS,
+                "targets": load_targets("teaching"), "population_projection": None,
+                "note": "teaching panel (synthetic), five key drivers, teaching targets"}
+    from carbonlab.data import real
+
+    panel = load_panel("ceads", data_dir=data_dir)
+    drivers = tuple(d for d in ("fossil", "gas", "urban") if d in panel.columns)
+    ok = panel[list(drivers)].notna().all(axis=1).groupby(panel["year"]).all()
+    bad = ok.index[~ok.to_numpy()]
+    start = max(2005, int(bad.max()) + 1 if len(bad) else 2005)
+    panel = panel[panel["year"] >= start].reset_index(drop=True)
+    return {"panel": panel, "drivers": drivers, "targets": None,
+            "population_projection": real.population(data_dir=data_dir),
+            "note": f"CEADs {start}-{int(panel['year'].max())}, drivers {', '.join(drivers)} "
+                    "(fossil, gas are proxies), no targets"}
+
+
 # --------------------------------------------------------------------------- inverse problem
 
 
@@ -712,6 +758,7 @@ def backtest_peaks(
     fixed_effects: str = "demean",
     random_state: int = 0,
     align: bool = True,
+    cache: bool = False,
 ) -> pd.DataFrame:
     """Score peak calls made at cutoff years against what the data later showed.
 
@@ -724,8 +771,37 @@ def backtest_peaks(
 
     Returns one row per cutoff and region: ``cutoff, region, called_peaked,
     called_year, true_peaked, true_year, held, mape_pct`` (mean absolute % error of the
-    forecast T+1…E).
+    forecast T+1…E). With ``cache`` the table is stored under :func:`cache_dir`, keyed by
+    a hash of the panel and all parameters.
     """
+    cutoffs = [int(T) for T in cutoffs]
+    path = None
+    if cache:
+        import joblib
+        import sklearn
+
+        sc = scenario if isinstance(scenario, str) else repr(scenario)
+        mod = model if isinstance(model, str) else repr(model)
+        params = json.dumps([cutoffs, mod, list(drivers), sc, fixed_effects, random_state, align,
+                             sklearn.__version__, 1])
+        cols = ["region", "year", "emissions_mt", "population_10k", *drivers]
+        key = hashlib.sha256((params + _panel_hash(panel, cols)).encode()).hexdigest()[:24]
+        path = cache_dir() / "peaks" / f"backtest-{key}.joblib"
+        if path.exists():
+            try:
+                return joblib.load(path)
+            except Exception:  # a corrupt cache entry is recomputed, not trusted
+                pass
+    out = _backtest(panel, cutoffs, model, drivers, scenario, fixed_effects, random_state, align)
+    if path is not None:
+        with atomic_path(path) as tmp:
+            joblib.dump(out, tmp)
+    return out
+
+
+def _backtest(panel: pd.DataFrame, cutoffs: list[int], model: Any, drivers: tuple[str, ...],
+              scenario: Scenario | str, fixed_effects: str, random_state: int,
+              align: bool) -> pd.DataFrame:
     end = int(panel["year"].max())
     truth = {r: find_peak(g["year"].to_numpy(), g["emissions_mt"].to_numpy())
              for r, g in panel.sort_values("year").groupby("region")}
