@@ -53,7 +53,7 @@ EVIDENCE_BANDS: list[tuple[float, str]] = [
     (0.0, "none"), (0.5, "weak"), (0.75, "positive"), (0.95, "strong"), (0.99, "very strong"),
 ]
 
-_BLOCK_ELEMENTS = 1 << 20  # float64 elements in one block of swept matrices (8 MB)
+_BLOCK_ELEMENTS = 1 << 21  # float64 elements carried by one block of models (16 MB)
 
 
 def evidence_class(pip: float | np.ndarray | pd.Series) -> np.ndarray:
@@ -455,53 +455,79 @@ class BMA:
 
     # -- exact enumeration by a tree of sweeps ---------------------------------------------
     def _enumerate(self, G: np.ndarray) -> None:
+        """All 2^K models as leaves of a tree of sweeps, streamed in blocks of 2^m models.
+
+        The first K − m regressors ("outer") are swept with full (K+1)² matrices in all
+        2^(K−m) combinations.  Below each outer state the m inner regressors form a vectorised
+        tree in which only what later levels need is carried: the columns of the regressors
+        still to be swept plus the y column (all rows), and the diagonal.  At a level with r
+        pivots left that is (K+1)(r+1) numbers per model instead of (K+1)², so the whole
+        enumeration costs O(2^K·K) flops and memory O(2^m·K·m).
+        """
         K = G.shape[0] - 1
         P = K + 1
-        m = max(1, min(K, int(math.log2(max(2, _BLOCK_ELEMENTS // (P * P))))))
+        m = K
+        while m > 1 and (1 << m) * P * (m + 1) > _BLOCK_ELEMENTS:
+            m -= 1
         outer = K - m
-        # outer states: sweep the first `outer` regressors in all 2^outer combinations
         states = G[None].copy()
         for p in range(outer):
             states = np.concatenate([states, _sweep(states, p)], axis=0)
         B = 1 << m
-        buf = np.empty((B, P, P))
-        inner_bits = ((np.arange(B)[:, None] >> np.arange(m)[None, :]) & 1).astype(bool)
+        cols = np.r_[np.arange(outer, K), K]  # inner pivots, then y
+        # model axis last: every level is a few long contiguous vector operations
+        Cbuf = np.empty((m + 1, P, B))
+        Dbuf = np.empty((P, B))
+        inclf = np.empty((K, B))
+        inclf[outer:] = (np.arange(B)[None, :] >> np.arange(m)[:, None]) & 1
+        k_inner = inclf[outer:].sum(axis=0).astype(np.int64)
         acc = _Accumulator(K, self.nmodel)
-        diag_idx = np.arange(K)
         for o in range(states.shape[0]):
-            buf[0] = states[o]
+            Cbuf[:, :, 0] = states[o][:, cols].T
+            Dbuf[:, 0] = np.diagonal(states[o])
             h = 1
             for li in range(m):
-                _sweep(buf[:h], outer + li, out=buf[h:2 * h])
+                p = outer + li
+                a = Cbuf[li, p, :h]
+                col = Cbuf[li, :, :h] / a
+                rowp = Cbuf[li + 1:, p, :h]
+                dst = Cbuf[li + 1:, :, h:2 * h]
+                np.multiply(col[None, :, :], rowp[:, None, :], out=dst)
+                np.subtract(Cbuf[li + 1:, :, :h], dst, out=dst)
+                dst[:, p, :] = rowp / a
+                dD = Dbuf[:, h:2 * h]
+                np.multiply(col, col * a, out=dD)
+                np.subtract(Dbuf[:, :h], dD, out=dD)
+                dD[p] = -1.0 / a
                 h *= 2
-            incl = np.empty((B, K), dtype=bool)
-            incl[:, :outer] = ((o >> np.arange(outer)) & 1).astype(bool)[None, :]
-            incl[:, outer:] = inner_bits
-            self._accumulate_block(acc, incl, buf[:, K, K], buf[:, diag_idx, K],
-                                   -buf[:, diag_idx, diag_idx])
+            outer_bits = (o >> np.arange(outer)) & 1
+            inclf[:outer] = outer_bits[:, None]
+            self._accumulate_block(acc, inclf, Cbuf[m, K], Cbuf[m, :K], -Dbuf[:K],
+                                   k=k_inner + int(outer_bits.sum()))
         self._finish(acc)
 
-    def _accumulate_block(self, acc: _Accumulator, incl: np.ndarray, rss: np.ndarray,
+    def _accumulate_block(self, acc: _Accumulator, inclf: np.ndarray, rss: np.ndarray,
                           bhat_s: np.ndarray, dinv_s: np.ndarray,
-                          weights: np.ndarray | None = None) -> None:
-        k = incl.sum(axis=1)
+                          weights: np.ndarray | None = None, k: np.ndarray | None = None) -> None:
+        """Add a block of models: ``inclf`` (K, B) 0/1 floats, residual SS ``rss`` (B) and OLS
+        slopes / diagonal of (X'X)⁻¹ (K, B), all in standardised units (scaled in _finish)."""
+        if k is None:
+            k = np.rint(inclf.sum(axis=0)).astype(np.int64)
         r2 = np.clip(1.0 - rss, 0.0, 1.0)
         r2[k == 0] = 0.0
         ell, es, vf, es2 = self._model_terms(k, r2)
         L = ell + self._lprior_k[k]
-        bhat = np.where(incl, bhat_s * (self._sy / self._sx), 0.0)
-        d = np.where(incl, dinv_s / (self._sx * self._sx), 0.0)
-        acc.add(L, ell, incl, k, bhat, d, es, vf, es2, weights)
+        acc.add(L, ell, inclf, k, bhat_s, dinv_s, es, vf / self.yty_, es2, weights)
 
     def _finish(self, acc: _Accumulator) -> None:
         K = self.n_regressors_
         res = acc.result()
         self.log_evidence_ = res["logZ"]
         self._pip = res["pip"]
-        self._post_mean = res["mean"]
-        var = np.maximum(res["e2"] - res["mean"] ** 2, 0.0)
-        self._post_sd = np.sqrt(var)
-        self._e2 = res["e2"]
+        scale = self._sy / self._sx
+        self._post_mean = res["mean"] * scale
+        self._e2 = res["e2"] * scale * scale
+        self._post_sd = np.sqrt(np.maximum(self._e2 - self._post_mean ** 2, 0.0))
         with np.errstate(invalid="ignore", divide="ignore"):
             cps = np.round(res["pos"] / res["pip"], 8)
         self._cond_pos = np.where(res["pip"] > 0, cps, np.nan)
@@ -575,9 +601,9 @@ class BMA:
         freq = np.array([counts[int(kk)] for kk in keys], dtype=float) / self.n_iter
         # analytic PMPs (renormalised over the visited models) and visit frequencies
         acc = _Accumulator(K, self.nmodel)
-        self._accumulate_block(acc, incl, rss, bh, dd)
+        self._accumulate_block(acc, incl.T.astype(float), rss, bh.T, dd.T)
         accf = _Accumulator(K, self.nmodel)
-        self._accumulate_block(accf, incl, rss, bh, dd, weights=freq)
+        self._accumulate_block(accf, incl.T.astype(float), rss, bh.T, dd.T, weights=freq)
         self._finish(accf)
         freq_stats = (self._pip, self._post_mean, self._post_sd, self._cond_pos, self._size_post,
                       self._shrink, self._e2)
@@ -716,9 +742,10 @@ class _Accumulator:
         self.top_ell = np.empty(0)
         self.top_incl = np.empty((0, K), dtype=bool)
 
-    def add(self, L: np.ndarray, ell: np.ndarray, incl: np.ndarray, k: np.ndarray,
+    def add(self, L: np.ndarray, ell: np.ndarray, inclf: np.ndarray, k: np.ndarray,
             bhat: np.ndarray, d: np.ndarray, es: np.ndarray, vf: np.ndarray, es2: np.ndarray,
             weights: np.ndarray | None) -> None:
+        """One block: models along the last axis of the (K, B) arrays ``inclf``, ``bhat``, ``d``."""
         lw = L if weights is None else np.log(weights)
         mx = float(lw.max())
         if mx > self.c:
@@ -730,12 +757,12 @@ class _Accumulator:
             self.es2 *= f
             self.c = mx
         w = np.exp(lw - self.c)
-        E = es[:, None] * bhat
+        Bs = bhat * inclf
         self.z += w.sum()
-        self.pip += w @ incl
-        self.mean += w @ E
-        self.e2 += w @ (vf[:, None] * d + E * E)
-        self.pos += w @ (incl & (E > 0))
+        self.pip += inclf @ w
+        self.mean += Bs @ (w * es)
+        self.e2 += (d * inclf) @ (w * vf) + (Bs * Bs) @ (w * es * es)
+        self.pos += np.where(Bs > 0, w, 0.0).sum(axis=1)
         self.size += np.bincount(k, weights=w, minlength=self.K + 1)
         self.es += float(w @ es)
         self.es2 += float(w @ es2)
@@ -745,7 +772,7 @@ class _Accumulator:
         idx = np.argpartition(-L, nk - 1)[:nk] if nk < L.size else np.arange(L.size)
         allL = np.concatenate([self.top_L, L[idx]])
         allE = np.concatenate([self.top_ell, ell[idx]])
-        allI = np.concatenate([self.top_incl, incl[idx]])
+        allI = np.concatenate([self.top_incl, inclf[:, idx].T > 0])
         keep = np.argsort(-allL, kind="stable")[: self.nmodel]
         self.top_L, self.top_ell, self.top_incl = allL[keep], allE[keep], allI[keep]
 
