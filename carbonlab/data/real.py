@@ -912,8 +912,9 @@ def net_electricity_imports(data_dir: PathLike = None, verify: bool = True,
     excluded; flows with Hong Kong and Tibet count (they are the province's
     trade) but those two get no row, and exports abroad (``to.region`` =
     ``Export``) count as outflows. 2005-2019. The file's 2020 and 2021 are
-    copies of 2019: with ``include_copies=True`` they are added and flagged in
-    column ``copy_of_2019``.
+    copies of 2019 (except the flows to Hong Kong, re-estimated by the HK fork):
+    with ``include_copies=True`` they are added and flagged in column
+    ``copy_of_2019``.
     """
     root = _root(data_dir)
     flows = _flows(root, verify)
