@@ -609,7 +609,7 @@ class BMA:
                       self._shrink, self._e2)
         self._finish(acc)
         self._freq_stats = freq_stats
-        self.mc3_acceptance_visited_ = len(counts)
+        self.mc3_models_visited_ = len(counts)
         top = self._top
         key_of = {int(kk): f for kk, f in zip(keys, freq, strict=True)}
         top["freq"] = np.array([key_of[int(i @ weights)] for i in top["incl"].astype(np.int64)])
