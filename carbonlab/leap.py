@@ -60,7 +60,7 @@ import copy
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -439,11 +439,10 @@ class DemandTree:
 
     def copy(self) -> DemandTree:
         """A deep copy (calibration and parameter changes never mutate the original)."""
-        new = copy.copy(self)
-        new.spec = copy.deepcopy(self.spec)
+        new = copy.copy(self)  # self.spec (the parsed file) is never mutated: shared
         new.factors = dict(self.factors)
         new.variables = copy.deepcopy(self.variables)
-        new.branches = {k: copy.deepcopy(v) for k, v in self.branches.items()}
+        new.branches = {k: replace(v, children=list(v.children)) for k, v in self.branches.items()}
         new.scenarios = copy.deepcopy(self.scenarios)
         return new
 
@@ -579,9 +578,9 @@ class DemandTree:
 
     def totals(self, scenario: str = "baseline") -> pd.Series:
         """Total emissions by year (Mt CO2)."""
-        s = self.run(scenario).groupby("year")["emissions"].sum()
-        s.name = "emissions_mt"
-        return s
+        facs = self.leaf_factors(scenario)
+        tot = np.sum([np.prod(list(f.values()), axis=0) for f in facs.values()], axis=0)
+        return pd.Series(tot, index=pd.Index(self.years(), name="year"), name="emissions_mt")
 
     # ---- calibration ----
     def calibrate(
