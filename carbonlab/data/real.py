@@ -248,11 +248,14 @@ def _parse_province_sheet(rows: list[tuple], where: str) -> np.ndarray:
         label = rows[4 + i][0]
         if _hkey(label) != _hkey(sector):
             raise DataError(f"{where}, cell A{5 + i}: expected sector {sector!r}, found {label!r}")
-    arr = np.empty((48, 22))
-    for i in range(48):
-        r = rows[3 + i]
-        for j in range(22):
-            arr[i, j] = _number(r[1 + j], f"{where}, cell {_col_letter(1 + j)}{4 + i}")
+    block = [r[1:23] for r in rows[3:51]]
+    kinds = {type(v) for r in block for v in r}
+    arr = np.array(block, dtype=float) if kinds <= {int, float} else None
+    if arr is None or not np.isfinite(arr).all() or (arr < 0).any():
+        # slow path only to name the first bad cell
+        for i in range(48):
+            for j in range(22):
+                _number(block[i][j], f"{where}, cell {_col_letter(1 + j)}{4 + i}")
     # W = sum(B..V) on every row; row 4 = sum(rows 5..51) in every column
     dw = np.abs(arr[:, :_TOTAL_COL].sum(axis=1) - arr[:, _TOTAL_COL])
     if dw.max() > _TOL * max(1.0, np.abs(arr[:, _TOTAL_COL]).max()):
