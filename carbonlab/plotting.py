@@ -13,6 +13,7 @@ from typing import Any
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 
 __all__ = ["PALETTE", "RC", "style", "use_style", "new_figure", "region_colors"]
 
@@ -49,8 +50,13 @@ RC: dict[str, Any] = {
 
 
 def use_style() -> None:
-    """Apply the carbonlab style globally (notebooks call this once)."""
+    """Apply the carbonlab style globally (notebooks call this once).
+
+    Also prints NumPy scalars as plain numbers (``1.5``, not ``np.float64(1.5)``), so
+    numbers glued into the book's prose with ``myst_nb.glue`` can be formatted.
+    """
     mpl.rcParams.update(RC)
+    np.set_printoptions(legacy="1.25")
 
 
 @contextlib.contextmanager

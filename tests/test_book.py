@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_PARAMS = {
     "03_models": {"n_trees": 200, "epochs": 30},
     "04_forecast_peaks": {"n_boot": 8},
-    "05_cities_leap": {"n_sobol": 64},
+    "05_cities_leap": {"n_sobol": 8, "fast": True, "horizon_end": 2030},
 }
 
 

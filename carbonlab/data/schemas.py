@@ -84,7 +84,7 @@ def _fuel_schema() -> pa.DataFrameSchema:
                 error="negative fuel use (only net_electricity may be negative)",
             )
         ],
-        unique=["region", "year", "fuel"],
+        unique=["region", "year", "fuel", "unit"],
         strict=False,
     )
 
