@@ -14,13 +14,13 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from carbonlab._util import CarbonlabError, ParameterError, atomic_dir, atomic_path, repo_root
-from carbonlab.regions import resolve_region
+from carbonlab.regions import PROVINCES, resolve_region
 
 __all__ = [
     "notebooks",
@@ -31,10 +31,20 @@ __all__ = [
     "execute_all",
     "build_book",
     "EXECUTED",
+    "GALLERY",
+    "gallery_runs",
+    "write_toc",
 ]
 
 EXECUTED = "executed"
 """Git-ignored folder (under the repository root) of executed notebooks; ``_toc.yml`` points here."""
+
+
+GALLERY: dict[str, tuple[str, tuple[str, ...]]] = {
+    "04_forecast_peaks": ("region", PROVINCES),
+    "05_cities_leap": ("city", ("Beijing", "Lanzhou", "Hohhot", "Shangluo")),
+}
+"""Chapters re-run per region for the book's "Regions" part: stem -> (parameter, values)."""
 
 
 def notebooks(root: Path | None = None) -> list[Path]:
@@ -165,40 +175,110 @@ def _strip_papermill_noise(path: Path) -> None:
     path.write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
+def gallery_runs(regions: Sequence[str] | None = None) -> list[tuple[Path, str, str]]:
+    """(notebook, parameter, value) of every gallery page; ``regions`` limits the values."""
+    runs = []
+    for stem, (param, values) in GALLERY.items():
+        nb = repo_root() / "notebooks" / f"{stem}.ipynb"
+        if not nb.is_file():
+            continue
+        chosen = [v for v in values if regions is None or v in regions]
+        runs += [(nb, param, v) for v in chosen]
+    return runs
+
+
+def _slug(value: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in value)
+
+
+def _retitle(path: Path, suffix: str) -> None:
+    """Add the region to the page title (the first Markdown H1) of a gallery page."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            first, _, rest = src.partition("\n")
+            if first.startswith("# "):
+                cell["source"] = f"{first} — {suffix}\n{rest}"
+            break
+    path.write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
 def execute_all(dataset: str = "teaching", jobs: int = 1, out_dir: Path | None = None,
-                log: Callable[[str], None] = print, extra: Mapping[str, Mapping[str, Any]] | None
-                = None) -> list[Path]:
-    """Execute every chapter notebook into ``out_dir`` (atomically replaced as a whole)."""
+                log: Callable[[str], None] = print,
+                extra: Mapping[str, Mapping[str, Any]] | None = None,
+                gallery: bool | Sequence[str] = True) -> list[Path]:
+    """Execute every chapter (and the per-region gallery) into ``out_dir``, atomically.
+
+    ``gallery`` is True for every region of :data:`GALLERY`, False for none, or a list
+    of region/city names. ``extra`` maps a notebook stem to parameter overrides.
+    Also writes ``out_dir/_toc.yml``: the book's ``_toc.yml`` plus a "Regions" part.
+    """
     out_dir = Path(out_dir or repo_root() / EXECUTED)
-    nbs = notebooks()
     extra = extra or {}
+    chosen = None if gallery is True else ([] if gallery is False else list(gallery))
+    jobs_list: list[tuple[Path, dict[str, Any], Path, str | None]] = []
     with atomic_dir(out_dir) as tmp:
-        def one(nb: Path) -> Path:
-            params = {"dataset": dataset, **extra.get(nb.stem, {})}
+        for nb in notebooks():
+            jobs_list.append((nb, {"dataset": dataset, **extra.get(nb.stem, {})}, tmp / nb.name,
+                              None))
+        pages: list[str] = []
+        for nb, param, value in gallery_runs(chosen):
+            out = tmp / "regions" / f"{nb.stem}_{_slug(value)}.ipynb"
+            params = {"dataset": dataset, **extra.get(nb.stem, {}), param: value}
+            jobs_list.append((nb, params, out, value))
+            pages.append(f"{EXECUTED}/regions/{out.stem}")
+
+        def one(job: tuple[Path, dict[str, Any], Path, str | None]) -> Path:
+            nb, params, out, title = job
             declared = declared_parameters(nb)
             params = {k: v for k, v in params.items() if k in declared}
-            return run_notebook(nb, params, tmp / nb.name, log=log)
+            path = run_notebook(nb, params, out, log=log)
+            if title:
+                _retitle(path, title)
+            return path
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            list(pool.map(one, nbs))
-    return [out_dir / nb.name for nb in nbs]
+            done = list(pool.map(one, jobs_list))
+        write_toc(tmp / "_toc.yml", pages)
+    return [out_dir / p.relative_to(tmp) for p in done]
+
+
+def write_toc(path: Path, gallery_pages: Sequence[str]) -> Path:
+    """The book's ``_toc.yml`` with a "Regions" part listing ``gallery_pages``."""
+    import yaml
+
+    toc = yaml.safe_load((repo_root() / "_toc.yml").read_text(encoding="utf-8"))
+    if gallery_pages:
+        toc["parts"].insert(1, {"caption": "Regions",
+                                "chapters": [{"file": p} for p in gallery_pages]})
+    with atomic_path(path) as tmp:
+        tmp.write_text(yaml.safe_dump(toc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def build_book(dataset: str = "teaching", jobs: int = 2, log: Callable[[str], None] = print,
-               execute: bool = True) -> Path:
-    """Execute the chapters and build the HTML book; returns the path of ``index.html``."""
+               execute: bool = True, gallery: bool | Sequence[str] = True,
+               extra: Mapping[str, Mapping[str, Any]] | None = None) -> Path:
+    """Execute the chapters and the gallery, build the HTML book; returns ``index.html``."""
     root = repo_root()
     t0 = time.perf_counter()
     if execute:
-        log(f"executing {len(notebooks())} notebooks on the {dataset} dataset (jobs={jobs})")
-        execute_all(dataset=dataset, jobs=jobs, log=log)
+        n = len(notebooks()) + len(gallery_runs(None if gallery is True else
+                                                ([] if gallery is False else list(gallery))))
+        log(f"executing {n} notebooks on the {dataset} dataset (jobs={jobs})")
+        execute_all(dataset=dataset, jobs=jobs, log=log, gallery=gallery, extra=extra)
     log("building the book (jupyter-book, warnings are errors)")
     html = root / "_build" / "html"
     jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or "jupyter-book"
-    cmd = [jb, "build", str(root), "--builder", "html", "-W", "-n", "--keep-going"]
+    toc = root / EXECUTED / "_toc.yml"
+    cmd = [jb, "build", str(root), "--builder", "html", "-W", "-n", "--keep-going",
+           "--toc", str(toc if toc.is_file() else root / "_toc.yml")]
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
     if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-40:])
+        lines = (proc.stdout + proc.stderr).splitlines()
+        warn = [ln for ln in lines if "WARNING" in ln or "ERROR" in ln]
+        tail = "\n".join((warn or lines)[-40:])
         raise CarbonlabError(f"jupyter-book build failed (exit {proc.returncode}):\n{tail}")
     index = html / "index.html"
     log(f"book built in {time.perf_counter() - t0:.0f} s")

@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--dataset", default="teaching", help="teaching (default) or ceads")
     b.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel")
     b.add_argument("--no-execute", action="store_true", help="build from executed/ as it is")
+    b.add_argument("--no-gallery", action="store_true",
+                   help="skip the per-region pages (the forecast chapter for every province)")
 
     r = sub.add_parser("run", help="run one chapter (for one region) with papermill")
     r.add_argument("notebook", help="path, file name or stem, e.g. 04_forecast_peaks")
@@ -66,7 +68,8 @@ def _cmd_book(a: argparse.Namespace) -> int:
     check_dataset(a.dataset)
     if a.jobs < 1:
         raise CarbonlabError(f"--jobs must be ≥ 1, got {a.jobs}")
-    index = build_book(dataset=a.dataset, jobs=a.jobs, execute=not a.no_execute)
+    index = build_book(dataset=a.dataset, jobs=a.jobs, execute=not a.no_execute,
+                       gallery=not a.no_gallery)
     print(f"The book is at {index}")
     return 0
 

@@ -27,3 +27,22 @@ def data_dir() -> Path:
             pytest.fail(f"CARBONLAB_DATA_DIR={p} does not exist in CI")
         pytest.skip(f"real data not available at {p}")
     return p
+
+
+# Small parameters so every chapter executes quickly in the tests; the book itself
+# (`make book`) runs the notebooks' own defaults.
+TEST_PARAMS = {
+    "03_models": {"n_trees": 200, "epochs": 30},
+    "04_forecast_peaks": {"n_boot": 8},
+    "05_cities_leap": {"n_sobol": 8, "fast": True, "horizon_end": 2030},
+}
+TEST_GALLERY = ("Ningxia", "Beijing")
+
+
+@pytest.fixture(scope="session")
+def built_book() -> Path:
+    """Execute every chapter and two regions' pages with papermill, build the HTML book."""
+    from carbonlab.book import build_book
+
+    return build_book(dataset="teaching", jobs=2, gallery=TEST_GALLERY, extra=TEST_PARAMS,
+                      log=lambda s: None)

@@ -2,29 +2,12 @@
 
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-
-# Small parameters so every chapter executes quickly in the test; the book itself
-# (`make book`) runs the notebooks' own defaults.
-TEST_PARAMS = {
-    "03_models": {"n_trees": 200, "epochs": 30},
-    "04_forecast_peaks": {"n_boot": 8},
-    "05_cities_leap": {"n_sobol": 8, "fast": True, "horizon_end": 2030},
-}
-
-
-@pytest.fixture(scope="session")
-def built_book():
-    from carbonlab.book import build_book, execute_all
-
-    execute_all(dataset="teaching", jobs=2, extra=TEST_PARAMS, log=lambda s: None)
-    index = build_book(execute=False, log=lambda s: None)
-    return index
-
 
 @pytest.mark.slow
 def test_book_builds_with_overview_and_figure(built_book):
@@ -47,4 +30,15 @@ def test_every_chapter_is_in_the_book(built_book):
     html = built_book.parent
     for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         assert (html / "executed" / f"{nb.stem}.html").is_file(), nb.name
-    assert shutil.which("jupyter-book", path=str(Path(__import__("sys").executable).parent))
+    assert shutil.which("jupyter-book", path=str(Path(sys.executable).parent))
+
+
+@pytest.mark.slow
+def test_gallery_pages_and_toc(built_book):
+    html = built_book.parent
+    for region in ("Ningxia", "Beijing"):
+        page = html / "executed" / "regions" / f"04_forecast_peaks_{region}.html"
+        assert page.is_file(), page
+        assert region in page.read_text(encoding="utf-8").split("</title>")[0]
+    toc = (ROOT / "executed" / "_toc.yml").read_text(encoding="utf-8")
+    assert "caption: Regions" in toc and "04_forecast_peaks_Ningxia" in toc
