@@ -41,6 +41,7 @@ __all__ = [
     "log_hyp2f1",
     "bms_hexcode",
     "within_transform",
+    "design_from_panel",
     "prior_sensitivity",
     "plot_pip",
     "plot_coefficients",
@@ -784,6 +785,41 @@ class _Accumulator:
             "es": self.es / z, "es2": self.es2 / z, "n": self.n,
             "top": {"L": self.top_L, "ell": self.top_ell, "incl": self.top_incl},
         }
+
+
+# ----------------------------------------------------------------------------- panel → design
+
+
+def design_from_panel(panel: pd.DataFrame, drivers: Sequence[str] | None = None
+                      ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """X (the drivers the panel carries), y = ln(t CO2 per person) and groups = region.
+
+    ``drivers`` defaults to the 18 drivers of CONTRIBUTING.md that are columns of ``panel`` with
+    at least one value.  Rows with a missing driver are dropped; X.attrs records
+    ``unavailable`` (of the 18) and ``dropped_rows`` (region, year pairs).
+    """
+    from carbonlab.data import DRIVERS, log_emissions_per_capita
+
+    all18 = list(DRIVERS)
+    if drivers is None:
+        drivers = [d for d in all18 if d in panel.columns and panel[d].notna().any()]
+    missing = [d for d in drivers if d not in panel.columns]
+    if missing:
+        raise DataError(f"panel: driver columns {missing} are missing")
+    if not drivers:
+        raise DataError("panel: carries none of the 18 drivers")
+    for col in ("region", "year", "population_10k", "emissions_mt"):
+        if col not in panel.columns:
+            raise DataError(f"panel: column {col!r} is missing")
+    ok = panel[list(drivers)].notna().all(axis=1)
+    sub = panel.loc[ok].reset_index(drop=True)
+    X = sub[list(drivers)].astype(float)
+    X.attrs["unavailable"] = [d for d in all18 if d not in drivers]
+    X.attrs["dropped_rows"] = list(zip(panel.loc[~ok, "region"], panel.loc[~ok, "year"].astype(int),
+                                       strict=True))
+    y = log_emissions_per_capita(sub).rename("ln_tco2_per_capita")
+    y.index = X.index
+    return X, y, sub["region"]
 
 
 # ----------------------------------------------------------------------------- prior sensitivity

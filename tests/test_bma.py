@@ -300,3 +300,20 @@ def test_chapter_notebook_runs(tmp_path: Path) -> None:
     out = run_notebook("02_bma.ipynb", tmp_path, dataset="teaching", seed=0, g="UIP",
                        mprior="uniform", within="individual")
     assert out.exists()
+
+
+def test_design_from_panel(teaching) -> None:
+    from carbonlab.bma import design_from_panel
+
+    panel, y, _ = teaching
+    X, yy, groups = design_from_panel(panel)
+    assert list(X.columns) == DRIVERS and X.attrs["unavailable"] == []
+    np.testing.assert_allclose(yy.to_numpy(), y.to_numpy())
+    holed = panel.drop(columns=["garbage", "student"]).copy()
+    holed.loc[3, "gas"] = np.nan
+    X2, y2, g2 = design_from_panel(holed)
+    assert X2.attrs["unavailable"] == ["student", "garbage"]
+    assert X2.attrs["dropped_rows"] == [(panel.loc[3, "region"], int(panel.loc[3, "year"]))]
+    assert len(X2) == len(y2) == len(g2) == len(panel) - 1
+    with pytest.raises(DataError, match=r"\['garbage'\] are missing"):
+        design_from_panel(holed, drivers=["gas", "garbage"])
