@@ -87,9 +87,12 @@ def load_panel(dataset: str = "teaching", data_dir: str | os.PathLike[str] | Non
     """The province-year panel: region, year, population_10k, emissions_mt, the 18 drivers.
 
     ``emissions_mt`` is CE = CE1 + CE2 (fossil fuels plus net imported electricity)
-    for the teaching panel, and CEADs' scope-1 total for ``"ceads"`` (no electricity
-    term: see the accounting chapter). Drivers the real files do not carry are absent;
-    ``df.attrs["unavailable"]`` lists them and ``df.attrs["proxies"]`` describes proxies.
+    for the teaching panel (30 × 2005–2021 = 510 rows), and CEADs' scope-1 total for
+    ``"ceads"`` (no electricity term: see the accounting chapter; 626 rows over
+    1997–2017, four province-years with process CO2 only dropped, listed in
+    ``attrs["dropped"]``). Drivers the real files do not carry are absent;
+    ``df.attrs["unavailable"]`` lists them and ``df.attrs["proxies"]`` describes the
+    proxies (``fossil`` is NaN in 2003 and 2006, when generation data are missing).
     """
     check_dataset(dataset)
     if dataset == "teaching":
