@@ -1,0 +1,740 @@
+"""Parameter grids on a Dask cluster: ``carbonlab batch GRID.yaml|csv``.
+
+A *grid* lists tasks of two kinds:
+
+- ``notebook``: a papermill run of a chapter notebook with some parameters; its result
+  table is what the notebook glued (``myst_nb.glue``): one row per glued name with
+  ``name``, ``value`` (float, NaN when not a number) and ``text``;
+- ``function``: a call of an importable function (``carbonlab.leap.logistic``) with
+  keyword parameters; it returns a tidy DataFrame, a dict or dataclass (one row), a
+  Series (one column) or a scalar (column ``value``).
+
+:func:`expand_grid` turns a grid (YAML or CSV file, or the parsed YAML mapping) into a
+task table, checking every entry first (unknown kind, unknown function, unknown notebook
+or notebook/function parameter -> one-line :class:`ParameterError` naming the entry).
+:func:`run_batch` runs the tasks on a Dask distributed cluster (an existing scheduler or
+a ``LocalCluster``), retries failed tasks, never lets one failure abort the others, and
+gathers one tidy table: the task's parameters x its result rows, with ``status``
+(``"ok"``/``"failed"``), ``attempts``, ``error`` and ``elapsed_s``.
+
+YAML grid::
+
+    output_dir: executed/batch          # executed notebooks (default), relative to the cwd
+    tasks:
+      - name: overview                  # optional label (column ``entry``)
+        kind: notebook
+        notebook: 00_overview           # path, file name or stem under notebooks/
+        params: {dataset: teaching}     # fixed parameters
+        grid: {region: [Beijing, 宁夏]}  # lists, expanded as a Cartesian product
+      - kind: function
+        function: carbonlab.leap.logistic
+        params: {K: 1.0, t0: 2025}
+        grid: {r: [0.2, 0.5], t: {range: [2020, 2031, 5]}}
+
+``region: "*"`` in a grid means all 30 provinces. CSV grid: one task per row, columns
+``kind``, ``target`` (function path or notebook), optional ``name``, the other columns
+are parameters (an empty cell leaves the parameter at its default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import importlib
+import inspect
+import itertools
+import json
+import math
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from carbonlab._util import CarbonlabError, ParameterError, atomic_path, repo_root
+from carbonlab.regions import PROVINCES, resolve_region
+
+__all__ = [
+    "KINDS",
+    "expand_grid",
+    "run_batch",
+    "run_task",
+    "write_results",
+    "add_batch_parser",
+    "run_batch_command",
+]
+
+KINDS = ("notebook", "function")
+"""Task kinds a grid may hold."""
+
+META = ("task", "entry", "kind", "target", "output")
+"""Columns of the task table that are not parameters."""
+
+STATUS = ("status", "attempts", "error", "elapsed_s")
+"""Columns :func:`run_batch` adds for each task."""
+
+_ENTRY_KEYS = {"name", "kind", "notebook", "function", "target", "params", "grid"}
+_GLUE_MIME = "application/papermill.record/"
+
+
+# --------------------------------------------------------------------------------------
+# Grid -> task table
+# --------------------------------------------------------------------------------------
+
+def expand_grid(spec: Mapping[str, Any] | Sequence[Mapping[str, Any]] | str | os.PathLike[str],
+                output_dir: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Expand a grid into one row per task, checking every entry.
+
+    Parameters
+    ----------
+    spec : mapping, list of entries, or path of a ``.yaml``/``.yml``/``.csv`` file
+        The grid (see the module docstring for the format).
+    output_dir : path, optional
+        Folder of the executed notebooks; overrides the grid's ``output_dir``
+        (default ``executed/batch`` under the current directory).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``task`` (0, 1, ...), ``entry`` (label of the grid entry), ``kind``,
+        ``target`` (function path or notebook file), ``output`` (executed notebook path,
+        None for functions), then one object column per parameter holding the Python
+        value, None where a task does not set it.
+
+    Raises
+    ------
+    ParameterError
+        One line naming the file and entry: unreadable file, unknown kind, unknown
+        function or notebook, unknown parameter, bad region/dataset/type.
+    """
+    where, entries, grid_out = _read_spec(spec)
+    out_dir = Path(output_dir or grid_out or Path("executed") / "batch")
+    rows: list[dict[str, Any]] = []
+    for label, entry in entries:
+        at = f"{where}{label}"
+        rows += _expand_entry(at, label, entry, out_dir, start=len(rows))
+    if not rows:
+        raise ParameterError(f"{where.rstrip(': ') or 'grid'}: no tasks")
+    params: list[str] = []
+    for r in rows:
+        params += [k for k in r["params"] if k not in params]
+    table = pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=object) for c in META})
+    table["task"] = table["task"].astype(np.int64)
+    for p in params:
+        table[p] = pd.Series([r["params"].get(p) for r in rows], dtype=object)
+    return table
+
+
+def _read_spec(spec: Any) -> tuple[str, list[tuple[str, dict[str, Any]]], Any]:
+    """(prefix for messages, [(label, entry)], output_dir) from any accepted spec."""
+    if isinstance(spec, str | os.PathLike):
+        path = Path(spec)
+        if not path.is_file():
+            raise ParameterError(f"grid file {str(path)!r} does not exist")
+        if path.suffix.lower() == ".csv":
+            return f"{path.name}: ", _read_csv(path), None
+        if path.suffix.lower() not in (".yaml", ".yml"):
+            raise ParameterError(f"{path.name}: a grid file must end in .yaml, .yml or .csv")
+        import yaml
+
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise ParameterError(f"{path.name}: not valid YAML ({first})") from None
+        where = f"{path.name}: "
+    else:
+        data, where = spec, ""
+    if isinstance(data, Mapping):
+        unknown = set(data) - {"tasks", "output_dir"}
+        if unknown or "tasks" not in data:
+            raise ParameterError(f"{where}a grid has keys 'tasks' and optional 'output_dir'; got "
+                                 f"{sorted(map(str, data))}")
+        tasks, out = data["tasks"], data.get("output_dir")
+    else:
+        tasks, out = data, None
+    if not isinstance(tasks, list) or not all(isinstance(t, Mapping) for t in tasks):
+        raise ParameterError(f"{where}'tasks' must be a list of mappings")
+    return where, [(f"tasks[{i}]", dict(t)) for i, t in enumerate(tasks)], out
+
+
+def _read_csv(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"{path.name}: not a readable CSV ({exc})") from None
+    missing = {"kind", "target"} - set(df.columns)
+    if missing:
+        raise ParameterError(f"{path.name}: missing column(s) {sorted(missing)} "
+                             "(a CSV grid has kind, target, optional name, then parameters)")
+    out = []
+    for i, row in enumerate(df.to_dict("records")):
+        params = {k: _parse_cell(v) for k, v in row.items()
+                  if k not in ("kind", "target", "name") and v.strip() != ""}
+        entry = {"kind": row["kind"].strip(), "target": row["target"].strip(), "params": params}
+        if row.get("name", "").strip():
+            entry["name"] = row["name"].strip()
+        out.append((f"row {i + 2}", entry))  # row 1 is the header
+    return out
+
+
+def _parse_cell(s: str) -> Any:
+    s = s.strip()
+    for conv in (int, float):
+        try:
+            return conv(s)
+        except ValueError:
+            pass
+    if s.lower() in ("true", "false"):
+        return s.lower() == "true"
+    return s
+
+
+def _expand_entry(at: str, label: str, entry: dict[str, Any], out_dir: Path,
+                  start: int) -> list[dict[str, Any]]:
+    unknown = set(entry) - _ENTRY_KEYS
+    if unknown:
+        raise ParameterError(f"{at}: unknown key(s) {sorted(map(str, unknown))} "
+                             f"(allowed: {', '.join(sorted(_ENTRY_KEYS))})")
+    kind = entry.get("kind")
+    if kind not in KINDS:
+        raise ParameterError(f"{at}: unknown task kind {kind!r} (choose {' or '.join(KINDS)})")
+    target = entry.get(kind, entry.get("target"))
+    if not isinstance(target, str) or not target.strip():
+        raise ParameterError(f"{at}: a {kind} task needs '{kind}' (or 'target')")
+    fixed, grid = entry.get("params") or {}, entry.get("grid") or {}
+    for key, val in (("params", fixed), ("grid", grid)):
+        if not isinstance(val, Mapping) or not all(isinstance(k, str) for k in val):
+            raise ParameterError(f"{at}: '{key}' must be a mapping of parameter names")
+    both = set(fixed) & set(grid)
+    if both:
+        raise ParameterError(f"{at}: parameter(s) {sorted(both)} in both 'params' and 'grid'")
+    clash = (set(fixed) | set(grid)) & set(META + STATUS)
+    if clash:
+        raise ParameterError(f"{at}: parameter name(s) {sorted(clash)} are reserved columns")
+    axes = {k: _grid_values(at, k, v) for k, v in grid.items()}
+    combos = [dict(zip(axes, vals, strict=True)) for vals in itertools.product(*axes.values())]
+    name = str(entry.get("name") or label)
+    if kind == "function":
+        target = target.strip()
+        check = _function_checker(at, target)
+        path = None
+    else:
+        nb = _find_notebook(at, target)
+        check = _notebook_checker(at, nb)
+        target, path = str(nb), nb
+    rows = []
+    for j, combo in enumerate(combos):
+        params = check({**fixed, **combo})
+        out = None
+        if path is not None:
+            slug = "_".join(_slug(v) for v in combo.values() if _slug(v))[:60]
+            out = str(out_dir / f"{path.stem}_{start + j:04d}{'_' + slug if slug else ''}.ipynb")
+        rows.append({"task": start + j, "entry": name, "kind": kind, "target": target,
+                     "output": out, "params": params})
+    return rows
+
+
+def _grid_values(at: str, key: str, v: Any) -> list[Any]:
+    if key == "region" and v == "*":
+        return list(PROVINCES)
+    if isinstance(v, Mapping) and set(v) == {"range"}:
+        r = v["range"]
+        if not (isinstance(r, list) and 1 <= len(r) <= 3 and all(isinstance(x, int) for x in r)):
+            raise ParameterError(f"{at}: grid {key}: range takes 1-3 integers, got {r!r}")
+        v = list(range(*r))
+    if not isinstance(v, list) or not v:
+        raise ParameterError(f"{at}: grid {key} must be a non-empty list (or {{range: [a, b]}})")
+    return v
+
+
+def _slug(v: Any) -> str:
+    return re.sub(r"[^A-Za-z0-9.-]+", "-", str(v)).strip("-")
+
+
+def _import_target(target: str) -> Any:
+    """The object named by a dotted path (``pkg.module.func`` or ``pkg.module.Class.meth``)."""
+    parts = target.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ModuleNotFoundError as exc:
+            if exc.name and ".".join(parts[:i]).startswith(exc.name):
+                continue
+            raise
+        for attr in parts[i:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ModuleNotFoundError(target)
+
+
+def _function_checker(at: str, target: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", target):
+        raise ParameterError(f"{at}: function {target!r} is not a dotted path (module.function)")
+    try:
+        fn = _import_target(target)
+    except (ImportError, AttributeError) as exc:
+        raise ParameterError(f"{at}: unknown function {target!r} ({type(exc).__name__}: "
+                             f"{exc})") from None
+    if not callable(fn):
+        raise ParameterError(f"{at}: {target!r} is not callable")
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):  # builtins without a signature: no check
+        return dict
+    ps = sig.parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in ps):
+        return dict
+    names = [p.name for p in ps if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    required = [p.name for p in ps if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                and p.default is p.empty]
+
+    def check(params: dict[str, Any]) -> dict[str, Any]:
+        unknown = [k for k in params if k not in names]
+        if unknown:
+            raise ParameterError(f"{at}: unknown parameter(s) {unknown} for {target} "
+                                 f"(accepted: {', '.join(names) or 'none'})")
+        missing = [k for k in required if k not in params]
+        if missing:
+            raise ParameterError(f"{at}: {target} needs parameter(s) {missing}")
+        return dict(params)
+
+    return check
+
+
+def _find_notebook(at: str, name: str) -> Path:
+    p = Path(name)
+    root = repo_root()
+    for c in (p, root / p, root / "notebooks" / p, root / "notebooks" / f"{p}.ipynb"):
+        if c.is_file() and c.suffix == ".ipynb":
+            return c.resolve()
+    raise ParameterError(f"{at}: unknown notebook {name!r}")
+
+
+def _notebook_checker(at: str, nb: Path) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    import papermill as pm
+
+    try:
+        declared = pm.inspect_notebook(str(nb))
+    except Exception as exc:  # unreadable JSON etc.
+        raise ParameterError(f"{at}: cannot read the parameters of {nb.name} ({exc})") from None
+
+    def check(params: dict[str, Any]) -> dict[str, Any]:
+        out = {}
+        for k, v in params.items():
+            if k not in declared:
+                raise ParameterError(f"{at}: unknown parameter {k!r} for {nb.name} "
+                                     f"(declared: {', '.join(declared) or 'none'})")
+            v = _coerce(at, nb, k, v, declared[k].get("inferred_type_name", ""))
+            if k == "region":
+                try:
+                    v = resolve_region(v)
+                except CarbonlabError as exc:
+                    raise ParameterError(f"{at}: {exc}") from None
+            elif k == "dataset":
+                from carbonlab.data import check_dataset
+
+                try:
+                    v = check_dataset(v)
+                except CarbonlabError as exc:
+                    raise ParameterError(f"{at}: {exc}") from None
+            out[k] = v
+        return out
+
+    return check
+
+
+def _coerce(at: str, nb: Path, name: str, value: Any, type_name: str) -> Any:
+    t = (type_name or "").lower()
+    ok: tuple[type, ...] = {"int": (int,), "float": (int, float), "bool": (bool,),
+                            "str": (str,)}.get(t, (object,))
+    if isinstance(value, ok) and not (t in ("int", "float") and isinstance(value, bool)):
+        return float(value) if t == "float" else value
+    if t == "str" and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and t in ("int", "float", "bool"):
+        v = _parse_cell(value)
+        if isinstance(v, ok) and not (t != "bool" and isinstance(v, bool)):
+            return float(v) if t == "float" else v
+    raise ParameterError(f"{at}: parameter {name} of {nb.name} expects {t}, got {value!r}")
+
+
+# --------------------------------------------------------------------------------------
+# One task (runs on a worker)
+# --------------------------------------------------------------------------------------
+
+def run_task(kind: str, target: str, params: Mapping[str, Any],
+             output: str | None = None) -> pd.DataFrame:
+    """Run one task in this process and return its tidy result table.
+
+    Parameters
+    ----------
+    kind : "notebook" or "function"
+    target : dotted function path, or notebook path
+    params : keyword parameters (already checked by :func:`expand_grid`)
+    output : executed notebook path (notebook tasks), written atomically
+
+    Returns
+    -------
+    DataFrame
+        The function's result as a table, or the notebook's glued values
+        (``name``, ``value``, ``text``).
+    """
+    if kind == "function":
+        return _as_table(_import_target(target)(**params), target)
+    if kind == "notebook":
+        return _run_notebook(Path(target), dict(params), Path(output or Path(target).name))
+    raise ParameterError(f"unknown task kind {kind!r}")
+
+
+def _as_table(res: Any, target: str) -> pd.DataFrame:
+    if isinstance(res, pd.DataFrame):
+        return res.reset_index(drop=isinstance(res.index, pd.RangeIndex))
+    if isinstance(res, pd.Series):
+        return res.to_frame(res.name if res.name is not None else "value").reset_index(
+            drop=isinstance(res.index, pd.RangeIndex))
+    if dataclasses.is_dataclass(res) and not isinstance(res, type):
+        res = dataclasses.asdict(res)
+    if isinstance(res, Mapping):
+        if all(np.ndim(v) == 0 for v in res.values()):
+            return pd.DataFrame([{str(k): _py(v) for k, v in res.items()}])
+        try:
+            return pd.DataFrame({str(k): v for k, v in res.items()})
+        except ValueError as exc:
+            raise ParameterError(f"{target} returned a dict that is not a table ({exc})") from None
+    if res is None or np.ndim(res) == 0:
+        return pd.DataFrame({"value": [_py(res)]})
+    arr = np.asarray(res)
+    if arr.ndim == 1:
+        return pd.DataFrame({"value": arr})
+    raise ParameterError(f"{target} returned {type(res).__name__} of shape {arr.shape}; "
+                         "return a DataFrame, dict, Series or scalar")
+
+
+def _py(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _run_notebook(nb: Path, params: dict[str, Any], output: Path) -> pd.DataFrame:
+    import papermill as pm
+
+    with atomic_path(output, suffix=".ipynb") as tmp:
+        try:
+            pm.execute_notebook(str(nb), str(tmp), parameters=params, kernel_name="python3",
+                                cwd=str(repo_root()), progress_bar=False, log_output=False)
+        except pm.PapermillExecutionError as exc:
+            raise RuntimeError(f"{nb.name}: cell {exc.exec_count} failed: {exc.ename}: "
+                               f"{exc.evalue}") from None
+        table = glued_values(tmp)
+    return table
+
+
+def glued_values(notebook: str | os.PathLike[str]) -> pd.DataFrame:
+    """The values an executed notebook glued (``myst_nb.glue``), in order of appearance.
+
+    Returns
+    -------
+    DataFrame
+        ``name``, ``value`` (float; NaN when the value is not a number) and ``text`` (its
+        plain-text representation); a later glue of the same name replaces an earlier one.
+    """
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    found: dict[str, str] = {}
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            scrap = out.get("metadata", {}).get("scrapbook")
+            if not scrap or "name" not in scrap:
+                continue
+            data = out.get("data", {})
+            prefix = scrap.get("mime_prefix", "")
+            text = data.get(prefix + "text/plain", data.get(_GLUE_MIME + "text/plain", ""))
+            found.pop(scrap["name"], None)
+            found[scrap["name"]] = "".join(text) if isinstance(text, list) else str(text)
+    texts = [t.strip().strip("'\"") if t.strip()[:1] in "'\"" else t.strip()
+             for t in found.values()]
+    return pd.DataFrame({"name": pd.Series(list(found), dtype=object),
+                         "value": [_number(t) for t in found.values()],
+                         "text": pd.Series(texts, dtype=object)})
+
+
+def _number(text: str) -> float:
+    t = text.strip()
+    m = re.fullmatch(r"(?:np\.\w+\()?([-+]?[\d.]+(?:e[-+]?\d+)?|nan|inf|-inf)\)?", t)
+    if m:
+        try:
+            return float(m.group(1))
+        except ValueError:
+            return math.nan
+    return {"True": 1.0, "False": 0.0}.get(t, math.nan)
+
+
+def _attempt(kind: str, target: str, params: Mapping[str, Any],
+             output: str | None) -> dict[str, Any]:
+    """Run one attempt on a worker; never raises (the error is returned)."""
+    t0 = time.perf_counter()
+    try:
+        table = run_task(kind, target, params, output)
+        return {"ok": True, "table": table, "error": None, "elapsed": time.perf_counter() - t0}
+    except Exception as exc:  # a task's failure is data, not a crash of the batch
+        return {"ok": False, "table": None, "error": _one_line(exc),
+                "elapsed": time.perf_counter() - t0}
+
+
+def _one_line(exc: BaseException) -> str:
+    msg = str(exc).strip().splitlines()
+    text = f"{type(exc).__name__}: {msg[0] if msg else ''}".rstrip(": ")
+    return text[:500]
+
+
+# --------------------------------------------------------------------------------------
+# The batch
+# --------------------------------------------------------------------------------------
+
+def run_batch(tasks: pd.DataFrame | Mapping[str, Any] | str | os.PathLike[str],
+              scheduler: Any = None, n_workers: int = 2, retries: int = 1,
+              output: str | os.PathLike[str] | None = None,
+              log: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """Run every task on a Dask cluster and gather one tidy table.
+
+    Parameters
+    ----------
+    tasks : DataFrame from :func:`expand_grid`, or a grid (mapping or file path)
+    scheduler : str or distributed.Client, optional
+        ``tcp://host:port`` of a running scheduler, or a connected client; default a
+        ``LocalCluster(n_workers, threads_per_worker=1, processes=True)`` for this call.
+    n_workers : int
+        Workers of the local cluster (ignored with ``scheduler``).
+    retries : int
+        A failed task is run again up to ``retries`` more times.
+    output : path, optional
+        Also write the table to this parquet file (atomically).
+    log : callable, optional
+        Receives one line per failed attempt.
+
+    Returns
+    -------
+    DataFrame
+        One row per (task x result row), ordered by task: the ``task``, ``entry``,
+        ``kind``, ``target`` and parameter columns, ``status`` ("ok"/"failed"),
+        ``attempts``, ``error`` (first line of the last exception, else missing),
+        ``elapsed_s`` (seconds on the workers, summed over attempts), ``output``
+        (executed notebook) and the result columns (a name that clashes with the
+        columns before gets the prefix ``result_``). A failed task has one row with
+        missing results. Identical for identical inputs except ``elapsed_s``.
+    """
+    if not isinstance(n_workers, int | np.integer) or isinstance(n_workers, bool) or n_workers < 1:
+        raise ParameterError(f"n_workers must be an integer >= 1, got {n_workers!r}")
+    if not isinstance(retries, int | np.integer) or isinstance(retries, bool) or retries < 0:
+        raise ParameterError(f"retries must be an integer >= 0, got {retries!r}")
+    table = tasks if isinstance(tasks, pd.DataFrame) else expand_grid(tasks)
+    missing = [c for c in META if c not in table.columns]
+    if missing:
+        raise ParameterError(f"tasks: missing column(s) {missing} (build it with expand_grid)")
+    bad = sorted(set(table["kind"]) - set(KINDS))
+    if bad:
+        raise ParameterError(f"tasks: unknown task kind(s) {bad}")
+    if table["task"].duplicated().any():
+        raise ParameterError("tasks: column 'task' has duplicate ids")
+    pcols = [c for c in table.columns if c not in META]
+    specs = []
+    for rec in table.to_dict("records"):
+        params = {k: _py(v) for k, v in ((c, rec[c]) for c in pcols) if not _missing(v)}
+        specs.append((rec, params))
+    records = _gather(specs, scheduler, int(n_workers), int(retries), log)
+    result = _assemble(table, pcols, records)
+    if output is not None:
+        write_results(result, output)
+    return result
+
+
+def _missing(v: Any) -> bool:
+    if v is None or v is pd.NA:
+        return True
+    return isinstance(v, float) and math.isnan(v)
+
+
+def _client(scheduler: Any, n_workers: int) -> tuple[Any, Callable[[], None]]:
+    from distributed import Client, LocalCluster
+
+    if isinstance(scheduler, Client):
+        return scheduler, lambda: None
+    if scheduler is not None:
+        if not isinstance(scheduler, str):
+            raise ParameterError(f"scheduler must be an address or a Client, got {scheduler!r}")
+        try:
+            client = Client(scheduler, timeout=10)
+        except (OSError, TimeoutError) as exc:
+            raise ParameterError(f"scheduler {scheduler}: cannot connect ({exc})") from None
+        return client, client.close
+    import logging
+
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                           dashboard_address=None, silence_logs=logging.ERROR,
+                           scheduler_kwargs={"dashboard_address": ":0"})  # no fixed port
+    client = Client(cluster)
+
+    def close() -> None:
+        client.close()
+        cluster.close()
+
+    return client, close
+
+
+def _gather(specs: list[tuple[dict[str, Any], dict[str, Any]]], scheduler: Any, n_workers: int,
+            retries: int, log: Callable[[str], None] | None) -> dict[int, dict[str, Any]]:
+    from distributed import as_completed
+
+    client, close = _client(scheduler, n_workers)
+    done: dict[int, dict[str, Any]] = {}
+    try:
+        state: dict[str, tuple[int, int]] = {}
+        spent = {i: 0.0 for i in range(len(specs))}
+        ac = as_completed()
+
+        def submit(i: int, attempt: int) -> None:
+            rec, params = specs[i]
+            fut = client.submit(_attempt, rec["kind"], rec["target"], params, rec["output"],
+                                pure=False, key=f"carbonlab-batch-{rec['task']}-{attempt}-"
+                                f"{os.urandom(4).hex()}")
+            state[fut.key] = (i, attempt)
+            ac.add(fut)
+
+        for i in range(len(specs)):
+            submit(i, 1)
+        for fut in ac:
+            i, attempt = state.pop(fut.key)
+            try:
+                res = fut.result()
+            except (Exception, asyncio.CancelledError) as exc:  # worker died, unpicklable, ...
+                res = {"ok": False, "table": None, "error": _one_line(exc), "elapsed": 0.0}
+            fut.release()
+            spent[i] += float(res["elapsed"])
+            if not res["ok"]:
+                if log:
+                    log(f"task {specs[i][0]['task']} ({specs[i][0]['entry']}) failed, attempt "
+                        f"{attempt}/{retries + 1}: {res['error']}")
+                if attempt <= retries:
+                    submit(i, attempt + 1)
+                    continue
+            done[i] = {**res, "attempts": attempt, "elapsed": spent[i]}
+    finally:
+        close()
+    return done
+
+
+def _assemble(table: pd.DataFrame, pcols: list[str],
+              records: dict[int, dict[str, Any]]) -> pd.DataFrame:
+    front = ["task", "entry", "kind", "target", *pcols]
+    head = [*front, *STATUS, "output"]
+    parts = []
+    for i, rec in enumerate(table.to_dict("records")):
+        r = records[i]
+        base = {c: rec[c] for c in front}
+        base.update(status="ok" if r["ok"] else "failed", attempts=r["attempts"],
+                    error=r["error"], elapsed_s=r["elapsed"], output=rec["output"])
+        res = r["table"]
+        if res is None or len(res) == 0:
+            part = pd.DataFrame({k: pd.Series([v], dtype=object) for k, v in base.items()})
+        else:
+            res = res.rename(columns={c: f"result_{c}" for c in res.columns if c in head})
+            res = res.reset_index(drop=True)
+            part = pd.DataFrame({k: pd.Series([v] * len(res), dtype=object)
+                                 for k, v in base.items()})
+            part = pd.concat([part, res], axis=1)
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True, sort=False)
+    cols = head + [c for c in out.columns if c not in head]
+    out = out.reindex(columns=cols)
+    return _arrow_round_trip(out)
+
+
+def _arrow_round_trip(df: pd.DataFrame) -> pd.DataFrame:
+    """The table as parquet stores it (so the written file reads back identical)."""
+    import pyarrow as pa
+
+    df = df.copy()
+    for c in df.columns:
+        if df[c].dtype == object:
+            vals = [_py(v) for v in df[c]]
+            if any(isinstance(v, list | tuple | dict | np.ndarray) for v in vals):
+                vals = [None if _missing(v) else v if isinstance(v, str) else
+                        json.dumps(v.tolist() if isinstance(v, np.ndarray) else v, default=str,
+                                   ensure_ascii=False) for v in vals]
+            try:
+                pa.array(vals, from_pandas=True)
+                df[c] = pd.Series(vals, dtype=object)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                df[c] = pd.Series([None if _missing(v) else str(v) for v in vals], dtype=object)
+    tab = pa.Table.from_pandas(df, preserve_index=False)
+    out = tab.to_pandas()
+    out["task"] = out["task"].astype(np.int64)
+    out["attempts"] = out["attempts"].astype(np.int64)
+    return out
+
+
+def write_results(results: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write a batch table to parquet, atomically (nothing is left half-written)."""
+    path = Path(path)
+    with atomic_path(path, suffix=".parquet") as tmp:
+        _arrow_round_trip(results).to_parquet(tmp, index=False)
+    return path
+
+
+# --------------------------------------------------------------------------------------
+# The command
+# --------------------------------------------------------------------------------------
+
+def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``carbonlab batch`` to an argparse sub-parser collection; returns the parser."""
+    b = subparsers.add_parser(
+        "batch", help="run a parameter grid (notebooks or functions) on a Dask cluster",
+        description="Run every task of GRID (YAML or CSV) on a Dask distributed cluster and "
+        "write one tidy table (parameters x results, status, attempts, error, elapsed_s).")
+    b.add_argument("grid", help="grid file (.yaml, .yml or .csv)")
+    b.add_argument("--scheduler", help="tcp://host:port of a running scheduler "
+                   "(default: a local cluster)")
+    b.add_argument("--workers", type=int, default=2,
+                   help="workers of the local cluster (default 2)")
+    b.add_argument("--retries", type=int, default=1,
+                   help="extra attempts for a failed task (default 1)")
+    b.add_argument("-o", "--output", default="batch_results.parquet",
+                   help="parquet file of results (default batch_results.parquet)")
+    b.add_argument("--output-dir", help="folder of executed notebooks (default: the grid's "
+                   "output_dir, else executed/batch)")
+    return b
+
+
+def run_batch_command(args: argparse.Namespace) -> int:
+    """Run ``carbonlab batch``; 0 if every task succeeded, 1 if some failed, 2 on bad input.
+
+    Bad input (grid file, entries, options) prints one line on stderr.
+    """
+    def err(line: str) -> None:
+        sys.stderr.write(line + "\n")
+
+    try:
+        if args.workers < 1:
+            raise ParameterError(f"--workers must be >= 1, got {args.workers}")
+        if args.retries < 0:
+            raise ParameterError(f"--retries must be >= 0, got {args.retries}")
+        tasks = expand_grid(args.grid, output_dir=getattr(args, "output_dir", None))
+        res = run_batch(tasks, scheduler=args.scheduler, n_workers=args.workers,
+                        retries=args.retries, output=args.output, log=err)
+    except CarbonlabError as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        err(f"carbonlab: error: {first}")
+        return 2
+    per_task = res.drop_duplicates("task")
+    failed = per_task[per_task["status"] == "failed"]
+    print(f"{len(per_task)} tasks: {len(per_task) - len(failed)} ok, {len(failed)} failed; "
+          f"{len(res)} rows -> {args.output}")
+    for rec in failed.to_dict("records"):
+        err(f"failed: task {rec['task']} ({rec['entry']}) after {rec['attempts']} attempt(s): "
+            f"{rec['error']}")
+    return 1 if len(failed) else 0

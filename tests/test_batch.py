@@ -1,0 +1,272 @@
+"""carbonlab.batch: grids, Dask runs with failures and retries, parquet, the command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from carbonlab import batch, data, leap
+from carbonlab._util import ParameterError
+from carbonlab.regions import PROVINCES
+
+distributed = pytest.importorskip("distributed")
+
+ME = __name__  # workers import the helpers below by this module name (tests/ is on sys.path)
+
+
+# ---- test-only task functions (run on the workers) -----------------------------------
+
+def square_table(x: int, n: int = 2) -> pd.DataFrame:
+    """n rows: x, x**2, x**3 ... (a tidy table with a column named like a meta column)."""
+    k = np.arange(1, n + 1)
+    return pd.DataFrame({"power": k, "y": float(x) ** k, "status": "computed"})
+
+
+def boom(x: int) -> dict:
+    raise ValueError(f"boom {x}\nsecond line that must not reach the table")
+
+
+def flaky(marker: str, x: int) -> dict:
+    """Fails on the first call (creating ``marker``), succeeds afterwards."""
+    m = Path(marker)
+    if not m.exists():
+        m.write_text("seen", encoding="utf-8")
+        raise RuntimeError("first attempt fails")
+    return {"x2": 2 * x}
+
+
+def whoami(i: int) -> dict:
+    time.sleep(0.2)
+    return {"pid": os.getpid()}
+
+
+# ---- fixtures ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def client():
+    """Two in-process workers over TCP (a real scheduler address for the CLI tests)."""
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                       protocol="tcp://", dashboard_address=None,
+                                       scheduler_kwargs={"dashboard_address": ":0"})
+    c = distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def _spec(marker: Path) -> dict:
+    return {"tasks": [
+        {"name": "logistic", "kind": "function", "function": "carbonlab.leap.logistic",
+         "params": {"K": 2.0, "t0": 2025}, "grid": {"r": [0.2, 0.5], "t": {"range": [2020, 2031, 5]}}},
+        {"name": "squares", "kind": "function", "function": f"{ME}.square_table",
+         "params": {"n": 3}, "grid": {"x": [2, 3]}},
+        {"name": "boom", "kind": "function", "function": f"{ME}.boom", "params": {"x": 7}},
+        {"name": "flaky", "kind": "function", "function": f"{ME}.flaky",
+         "params": {"marker": str(marker), "x": 21}},
+    ]}
+
+
+# ---- grids ---------------------------------------------------------------------------
+
+def test_expand_grid_product_and_types(tmp_path):
+    spec = _spec(tmp_path / "m")
+    t = batch.expand_grid(spec)
+    assert list(t["task"]) == list(range(len(t)))
+    assert (t["entry"] == "logistic").sum() == 2 * len(range(2020, 2031, 5))
+    lg = t[t["entry"] == "logistic"]
+    assert sorted(zip(lg["r"], lg["t"], strict=True)) == sorted(
+        (r, y) for r in (0.2, 0.5) for y in range(2020, 2031, 5))
+    assert all(type(v) is int for v in lg["t"])  # Python values, not floats with NaN
+    assert t.loc[t["entry"] == "boom", "r"].isna().all()
+    assert t["output"].isna().all()  # functions write no notebook
+
+
+def test_expand_grid_yaml_notebook_regions(tmp_path):
+    g = tmp_path / "grid.yaml"
+    g.write_text("output_dir: %s\ntasks:\n  - kind: notebook\n    notebook: 00_overview\n"
+                 "    params: {dataset: teaching}\n    grid: {region: '*'}\n"
+                 % (tmp_path / "nbs"), encoding="utf-8")
+    t = batch.expand_grid(g)
+    assert list(t["region"]) == list(PROVINCES)
+    assert t["target"].str.endswith("00_overview.ipynb").all()
+    assert t["output"].map(lambda p: Path(p).parent == tmp_path / "nbs").all()
+    assert t["output"].nunique() == len(t)
+
+
+def test_expand_grid_csv(tmp_path):
+    g = tmp_path / "grid.csv"
+    g.write_text("kind,target,name,x,n,region\n"
+                 f"function,{ME}.square_table,a,3,,\n"
+                 f"function,{ME}.square_table,,4,1,\n"
+                 "notebook,00_overview,,,,宁夏\n", encoding="utf-8")
+    t = batch.expand_grid(g)
+    assert list(t["entry"]) == ["a", "row 3", "row 4"]
+    assert t.loc[0, "x"] == 3 and type(t.loc[0, "x"]) is int and t.loc[0, "n"] is None
+    assert t.loc[1, "n"] == 1
+    assert t.loc[2, "region"] == "Ningxia"  # resolved at the boundary
+
+
+BAD = [
+    ({"kind": "shell", "target": "ls"}, r"tasks\[0\]: unknown task kind 'shell'"),
+    ({"kind": "function", "function": "carbonlab.leap.no_such"}, r"tasks\[0\]: unknown function"),
+    ({"kind": "function", "function": "carbonlab.nothere.f"}, r"tasks\[0\]: unknown function"),
+    ({"kind": "function", "function": "carbonlab.leap.logistic",
+      "params": {"K": 1, "r": 1, "t0": 1, "t": 1, "speed": 2}}, r"unknown parameter.*speed"),
+    ({"kind": "function", "function": "carbonlab.leap.logistic", "params": {"K": 1}},
+     r"needs parameter"),
+    ({"kind": "notebook", "notebook": "00_overview", "grid": {"regoin": ["Beijing"]}},
+     r"tasks\[0\]: unknown parameter 'regoin' for 00_overview"),
+    ({"kind": "notebook", "notebook": "00_overview", "params": {"region": "Atlantis"}},
+     r"tasks\[0\]: .*Atlantis"),
+    ({"kind": "notebook", "notebook": "00_overview", "params": {"dataset": "cead"}},
+     r"tasks\[0\]: unknown dataset"),
+    ({"kind": "notebook", "notebook": "00_overview", "params": {"seed": "many"}},
+     r"tasks\[0\]: parameter seed .*expects int"),
+    ({"kind": "notebook", "notebook": "99_missing"}, r"tasks\[0\]: unknown notebook"),
+    ({"kind": "function", "function": f"{ME}.boom", "grid": {"x": 3}}, r"non-empty list"),
+    ({"kind": "function", "function": f"{ME}.boom", "params": {"status": 1}}, r"reserved"),
+    ({"kind": "function", "function": f"{ME}.boom", "colour": 1}, r"unknown key"),
+]
+
+
+@pytest.mark.parametrize("entry,pattern", BAD, ids=[p for _, p in BAD])
+def test_bad_entries(entry, pattern):
+    ok = {"kind": "function", "function": f"{ME}.boom", "params": {"x": 1}}
+    with pytest.raises(ParameterError, match=pattern) as ei:
+        batch.expand_grid({"tasks": [entry, ok]})
+    assert "\n" not in str(ei.value)
+
+
+def test_bad_files(tmp_path):
+    with pytest.raises(ParameterError, match="does not exist"):
+        batch.expand_grid(tmp_path / "nope.yaml")
+    (tmp_path / "g.yaml").write_text("tasks: [kind: function\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match=r"g.yaml: not valid YAML"):
+        batch.expand_grid(tmp_path / "g.yaml")
+    (tmp_path / "g.csv").write_text("kind,x\nfunction,1\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match=r"g.csv: missing column.*target"):
+        batch.expand_grid(tmp_path / "g.csv")
+    (tmp_path / "h.csv").write_text(f"kind,target,y\nfunction,{ME}.boom,1\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match=r"h.csv: row 2: unknown parameter"):
+        batch.expand_grid(tmp_path / "h.csv")
+    with pytest.raises(ParameterError, match="retries"):
+        batch.run_batch(batch.expand_grid({"tasks": [{"kind": "function",
+                        "function": f"{ME}.boom", "params": {"x": 1}}]}), retries=-1)
+
+
+# ---- runs ----------------------------------------------------------------------------
+
+def test_run_batch_failures_retries_parquet(client, tmp_path):
+    marker = tmp_path / "flaky.marker"
+    tasks = batch.expand_grid(_spec(marker))
+    lines: list[str] = []
+    out = tmp_path / "res" / "results.parquet"
+    res = batch.run_batch(tasks, scheduler=client, retries=2, output=out, log=lines.append)
+
+    per_task = res.drop_duplicates("task").set_index("entry", drop=False)
+    # the deterministic failure: reported, all attempts used, one line, others intact
+    b = per_task.loc["boom"]
+    assert b["status"] == "failed" and b["attempts"] == 3
+    assert b["error"] == "ValueError: boom 7"
+    assert sum("boom 7" in m for m in lines) == 3
+    # the flaky task: failed once, then succeeded
+    f = res[res["entry"] == "flaky"]
+    assert list(f["status"]) == ["ok"] and list(f["attempts"]) == [2] and list(f["x2"]) == [42]
+    assert f["error"].isna().all()
+    # the rest: values equal to direct calls
+    lg = res[res["entry"] == "logistic"]
+    assert (lg["status"] == "ok").all() and (lg["attempts"] == 1).all()
+    expect = [leap.logistic(t, 2.0, r, 2025) for r, t in zip(lg["r"], lg["t"], strict=True)]
+    np.testing.assert_allclose(lg["value"], expect, rtol=0, atol=0)
+    sq = res[res["entry"] == "squares"]
+    assert len(sq) == 2 * 3  # task parameters x result rows
+    for x in (2, 3):
+        got = sq[sq["x"] == x]
+        direct = square_table(x, 3)
+        np.testing.assert_array_equal(got["y"], direct["y"])
+        assert (got["result_status"] == "computed").all() and (got["status"] == "ok").all()
+    assert (res["elapsed_s"] >= 0).all()
+    assert list(res["task"]) == sorted(res["task"])
+    # parquet: written atomically, reads back identical
+    back = pd.read_parquet(out)
+    pd.testing.assert_frame_equal(back, res)
+    assert [p.name for p in out.parent.iterdir()] == ["results.parquet"]
+
+
+def test_run_batch_is_deterministic(client):
+    spec = {"tasks": [{"kind": "function", "function": f"{ME}.square_table",
+                       "grid": {"x": [1, 2, 3, 4], "n": [1, 2]}}]}
+    a = batch.run_batch(spec, scheduler=client, retries=0)
+    b = batch.run_batch(spec, scheduler=client, retries=0)
+    pd.testing.assert_frame_equal(a.drop(columns="elapsed_s"), b.drop(columns="elapsed_s"))
+    assert len(a) == sum(n for _ in range(4) for n in (1, 2))
+
+
+def test_default_local_cluster_uses_processes():
+    """The default cluster: 2 worker processes, each importing the task function."""
+    spec = {"tasks": [{"kind": "function", "function": f"{ME}.whoami",
+                       "grid": {"i": list(range(4))}}]}
+    res = batch.run_batch(spec, n_workers=2, retries=0)
+    assert (res["status"] == "ok").all()
+    pids = set(res["pid"])
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2
+
+
+# ---- the command ---------------------------------------------------------------------
+
+def _command(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="carbonlab")
+    sub = p.add_subparsers(dest="command", required=True)
+    batch.add_batch_parser(sub)
+    return batch.run_batch_command(p.parse_args(["batch", *argv]))
+
+
+def test_command_exit_codes(client, tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("tasks:\n  - kind: shell\n    target: ls\n", encoding="utf-8")
+    out = tmp_path / "r.parquet"
+    assert _command([str(bad), "-o", str(out), "--scheduler", client.scheduler.address]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad.yaml: tasks[0]: unknown task kind" in err
+    assert not out.exists()
+    assert _command([str(bad), "--workers", "0"]) == 2
+    assert "--workers" in capsys.readouterr().err
+
+    good = tmp_path / "good.csv"
+    good.write_text(f"kind,target,x\nfunction,{ME}.square_table,5\nfunction,{ME}.boom,1\n",
+                    encoding="utf-8")
+    rc = _command([str(good), "-o", str(out), "--retries", "0",
+                   "--scheduler", client.scheduler.address])
+    assert rc == 1  # one task failed; the others' results are written
+    res = pd.read_parquet(out)
+    assert list(res.drop_duplicates("task")["status"]) == ["ok", "failed"]
+    assert "failed: task 1" in capsys.readouterr().err
+    good.write_text(f"kind,target,x\nfunction,{ME}.square_table,5\n", encoding="utf-8")
+    assert _command([str(good), "-o", str(out), "--scheduler", client.scheduler.address]) == 0
+
+
+# ---- notebooks -----------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_notebook_tasks_two_regions(client, tmp_path):
+    spec = {"output_dir": str(tmp_path / "nbs"), "tasks": [
+        {"kind": "notebook", "notebook": "notebooks/00_overview.ipynb",
+         "params": {"dataset": "teaching"}, "grid": {"region": ["Beijing", "宁夏"]}}]}
+    res = batch.run_batch(spec, scheduler=client, retries=0)
+    assert (res["status"] == "ok").all(), res["error"].dropna().tolist()
+    panel = data.load_panel("teaching")
+    for region in ("Beijing", "Ningxia"):
+        mine = res[res["region"] == region].set_index("name")
+        assert mine.loc["region_name", "text"] == region
+        assert mine.loc["n_regions", "value"] == panel["region"].nunique()
+        em = panel[panel["region"] == region].sort_values("year")["emissions_mt"]
+        np.testing.assert_allclose(mine.loc["region_last", "value"], em.iloc[-1], rtol=1e-6)
+        assert Path(mine["output"].iloc[0]).is_file()
+    assert sorted(p.name for p in (tmp_path / "nbs").iterdir()) == sorted(
+        Path(p).name for p in res["output"].unique())
