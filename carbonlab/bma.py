@@ -490,14 +490,15 @@ class BMA:
             for li in range(m):
                 p = outer + li
                 a = Cbuf[li, p, :h]
-                col = Cbuf[li, :, :h] / a
+                raw = Cbuf[li, :, :h]
+                col = raw / a
                 rowp = Cbuf[li + 1:, p, :h]
                 dst = Cbuf[li + 1:, :, h:2 * h]
                 np.multiply(col[None, :, :], rowp[:, None, :], out=dst)
                 np.subtract(Cbuf[li + 1:, :, :h], dst, out=dst)
                 dst[:, p, :] = rowp / a
                 dD = Dbuf[:, h:2 * h]
-                np.multiply(col, col * a, out=dD)
+                np.multiply(raw, col, out=dD)
                 np.subtract(Dbuf[:, :h], dD, out=dD)
                 dD[p] = -1.0 / a
                 h *= 2
