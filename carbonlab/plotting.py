@@ -61,16 +61,21 @@ def use_style() -> None:
 
 @contextlib.contextmanager
 def style() -> Iterator[None]:
-    """Context manager applying the carbonlab style temporarily."""
+    """Context manager applying the carbonlab style temporarily (for scripts).
+
+    Do not create figures inside it in a notebook: leaving ``rc_context`` resets
+    state that the inline backend needs, and later figures stop being shown. In
+    notebooks call :func:`use_style` once, as every chapter does.
+    """
     with mpl.rc_context(RC):
         yield
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, **kw: Any) -> tuple[plt.Figure, Any]:
-    """``plt.subplots`` under the carbonlab style, with constrained layout."""
-    with style():
-        kw.setdefault("layout", "constrained")
-        return plt.subplots(nrows, ncols, **kw)
+    """``plt.subplots`` with the carbonlab style (applied globally) and constrained layout."""
+    use_style()
+    kw.setdefault("layout", "constrained")
+    return plt.subplots(nrows, ncols, **kw)
 
 
 def region_colors(names: list[str]) -> dict[str, str]:
@@ -90,22 +95,21 @@ def plot_region_lines(df: Any, value: str, *, region_col: str = "region", time_c
     wide = df.pivot(index=time_col, columns=region_col, values=value).sort_index()
     if ax is None:
         _, ax = new_figure(figsize=(7.5, 4.6))
-    with style():
-        last = wide.ffill().iloc[-1].sort_values(ascending=False)
-        labelled = set(last.index[:top_labels]) | ({highlight} if highlight else set())
-        for name in wide.columns:
-            bold = name == highlight
-            ax.plot(wide.index, wide[name], color=PALETTE[1] if bold else "#9aa5b1",
-                    lw=2.6 if bold else 0.9, alpha=1.0 if bold else 0.8, zorder=3 if bold else 2)
-            if name in labelled:
-                y = wide[name].dropna()
-                ax.annotate(name, (y.index[-1], y.iloc[-1]), xytext=(4, 0),
-                            textcoords="offset points", va="center", fontsize=8,
-                            color=PALETTE[1] if bold else "#444444",
-                            fontweight="bold" if bold else "normal")
-        ax.set_xlabel(time_col)
-        ax.set_ylabel(ylabel or value)
-        if title:
-            ax.set_title(title)
-        ax.margins(x=0.12)
+    last = wide.ffill().iloc[-1].sort_values(ascending=False)
+    labelled = set(last.index[:top_labels]) | ({highlight} if highlight else set())
+    for name in wide.columns:
+        bold = name == highlight
+        ax.plot(wide.index, wide[name], color=PALETTE[1] if bold else "#9aa5b1",
+                lw=2.6 if bold else 0.9, alpha=1.0 if bold else 0.8, zorder=3 if bold else 2)
+        if name in labelled:
+            y = wide[name].dropna()
+            ax.annotate(name, (y.index[-1], y.iloc[-1]), xytext=(4, 0),
+                        textcoords="offset points", va="center", fontsize=8,
+                        color=PALETTE[1] if bold else "#444444",
+                        fontweight="bold" if bold else "normal")
+    ax.set_xlabel(time_col)
+    ax.set_ylabel(ylabel or value)
+    if title:
+        ax.set_title(title)
+    ax.margins(x=0.12)
     return ax
