@@ -40,17 +40,20 @@ EXECUTED = "executed"
 """Git-ignored folder (under the repository root) of executed notebooks; ``_toc.yml`` points here."""
 
 
-GALLERY: dict[str, tuple[str, tuple[str, ...]]] = {
-    "04_forecast_peaks": ("region", PROVINCES),
-    "05_cities_leap": ("city", ("Beijing", "Lanzhou", "Hohhot", "Shangluo")),
+GALLERY: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "04_forecast_peaks": ("region", PROVINCES, "forecast to 2030 and peak"),
+    "05_cities_leap": ("city", ("Beijing", "Lanzhou", "Hohhot", "Shangluo"),
+                       "city policy scenarios"),
 }
-"""Chapters re-run per region for the book's "Regions" part: stem -> (parameter, values)."""
+"""Chapters re-run per region for the book's "Regions" part: stem -> (parameter, values,
+page title after the region's name)."""
 
 
 def notebooks(root: Path | None = None) -> list[Path]:
-    """The chapter notebooks, in order (``notebooks/NN_*.ipynb``)."""
+    """The front page and the chapter notebooks, in order (``index``, ``notebooks/NN_*``)."""
     root = root or repo_root()
-    return sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    front = [root / "notebooks" / "index.ipynb"]
+    return [p for p in front if p.is_file()] + sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
 def find_notebook(name: str | os.PathLike[str]) -> Path:
@@ -178,7 +181,7 @@ def _strip_papermill_noise(path: Path) -> None:
 def gallery_runs(regions: Sequence[str] | None = None) -> list[tuple[Path, str, str]]:
     """(notebook, parameter, value) of every gallery page; ``regions`` limits the values."""
     runs = []
-    for stem, (param, values) in GALLERY.items():
+    for stem, (param, values, _) in GALLERY.items():
         nb = repo_root() / "notebooks" / f"{stem}.ipynb"
         if not nb.is_file():
             continue
@@ -191,15 +194,15 @@ def _slug(value: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in value)
 
 
-def _retitle(path: Path, suffix: str) -> None:
-    """Add the region to the page title (the first Markdown H1) of a gallery page."""
+def _retitle(path: Path, title: str) -> None:
+    """Replace the page title (the first Markdown H1) of a gallery page."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     for cell in nb["cells"]:
         if cell["cell_type"] == "markdown":
             src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
             first, _, rest = src.partition("\n")
             if first.startswith("# "):
-                cell["source"] = f"{first} — {suffix}\n{rest}"
+                cell["source"] = f"# {title}\n{rest}"
             break
     path.write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
 
@@ -226,7 +229,7 @@ def execute_all(dataset: str = "teaching", jobs: int = 1, out_dir: Path | None =
         for nb, param, value in gallery_runs(chosen):
             out = tmp / "regions" / f"{nb.stem}_{_slug(value)}.ipynb"
             params = {"dataset": dataset, **extra.get(nb.stem, {}), param: value}
-            jobs_list.append((nb, params, out, value))
+            jobs_list.append((nb, params, out, f"{value}: {GALLERY[nb.stem][2]}"))
             pages.append(f"{EXECUTED}/regions/{out.stem}")
 
         def one(job: tuple[Path, dict[str, Any], Path, str | None]) -> Path:

@@ -49,6 +49,8 @@ from carbonlab.scenarios import (
 __all__ = [
     "KEY_DRIVERS",
     "CLASSES",
+    "Outlook",
+    "outlook",
     "PeakResult",
     "find_peak",
     "classify",
@@ -543,6 +545,46 @@ def chapter_inputs(dataset: str = "teaching", data_dir: str | os.PathLike[str] |
             "population_projection": real.population(data_dir=data_dir),
             "note": f"CEADs {start}-{int(panel['year'].max())}, drivers {', '.join(drivers)} "
                     "(fossil, gas are proxies), no targets"}
+
+
+@dataclass
+class Outlook:
+    """Who peaks by 2025 / 2030 on a scenario: the book's headline answer.
+
+    ``table``: region, peak_year, peak_mt, peaked, class, p_by_2025, p_by_2030;
+    ``national``: year, emissions_mt (sum of the regions' point forecasts and history);
+    ``national_peak``: its :class:`PeakResult`; ``counts``: regions per class.
+    """
+
+    table: pd.DataFrame
+    national: pd.DataFrame
+    national_peak: PeakResult
+    counts: pd.Series
+    note: str
+
+
+def outlook(dataset: str = "teaching", *, model: str = "bpnn", n_boot: int = 50, seed: int = 0,
+            scenario: str = "baseline") -> Outlook:
+    """Forecast every region on ``scenario`` with a (cached) bootstrap ensemble and classify.
+
+    The same computation as the forecast chapter with its default parameters, so the
+    front page and the chapter quote the same numbers (and share the on-disk cache).
+    """
+    from carbonlab import scenarios
+
+    inputs = chapter_inputs(dataset)
+    panel, drivers = inputs["panel"], inputs["drivers"]
+    sc = scenarios.load_scenario(scenario)
+    paths = scenarios.driver_paths(panel, sc, drivers=list(drivers), targets=inputs["targets"])
+    population = scenarios.population_path(panel, projection=inputs["population_projection"])
+    ens = PeakEnsemble(model, drivers=drivers, n_boot=n_boot, random_state=seed).fit(panel)
+    members = ens.forecast(panel, paths, population)
+    point = members[members["member"] == -1]
+    table = peak_table(point).merge(peak_probabilities(members), on="region")
+    nat = national_curve(point)
+    counts = table["class"].value_counts().reindex(list(CLASSES), fill_value=0)
+    return Outlook(table, nat, find_peak(nat["year"], nat["emissions_mt"]), counts,
+                   f"{inputs['note']}; model {model}, {n_boot} bootstrap refits, scenario {sc.name}")
 
 
 # --------------------------------------------------------------------------- inverse problem
