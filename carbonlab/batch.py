@@ -39,7 +39,6 @@ are parameters (an empty cell leaves the parameter at its default).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import importlib
 import inspect
@@ -50,6 +49,7 @@ import os
 import re
 import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -486,6 +486,12 @@ def _attempt(kind: str, target: str, params: Mapping[str, Any],
                 "elapsed": time.perf_counter() - t0}
 
 
+def _attempts(payload: list[tuple[str, str, Mapping[str, Any], str | None]]
+              ) -> list[dict[str, Any]]:
+    """Run a chunk of tasks one after the other on a worker (see :func:`_attempt`)."""
+    return [_attempt(*p) for p in payload]
+
+
 def _one_line(exc: BaseException) -> str:
     msg = str(exc).strip().splitlines()
     text = f"{type(exc).__name__}: {msg[0] if msg else ''}".rstrip(": ")
@@ -499,7 +505,7 @@ def _one_line(exc: BaseException) -> str:
 def run_batch(tasks: pd.DataFrame | Mapping[str, Any] | str | os.PathLike[str],
               scheduler: Any = None, n_workers: int = 2, retries: int = 1,
               output: str | os.PathLike[str] | None = None,
-              log: Callable[[str], None] | None = None) -> pd.DataFrame:
+              log: Callable[[str], None] | None = None, chunk_size: int = 1) -> pd.DataFrame:
     """Run every task on a Dask cluster and gather one tidy table.
 
     Parameters
@@ -516,6 +522,9 @@ def run_batch(tasks: pd.DataFrame | Mapping[str, Any] | str | os.PathLike[str],
         Also write the table to this parquet file (atomically).
     log : callable, optional
         Receives one line per failed attempt.
+    chunk_size : int
+        Tasks sent to a worker together (for many cheap function calls: Dask costs a few
+        milliseconds per task); a failed task is retried on its own.
 
     Returns
     -------
@@ -532,6 +541,9 @@ def run_batch(tasks: pd.DataFrame | Mapping[str, Any] | str | os.PathLike[str],
         raise ParameterError(f"n_workers must be an integer >= 1, got {n_workers!r}")
     if not isinstance(retries, int | np.integer) or isinstance(retries, bool) or retries < 0:
         raise ParameterError(f"retries must be an integer >= 0, got {retries!r}")
+    if not isinstance(chunk_size, int | np.integer) or isinstance(chunk_size, bool) \
+            or chunk_size < 1:
+        raise ParameterError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
     table = tasks if isinstance(tasks, pd.DataFrame) else expand_grid(tasks)
     missing = [c for c in META if c not in table.columns]
     if missing:
@@ -546,7 +558,7 @@ def run_batch(tasks: pd.DataFrame | Mapping[str, Any] | str | os.PathLike[str],
     for rec in table.to_dict("records"):
         params = {k: _py(v) for k, v in ((c, rec[c]) for c in pcols) if not _missing(v)}
         specs.append((rec, params))
-    records = _gather(specs, scheduler, int(n_workers), int(retries), log)
+    records = _gather(specs, scheduler, int(n_workers), int(retries), int(chunk_size), log)
     result = _assemble(table, pcols, records)
     if output is not None:
         write_results(result, output)
@@ -587,42 +599,47 @@ def _client(scheduler: Any, n_workers: int) -> tuple[Any, Callable[[], None]]:
 
 
 def _gather(specs: list[tuple[dict[str, Any], dict[str, Any]]], scheduler: Any, n_workers: int,
-            retries: int, log: Callable[[str], None] | None) -> dict[int, dict[str, Any]]:
+            retries: int, chunk_size: int,
+            log: Callable[[str], None] | None) -> dict[int, dict[str, Any]]:
     from distributed import as_completed
 
     client, close = _client(scheduler, n_workers)
     done: dict[int, dict[str, Any]] = {}
     try:
-        state: dict[str, tuple[int, int]] = {}
-        spent = {i: 0.0 for i in range(len(specs))}
-        ac = as_completed()
+        state: dict[str, tuple[list[int], int]] = {}
+        spent = dict.fromkeys(range(len(specs)), 0.0)
+        ac = as_completed(with_results=True, raise_errors=False)
+        tag = os.urandom(4).hex()
 
-        def submit(i: int, attempt: int) -> None:
-            rec, params = specs[i]
-            fut = client.submit(_attempt, rec["kind"], rec["target"], params, rec["output"],
-                                pure=False, key=f"carbonlab-batch-{rec['task']}-{attempt}-"
-                                f"{os.urandom(4).hex()}")
-            state[fut.key] = (i, attempt)
+        def submit(idx: list[int], attempt: int) -> None:
+            payload = [(specs[i][0]["kind"], specs[i][0]["target"], specs[i][1],
+                        specs[i][0]["output"]) for i in idx]
+            key = f"carbonlab-batch-{tag}-{specs[idx[0]][0]['task']}-{len(idx)}-{attempt}"
+            fut = client.submit(_attempts, payload, pure=False, key=key)
+            state[fut.key] = (idx, attempt)
             ac.add(fut)
 
-        for i in range(len(specs)):
-            submit(i, 1)
-        for fut in ac:
-            i, attempt = state.pop(fut.key)
-            try:
-                res = fut.result()
-            except (Exception, asyncio.CancelledError) as exc:  # worker died, unpicklable, ...
-                res = {"ok": False, "table": None, "error": _one_line(exc), "elapsed": 0.0}
-            fut.release()
-            spent[i] += float(res["elapsed"])
-            if not res["ok"]:
-                if log:
-                    log(f"task {specs[i][0]['task']} ({specs[i][0]['entry']}) failed, attempt "
-                        f"{attempt}/{retries + 1}: {res['error']}")
-                if attempt <= retries:
-                    submit(i, attempt + 1)
-                    continue
-            done[i] = {**res, "attempts": attempt, "elapsed": spent[i]}
+        for start in range(0, len(specs), chunk_size):
+            submit(list(range(start, min(start + chunk_size, len(specs)))), 1)
+        for group in ac.batches():
+            for fut, res in group:
+                idx, attempt = state.pop(fut.key)
+                if fut.status != "finished":  # worker died, result not picklable, cancelled
+                    exc = res[1] if isinstance(res, tuple) and len(res) == 3 else None
+                    err = _one_line(exc) if isinstance(exc, BaseException) else \
+                        f"task {fut.status}"
+                    res = [{"ok": False, "table": None, "error": err, "elapsed": 0.0}] * len(idx)
+                fut.release()
+                for i, r in zip(idx, res, strict=True):
+                    spent[i] += float(r["elapsed"])
+                    if not r["ok"]:
+                        if log:
+                            log(f"task {specs[i][0]['task']} ({specs[i][0]['entry']}) failed, "
+                                f"attempt {attempt}/{retries + 1}: {r['error']}")
+                        if attempt <= retries:
+                            submit([i], attempt + 1)
+                            continue
+                    done[i] = {**r, "attempts": attempt, "elapsed": spent[i]}
     finally:
         close()
     return done
@@ -632,25 +649,30 @@ def _assemble(table: pd.DataFrame, pcols: list[str],
               records: dict[int, dict[str, Any]]) -> pd.DataFrame:
     front = ["task", "entry", "kind", "target", *pcols]
     head = [*front, *STATUS, "output"]
-    parts = []
-    for i, rec in enumerate(table.to_dict("records")):
-        r = records[i]
-        base = {c: rec[c] for c in front}
-        base.update(status="ok" if r["ok"] else "failed", attempts=r["attempts"],
-                    error=r["error"], elapsed_s=r["elapsed"], output=rec["output"])
+    n = len(table)
+    recs = [records[i] for i in range(n)]
+    tables = []
+    for r in recs:
         res = r["table"]
         if res is None or len(res) == 0:
-            part = pd.DataFrame({k: pd.Series([v], dtype=object) for k, v in base.items()})
+            tables.append(pd.DataFrame(index=pd.RangeIndex(1)))
         else:
-            res = res.rename(columns={c: f"result_{c}" for c in res.columns if c in head})
-            res = res.reset_index(drop=True)
-            part = pd.DataFrame({k: pd.Series([v] * len(res), dtype=object)
-                                 for k, v in base.items()})
-            part = pd.concat([part, res], axis=1)
-        parts.append(part)
-    out = pd.concat(parts, ignore_index=True, sort=False)
-    cols = head + [c for c in out.columns if c not in head]
-    out = out.reindex(columns=cols)
+            clash = {c: f"result_{c}" for c in res.columns if c in head}
+            tables.append(res.rename(columns=clash) if clash else res)
+    rows = np.repeat(np.arange(n), [len(t) for t in tables])
+    cols: dict[str, Any] = {c: pd.Series(table[c].tolist(), dtype=object).take(rows)
+                            for c in front}
+    cols["status"] = np.array(["ok" if r["ok"] else "failed" for r in recs], dtype=object)[rows]
+    cols["attempts"] = np.array([r["attempts"] for r in recs], dtype=np.int64)[rows]
+    cols["error"] = np.array([r["error"] for r in recs], dtype=object)[rows]
+    cols["elapsed_s"] = np.array([r["elapsed"] for r in recs], dtype=float)[rows]
+    cols["output"] = np.array(table["output"].tolist(), dtype=object)[rows]
+    left = pd.DataFrame({k: np.asarray(v, dtype=v.dtype if hasattr(v, "dtype") else object)
+                         for k, v in cols.items()})
+    with warnings.catch_warnings():  # all-missing result columns of failed tasks
+        warnings.simplefilter("ignore", FutureWarning)
+        right = pd.concat(tables, ignore_index=True, sort=False)
+    out = pd.concat([left, right], axis=1)
     return _arrow_round_trip(out)
 
 
@@ -703,6 +725,8 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="workers of the local cluster (default 2)")
     b.add_argument("--retries", type=int, default=1,
                    help="extra attempts for a failed task (default 1)")
+    b.add_argument("--chunk-size", type=int, default=1,
+                   help="tasks sent to a worker together (many cheap function calls)")
     b.add_argument("-o", "--output", default="batch_results.parquet",
                    help="parquet file of results (default batch_results.parquet)")
     b.add_argument("--output-dir", help="folder of executed notebooks (default: the grid's "
@@ -723,9 +747,12 @@ def run_batch_command(args: argparse.Namespace) -> int:
             raise ParameterError(f"--workers must be >= 1, got {args.workers}")
         if args.retries < 0:
             raise ParameterError(f"--retries must be >= 0, got {args.retries}")
+        if getattr(args, "chunk_size", 1) < 1:
+            raise ParameterError(f"--chunk-size must be >= 1, got {args.chunk_size}")
         tasks = expand_grid(args.grid, output_dir=getattr(args, "output_dir", None))
         res = run_batch(tasks, scheduler=args.scheduler, n_workers=args.workers,
-                        retries=args.retries, output=args.output, log=err)
+                        retries=args.retries, output=args.output, log=err,
+                        chunk_size=getattr(args, "chunk_size", 1))
     except CarbonlabError as exc:
         first = (str(exc).strip().splitlines() or [""])[0]
         err(f"carbonlab: error: {first}")

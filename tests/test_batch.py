@@ -46,6 +46,11 @@ def whoami(i: int) -> dict:
     return {"pid": os.getpid()}
 
 
+def die(code: int) -> dict:
+    """Kills the worker process running it."""
+    os._exit(code)
+
+
 # ---- fixtures ------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -162,12 +167,14 @@ def test_bad_files(tmp_path):
 
 # ---- runs ----------------------------------------------------------------------------
 
-def test_run_batch_failures_retries_parquet(client, tmp_path):
+@pytest.mark.parametrize("chunk_size", [1, 4])
+def test_run_batch_failures_retries_parquet(client, tmp_path, chunk_size):
     marker = tmp_path / "flaky.marker"
     tasks = batch.expand_grid(_spec(marker))
     lines: list[str] = []
     out = tmp_path / "res" / "results.parquet"
-    res = batch.run_batch(tasks, scheduler=client, retries=2, output=out, log=lines.append)
+    res = batch.run_batch(tasks, scheduler=client, retries=2, output=out, log=lines.append,
+                          chunk_size=chunk_size)
 
     per_task = res.drop_duplicates("task").set_index("entry", drop=False)
     # the deterministic failure: reported, all attempts used, one line, others intact
@@ -209,13 +216,25 @@ def test_run_batch_is_deterministic(client):
 
 
 def test_default_local_cluster_uses_processes():
-    """The default cluster: 2 worker processes, each importing the task function."""
+    """The default cluster: 2 worker processes importing the task function; a task that
+    kills its worker is reported failed and the others still finish."""
     spec = {"tasks": [{"kind": "function", "function": f"{ME}.whoami",
-                       "grid": {"i": list(range(4))}}]}
-    res = batch.run_batch(spec, n_workers=2, retries=0)
-    assert (res["status"] == "ok").all()
-    pids = set(res["pid"])
+                       "grid": {"i": list(range(4))}},
+                      {"name": "die", "kind": "function", "function": f"{ME}.die",
+                       "params": {"code": 3}}]}
+    import dask
+
+    # one task per worker at a time, so only the killer is on the dying worker
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0,
+                          "distributed.scheduler.worker-saturation": 1.0}):
+        res = batch.run_batch(spec, n_workers=2, retries=0)
+    ok = res[res["entry"] != "die"]
+    assert (ok["status"] == "ok").all() and len(ok) == 4
+    pids = set(ok["pid"])
     assert os.getpid() not in pids and 1 <= len(pids) <= 2
+    dead = res[res["entry"] == "die"]
+    assert list(dead["status"]) == ["failed"] and dead["pid"].isna().all()
+    assert dead["error"].str.contains("KilledWorker").all()
 
 
 # ---- the command ---------------------------------------------------------------------
@@ -237,11 +256,13 @@ def test_command_exit_codes(client, tmp_path, capsys):
     assert not out.exists()
     assert _command([str(bad), "--workers", "0"]) == 2
     assert "--workers" in capsys.readouterr().err
+    assert _command([str(bad), "--chunk-size", "0"]) == 2
+    assert "--chunk-size" in capsys.readouterr().err
 
     good = tmp_path / "good.csv"
     good.write_text(f"kind,target,x\nfunction,{ME}.square_table,5\nfunction,{ME}.boom,1\n",
                     encoding="utf-8")
-    rc = _command([str(good), "-o", str(out), "--retries", "0",
+    rc = _command([str(good), "-o", str(out), "--retries", "0", "--chunk-size", "2",
                    "--scheduler", client.scheduler.address])
     assert rc == 1  # one task failed; the others' results are written
     res = pd.read_parquet(out)
