@@ -1,0 +1,367 @@
+"""Tests of carbonlab.models: the zoo, splits, metrics, BPNN budget/search, windows, errors."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LinearRegression
+
+from carbonlab import models as m
+from carbonlab._util import DataError, ParameterError
+
+DRIVERS = ["fossil", "gas", "tertrate", "lcar", "first"]
+
+
+def make_panel(n_regions: int = 8, years: range = range(2005, 2022), seed: int = 0) -> pd.DataFrame:
+    """A small province-year panel with region effects and a known linear truth."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n_regions):
+        a = rng.normal(1.8, 0.4)
+        base = rng.uniform([0.05, 0.01, 0.35, 4.0, 0.05], [0.2, 0.08, 0.5, 6.0, 0.2])
+        trend = np.array([0.006, 0.002, 0.008, 0.12, -0.003])
+        for k, yr in enumerate(years):
+            x = base + trend * k + rng.normal(0, [0.01, 0.005, 0.01, 0.03, 0.005])
+            ly = a + x @ np.array([-2.52, -1.6, -0.83, 0.3575, 1.13]) + rng.normal(0, 0.03)
+            pop = rng.uniform(500, 8000)
+            rows.append({"region": f"R{i:02d}", "year": yr, "population_10k": pop,
+                         "emissions_mt": np.exp(ly) * pop / 100, **dict(zip(DRIVERS, x, strict=True))})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    return make_panel()
+
+
+@pytest.fixture(scope="module")
+def xy() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(120, 3))
+    y = np.sin(X[:, 0]) + 0.5 * X[:, 1] ** 2 - X[:, 2] + rng.normal(0, 0.05, 120)
+    return X, y
+
+
+# --------------------------------------------------------------------------- BPNN budget
+
+def test_bpnn_n_params_study_nets():
+    assert m.bpnn_n_params(5, (12,)) == 85
+    assert m.bpnn_n_params(5, (8, 7)) == 119
+    for x, y in itertools.product(range(1, 25), range(1, 25)):
+        assert m.bpnn_n_params(5, (x, y)) == 6 * x + x * y + 2 * y + 1
+
+
+def test_bpnn_budget_boundary():
+    assert m.check_bpnn_budget(5, (21,)) == 148
+    with pytest.raises(ParameterError, match="over the budget"):
+        m.check_bpnn_budget(5, (22,))  # 155 is not < 155
+    archs = m.bpnn_architectures(5)
+    one = archs[archs["n_layers"] == 1]
+    assert one["hidden"].map(lambda h: h[0]).max() == 21
+    brute = {(x,) for x in range(1, 200) if 7 * x + 1 < 155}
+    brute |= {(x, y) for x in range(1, 200) for y in range(1, 200) if 6 * x + x * y + 2 * y + 1 < 155}
+    assert set(archs["hidden"]) == brute
+    assert (archs["n_params"] < 155).all()
+
+
+def test_bpnn_over_budget_estimators(xy):
+    X, y = xy
+    with pytest.raises(ParameterError, match="hidden"):
+        m.FastMLP((40, 40), max_params=155).fit(X, y)
+    with pytest.raises(ParameterError, match="hidden"):
+        m.KerasMLP((40, 40), epochs=1, max_params=155).fit(X, y)
+    with pytest.raises(ParameterError, match="hidden"):
+        m.bpnn_n_params(5, (3, 0))
+
+
+# --------------------------------------------------------------------------- splits
+
+def test_random_year_split(panel):
+    s = m.random_year_split(panel, n_train=11, random_state=3)
+    assert len(s.train_years) == 11 and len(s.test_years) == 6
+    assert set(s.train_years).isdisjoint(s.test_years)
+    assert set(s.train_years) | set(s.test_years) == set(range(2005, 2022))
+    assert s == m.random_year_split(panel, n_train=11, random_state=3)
+    assert s != m.random_year_split(panel, n_train=11, random_state=4)
+    tr, te = s.masks(panel["year"])
+    assert tr.sum() == 8 * 11 and te.sum() == 8 * 6
+    with pytest.raises(ParameterError, match="n_train"):
+        m.random_year_split(panel, n_train=17)
+
+
+def test_rolling_origin_splits(panel):
+    folds = m.rolling_origin_splits(panel, n_folds=3, horizon=2)
+    assert [f.test_years for f in folds] == [(2016, 2017), (2018, 2019), (2020, 2021)]
+    for f in folds:
+        assert max(f.train_years) < min(f.test_years)
+        assert f.train_years == tuple(range(2005, min(f.test_years)))
+    (hold,) = m.rolling_origin_splits(panel, n_folds=1, horizon=6)
+    assert hold.train_years == tuple(range(2005, 2016))
+    with pytest.raises(ParameterError, match="n_folds"):
+        m.rolling_origin_splits(panel, n_folds=8, horizon=2)
+
+
+def test_split_leaving_a_province_without_training_years(panel):
+    s = m.random_year_split(panel, random_state=0)
+    bad = panel[~((panel["region"] == "R03") & panel["year"].isin(s.train_years))]
+    with pytest.raises(DataError, match="R03 has no training years"):
+        m.compare_models(bad, DRIVERS, s, models=("panel_fe",))
+
+
+def test_empty_split_training_set(panel):
+    s = m.YearSplit("odd", (1990,), (2010,))
+    with pytest.raises(DataError, match="empty training set"):
+        m.compare_models(panel, DRIVERS, s, models=("svr",))
+
+
+# --------------------------------------------------------------------------- bad input
+
+CHEAP = [m.Bagging(5), m.RandomForest(5, mtry_trees=3), m.SVRegressor(), m.FastMLP((3,)),
+         m.KerasMLP((3,), epochs=1), m.KerasLSTM(epochs=1)]
+
+
+@pytest.mark.parametrize("est", CHEAP, ids=lambda e: type(e).__name__)
+def test_bad_training_sets(est, xy):
+    X, y = xy
+    with pytest.raises(DataError, match="empty training set"):
+        clone(est).fit(X[:0], y[:0])
+    with pytest.raises(DataError, match="constant target"):
+        clone(est).fit(X, np.full(len(y), 2.0))
+    Xn = X.copy()
+    Xn[7, 1] = np.nan
+    with pytest.raises(DataError, match="row 7, column 1"):
+        clone(est).fit(Xn, y)
+    yn = y.copy()
+    yn[4] = np.nan
+    with pytest.raises(DataError, match="row 4"):
+        clone(est).fit(X, yn)
+
+
+def test_nan_in_panel_names_cell(panel):
+    bad = panel.copy()
+    bad.loc[5, "gas"] = np.nan
+    with pytest.raises(DataError, match="column gas at R00 2010"):
+        m.design_matrix(bad, DRIVERS)
+    with pytest.raises(DataError, match="missing column nope"):
+        m.design_matrix(panel, ["fossil", "nope"])
+    with pytest.raises(ParameterError, match="models"):
+        m.compare_models(panel, DRIVERS, models=("ols",))
+    with pytest.raises(ParameterError, match="split"):
+        m.compare_models(panel, DRIVERS, split="kfold")
+
+
+def test_predict_before_fit_and_wrong_width(xy):
+    X, y = xy
+    with pytest.raises(ParameterError, match="fit before predict"):
+        m.SVRegressor().predict(X)
+    est = m.SVRegressor().fit(X, y)
+    with pytest.raises(DataError, match="2 feature columns"):
+        est.predict(X[:, :2])
+
+
+# --------------------------------------------------------------------------- forests
+
+def test_forest_tree_curve_is_cumulative_mean(xy):
+    X, y = xy
+    f = m.RandomForest(60, max_features=2, random_state=0).fit(X[:80], y[:80])
+    curve = f.tree_curve(X[80:], y[80:])
+    assert len(curve) == 60
+    for k in (1, 7, 60):
+        mse = np.mean((f.predict(X[80:], n_trees=k) - y[80:]) ** 2)
+        assert curve.loc[k - 1, "mse"] == pytest.approx(mse, rel=1e-12)
+
+
+def test_forest_oob_curve_matches_brute_force(xy):
+    X, y = xy
+    f = m.Bagging(30, random_state=2).fit(X, y)
+    oob = f.oob_curve()["mse_oob"].to_numpy()
+    k = 30
+    P = np.stack([t.predict(X.astype(np.float32)) for t in f.estimators_[:k]])
+    out = f.inbag_[:k] == 0
+    seen = out.any(axis=0)
+    pred = (P * out).sum(0)[seen] / out.sum(0)[seen]
+    assert oob[k - 1] == pytest.approx(np.mean((pred - y[seen]) ** 2), rel=1e-10)
+
+
+def test_forest_mtry_by_oob_and_reproducible(xy):
+    X, y = xy
+    f = m.RandomForest(40, mtry_trees=40, random_state=5).fit(X, y)
+    tab = f.mtry_oob_
+    assert list(tab["mtry"]) == [1, 2, 3]
+    assert f.mtry_ == int(tab.loc[tab["mse_oob"].idxmin(), "mtry"])
+    g = m.RandomForest(40, mtry_trees=40, random_state=5).fit(X, y)
+    np.testing.assert_array_equal(f.predict(X), g.predict(X))
+    h = m.RandomForest(40, mtry_trees=40, random_state=6).fit(X, y)
+    assert not np.array_equal(f.predict(X), h.predict(X))
+    assert m.Bagging(10).fit(X, y).mtry_ == 3
+
+
+# --------------------------------------------------------------------------- SVR, FE, MLP
+
+@pytest.mark.parametrize("kernel", m.SVR_KERNELS)
+def test_svr_scaling_makes_it_unit_free(kernel, xy):
+    X, y = xy
+    A = np.array([10.0, 0.01, 3.0])
+    p1 = m.SVRegressor(kernel).fit(X, y).predict(X)
+    p2 = m.SVRegressor(kernel).fit(X * A + 5.0, y * 100 + 7).predict(X * A + 5.0)
+    np.testing.assert_allclose(p2, p1 * 100 + 7, rtol=1e-6, atol=1e-6)
+    with pytest.raises(ParameterError, match="kernel"):
+        m.SVRegressor("laplace").fit(X, y)
+
+
+def test_panel_fe_is_the_within_estimator(panel):
+    X, y, _ = m.design_matrix(panel, DRIVERS)
+    fe = m.PanelFE().fit(X, y.to_numpy())
+    g = X.index.get_level_values("region")
+    Xd = X - X.groupby(level="region").transform("mean")
+    yd = y - y.groupby(level="region").transform("mean")
+    beta = np.linalg.lstsq(Xd.to_numpy(), yd.to_numpy(), rcond=None)[0]
+    np.testing.assert_allclose(fe.coef_, beta, rtol=0, atol=1e-10)
+    alpha = (y - X.to_numpy() @ beta).groupby(g).mean()
+    np.testing.assert_allclose(fe.predict(X), X.to_numpy() @ beta + alpha.reindex(g).to_numpy(),
+                               atol=1e-10)
+    with pytest.raises(DataError, match="region R99"):
+        fe.predict(X.iloc[:3], groups=["R99"] * 3)
+    with pytest.raises(DataError, match="groups"):
+        m.PanelFE().fit(X.to_numpy(), y.to_numpy())
+
+
+@pytest.mark.parametrize("activation", m.ACTIVATIONS)
+def test_fast_mlp_learns_and_is_seeded(activation, xy):
+    X, y = xy
+    a = m.FastMLP((6,), activation, random_state=0).fit(X, y)
+    mse = np.mean((a.predict(X) - y) ** 2)
+    assert mse < 0.1 * np.var(y)
+    b = m.FastMLP((6,), activation, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    c = m.FastMLP((6,), activation, random_state=1).fit(X, y)
+    assert not np.array_equal(a.predict(X), c.predict(X))
+    assert a.n_params_ == m.bpnn_n_params(3, (6,))
+
+
+def test_keras_models_are_reproducible(xy):
+    X, y = xy
+    k1 = m.KerasMLP((4, 3), "softplus", epochs=40).fit(X, y)
+    k2 = m.KerasMLP((4, 3), "softplus", epochs=40).fit(X, y)
+    np.testing.assert_array_equal(k1.predict(X), k2.predict(X))
+    assert k1.loss_curve_[-1] < k1.loss_curve_[0]
+    assert k1.get_params()["hidden"] == (4, 3)
+    lag = np.lib.stride_tricks.sliding_window_view(y, 3)[:-1]
+    l1 = m.KerasLSTM(units=4, epochs=20).fit(lag, y[3:])
+    l2 = m.KerasLSTM(units=4, epochs=20).fit(lag, y[3:])
+    np.testing.assert_array_equal(l1.predict(lag), l2.predict(lag))
+
+
+def test_importing_models_does_not_import_tensorflow():
+    code = "import sys, carbonlab.models; print('tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------- comparison
+
+def test_compare_models_table(panel):
+    kw = {"n_trees": 50, "mtry_trees": 20, "bpnn_trainer": "fast", "bpnn_hidden": ((3,), (3, 2)),
+          "random_state": 1}
+    res = m.run_comparison(panel, DRIVERS, "random", **kw)
+    t = res.table
+    assert len(t) == 2 + 2 + 1 + 4 + 2 * 3
+    for c in ("mse", "rmse", "mae", "rmse_mt", "mae_mt"):
+        for s in ("train", "test"):
+            assert np.isfinite(t[f"{c}_{s}"]).all()
+    np.testing.assert_allclose(t["rmse_test"], np.sqrt(t["mse_test"]))
+    forest = t[t["model"] == "bagging"].set_index("variant")
+    assert forest.loc["(2) best count", "mse_test"] <= forest.loc["(1) all trees", "mse_test"]
+    best = res.curves[res.curves["model"] == "bagging"]["mse_test"].min()
+    assert forest.loc["(2) best count", "mse_test"] == pytest.approx(best, rel=1e-12)
+    # back-transformed metrics are about totals in Mt CO2
+    p = res.predictions.query("model == 'panel FE' and set == 'test'")
+    mt = m.back_transform(p["y_pred"], p["population_10k"]) - p["y_true"].map(np.exp) * \
+        p["population_10k"] / 100
+    fe = t[t["model"] == "panel FE"].iloc[0]
+    assert fe["mae_mt_test"] == pytest.approx(np.mean(np.abs(mt)), rel=1e-10)
+    # FE is the true model family of this panel: it must beat every other model on test
+    assert fe["mse_test"] == t["mse_test"].min()
+    again = m.compare_models(panel, DRIVERS, "random", **kw)
+    pd.testing.assert_frame_equal(t, again)
+
+
+def test_compare_models_rolling_never_trains_on_the_future(panel):
+    res = m.run_comparison(panel, DRIVERS, "rolling", models=("svr", "panel_fe"))
+    assert set(res.table["split"]) == {"rolling"}
+    p = res.predictions
+    for _fold, g in p.groupby("fold"):
+        assert g.loc[g["set"] == "train", "year"].max() < g.loc[g["set"] == "test", "year"].min()
+    test_years = p.loc[(p["set"] == "test") & (p["model"] == "SVR"), "year"]
+    assert sorted(test_years.unique()) == list(range(2016, 2022))
+
+
+def test_bpnn_search_covers_the_budget(panel):
+    s = m.bpnn_search(panel, DRIVERS, max_params=40, max_iter=30)
+    archs = m.bpnn_architectures(5, max_params=40)
+    assert len(s) == 3 * len(archs)
+    assert set(s["activation"]) == set(m.ACTIVATIONS)
+    assert (s["n_params"] < 40).all()
+    assert s["mse_test"].is_monotonic_increasing
+
+
+# --------------------------------------------------------------------------- sliding windows
+
+def test_sliding_window_linear_series_is_exact():
+    s = pd.Series(2.0 * np.arange(15) + 1.0, index=pd.RangeIndex(2002, 2017, name="year"))
+    fc = m.SlidingWindowForecaster(LinearRegression(), window=3).fit(s)
+    out = fc.forecast(4)
+    assert list(out.index) == [2017, 2018, 2019, 2020]
+    np.testing.assert_allclose(out.to_numpy(), 2.0 * np.arange(15, 19) + 1.0, atol=1e-9)
+    ev = m.evaluate_sliding_window(s, LinearRegression(), window=3, test_size=0.2)
+    assert ev.loc[0, "n_test"] == 3 and ev.loc[0, "rmse_test"] < 1e-9
+
+
+def test_sliding_window_recursive_differs_from_one_step():
+    rng = np.random.default_rng(0)
+    s = pd.Series(np.cumsum(rng.normal(1, 1, 21)), index=range(2002, 2023))
+    p = m.sliding_window_predictions(s, m.SVRegressor(), window=3, test_size=0.2)
+    te = p[p["set"] == "test"]
+    assert len(te) == 4 and list(te["year"]) == [2019, 2020, 2021, 2022]
+    # the first test step uses only observed lags: recursive = one-step there
+    assert te["predicted"].iloc[0] == pytest.approx(te["predicted_one_step"].iloc[0])
+    assert not np.allclose(te["predicted"], te["predicted_one_step"])
+
+
+def test_sliding_window_bad_input():
+    with pytest.raises(DataError, match="NaN"):
+        m.SlidingWindowForecaster(LinearRegression(), 3).fit([1.0, 2.0, np.nan, 4.0, 5.0, 6.0])
+    with pytest.raises(DataError, match="window"):
+        m.SlidingWindowForecaster(LinearRegression(), 5).fit([1.0, 2.0, 3.0, 4.0, 5.0])
+    with pytest.raises(ParameterError, match="window"):
+        m.SlidingWindowForecaster(LinearRegression(), 0).fit(np.arange(10.0))
+
+
+# --------------------------------------------------------------------------- figures
+
+def test_plots(panel):
+    res = m.run_comparison(panel, DRIVERS, models=("bagging", "random_forest", "svr"),
+                           n_trees=20, mtry_trees=10)
+    panels = [("bagging", "(2) best count"), ("random forest", "(2) best count"),
+              ("SVR", "rbf"), ("SVR", "linear")]
+    fig = m.plot_scatter_grid(res.predictions, panels)
+    assert len(fig.axes) == 4
+    with pytest.raises(ParameterError, match="4"):
+        m.plot_scatter_grid(res.predictions, panels[:3])
+    fig2 = m.plot_tree_curves(res.curves)
+    assert len(fig2.axes[0].lines) == 6
+
+
+# --------------------------------------------------------------------------- notebook
+
+@pytest.mark.slow
+def test_notebook_03_models(tmp_path):
+    from tests.nbrun import run_notebook
+
+    run_notebook("03_models.ipynb", tmp_path, n_trees=200, epochs=30)
