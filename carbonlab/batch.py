@@ -234,7 +234,7 @@ def _expand_entry(at: str, label: str, entry: dict[str, Any], out_dir: Path,
         params = check({**fixed, **combo})
         out = None
         if path is not None:
-            slug = "_".join(_slug(v) for v in combo.values() if _slug(v))[:60]
+            slug = "_".join(_slug(params.get(k)) for k in combo if _slug(params.get(k)))[:60]
             out = str(out_dir / f"{path.stem}_{start + j:04d}{'_' + slug if slug else ''}.ipynb")
         rows.append({"task": start + j, "entry": name, "kind": kind, "target": target,
                      "output": out, "params": params})

@@ -102,6 +102,7 @@ def test_expand_grid_yaml_notebook_regions(tmp_path):
     assert t["target"].str.endswith("00_overview.ipynb").all()
     assert t["output"].map(lambda p: Path(p).parent == tmp_path / "nbs").all()
     assert t["output"].nunique() == len(t)
+    assert Path(t["output"].iloc[-1]).name == f"00_overview_{len(t) - 1:04d}_{PROVINCES[-1].replace(' ', '-')}.ipynb"
 
 
 def test_expand_grid_csv(tmp_path):
@@ -289,5 +290,6 @@ def test_notebook_tasks_two_regions(client, tmp_path):
         em = panel[panel["region"] == region].sort_values("year")["emissions_mt"]
         np.testing.assert_allclose(mine.loc["region_last", "value"], em.iloc[-1], rtol=1e-6)
         assert Path(mine["output"].iloc[0]).is_file()
+    assert res.loc[res["region"] == "Ningxia", "output"].str.endswith("_Ningxia.ipynb").all()
     assert sorted(p.name for p in (tmp_path / "nbs").iterdir()) == sorted(
         Path(p).name for p in res["output"].unique())
