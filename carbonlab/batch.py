@@ -65,6 +65,7 @@ __all__ = [
     "expand_grid",
     "run_batch",
     "run_task",
+    "glued_values",
     "write_results",
     "add_batch_parser",
     "run_batch_command",
