@@ -1,7 +1,7 @@
 """The ``carbonlab`` command.
 
 ``carbonlab book``, ``carbonlab run NOTEBOOK -p region 宁夏``, ``carbonlab regions``,
-``carbonlab data list|verify|fetch|teaching``. Any bad input prints one line on
+``carbonlab data list|verify|fetch|teaching``, ``carbonlab batch GRID.yaml`` (Dask). Any bad input prints one line on
 stderr and exits with code 2; nothing half-written is left behind.
 """
 
@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--write", action="store_true", help="rewrite data/teaching/ from the seed")
     t.add_argument("--check", action="store_true",
                    help="exit 1 unless the committed files are reproduced byte for byte")
+
+    from carbonlab.batch import add_batch_parser
+
+    add_batch_parser(sub)
     return p
 
 
@@ -142,12 +146,18 @@ def _cmd_data(a: argparse.Namespace) -> int:
     raise AssertionError(a.data_command)
 
 
+def _cmd_batch(a: argparse.Namespace) -> int:
+    from carbonlab.batch import run_batch_command
+
+    return run_batch_command(a)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``carbonlab`` command; returns the exit code."""
     a = _parser().parse_args(argv)
     try:
         return {"book": _cmd_book, "run": _cmd_run, "regions": _cmd_regions,
-                "data": _cmd_data}[a.command](a)
+                "data": _cmd_data, "batch": _cmd_batch}[a.command](a)
     except CarbonlabError as exc:
         msg = str(exc).strip()
         first, _, rest = msg.partition("\n")
