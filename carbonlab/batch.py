@@ -48,6 +48,7 @@ import math
 import os
 import re
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -423,6 +424,25 @@ def _py(v: Any) -> Any:
 
 
 def _run_notebook(nb: Path, params: dict[str, Any], output: Path) -> pd.DataFrame:
+    """Execute in a fresh thread: papermill needs a thread with no running event loop,
+    and a Dask worker (or a test runner) may be calling us from inside one."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["table"] = _execute_notebook(nb, params, output)
+        except BaseException as exc:  # re-raised in the calling thread
+            box["error"] = exc
+
+    t = threading.Thread(target=target, name=f"papermill-{nb.stem}")
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]
+    return box["table"]
+
+
+def _execute_notebook(nb: Path, params: dict[str, Any], output: Path) -> pd.DataFrame:
     import papermill as pm
 
     with atomic_path(output, suffix=".ipynb") as tmp:
