@@ -27,12 +27,14 @@ and the chapter's figures (:func:`plot_scatter_grid`, :func:`plot_tree_curves`).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,7 +45,7 @@ from sklearn.svm import SVR
 from sklearn.tree import DecisionTreeRegressor
 from threadpoolctl import threadpool_limits
 
-from carbonlab._util import DataError, ParameterError
+from carbonlab._util import DataError, ParameterError, atomic_path, repo_root
 from carbonlab.data import TRUE_DRIVERS, log_emissions_per_capita
 from carbonlab.plotting import PALETTE, new_figure
 
@@ -71,11 +73,15 @@ __all__ = [
     "Comparison",
     "run_comparison",
     "compare_models",
+    "usable_drivers",
+    "split_ranking",
     "SlidingWindowForecaster",
     "sliding_window_predictions",
     "evaluate_sliding_window",
     "plot_scatter_grid",
     "plot_tree_curves",
+    "plot_bpnn_search",
+    "plot_split_ranking",
 ]
 
 ACTIVATIONS: tuple[str, ...] = ("logistic", "tanh", "softplus")
@@ -760,16 +766,19 @@ def _full_batch_train(model: Any, X: np.ndarray, y: np.ndarray, epochs: int) -> 
 
     Xt, yt = tf.constant(X), tf.constant(y)
     opt = model.optimizer
+    weights = model.trainable_variables
+    opt.build(weights)  # create the optimizer's slots outside the loop
 
-    @tf.function
+    def step(i: Any, losses: Any) -> tuple[Any, Any]:
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(model(Xt, training=True) - yt))
+        opt.apply_gradients(zip(tape.gradient(loss, weights), weights, strict=True))
+        return i + 1, losses.write(i, loss)
+
+    @tf.function(autograph=False)  # an explicit while_loop: no source inspection needed
     def train(n: Any) -> Any:
         losses = tf.TensorArray(tf.float32, size=n)
-        for i in tf.range(n):
-            with tf.GradientTape() as tape:
-                loss = tf.reduce_mean(tf.square(model(Xt, training=True) - yt))
-            grads = tape.gradient(loss, model.trainable_variables)
-            opt.apply_gradients(zip(grads, model.trainable_variables, strict=True))
-            losses = losses.write(i, loss)
+        _, losses = tf.while_loop(lambda i, _: i < n, step, (tf.constant(0), losses))
         return losses.stack()
 
     return [float(v) for v in train(tf.constant(epochs)).numpy()]
@@ -946,15 +955,23 @@ class PanelFE(RegressorMixin, BaseEstimator):
 def bpnn_search(panel: pd.DataFrame, drivers: Sequence[str] | str = TRUE_DRIVERS,
                 split: Any = "random", *, activations: Sequence[str] = ACTIVATIONS,
                 max_params: int = STUDY_MAX_PARAMS, max_layers: int = 2, max_iter: int = 300,
-                n_train: int = 11, random_state: int = 0, n_jobs: int = 1) -> pd.DataFrame:
+                n_train: int = 11, random_state: int = 0, n_jobs: int = 1,
+                cache: bool = False) -> pd.DataFrame:
     """Fit every architecture inside the budget × activation with :class:`FastMLP`.
 
     Returns one row per (hidden, activation): ``hidden`` (e.g. "8-7"), ``n_layers``,
     ``n_params``, ``activation``, ``mse_train``, ``mse_test``, ``mae_test``, ``seconds``,
-    sorted by test MSE (on the log scale, pooled over the split's folds).
+    sorted by test MSE (on the log scale, pooled over the split's folds). ``cache`` as in
+    :func:`run_comparison` (the ``seconds`` column then records the first run).
     """
     X, y, _ = design_matrix(panel, drivers)
     _, folds = _resolve_splits(panel, split, random_state, n_train)
+    if cache:
+        kw = {"activations": tuple(activations), "max_params": max_params,
+              "max_layers": max_layers, "max_iter": max_iter, "n_train": n_train,
+              "random_state": random_state, "n_jobs": n_jobs}
+        return _cached("bpnn_search", [X, y, folds, sorted(kw.items())],
+                       lambda: bpnn_search(panel, drivers, split, **kw))
     regions = X.index.get_level_values("region").to_numpy()
     years = X.index.get_level_values("year").to_numpy()
     masks = [_check_split(regions, years, s) for s in folds]
@@ -993,6 +1010,42 @@ def bpnn_search(panel: pd.DataFrame, drivers: Sequence[str] | str = TRUE_DRIVERS
     out.attrs["units"] = {"mse_train": "(ln t CO2/person)^2", "mse_test": "(ln t CO2/person)^2",
                           "mae_test": "ln t CO2/person", "seconds": "s"}
     return out.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- cache
+
+_CACHE_VERSION = 1
+
+
+def _cache_dir() -> Path:
+    """``$CARBONLAB_CACHE_DIR/models`` (default ``<repo>/.cache/models``)."""
+    return Path(os.environ.get("CARBONLAB_CACHE_DIR") or repo_root() / ".cache") / "models"
+
+
+def _cached(kind: str, parts: Sequence[Any], compute: Any) -> Any:
+    """Load ``compute()``'s result from the joblib cache keyed by a hash of ``parts``."""
+    import joblib
+    import sklearn
+
+    h = hashlib.sha256(f"{_CACHE_VERSION}|{sklearn.__version__}|{np.__version__}".encode())
+    for part in parts:
+        if isinstance(part, pd.DataFrame | pd.Series):
+            h.update(repr(list(part.index.names)).encode())
+            h.update(repr(list(part.columns) if isinstance(part, pd.DataFrame) else part.name)
+                     .encode())
+            h.update(pd.util.hash_pandas_object(part, index=True).to_numpy().tobytes())
+        else:
+            h.update(repr(part).encode())
+    path = _cache_dir() / f"{kind}-{h.hexdigest()[:24]}.joblib"
+    if path.exists():
+        try:
+            return joblib.load(path)
+        except Exception:  # a corrupt entry is recomputed, not trusted
+            pass
+    out = compute()
+    with atomic_path(path) as tmp:
+        joblib.dump(out, tmp)
+    return out
 
 
 # --------------------------------------------------------------------------- comparison
@@ -1035,7 +1088,7 @@ def run_comparison(panel: pd.DataFrame, drivers: Sequence[str] | str = TRUE_DRIV
                    bpnn_hidden: Sequence[Sequence[int]] = STUDY_BPNN,
                    activations: Sequence[str] = ACTIVATIONS, svr_kernels: Sequence[str] = SVR_KERNELS,
                    bpnn_trainer: str = "keras", max_params: int | None = STUDY_MAX_PARAMS,
-                   n_train: int = 11, random_state: int = 0) -> Comparison:
+                   n_train: int = 11, random_state: int = 0, cache: bool = False) -> Comparison:
     """Fit the zoo on a split of the panel and collect metrics, predictions and curves.
 
     Parameters
@@ -1053,7 +1106,19 @@ def run_comparison(panel: pd.DataFrame, drivers: Sequence[str] | str = TRUE_DRIV
     svr_kernels : SVR kernels (ε = 0.1, C = 1, tol = 1e-4, e1071 scaling).
     max_params : BPNN parameter budget (< max_params) or None.
     random_state : one seed for split, forests and networks.
+    cache : keep the result under ``$CARBONLAB_CACHE_DIR/models`` (default
+        ``.cache/models``) keyed by a hash of the data, the split and every parameter.
     """
+    if cache:
+        kw = {"models": tuple(models), "n_trees": n_trees, "mtry_trees": mtry_trees,
+              "epochs": epochs, "bpnn_hidden": tuple(map(tuple, bpnn_hidden)),
+              "activations": tuple(activations), "svr_kernels": tuple(svr_kernels),
+              "bpnn_trainer": bpnn_trainer, "max_params": max_params, "n_train": n_train,
+              "random_state": random_state}
+        X, y, pop = design_matrix(panel, drivers)
+        folds = _resolve_splits(panel, split, random_state, n_train)
+        return _cached("comparison", [X, y, pop, folds, sorted(kw.items())],
+                       lambda: run_comparison(panel, drivers, split, **kw))
     unknown = sorted(set(models) - set(DEFAULT_MODELS))
     if unknown:
         raise ParameterError(f"models: unknown model {unknown[0]!r}; use {', '.join(DEFAULT_MODELS)}")
@@ -1156,6 +1221,36 @@ def compare_models(panel: pd.DataFrame, drivers: Sequence[str] | str = TRUE_DRIV
     to provincial totals (Mt CO2), ``detail`` (mtry and tree count, parameter count).
     """
     return run_comparison(panel, drivers, split, **kwargs).table
+
+
+def usable_drivers(panel: pd.DataFrame, drivers: Sequence[str] | str = TRUE_DRIVERS
+                   ) -> list[str]:
+    """The requested drivers the panel carries (real data lack some); error if none."""
+    if isinstance(drivers, str):
+        drivers = [d.strip() for d in drivers.split(",") if d.strip()]
+    out = [d for d in drivers if d in panel.columns]
+    if not out:
+        raise DataError(f"panel: none of the drivers {list(drivers)} is available")
+    return out
+
+
+def split_ranking(*tables: pd.DataFrame, metric: str = "mse_test") -> pd.DataFrame:
+    """Side by side ``metric`` and rank (1 = best) of each (model, variant) per split.
+
+    ``tables`` are :func:`compare_models` results for different splits; returns
+    ``model``, ``variant`` and per split ``<metric>_<split>``, ``rank_<split>``.
+    """
+    if not tables:
+        raise ParameterError("tables: give at least one comparison table")
+    out = None
+    for t in tables:
+        if metric not in t.columns:
+            raise ParameterError(f"metric: {metric!r} is not a column of the table")
+        name = str(t["split"].iloc[0])
+        part = t[["model", "variant", metric]].rename(columns={metric: f"{metric}_{name}"})
+        part[f"rank_{name}"] = part[f"{metric}_{name}"].rank(method="min").astype(int)
+        out = part if out is None else out.merge(part, on=["model", "variant"], how="outer")
+    return out.sort_values(out.columns[3]).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- sliding windows
@@ -1335,4 +1430,43 @@ def plot_tree_curves(curves: pd.DataFrame, fold: str | None = None) -> Any:
     ax.set_ylabel("MSE, (ln t CO2/person)²")
     ax.set_title(f"Tree-count curves ({fold}); dotted: best test count")
     ax.legend()
+    return fig
+
+
+def plot_bpnn_search(table: pd.DataFrame) -> Any:
+    """Test MSE of every searched net against its parameter count, by activation."""
+    if table.empty:
+        raise ParameterError("table: empty search table")
+    fig, ax = new_figure(1, 1)
+    for (act, g), color in zip(table.groupby("activation", sort=True), PALETTE, strict=False):
+        for n_layers, marker in ((1, "o"), (2, "^")):
+            h = g[g["n_layers"] == n_layers]
+            ax.scatter(h["n_params"], h["mse_test"], s=14, alpha=0.6, color=color, marker=marker,
+                       edgecolor="none", label=f"{act}, {n_layers} layer{'s' * (n_layers > 1)}")
+    ax.set_yscale("log")
+    ax.set_xlabel("parameters (weights + biases)")
+    ax.set_ylabel("test MSE, (ln t CO2/person)²")
+    ax.set_title("Every BP network inside the budget")
+    ax.legend(ncol=2)
+    return fig
+
+
+def plot_split_ranking(ranking: pd.DataFrame, metric: str = "mse_test") -> Any:
+    """Each model's ``metric`` under two splits (log scale), one line per model, best first."""
+    cols = [c for c in ranking.columns if c.startswith(f"{metric}_")]
+    if len(cols) != 2:
+        raise ParameterError(f"ranking: needs exactly two splits, got {cols}")
+    fig, ax = new_figure(1, 1, figsize=(7.0, 5.0))
+    labels = ranking["model"] + " " + ranking["variant"]
+    ypos = np.arange(len(ranking))[::-1]
+    for col, color, marker in zip(cols, PALETTE, ("o", "s"), strict=False):
+        ax.scatter(ranking[col], ypos, color=color, marker=marker, zorder=3,
+                   label=col.removeprefix(f"{metric}_"))
+    for yv, a, b in zip(ypos, ranking[cols[0]], ranking[cols[1]], strict=True):
+        ax.plot([a, b], [yv, yv], color="#999999", lw=1, zorder=2)
+    ax.set_yticks(ypos, labels)
+    ax.set_xscale("log")
+    ax.set_xlabel(f"{metric.replace('_', ' ')}, log scale")
+    ax.set_title("The same models under two splits")
+    ax.legend(title="split")
     return fig
