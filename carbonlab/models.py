@@ -748,6 +748,7 @@ def keras_backend() -> Any:
         raise ParameterError("Keras models need tensorflow-cpu and keras (pip install "
                              "carbonlab[deep])") from None
     tf.config.experimental.enable_op_determinism()
+    tf.get_logger().setLevel("ERROR")  # each fit traces its own loop: no retracing warnings
     try:
         tf.config.threading.set_inter_op_parallelism_threads(1)
         tf.config.threading.set_intra_op_parallelism_threads(1)

@@ -364,4 +364,6 @@ def test_plots(panel):
 def test_notebook_03_models(tmp_path):
     from tests.nbrun import run_notebook
 
-    run_notebook("03_models.ipynb", tmp_path, n_trees=200, epochs=30)
+    out = run_notebook("03_models.ipynb", tmp_path, n_trees=200, epochs=30, rolling_trees=50,
+                       search_iter=20)
+    assert "best_roll" in out.read_text()
