@@ -367,3 +367,41 @@ def test_notebook_03_models(tmp_path):
     out = run_notebook("03_models.ipynb", tmp_path, n_trees=200, epochs=30, rolling_trees=50,
                        search_iter=20)
     assert "best_roll" in out.read_text()
+
+
+# --------------------------------------------------------------------------- helpers, cache
+
+def test_usable_drivers_and_ranking(panel):
+    assert m.usable_drivers(panel, "fossil, nope,gas") == ["fossil", "gas"]
+    with pytest.raises(DataError, match="none of the drivers"):
+        m.usable_drivers(panel, ["nope"])
+    a = m.compare_models(panel, DRIVERS, "random", models=("svr", "panel_fe"))
+    b = m.compare_models(panel, DRIVERS, "rolling", models=("svr", "panel_fe"))
+    r = m.split_ranking(a, b)
+    assert list(r.columns) == ["model", "variant", "mse_test_random", "rank_random",
+                               "mse_test_rolling", "rank_rolling"]
+    assert sorted(r["rank_rolling"]) == list(range(1, 6))
+    best = b.loc[b["mse_test"].idxmin()]
+    top = r[r["rank_rolling"] == 1].iloc[0]
+    assert (top["model"], top["variant"]) == (best["model"], best["variant"])
+    assert len(m.plot_split_ranking(r).axes) == 1
+    with pytest.raises(ParameterError, match="metric"):
+        m.split_ranking(a, metric="r2")
+
+
+def test_comparison_cache(panel, tmp_path, monkeypatch):
+    monkeypatch.setenv("CARBONLAB_CACHE_DIR", str(tmp_path))
+    kw = {"models": ("svr",), "svr_kernels": ("rbf",), "cache": True}
+    first = m.run_comparison(panel, DRIVERS, "random", **kw)
+    files = list((tmp_path / "models").glob("comparison-*.joblib"))
+    assert len(files) == 1
+    again = m.run_comparison(panel, DRIVERS, "random", **kw)
+    pd.testing.assert_frame_equal(first.table, again.table)
+    m.run_comparison(panel, DRIVERS, "random", random_state=1, **kw)
+    assert len(list((tmp_path / "models").glob("comparison-*.joblib"))) == 2
+    other = panel.copy()
+    other.loc[0, "gas"] += 0.01  # changed data → a new key
+    m.run_comparison(other, DRIVERS, "random", **kw)
+    assert len(list((tmp_path / "models").glob("comparison-*.joblib"))) == 3
+    s = m.bpnn_search(panel, DRIVERS, max_params=12, max_iter=5, cache=True)
+    assert len(m.plot_bpnn_search(s).axes) == 1
