@@ -32,7 +32,7 @@ def data_dir() -> Path:
 # Small parameters so every chapter executes quickly in the tests; the book itself
 # (`make book`) runs the notebooks' own defaults.
 TEST_PARAMS = {
-    "03_models": {"n_trees": 200, "epochs": 30},
+    "03_models": {"n_trees": 200, "epochs": 30, "rolling_trees": 50, "search_iter": 20},
     "index": {"n_boot": 8},
     "04_forecast_peaks": {"n_boot": 8},
     "05_cities_leap": {"n_sobol": 8, "fast": True, "horizon_end": 2030},
