@@ -14,7 +14,7 @@ import numbers
 import pandas as pd
 import pandera.pandas as pa
 
-from carbonlab._util import DataError
+from carbonlab._util import CarbonlabError, DataError
 from carbonlab.regions import PROVINCES, resolve_region
 from carbonlab.units import UNITS
 
@@ -157,23 +157,16 @@ def validate(df: pd.DataFrame, kind: str, source: str = "<table>",
         raise DataError(f"{source}: missing column(s) {', '.join(missing)}")
     df = df.copy()
     if "region" in df.columns and kind != "cities":
+        canon: dict[object, str] = {}
         for idx, name in df["region"].items():
+            if name in canon:
+                continue
             if pd.isna(name):
                 raise DataError(f"{_where(source, idx, row_offset)}, column region: missing value")
-        try:
-            canon = {n: resolve_region(n) for n in df["region"].unique() if n in set(PROVINCES)}
-            for n in df["region"].unique():
-                if n not in canon:
-                    canon[n] = resolve_region(n)
-        except Exception:  # find the offending row for the message
-            for idx, name in df["region"].items():
-                try:
-                    resolve_region(name)
-                except Exception as exc:
-                    raise DataError(
-                        f"{_where(source, idx, row_offset)}, column region: {exc}"
-                    ) from None
-            raise
+            try:
+                canon[name] = resolve_region(name)
+            except CarbonlabError as exc:
+                raise DataError(f"{_where(source, idx, row_offset)}, column region: {exc}") from None
         df["region"] = df["region"].map(canon)
     try:
         return schema.validate(df, lazy=True)
