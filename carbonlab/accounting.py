@@ -37,7 +37,9 @@ import numpy as np
 import pandas as pd
 
 from carbonlab._util import DataError, ParameterError
+from carbonlab.data.ceads_fuels import CEADS_NAMES
 from carbonlab.data.factors import FACTOR_SETS, NCV_UNITS, load_fuel_factors, load_grid_factors
+from carbonlab.data.schemas import ELECTRICITY, FUELS
 from carbonlab.regions import PROVINCES, grid_region, resolve_region
 from carbonlab.units import C_TO_CO2, UNITS
 
@@ -58,20 +60,12 @@ __all__ = [
     "plot_reconciliation",
 ]
 
-STUDY_FUELS: tuple[str, ...] = (
-    "raw_coal", "coke", "coke_oven_gas", "blast_furnace_gas", "converter_gas", "other_gas",
-    "crude_oil", "gasoline", "kerosene", "diesel", "fuel_oil", "lpg", "natural_gas", "lng",
-)
+STUDY_FUELS: tuple[str, ...] = FUELS
 """The provincial study's 14 fossil fuels (CONTRIBUTING.md fuel codes)."""
 
-CEADS_FUELS: tuple[str, ...] = (
-    "raw_coal", "cleaned_coal", "other_washed_coal", "briquettes", "coke", "coke_oven_gas",
-    "other_gas", "other_coking_products", "crude_oil", "gasoline", "kerosene", "diesel",
-    "fuel_oil", "lpg", "refinery_gas", "other_petroleum_products", "natural_gas",
-)
+CEADS_FUELS: tuple[str, ...] = tuple(CEADS_NAMES.values())
 """CEADs' 17 fossil fuels, in its column order (snake_case codes)."""
 
-ELECTRICITY = "net_electricity"
 RULES: tuple[str, ...] = ("nearest", "published", "derived")
 _KNOWN_FUELS = tuple(dict.fromkeys(STUDY_FUELS + CEADS_FUELS))
 _FUEL_USE_COLUMNS = ("region", "year", "fuel", "quantity", "unit")

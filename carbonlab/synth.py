@@ -37,7 +37,7 @@ import pandas as pd
 
 from carbonlab import accounting
 from carbonlab._util import ParameterError, atomic_path, repo_root
-from carbonlab.data.schemas import DRIVERS, FUELS
+from carbonlab.data.schemas import DRIVERS, ELECTRICITY, FUELS
 from carbonlab.regions import PROVINCES
 from carbonlab.units import UNITS
 
@@ -175,10 +175,12 @@ def _drivers(rng: np.random.Generator, cal: pd.DataFrame) -> dict[str, np.ndarra
     """Driver paths (30 × 17 arrays) except lcar, which is solved later."""
     n = len(cal)
     x: dict[str, np.ndarray] = {}
-    for d, lo_hi in (("fossil", (0.7, 1.5)), ("gas", (0.8, 1.6)), ("tertrate", (0.7, 1.3)),
-                     ("first", (0.6, 1.4))):
-        a = cal[f"{'nf' if d == 'fossil' else 'tert' if d == 'tertrate' else d}2005"].to_numpy()
-        b = cal[f"{'nf' if d == 'fossil' else 'tert' if d == 'tertrate' else d}2021"].to_numpy()
+    # driver -> (calibration.csv column prefix, range of the path's curvature exponent)
+    for d, (col, lo_hi) in {"fossil": ("nf", (0.7, 1.5)), "gas": ("gas", (0.8, 1.6)),
+                            "tertrate": ("tert", (0.7, 1.3)),
+                            "first": ("first", (0.6, 1.4))}.items():
+        a = cal[f"{col}2005"].to_numpy()
+        b = cal[f"{col}2021"].to_numpy()
         s = _shape(rng, n, *lo_hi)
         span = np.abs(b - a)[:, None] + 0.01
         path = a[:, None] + (b - a)[:, None] * s + _bridge(rng, n, 0.04) * span
@@ -292,7 +294,7 @@ def generate(seed: int = SEED, folder: str | os.PathLike[str] | None = None
         q = energy[f] / ef.loc[f, "tj_per_base"] / UNITS[unit][1]
         rows.append(pd.DataFrame({"region": regions, "year": years, "fuel": f,
                                   "quantity": np.round(q.ravel(), 4), "unit": unit}))
-    rows.append(pd.DataFrame({"region": regions, "year": years, "fuel": "net_electricity",
+    rows.append(pd.DataFrame({"region": regions, "year": years, "fuel": ELECTRICITY,
                               "quantity": np.round(nec.ravel(), 4), "unit": ELEC_UNIT}))
     fuel_use = pd.concat(rows, ignore_index=True).sort_values(["region", "year", "fuel"],
                                                                key=_region_order)

@@ -41,6 +41,7 @@ import pandas as pd
 
 from carbonlab._util import DataError
 from carbonlab.data.factors import load_fuel_factors
+from carbonlab.data.schemas import ELECTRICITY
 from carbonlab.units import C_TO_CO2, GJ_PER_TCE
 
 __all__ = [
@@ -200,7 +201,7 @@ def ceads_fuel_use(data_dir: str | os.PathLike[str] | None = None, mapped: bool 
         fu = fu[fu["year"].isin(years)]
         el = el[el["year"].isin(years)]
         fu = pd.concat([fu, pd.DataFrame({"region": el["region"], "year": el["year"],
-                                          "fuel": "net_electricity",
+                                          "fuel": ELECTRICITY,
                                           "quantity": el["net_import_gwh"], "unit": "GWh"})],
                        ignore_index=True)
     fu = fu.sort_values(["region", "year", "fuel", "unit"]).reset_index(drop=True)
