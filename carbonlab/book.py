@@ -190,6 +190,13 @@ def gallery_runs(regions: Sequence[str] | None = None) -> list[tuple[Path, str, 
     return runs
 
 
+def _gallery_choice(gallery: bool | Sequence[str]) -> list[str] | None:
+    """``gallery`` as :func:`gallery_runs` takes it: None for all values, a list otherwise."""
+    if gallery is True:
+        return None
+    return [] if gallery is False else list(gallery)
+
+
 def _slug(value: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in value)
 
@@ -219,7 +226,7 @@ def execute_all(dataset: str = "teaching", jobs: int = 1, out_dir: Path | None =
     """
     out_dir = Path(out_dir or repo_root() / EXECUTED)
     extra = extra or {}
-    chosen = None if gallery is True else ([] if gallery is False else list(gallery))
+    chosen = _gallery_choice(gallery)
     jobs_list: list[tuple[Path, dict[str, Any], Path, str | None]] = []
     with atomic_dir(out_dir) as tmp:
         for nb in notebooks():
@@ -267,8 +274,7 @@ def build_book(dataset: str = "teaching", jobs: int = 2, log: Callable[[str], No
     root = repo_root()
     t0 = time.perf_counter()
     if execute:
-        n = len(notebooks()) + len(gallery_runs(None if gallery is True else
-                                                ([] if gallery is False else list(gallery))))
+        n = len(notebooks()) + len(gallery_runs(_gallery_choice(gallery)))
         log(f"executing {n} notebooks on the {dataset} dataset (jobs={jobs})")
         execute_all(dataset=dataset, jobs=jobs, log=log, gallery=gallery, extra=extra)
     log("building the book (jupyter-book, warnings are errors)")
