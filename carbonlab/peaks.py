@@ -551,9 +551,12 @@ def chapter_inputs(dataset: str = "teaching", data_dir: str | os.PathLike[str] |
 class Outlook:
     """Who peaks by 2025 / 2030 on a scenario: the book's headline answer.
 
-    ``table``: region, peak_year, peak_mt, peaked, class, p_by_2025, p_by_2030;
+    ``table``: region, peak_year, peak_mt, peaked, class, p_by_2025, p_by_2030, …;
     ``national``: year, emissions_mt (sum of the regions' point forecasts and history);
-    ``national_peak``: its :class:`PeakResult`; ``counts``: regions per class.
+    ``national_peak``: its :class:`PeakResult`; ``counts``: regions per class. The
+    inputs behind them are kept for further analysis: ``panel``, ``drivers``,
+    ``scenario``, driver ``paths``, ``population``, the fitted ``ensemble`` and its
+    ``members`` (member −1 is the point forecast).
     """
 
     table: pd.DataFrame
@@ -561,19 +564,27 @@ class Outlook:
     national_peak: PeakResult
     counts: pd.Series
     note: str
+    panel: pd.DataFrame
+    drivers: tuple[str, ...]
+    targets: pd.DataFrame | None
+    scenario: Any
+    paths: pd.DataFrame
+    population: pd.DataFrame
+    ensemble: PeakEnsemble
+    members: pd.DataFrame
 
 
 def outlook(dataset: str = "teaching", *, model: str = "bpnn", n_boot: int = 50, seed: int = 0,
             scenario: str = "baseline") -> Outlook:
     """Forecast every region on ``scenario`` with a (cached) bootstrap ensemble and classify.
 
-    The same computation as the forecast chapter with its default parameters, so the
-    front page and the chapter quote the same numbers (and share the on-disk cache).
+    The forecast chapter and the front page both call this, so they quote the same
+    numbers (and share the on-disk cache of the fitted ensemble).
     """
     from carbonlab import scenarios
 
     inputs = chapter_inputs(dataset)
-    panel, drivers = inputs["panel"], inputs["drivers"]
+    panel, drivers = inputs["panel"], tuple(inputs["drivers"])
     sc = scenarios.load_scenario(scenario)
     paths = scenarios.driver_paths(panel, sc, drivers=list(drivers), targets=inputs["targets"])
     population = scenarios.population_path(panel, projection=inputs["population_projection"])
@@ -583,8 +594,9 @@ def outlook(dataset: str = "teaching", *, model: str = "bpnn", n_boot: int = 50,
     table = peak_table(point).merge(peak_probabilities(members), on="region")
     nat = national_curve(point)
     counts = table["class"].value_counts().reindex(list(CLASSES), fill_value=0)
-    return Outlook(table, nat, find_peak(nat["year"], nat["emissions_mt"]), counts,
-                   f"{inputs['note']}; model {model}, {n_boot} bootstrap refits, scenario {sc.name}")
+    note = f"{inputs['note']}; model {model}, {n_boot} bootstrap refits, scenario {sc.name}"
+    return Outlook(table, nat, find_peak(nat["year"], nat["emissions_mt"]), counts, note,
+                   panel, drivers, inputs["targets"], sc, paths, population, ens, members)
 
 
 # --------------------------------------------------------------------------- inverse problem
