@@ -36,7 +36,13 @@ def browser(tmp_path_factory):
 
 
 def _check_page(driver, page: Path, shots: Path, title_has: str, min_images: int) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
     driver.get(page.as_uri())
+    # index.html redirects to the front page: wait until a page with a body has loaded
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script(
+        "return document.readyState === 'complete' && document.body !== null "
+        "&& document.querySelector('main') !== null"))
     driver.execute_script("window.scrollTo(0, document.body.scrollHeight);")
     assert title_has in driver.title, (page, driver.title)
     images = driver.execute_script(
@@ -58,7 +64,8 @@ def _check_page(driver, page: Path, shots: Path, title_has: str, min_images: int
 def test_front_page_and_regions_in_chromium(built_book, browser):
     html = built_book.parent
     shots = html.parent / "screenshots"
-    _check_page(browser, html / "index.html", shots, "carbonlab", 0)
+    _check_page(browser, html / "index.html", shots, "carbonlab", 1)
+    assert browser.current_url.endswith("executed/index.html"), browser.current_url
     _check_page(browser, html / "executed" / "00_overview.html", shots, "Overview", 1)
     for region in ("Ningxia", "Beijing"):
         _check_page(browser, html / "executed" / "regions" / f"04_forecast_peaks_{region}.html",
