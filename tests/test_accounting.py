@@ -75,8 +75,8 @@ def test_ce1_matches_hand_computation_for_one_row():
     fu = pd.DataFrame({"region": ["Hebei"], "year": [2015], "fuel": ["natural_gas"],
                        "quantity": [10.0], "unit": ["10^8 m3"]})
     out = account(fu)
-    # 1e9 m3 * 38931 kJ/m3 = 38931 TJ; * 15.32 * 0.99 * 44/12 t/TJ
-    assert out["ce1_mt"].iloc[0] == pytest.approx(38931 * 15.32 * 0.99 * 44 / 12 / 1e6, rel=1e-12)
+    # 1e9 m3 * 38931 kJ/m3 = 38931 TJ; * 15.3 * 0.99 * 44/12 t/TJ
+    assert out["ce1_mt"].iloc[0] == pytest.approx(38931 * 15.3 * 0.99 * 44 / 12 / 1e6, rel=1e-12)
     assert out["ce2_mt"].iloc[0] == 0.0 and out.attrs["electricity"] is False
 
 

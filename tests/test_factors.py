@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import math
 
 import numpy as np
@@ -130,3 +131,26 @@ def test_grid_factor_bad_grid(tmp_path):
                "North,2014,,OM,x\n")
     with pytest.raises(DataError, match="row 2, column factor_tco2_per_mwh"):
         load_grid_factors(p)
+
+
+def test_printed_per_unit_coefficients_equal_ncv_cc_cof_44_12():
+    """Where a source prints kg CO2 per kg (or per m3), NCV·CC·COF·44/12 reproduces it."""
+    tab = load_fuel_factors("ndrc2011")
+    printed = tab.dropna(subset=["co2_per_unit_printed_kg"])
+    assert len(printed) >= 9
+    for _, r in printed.iterrows():
+        # kJ per kg (or m3) -> TJ per t (or per 1000 m3): 1e-6; tC/TJ * 44/12 -> t CO2 per t
+        calc = r["ncv"] * 1e-6 * r["carbon_content_tc_per_tj"] * r["oxidation"] * C_TO_CO2
+        # printed to 4 decimals
+        assert abs(calc - r["co2_per_unit_printed_kg"]) <= 0.5e-4 + 1e-9, (r["fuel"], calc)
+
+
+def test_printed_coefficient_column_is_optional(tmp_path):
+    src = (factors_dir() / "fuel_factors.csv").read_text(encoding="utf-8").splitlines()
+    rows = list(csv.reader(src))
+    col = rows[0].index("co2_per_unit_printed_kg")
+    out = tmp_path / "f.csv"
+    with out.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([r[:col] + r[col + 1:] for r in rows])
+    tab = load_fuel_factors("ndrc2011", path=out)
+    assert tab["co2_per_unit_printed_kg"].isna().all()

@@ -43,6 +43,7 @@ NCV_UNITS: dict[str, str] = {"kJ/kg": "kg", "kJ/m3": "m3"}
 
 _FUEL_COLUMNS = ["factor_set", "fuel", "ncv", "ncv_unit", "carbon_content_tc_per_tj",
                  "oxidation", "cef_tco2_per_tj", "source"]
+_PRINTED = "co2_per_unit_printed_kg"
 _GRID_COLUMNS = ["grid", "year", "factor_tco2_per_mwh", "kind", "source"]
 
 
@@ -51,14 +52,14 @@ def factors_dir() -> Path:
     return repo_root() / "data" / "factors"
 
 
-def _read(path: Path, columns: list[str]) -> pd.DataFrame:
+def _read(path: Path, columns: list[str], optional: tuple[str, ...] = ()) -> pd.DataFrame:
     if not path.exists():
         raise DataError(f"{path}: factor table not found")
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise DataError(f"{path}: missing column(s) {', '.join(missing)}")
-    return df[columns]
+    return df[columns + [c for c in optional if c in df.columns]]
 
 
 def _numeric(df: pd.DataFrame, col: str, path: Path, *, allow_blank: bool = False,
@@ -97,14 +98,15 @@ def load_fuel_factors(factor_set: str = "ndrc2011", path: str | Path | None = No
     DataFrame
         One row per fuel: fuel, ncv (in ``ncv_unit``), ncv_unit ("kJ/kg"/"kJ/m3"),
         carbon_content_tc_per_tj, oxidation (fraction), cef_tco2_per_tj (published CEF
-        or NaN), source.
+        or NaN), source, co2_per_unit_printed_kg (kg CO2 per kg or per m3 as a source
+        prints it, or NaN).
     """
     if factor_set not in FACTOR_SETS:
         raise ParameterError(
             f"factors: unknown factor set {factor_set!r} (known: {', '.join(FACTOR_SETS)})"
         )
     path = Path(path) if path is not None else factors_dir() / "fuel_factors.csv"
-    raw = _read(path, _FUEL_COLUMNS)
+    raw = _read(path, _FUEL_COLUMNS, optional=(_PRINTED,))
     df = raw.copy()
     for col in ("factor_set", "fuel", "ncv_unit", "source"):
         blank = df[col].str.strip() == ""
@@ -115,6 +117,11 @@ def load_fuel_factors(factor_set: str = "ndrc2011", path: str | Path | None = No
     df["carbon_content_tc_per_tj"] = _numeric(raw, "carbon_content_tc_per_tj", path, lo=1e-9)
     df["oxidation"] = _numeric(raw, "oxidation", path, lo=1e-9, hi=1.0)
     df["cef_tco2_per_tj"] = _numeric(raw, "cef_tco2_per_tj", path, allow_blank=True, lo=1e-9)
+    # optional: a per-physical-unit coefficient printed by the source (kg CO2 per kg or per m3)
+    if _PRINTED in raw.columns:
+        df[_PRINTED] = _numeric(raw, _PRINTED, path, allow_blank=True, lo=1e-9)
+    else:
+        df[_PRINTED] = np.nan
     bad_unit = ~df["ncv_unit"].isin(list(NCV_UNITS))
     if bad_unit.any():
         i = int(np.flatnonzero(bad_unit.to_numpy())[0])
@@ -131,7 +138,8 @@ def load_fuel_factors(factor_set: str = "ndrc2011", path: str | Path | None = No
     if out.empty:
         raise DataError(f"{path}: no rows for factor set {factor_set!r}")
     out.attrs["units"] = {"ncv": "see ncv_unit", "carbon_content_tc_per_tj": "tC/TJ",
-                          "oxidation": "fraction", "cef_tco2_per_tj": "tCO2/TJ"}
+                          "oxidation": "fraction", "cef_tco2_per_tj": "tCO2/TJ",
+                          _PRINTED: "kg CO2 per kg or per m3 (see ncv_unit)"}
     out.attrs["factor_set"] = factor_set
     return out
 
