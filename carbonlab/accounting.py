@@ -20,10 +20,12 @@ negative fossil quantity, a fuel without a factor or a region without a grid is 
 
 **Electricity factors for years no published factor covers.** The shipped
 grid table holds the OM factors the NDRC's 2016 notice printed for the data years
-2012-2014 (see ``data/factors/README.md``). :func:`electricity_factors` labels every
-region-year ``"published"`` (a factor for that grid and year exists),
+2012-2014 (kind ``"OM"``) and the MEE/NBS 2022 average factors (kind ``"average"``;
+regional, and provincial where known, see ``data/factors/README.md``). A provincial
+factor takes precedence over its grid's. :func:`electricity_factors` labels every
+region-year ``"published"`` (a factor for that province or grid and year exists),
 ``"carried from YYYY"`` (rule ``"nearest"``: the published factor of the nearest
-year of the same grid; ties go to the earlier year) or ``"derived"`` (a
+year of the same province or grid; ties go to the earlier year) or ``"derived"`` (a
 factor derived at run time from data, e.g. :func:`derive_grid_factors`, passed in
 as ``derived``). Rule ``"published"`` refuses uncovered years; rule ``"derived"``
 uses a derived factor wherever one is given and falls back to ``"nearest"``.
@@ -134,7 +136,8 @@ def electricity_factors(regions: Iterable[str], years: Iterable[int], rule: str 
         ``"carried from YYYY"``. ``"published"``: a DataError for any uncovered
         region-year. ``"derived"``: a row of ``derived`` where given, else as ``"nearest"``.
     kind
-        Which published kind to use (``"OM"`` is the one shipped).
+        Which published kind to use: ``"OM"`` (NDRC operating margin, 2012-2014) or
+        ``"average"`` (MEE/NBS average of all generation, 2022).
     derived
         Optional table ``grid, year, factor_tco2_per_mwh`` derived from data
         (e.g. :func:`derive_grid_factors`); only used with ``rule="derived"``.
@@ -145,7 +148,8 @@ def electricity_factors(regions: Iterable[str], years: Iterable[int], rule: str 
     -------
     DataFrame
         region, year, grid, factor_tco2_per_kwh, factor_year (int year of the factor
-        used), label ("published" / "carried from YYYY" / "derived").
+        used), label ("published" / "carried from YYYY" / "derived"), scope
+        ("province" where a provincial factor was used, else "grid").
     """
     if rule not in RULES:
         raise ParameterError(f"rule: unknown rule {rule!r} (known: {', '.join(RULES)})")
@@ -172,21 +176,24 @@ def electricity_factors(regions: Iterable[str], years: Iterable[int], rule: str 
     rows = []
     for region in regions:
         grid = _grid_of(region, "regions")
-        avail = table.get(grid, {})
+        scope = "province" if region in table else "grid"
+        avail = table.get(region if scope == "province" else grid, {})
         for year in years:
             if year in avail:
-                rows.append((region, year, grid, avail[year] / 1e3, year, "published"))
+                rows.append((region, year, grid, avail[year] / 1e3, year, "published", scope))
                 continue
             if (grid, year) in der:
-                rows.append((region, year, grid, der[(grid, year)] / 1e3, year, "derived"))
+                rows.append((region, year, grid, der[(grid, year)] / 1e3, year, "derived",
+                             "grid"))
                 continue
             if rule == "published" or not avail:
                 raise DataError(f"electricity factor: no published {kind} factor for grid "
                                 f"{grid!r} ({region}) in {year}")
             near = min(avail, key=lambda y: (abs(y - year), y))
-            rows.append((region, year, grid, avail[near] / 1e3, near, f"carried from {near}"))
+            rows.append((region, year, grid, avail[near] / 1e3, near, f"carried from {near}",
+                         scope))
     out = pd.DataFrame(rows, columns=["region", "year", "grid", "factor_tco2_per_kwh",
-                                      "factor_year", "label"])
+                                      "factor_year", "label", "scope"])
     out.attrs["units"] = {"factor_tco2_per_kwh": "tCO2/kWh"}
     out.attrs["rule"] = rule
     out.attrs["kind"] = kind

@@ -140,7 +140,9 @@ def test_region_spellings_are_canonicalised():
 # ----------------------------------------------------------------- electricity factors
 def test_electricity_factor_labels_and_rule():
     f = electricity_factors(["Beijing", "Yunnan"], [2005, 2012, 2014, 2020])
-    assert set(f.columns) == {"region", "year", "grid", "factor_tco2_per_kwh", "factor_year", "label"}
+    assert set(f.columns) == {"region", "year", "grid", "factor_tco2_per_kwh", "factor_year", "label",
+                              "scope"}
+    assert (f["scope"] == "grid").all()
     b = f[f["region"] == "Beijing"].set_index("year")
     assert b.loc[2012, "label"] == "published" and b.loc[2012, "factor_year"] == 2012
     assert b.loc[2005, "label"] == "carried from 2012"
@@ -149,6 +151,23 @@ def test_electricity_factor_labels_and_rule():
     assert (f[f["region"] == "Yunnan"]["grid"] == "China Southern").all()
     with pytest.raises(DataError, match="no published OM factor for grid 'North'.*2005"):
         electricity_factors(["Beijing"], [2005], rule="published")
+
+
+def test_average_kind_prefers_provincial_factors():
+    f = electricity_factors(["Hebei", "Beijing", "Sichuan", "Chongqing", "Hubei"], [2017, 2022],
+                            kind="average").set_index(["region", "year"])
+    # provincial where the table has one, else the grid's regional average
+    assert f.loc[("Hebei", 2022), "factor_tco2_per_kwh"] == pytest.approx(0.7252e-3)
+    assert f.loc[("Hebei", 2022), "scope"] == "province"
+    assert f.loc[("Beijing", 2022), "factor_tco2_per_kwh"] == pytest.approx(0.6776e-3)
+    assert f.loc[("Beijing", 2022), "scope"] == "grid"
+    # Sichuan and Chongqing sit in the Central OM grid but have their own average rows
+    assert f.loc[("Sichuan", 2022), "factor_tco2_per_kwh"] < f.loc[("Hubei", 2022), "factor_tco2_per_kwh"]
+    assert f.loc[("Chongqing", 2022), "factor_tco2_per_kwh"] == pytest.approx(0.2268e-3)
+    assert (f.xs(2017, level="year")["label"] == "carried from 2022").all()
+    assert (f.xs(2022, level="year")["label"] == "published").all()
+    with pytest.raises(ParameterError, match="unknown grid-factor kind 'AM'.*average"):
+        electricity_factors(["Hebei"], [2022], kind="AM")
 
 
 def test_derived_rule_uses_derived_rows():

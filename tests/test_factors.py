@@ -105,11 +105,16 @@ def test_bad_oxidation_and_unit_rejected(tmp_path):
 
 def test_grid_factors_schema_and_coverage():
     g = load_grid_factors()
-    assert set(g["grid"]) == set(GRIDS)
+    assert set(g["kind"]) == {"OM", "average"}
+    assert set(g.loc[g["kind"] == "OM", "grid"]) == set(GRIDS)
+    assert set(g["grid"]) <= set(GRIDS) | set(PROVINCES)
     assert (g["source"].str.len() > 20).all()
-    assert g["factor_tco2_per_mwh"].between(0.3, 1.5).all()
-    # every province's grid has a published factor
-    assert {grid_region(p) for p in PROVINCES} <= set(g["grid"])
+    # OM factors are fossil-only margins; average factors include hydro, wind, nuclear
+    assert g.loc[g["kind"] == "OM", "factor_tco2_per_mwh"].between(0.3, 1.5).all()
+    assert g.loc[g["kind"] == "average", "factor_tco2_per_mwh"].between(0.05, 1.0).all()
+    # every province's grid has a published factor of each kind
+    for kind in ("OM", "average"):
+        assert {grid_region(p) for p in PROVINCES} <= set(g.loc[g["kind"] == kind, "grid"])
     # the 2016 notice prints a generation-weighted three-year OM beside the yearly values;
     # a weighted mean lies within the yearly range and close to the plain mean
     yearly = g[(g["kind"] == "OM") & g["year"].between(2012, 2014)].groupby("grid")
@@ -154,3 +159,18 @@ def test_printed_coefficient_column_is_optional(tmp_path):
         csv.writer(fh).writerows([r[:col] + r[col + 1:] for r in rows])
     tab = load_fuel_factors("ndrc2011", path=out)
     assert tab["co2_per_unit_printed_kg"].isna().all()
+
+
+def test_average_factors_2022_order_as_reported():
+    """The 2022 report: North highest among the regions; its five highest provinces all
+    above and its five lowest all below every regional average but the Southwest's."""
+    g = load_grid_factors()
+    avg = g[(g["kind"] == "average") & (g["year"] == 2022)].set_index("grid")["factor_tco2_per_mwh"]
+    regional = avg[avg.index.isin(GRIDS)]
+    assert regional.idxmax() == "North"
+    top = avg[["Hebei", "Shanxi", "Tianjin", "Inner Mongolia", "Anhui"]]
+    low = avg[["Fujian", "Guangxi", "Qinghai", "Sichuan", "Yunnan"]]
+    assert top.is_monotonic_decreasing and low.is_monotonic_decreasing
+    assert top.min() > low.max()
+    # the national average (0.5366 in the report) lies between the regional extremes
+    assert regional.min() < 0.5366 < regional.max()

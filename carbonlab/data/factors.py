@@ -8,8 +8,9 @@ Two tables, each with a ``source`` on every row:
     content (tC/TJ), the oxidation factor (fraction) and, where the source prints
     one, the published CO2 emission factor (tCO2/TJ).
 ``grid_factors.csv``
-    Regional grid electricity factors (tCO2/MWh) by grid, year and kind
-    (``OM``: operating-margin baseline factor of the NDRC/MEE notices).
+    Grid electricity factors (tCO2/MWh) by grid (or province), year and kind
+    (``OM``: operating-margin baseline factor of the NDRC notices; ``average``:
+    the MEE/NBS average factor of all generation, regional and provincial).
 
 See ``data/factors/README.md`` for which numbers were checked and how.
 """
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from carbonlab._util import DataError, ParameterError, repo_root
+from carbonlab.regions import PROVINCES
 
 __all__ = [
     "FACTOR_SETS",
@@ -145,12 +147,16 @@ def load_fuel_factors(factor_set: str = "ndrc2011", path: str | Path | None = No
 
 
 def load_grid_factors(path: str | Path | None = None) -> pd.DataFrame:
-    """Published regional grid electricity factors.
+    """Published grid electricity factors, regional or provincial.
+
+    The ``grid`` column holds one of :data:`GRIDS` (a regional factor) or a canonical
+    province name (a provincial factor, which takes precedence over its grid's).
 
     Returns
     -------
     DataFrame
-        grid, year (int), factor_tco2_per_mwh (float), kind (e.g. "OM"), source.
+        grid, year (int), factor_tco2_per_mwh (float), kind ("OM" operating margin,
+        "average" all-generation average), source.
     """
     path = Path(path) if path is not None else factors_dir() / "grid_factors.csv"
     raw = _read(path, _GRID_COLUMNS)
@@ -160,11 +166,11 @@ def load_grid_factors(path: str | Path | None = None) -> pd.DataFrame:
         if blank.any():
             i = int(np.flatnonzero(blank.to_numpy())[0])
             raise DataError(f"{path}: row {i + 2}, column {col}: missing value")
-    bad_grid = ~df["grid"].isin(GRIDS)
+    bad_grid = ~df["grid"].isin(GRIDS + tuple(PROVINCES))
     if bad_grid.any():
         i = int(np.flatnonzero(bad_grid.to_numpy())[0])
         raise DataError(f"{path}: row {i + 2}, column grid: unknown grid {df['grid'].iloc[i]!r} "
-                        f"(known: {', '.join(GRIDS)})")
+                        f"(known: {', '.join(GRIDS)}, or a province name)")
     df["year"] = _numeric(raw, "year", path, lo=1990, hi=2100).astype(int)
     df["factor_tco2_per_mwh"] = _numeric(raw, "factor_tco2_per_mwh", path, lo=0.0, hi=3.0)
     dup = df.duplicated(["grid", "year", "kind"])
