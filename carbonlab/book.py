@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -201,16 +202,52 @@ def _slug(value: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in value)
 
 
-def _retitle(path: Path, title: str) -> None:
-    """Replace the page title (the first Markdown H1) of a gallery page."""
+def _label_slug(value: str) -> str:
+    """``value`` as a label suffix: lowercase, other characters as one hyphen ("inner-mongolia")."""
+    return re.sub(r"[\W_]+", "-", value.lower()).strip("-")
+
+
+_MYST_TARGET = re.compile(r"^\(([^()\s]+)\)=[ \t]*$", re.MULTILINE)
+_REF_ROLE = re.compile(r"(\{(?:numref|ref)\}`(?:[^`<]*<)?)([^`<>]+)(>?`)")
+
+
+def _adapt_gallery_page(path: Path, title: str, value: str) -> None:
+    """Fit one gallery page (a chapter run for one region or city) beside the others.
+
+    Replaces the page title (the first Markdown H1) with ``title``. Sphinx labels are
+    global and the same chapter appears once per value, so every figure name
+    (``mystnb.figure.name`` in a cell's metadata) and every MyST target ``(label)=`` gets
+    the suffix ``-<slug of value>`` (``fig-peaks-path-inner-mongolia``), and the page's own
+    ``{numref}``/``{ref}`` references to them follow.
+    """
     nb = json.loads(path.read_text(encoding="utf-8"))
+    suffix = f"-{_label_slug(value)}"
+    renamed: dict[str, str] = {}
+
+    def text(cell: dict[str, Any]) -> str:
+        src = cell["source"]
+        return "".join(src) if isinstance(src, list) else src
+
     for cell in nb["cells"]:
+        fig = cell.get("metadata", {}).get("mystnb", {}).get("figure")
+        if isinstance(fig, dict) and fig.get("name"):
+            renamed[str(fig["name"])] = fig["name"] = f"{fig['name']}{suffix}"
         if cell["cell_type"] == "markdown":
-            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            first, _, rest = src.partition("\n")
-            if first.startswith("# "):
-                cell["source"] = f"# {title}\n{rest}"
-            break
+            for label in _MYST_TARGET.findall(text(cell)):
+                renamed[label] = f"{label}{suffix}"
+    first = True
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        src = text(cell)
+        if first:
+            head, _, rest = src.partition("\n")
+            if head.startswith("# "):
+                src = f"# {title}\n{rest}"
+            first = False
+        src = _MYST_TARGET.sub(lambda m: f"({renamed[m[1]]})=", src)
+        src = _REF_ROLE.sub(lambda m: m[1] + renamed.get(m[2], m[2]) + m[3], src)
+        cell["source"] = src
     path.write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
@@ -227,7 +264,7 @@ def execute_all(dataset: str = "teaching", jobs: int = 1, out_dir: Path | None =
     out_dir = Path(out_dir or repo_root() / EXECUTED)
     extra = extra or {}
     chosen = _gallery_choice(gallery)
-    jobs_list: list[tuple[Path, dict[str, Any], Path, str | None]] = []
+    jobs_list: list[tuple[Path, dict[str, Any], Path, tuple[str, str] | None]] = []
     with atomic_dir(out_dir) as tmp:
         for nb in notebooks():
             jobs_list.append((nb, {"dataset": dataset, **extra.get(nb.stem, {})}, tmp / nb.name,
@@ -236,16 +273,16 @@ def execute_all(dataset: str = "teaching", jobs: int = 1, out_dir: Path | None =
         for nb, param, value in gallery_runs(chosen):
             out = tmp / "regions" / f"{nb.stem}_{_slug(value)}.ipynb"
             params = {"dataset": dataset, **extra.get(nb.stem, {}), param: value}
-            jobs_list.append((nb, params, out, f"{value}: {GALLERY[nb.stem][2]}"))
+            jobs_list.append((nb, params, out, (f"{value}: {GALLERY[nb.stem][2]}", value)))
             pages.append(f"{EXECUTED}/regions/{out.stem}")
 
-        def one(job: tuple[Path, dict[str, Any], Path, str | None]) -> Path:
-            nb, params, out, title = job
+        def one(job: tuple[Path, dict[str, Any], Path, tuple[str, str] | None]) -> Path:
+            nb, params, out, page = job
             declared = declared_parameters(nb)
             params = {k: v for k, v in params.items() if k in declared}
             path = run_notebook(nb, params, out, log=log)
-            if title:
-                _retitle(path, title)
+            if page:
+                _adapt_gallery_page(path, *page)
             return path
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:

@@ -42,3 +42,51 @@ def test_gallery_pages_and_toc(built_book):
         assert region in page.read_text(encoding="utf-8").split("</title>")[0]
     toc = (ROOT / "executed" / "_toc.yml").read_text(encoding="utf-8")
     assert "caption: Regions" in toc and "04_forecast_peaks_Ningxia" in toc
+
+
+def test_gallery_pages_get_unique_figure_names(tmp_path):
+    """Sphinx labels are global: each gallery page suffixes its figure names and targets."""
+    import json
+
+    from carbonlab.book import GALLERY, _adapt_gallery_page
+
+    stem = "04_forecast_peaks"
+    chapter = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text(encoding="utf-8"))
+    chapter["cells"].insert(1, {"cell_type": "markdown", "metadata": {},
+                                "source": "(sec-peaks-intro)=\n## Intro\n\nSee {ref}`sec-peaks-intro`."})
+    original = [c["metadata"]["mystnb"]["figure"]["name"] for c in chapter["cells"]
+                if "mystnb" in c["metadata"]]
+    assert len(original) >= 2
+    labels: list[str] = list(original) + ["sec-peaks-intro"]  # the chapter page itself
+    for value in ("Inner Mongolia", "Beijing", "Ningxia"):
+        page = tmp_path / f"{value}.ipynb"
+        page.write_text(json.dumps(chapter, ensure_ascii=False), encoding="utf-8")
+        _adapt_gallery_page(page, f"{value}: {GALLERY[stem][2]}", value)
+        nb = json.loads(page.read_text(encoding="utf-8"))
+        slug = value.lower().replace(" ", "-")
+        names = [c["metadata"]["mystnb"]["figure"]["name"] for c in nb["cells"]
+                 if "mystnb" in c["metadata"]]
+        assert names == [f"{n}-{slug}" for n in original]
+        md = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+        assert md[0].startswith(f"# {value}: {GALLERY[stem][2]}\n")
+        assert f"(sec-peaks-intro-{slug})=\n" in md[1] and f"{{ref}}`sec-peaks-intro-{slug}`" in md[1]
+        # references to the page's figures point at the page's own, renamed figures
+        refs = [r for m in md for r in re.findall(r"\{numref\}`([^`]+)`", m)]
+        assert refs and all(r.endswith(f"-{slug}") and r in names for r in refs)
+        labels += names + [f"sec-peaks-intro-{slug}"]
+    assert "fig-peaks-path-inner-mongolia" in labels
+    assert len(labels) == len(set(labels))
+
+
+def test_figure_names_are_unique_across_the_book():
+    import json
+
+    names = []
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            fig = cell.get("metadata", {}).get("mystnb", {}).get("figure")
+            if fig:
+                assert fig.get("caption") and fig.get("name", "").startswith("fig-"), path.name
+                names.append(fig["name"])
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
