@@ -34,6 +34,7 @@ uses a derived factor wherever one is given and falls back to ``"nearest"``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -56,6 +57,8 @@ __all__ = [
     "derive_grid_factors",
     "roundtrip",
     "compare_factor_sets",
+    "Reconciliation",
+    "reconcile",
     "electricity_contrast",
     "plot_fuel_breakdown",
     "plot_fossil_vs_total",
@@ -569,14 +572,90 @@ def plot_fossil_vs_total(contrast: pd.DataFrame, ax=None):
     return ax
 
 
-def plot_reconciliation(rt: pd.DataFrame, comparison: pd.DataFrame, axes=None):
-    """(a) round-trip error per province-year; (b) differences of the study's factor sets."""
-    import matplotlib.pyplot as plt
+@dataclass(frozen=True)
+class Reconciliation:
+    """Result of :func:`reconcile`: a one-sentence summary and the tables behind it.
 
-    from carbonlab.plotting import PALETTE
+    On CEADs data ``roundtrip`` (see :func:`roundtrip`) and ``comparison`` (see
+    :func:`compare_factor_sets`) are set; on the teaching panel ``check`` is (region,
+    year, emissions_mt of the panel, ce_mt accounted, both Mt CO2).
+    """
+
+    dataset: str
+    summary: str
+    roundtrip: pd.DataFrame | None = None
+    comparison: pd.DataFrame | None = None
+    check: pd.DataFrame | None = None
+
+
+def reconcile(dataset: str = "teaching", fuel_use: pd.DataFrame | None = None) -> Reconciliation:
+    """Reconcile the accounting with a trusted total.
+
+    ``dataset="ceads"``: (a) activity backed out of CEADs' fuel emissions with the
+    CEADs factors, re-accounted with them (a check of mapping and units, not a
+    validation); (b) the same activity, mapped onto the study's 14 fuels, under the
+    study's factor sets. ``dataset="teaching"``: the panel's emissions against
+    ``account(fuel_use, "ndrc2011")``, which must agree exactly.
+    """
+    from carbonlab.data import check_dataset, load_fuel_use, load_panel
+
+    check_dataset(dataset)
+    if dataset == "ceads":
+        from carbonlab.data import real
+        from carbonlab.data.ceads_fuels import backout_activity, map_to_study_fuels
+
+        fe = real.ceads_province_fuels()
+        act = backout_activity(fe)
+        rt = roundtrip(act, fe)
+        comparison = compare_factor_sets(map_to_study_fuels(act), rt)
+        med = comparison.groupby("factor_set")["rel_diff"].median()
+        summary = (f"(a) the round trip reproduces all {int(rt['rel_diff'].notna().sum())} CEADs "
+                   f"province-years to within {100 * np.nanmax(np.abs(rt['rel_diff'])):.1e} % "
+                   "(a check of the mapping and units, not a validation); (b) the median "
+                   "difference from CEADs is "
+                   + " and ".join(f"{100 * v:+.1f} % with {k}" for k, v in med.items()))
+        return Reconciliation(dataset, summary, roundtrip=rt, comparison=comparison)
+    fuel_use = load_fuel_use(dataset) if fuel_use is None else fuel_use
+    panel = load_panel(dataset)
+    check = account(fuel_use, factors="ndrc2011").merge(
+        panel[["region", "year", "emissions_mt"]], on=["region", "year"])
+    worst = float(np.max(np.abs(check["ce_mt"] / check["emissions_mt"] - 1)))
+    summary = (f"the teaching panel's emissions are reproduced by `account(fuel_use, 'ndrc2011')` "
+               f"for all {len(check)} province-years with a largest relative difference of "
+               f"{worst:.1e}, as they must be, because the generator computed them this way; "
+               "run with dataset='ceads' for the real reconciliation")
+    return Reconciliation(dataset, summary,
+                          check=check[["region", "year", "emissions_mt", "ce_mt"]])
+
+
+def plot_reconciliation(rt: pd.DataFrame | Reconciliation, comparison: pd.DataFrame | None = None,
+                        axes=None):
+    """Plot a reconciliation.
+
+    With a :class:`Reconciliation` from the teaching panel: accounted CE against the
+    panel's emissions with the 45° line. Otherwise (a) the round-trip error per
+    province-year and (b) the differences of the study's factor sets from CEADs.
+    """
+    from carbonlab.plotting import PALETTE, new_figure
+
+    if isinstance(rt, Reconciliation):
+        if rt.check is not None:
+            check = rt.check
+            if axes is None:
+                _, axes = new_figure(figsize=(4.5, 4.2))
+            ax = axes
+            ax.scatter(check["emissions_mt"], check["ce_mt"], s=8, color=PALETTE[0])
+            lim = [0, float(check["ce_mt"].max()) * 1.05]
+            ax.plot(lim, lim, color="black", lw=0.8)
+            ax.set(xlabel="teaching panel emissions (Mt CO2)", ylabel="accounted CE (Mt CO2)",
+                   title="Teaching panel: reproduced by construction")
+            return ax
+        rt, comparison = rt.roundtrip, rt.comparison
+    if rt is None or comparison is None:
+        raise ParameterError("plot_reconciliation: needs a Reconciliation or rt and comparison")
 
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(9.5, 3.8))
+        _, axes = new_figure(1, 2, figsize=(9.5, 3.8))
     a, b = axes
     a.hist(100 * rt["rel_diff"].dropna(), bins=30, color=PALETTE[0])
     a.set(xlabel="round trip - CEADs (%)", ylabel="province-years",

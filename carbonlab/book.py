@@ -316,6 +316,9 @@ def build_book(dataset: str = "teaching", jobs: int = 2, log: Callable[[str], No
         execute_all(dataset=dataset, jobs=jobs, log=log, gallery=gallery, extra=extra)
     log("building the book (jupyter-book, warnings are errors)")
     html = root / "_build" / "html"
+    # sphinx-external-toc writes the root redirect only when it is missing, so a redirect
+    # left by an earlier table of contents would survive; remove it before every build
+    (html / "index.html").unlink(missing_ok=True)
     jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or "jupyter-book"
     toc = root / EXECUTED / "_toc.yml"
     cmd = [jb, "build", str(root), "--builder", "html", "-W", "-n", "--keep-going",

@@ -12,6 +12,8 @@ from carbonlab.accounting import (
     account,
     electricity_factors,
     emission_factors,
+    plot_reconciliation,
+    reconcile,
 )
 from carbonlab.data.factors import load_fuel_factors, load_grid_factors
 from carbonlab.units import GJ_PER_TCE, UNITS
@@ -353,3 +355,26 @@ def test_chapter_notebook_runs(tmp_path, params):
 
     out = run_notebook("01_accounting.ipynb", tmp_path, dataset="teaching", **params)
     assert out.exists()
+
+
+def test_reconcile_teaching_is_exact_and_plots():
+    rec = reconcile("teaching")
+    assert rec.dataset == "teaching" and rec.roundtrip is None
+    assert len(rec.check) == 510
+    np.testing.assert_array_equal(rec.check["ce_mt"], rec.check["emissions_mt"])
+    assert "510 province-years" in rec.summary and "0.0e+00" in rec.summary
+    ax = plot_reconciliation(rec)
+    assert len(ax.collections[0].get_offsets()) == 510
+    with pytest.raises(ParameterError, match="plot_reconciliation"):
+        plot_reconciliation(pd.DataFrame())
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("CARBONLAB_DATA_DIR"), reason="needs real data")
+def test_reconcile_ceads_summarises_a_and_b():
+    rec = reconcile("ceads")
+    assert rec.check is None and len(rec.roundtrip) == 30 * 21
+    assert set(rec.comparison["factor_set"]) == {"ndrc2011", "ipcc2006"}
+    med = rec.comparison.groupby("factor_set")["rel_diff"].median()
+    for fs, v in med.items():
+        assert f"{100 * v:+.1f} % with {fs}" in rec.summary
+    assert len(plot_reconciliation(rec)) == 2
