@@ -62,7 +62,9 @@ def _manifest() -> list[dict[str, str]]:
 
 def test_registry_matches_manifest():
     rows = _manifest()
-    assert {r["path"] for r in rows} == set(registry.REGISTRY)
+    local = {e.path for e in registry.REGISTRY.values() if not e.repo}
+    assert local == {"targets-sources.md"}
+    assert {r["path"] for r in rows} | local == set(registry.REGISTRY)
     for r in rows:
         e = registry.REGISTRY[r["path"]]
         assert (e.sha256, e.size, e.repo, e.commit, e.source_path) == (
@@ -70,7 +72,31 @@ def test_registry_matches_manifest():
         )
         assert e.url.startswith(f"https://raw.githubusercontent.com/{r['source_repo']}/{r['commit']}/")
     tab = registry.registry_table()
-    assert len(tab) == len(rows) and tab["path"].is_unique
+    assert len(tab) == len(rows) + len(local) and tab["path"].is_unique
+
+
+def test_mirror_only_file_is_verified_but_not_fetched(tmp_path):
+    assert registry.REGISTRY["targets-sources.md"].sha256 == sha256_file(REAL / "targets-sources.md")
+    with pytest.raises(ParameterError, match="targets-sources.md: written for the data mirror"):
+        registry.fetch(tmp_path, paths=["targets-sources.md"])
+
+
+@pytest.mark.parametrize("rel", ["techme/RDPatentAuthority.rda", "cesy2008/4.xls",
+                                 "shu-ces/merged_provincial_data.json", "targets-sources.md"])
+def test_cli_verify_refuses_a_tampered_new_file(tmp_path, rel, capsys):
+    from carbonlab import cli
+
+    root = tmp_path / "data"
+    for e in registry.REGISTRY.values():
+        (root / e.path).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(REAL / e.path, root / e.path)
+    (root / rel).unlink()
+    data = bytearray((REAL / rel).read_bytes())
+    data[len(data) // 3] ^= 0x01
+    (root / rel).write_bytes(bytes(data))
+    assert cli.main(["data", "verify", "--data-dir", str(root)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert rel in err and "\n" not in err
 
 
 def test_verify_real_mirror_all_ok():

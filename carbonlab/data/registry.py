@@ -50,6 +50,13 @@ _RAW = "https://raw.githubusercontent.com/{repo}/{commit}/{path}"
 _OC = ("Open-Earth-Foundation/OpenClimate", "822037b737999c397f58b442a5a31e4098dd42e1")
 _GC = ("umd-cgs/gcam-china", "99a28acdb391c52e880400adf12a079b954e500b")
 _HK = ("Daifei-Huang/gcam-hk-v8test", "2cc6bf0f8858a05a5c31139c7cacad5fafa2d0aa")
+# repositories of the files added in issue 14 (commit per file, see the mirror's README)
+_TM = "huhuaping/techme"
+_SC = "ahia11/SHU-CES---ttc-platform"
+_NE = "Liushenwuzhu-Alpaca/province-economy"
+_WK = "Wack520/academic-data-hunter"
+_CY = "zhangda1021/data"
+_EF = "atmoschem/pega"
 
 # path in the mirror, sha256, bytes, (repo, commit), path in the source repository
 _ROWS: list[tuple[str, str, int, tuple[str, str], str]] = [
@@ -92,6 +99,66 @@ _ROWS: list[tuple[str, str, int, tuple[str, str], str]] = [
     ("gcam-china-hk/urban_pop_share_province_Yh.csv", "a8bbafd94252652b30a041b2dc52dc4e4d4ad866a4a5cd1758991f4da5d89aac", 16514, _HK, "input/gcamdata/inst/extdata/gcam-china/urban_pop_share_province_Yh.csv"),
     ("gcam-china/China_Statistics_Yearbook.csv", "a8fd8f8ac572961be5581b34a3e8f2a4901d8accfc5d7cb6936208eed9c0b083", 4323, _GC, "input/gcamdata/inst/extdata/gcam-china/China_Statistics_Yearbook.csv"),
     ("gcam-china/GDP_raw.csv", "846043a85910eb004eb382bf444ad63eafe6dc09d5fa5984bab4b88df7188a4d", 13235, _GC, "input/gcamdata/inst/extdata/gcam-china/GDP_raw.csv"),
+    ('cesy2008/0401.xls', "ece8839f0f7cb520231492a7f303066f24e7f47dee9218e9667c9d95b618cbb3", 45568, (_CY, "113fd3b77fb3ae1b0cb142891eba72e6800b49ed"), 'ChinaBalancedSAM/energydata/rawdata/0401.xls'),
+    ('cesy2008/0402.xls', "24ee04a2ddbf7761625794161741be18c40cdd750187973fb5343e12aa7b631d", 31232, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/0402.xls'),
+    ('cesy2008/1.xls', "3b1a7ad388da7669ebdf6b6489260deba18419c88937e59f35ce2bad426df237", 58368, (_CY, "113a38881acc84e2675cc5a7f2533a843908dfb3"), 'ChinaBalancedSAM/energydata/rawdata/1.xls'),
+    ('cesy2008/10.xls', "402309ebd375d712e329f23fc2dac43589b321307b4002a7ac178c6b8865d8bf", 29696, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/10.xls'),
+    ('cesy2008/11.xls', "51b3d0fc7a28a4e658cd5c90edb041a79b8be45498f73cac48b321da963c8002", 31232, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/11.xls'),
+    ('cesy2008/12.xls', "7fcbd9d8751824af0bf30d3884fa01d54252d234fd674b2f19375afc58520668", 30208, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/12.xls'),
+    ('cesy2008/13.xls', "5bf8df2e91c28d6c52fb10a7e82b41edd31865c367339ea36a10e049821346d1", 28672, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/13.xls'),
+    ('cesy2008/14.xls', "ca37d41b059910910f0ae587c40fe9b3129c11e134a41fd487d80f5ecbc990ea", 29184, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/14.xls'),
+    ('cesy2008/15.xls', "3c48a288538187c39d3b71090be2fba3dd6a14fe93669ff9a82d87876363a008", 31232, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/15.xls'),
+    ('cesy2008/16.xls', "1abe2be1332af73bf7be414ddad6b78cad275adeac0109179a5edb3f5e0be03f", 29184, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/16.xls'),
+    ('cesy2008/17.xls', "c1d0b016c3ca71e35d58f983a207054a0f578147ee7768d80bceb3c4f0d982fb", 28672, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/17.xls'),
+    ('cesy2008/18.xls', "4e118799564f17da0496fe4ad3b2cae28a66bbd57e55a073844bf7f8ebcb898e", 29696, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/18.xls'),
+    ('cesy2008/19.xls', "428d446bc5a6c44aa19f3491594a877235151eba5d1d91e92e551cb3797c869d", 30208, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/19.xls'),
+    ('cesy2008/2.xls', "eb093e5b4c4bc0a568a77b49265d58a87bae514d1f582b35c7b80101725fb83b", 39936, (_CY, "895b083d3a464f635a8dc44bdf77dcbcf085a668"), 'ChinaBalancedSAM/energydata/rawdata/2.xls'),
+    ('cesy2008/20.xls', "90b4fc5b10cd302fa66e1fcb650a769e652e484ab224a221a5f2c3966f93a3fc", 29696, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/20.xls'),
+    ('cesy2008/21.xls', "37c38d0296ebe4ef901553a7feaece40c3fffc0412882f16255fc4bc575de592", 28160, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/21.xls'),
+    ('cesy2008/22.xls', "b09c8f8e6fa05b5045c23d2cfdef4903704f6092cdc1c45803470cb7b7359282", 28672, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/22.xls'),
+    ('cesy2008/23.xls', "90cc60e00066e37ad372c7ff5b284b37448d2ae1abd655a2bded05274a0ded03", 28672, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/23.xls'),
+    ('cesy2008/24.xls', "8ab0693418c72c8a2ee56d34e39e5a8b6edf8bc8abb7cca4160aa062f556fa9f", 29184, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/24.xls'),
+    ('cesy2008/25.xls', "fd71bee4a89e8fbb226743111344b167b67ad392b52af6810a7bc24223b20dd5", 31232, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/25.xls'),
+    ('cesy2008/26.xls', "6321d38917e808eb6604789fc5c2eb4f3075f092fcba6e4272615c8a0f52b6cd", 29184, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/26.xls'),
+    ('cesy2008/27.xls', "33996eda8fa3911f7e1a83b7c6038d09418e2fb453c90050e22211fd56392423", 29184, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/27.xls'),
+    ('cesy2008/28.xls', "d287761c3e3be85165b59588eb255f0f4d5004cef28ff8986058d29934690675", 31232, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/28.xls'),
+    ('cesy2008/29.xls', "e14dab61c2d98af04928bac651b420f16a7cd3f9010112d7236e22c6dfd6c005", 29184, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/29.xls'),
+    ('cesy2008/3.xls', "bea9650ff32452748ab85cf9530c5140de9239b8a39c5167587e259365cea8cb", 31232, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/3.xls'),
+    ('cesy2008/30.xls', "e71dd51a60ba1cf9b06f6b1d13ce3ba0c9dd355000f440f08e6fd424d2b61dff", 29696, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/30.xls'),
+    ('cesy2008/4.xls', "8aac388935121aa0487dd33b567c28ccb17dceb7403b6018ce11245c254807f9", 29184, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/4.xls'),
+    ('cesy2008/5.xls', "c5a51f7110c7d7f96f5d5ef94e914b445e6a7cce07f517241facaaade09b6e43", 31744, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/5.xls'),
+    ('cesy2008/6.xls', "4293883381898aec0c58ec13e91b4ab8b439a6a0f118cf894749f723128ec19f", 29696, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/6.xls'),
+    ('cesy2008/7.xls', "4b9dbfdb2892ff77057328a072835d3ee14f7855f98a12fce59c44a876c2c970", 29696, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/7.xls'),
+    ('cesy2008/8.xls', "7fff9c4aa1a97080646cde81df4d86c6c0420ab247b13e57c61d888a6686675e", 29184, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/8.xls'),
+    ('cesy2008/9.xls', "75e2279dc97300216a90e6de10e6df09bc4db07b8a8a7a7361740fdcc5cbdd57", 30208, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/9.xls'),
+    ('cesy2008/fu04.xls', "015f9e20264156db883d221044c3520ef77d0f87cb0b456dc7ebdcd05fdd8ca6", 22016, (_CY, "096fc4805f8e58bd3d04783475a1d1d04a31f3d6"), 'ChinaBalancedSAM/energydata/rawdata/fu04.xls'),
+    ('ipcc-efdb/IPCC_EFDB_output_20260207.xlsx', "78821f6f668e36337a53f53a139e89703477ab0ae130431e3ca02f261ed4321b", 2959059, (_EF, "c61aa4a5e0e82061267f773f149b456456e905c6"), 'db/IPCC_EFDB_output_20260207.xlsx'),
+    ('nbs-exports/分省年度数据消费支出.csv', "8b1eab6d5bea38e1e07349bce56a84dd41ddd06367f1f9fd26a4660c1f0efe49", 2547, (_NE, "46e915f3ce81ca7d577c865f57e7f8579cdd9b83"), 'data/raw/nbs_exports/分省年度数据消费支出.csv'),
+    ('nbs-wack520/cases/case01-nev-carbon/README.md', "d384c9a28e401ebfaeb8eacb759f88681d6595eaef686769f84e540be9d019f8", 2253, (_WK, "bfc6a82d71eae1b38a5818b560d4a944032676b9"), 'cases/case01-nev-carbon/README.md'),
+    ('nbs-wack520/cases/case01-nev-carbon/data/panel_30prov_2012_2023.csv', "f9ed85aee5133fb6b961c8c680687581ba9010db1d906991f90452ef238da660", 58709, (_WK, "84056bf50e76ee6ec87cf0f5455dba64fbe9ce08"), 'cases/case01-nev-carbon/data/panel_30prov_2012_2023.csv'),
+    ('nbs-wack520/cases/case01-nev-carbon/data/source_registry.csv', "8bf1f566bd09c9d59db20607720514876b4946cc01eb07095502e5994cf8921e", 6127, (_WK, "4c5e53f9c28805a0699c7b82b89e1d4b1c967c0b"), 'cases/case01-nev-carbon/data/source_registry.csv'),
+    ('nbs-wack520/cases/case01-nev-carbon/data/数据来源说明.md', "8fb4651cf568ae8f7d487fcd14e4a3183571415e8405dc3934184ef608b959ea", 3622, (_WK, "4c5e53f9c28805a0699c7b82b89e1d4b1c967c0b"), 'cases/case01-nev-carbon/data/数据来源说明.md'),
+    ('nbs-wack520/cases/case02-nev-emission-controls/README.md', "e2c7ee6cb135f2946b987e4050b88224e810ceb2896ae75f91bd6dc464c87a47", 3641, (_WK, "ce20d1f572f3aa21c7bfb66b962e667d613d67e4"), 'cases/case02-nev-emission-controls/README.md'),
+    ('nbs-wack520/cases/case02-nev-emission-controls/data/nbs_freight_turnover_100m_tkm.csv', "e71215576aecf64a774eafd311c3c9498edea5203eeffffab51a0a65a18da0a9", 10639, (_WK, "4c5e53f9c28805a0699c7b82b89e1d4b1c967c0b"), 'cases/case02-nev-emission-controls/data/nbs_freight_turnover_100m_tkm.csv'),
+    ('nbs-wack520/cases/case02-nev-emission-controls/data/nbs_gdp_100m_cny.csv', "24c704dbd018af8f6ded63bb2f024b39a221aac842e43f74a45ef034d077b0e3", 8873, (_WK, "4c5e53f9c28805a0699c7b82b89e1d4b1c967c0b"), 'cases/case02-nev-emission-controls/data/nbs_gdp_100m_cny.csv'),
+    ('nbs-wack520/cases/case02-nev-emission-controls/data/nbs_passenger_turnover_100m_pkm.csv', "91b3c85b8071beddacccb51a645c9e47c949640b97876bd786e7a2785ca59a53", 10002, (_WK, "4c5e53f9c28805a0699c7b82b89e1d4b1c967c0b"), 'cases/case02-nev-emission-controls/data/nbs_passenger_turnover_100m_pkm.csv'),
+    ('nbs-wack520/cases/case02-nev-emission-controls/data/nbs_resident_population_10k_person.csv', "7aca1f588a90cef400138d288f2212308e17eb77a686da05612d4b15659241a4", 8564, (_WK, "4c5e53f9c28805a0699c7b82b89e1d4b1c967c0b"), 'cases/case02-nev-emission-controls/data/nbs_resident_population_10k_person.csv'),
+    ('nbs-wack520/cases/case02-nev-emission-controls/data/nbs_tertiary_value_added_100m_cny.csv', "b482979607dddf836d046ddf5ef8c0a8d298cb28efc89e7678e6ab19b7d7af90", 8771, (_WK, "4c5e53f9c28805a0699c7b82b89e1d4b1c967c0b"), 'cases/case02-nev-emission-controls/data/nbs_tertiary_value_added_100m_cny.csv'),
+    ('nbs-wack520/cases/case02-nev-emission-controls/data/nbs_urban_population_10k_person.csv', "43fd12524b9f74d4ca3869fe695922fd65684fcdef690ac345b8c014f2442f9b", 9490, (_WK, "4c5e53f9c28805a0699c7b82b89e1d4b1c967c0b"), 'cases/case02-nev-emission-controls/data/nbs_urban_population_10k_person.csv'),
+    ('nbs-wack520/cases/case02-nev-emission-controls/data/source_registry.csv', "56f4080dbeb9153ae286a84133b762c163e5483b5b37d443e995c73748c6f919", 2474, (_WK, "bfc6a82d71eae1b38a5818b560d4a944032676b9"), 'cases/case02-nev-emission-controls/data/source_registry.csv'),
+    ('shu-ces/merged_provincial_data.json', "ea86a2b5049e20985f32fbdedd19958b9e9e1e580e05af42ba542980336bceaa", 312096, (_SC, "151eb23771662afbb2d75e5b16658f094f386193"), 'public/data/merged_provincial_data.json'),
+    ('techme/IndustryTrade.rda', "46f0fef1ea942fff4e9759f1ef65641432b7d7a8250bac679a8a9f4ceab9e9c1", 3180, (_TM, "2b3383daf7d9aea96a40fad092843ffda7f13b24"), 'data/IndustryTrade.rda'),
+    ('techme/PublicBudget.rda', "71cb2f170717c6d49e8e856c6edacc85b6a936d9e8d96ae9ce4d26185cd34e9f", 9805, (_TM, "15b3fa39d32d9b4f3d9f1884fa89b72610a4f282"), 'data/PublicBudget.rda'),
+    ('techme/RDActivity.rda', "3765b24496f9e2617ecbb9ad05a781614f0659e497bdcafa28ae8c8171333838", 9599, (_TM, "4877aff0554fd8846c9352a5f0982a910092e90a"), 'data/RDActivity.rda'),
+    ('techme/RDIntense.rda', "7bcad48ed2079b38f3194618fd8f89e142a16dce302232d40676657689eeb855", 3409, (_TM, "a2e8916f5d36e256e1df71b2617478057ea6c7ae"), 'data/RDIntense.rda'),
+    ('techme/RDPatentAuthority.rda', "189a2e5404be0c74c31312022fa8815aed455b5279aa47603bcd132b6d5476fa", 6975, (_TM, "97cea1c75c1d1934f333f3ee811079a0433ae4c7"), 'data/RDPatentAuthority.rda'),
+    ('techme/varsList.rda', "aff346372770c157d1caa009bd8f119013f4e95e864c60e858df78bcafc46bb6", 13596, (_TM, "63ca0bb2818ce28f2110267b26dd38b31a145430"), 'data/varsList.rda'),
+]
+
+# Files written for the mirror itself (no source repository, so not fetchable):
+# path, sha256, bytes. ``targets-sources.md`` quotes the provinces' published targets.
+_LOCAL_ROWS: list[tuple[str, str, int]] = [
+    ("targets-sources.md", "e6b04cf72dbb9ad4a6f0e4bc5b912230a397e06defc62e473ce46b5fcce5907f", 8499),
 ]
 
 
@@ -108,13 +175,16 @@ class Entry:
 
     @property
     def url(self) -> str:
-        """Raw-file URL of the source repository at the recorded commit."""
+        """Raw-file URL of the source repository at the recorded commit ("" for mirror-only files)."""
+        if not self.repo:
+            return ""
         return _RAW.format(repo=self.repo, commit=self.commit, path=quote(self.source_path))
 
 
 REGISTRY: dict[str, Entry] = {
     p: Entry(p, h, n, src[0], src[1], sp) for p, h, n, src, sp in _ROWS
 }
+REGISTRY.update({p: Entry(p, h, n, "", "", "") for p, h, n in _LOCAL_ROWS})
 """Registered files by their path relative to the data directory."""
 
 
@@ -273,6 +343,10 @@ def fetch(
     import pooch
 
     targets = list(REGISTRY.values()) if paths is None else [entry(p) for p in paths]
+    local = [e.path for e in targets if not e.repo]
+    if paths is not None and local:
+        raise ParameterError(f"{local[0]}: written for the data mirror, no source to fetch it from")
+    targets = [e for e in targets if e.repo]
     dest = Path(dest)
     out = []
     for e in targets:
