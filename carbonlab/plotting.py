@@ -1,21 +1,38 @@
-"""carbonlab's figure style: one look for every chapter, readable in print and dark mode.
+"""carbonlab's figure style and output helpers: one look for every chapter.
 
 Foundation module (imports nothing else from carbonlab but ``_util``): chapter
 modules put their ``plot_*`` functions next to the computation and call
-:func:`style` / :func:`new_figure` from here.
+:func:`new_figure` and the axis helpers from here.
+
+Figures
+    :func:`use_style` (once per notebook), :func:`new_figure`, :func:`palette` (a
+    qualitative palette sized to the series), :func:`year_axis` (integer year ticks),
+    :func:`legend_outside` (legend off the data), :func:`small_multiples`,
+    :func:`plot_region_lines` (highlight one region instead of spaghetti).
+Tables and prose
+    :func:`show_table` (formatted Styler: fixed precision, no scientific notation, units
+    in the headers, long tables folded), :func:`glue_result` (glue every field of a
+    result object in one call), :func:`fmt` (one number as text).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import dataclasses
+import html
+import math
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["PALETTE", "RC", "style", "use_style", "new_figure", "region_colors"]
+from carbonlab._util import ParameterError
+
+__all__ = ["PALETTE", "RC", "UNITS", "style", "use_style", "new_figure", "region_colors",
+           "palette", "year_axis", "legend_outside", "small_multiples", "plot_region_lines",
+           "show_table", "glue_result", "fmt", "header"]
 
 # Colour-blind-safe (Okabe–Ito) with a neutral grey; legible on white and on dark pages
 PALETTE: list[str] = [
@@ -45,18 +62,48 @@ RC: dict[str, Any] = {
     "legend.fontsize": 9,
     "legend.frameon": False,
     "lines.linewidth": 1.8,
-    "font.family": "DejaVu Sans",
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
+    # no offset or scientific notation on axes ("1e4" above an axis is easy to miss)
+    "axes.formatter.useoffset": False,
+    "axes.formatter.limits": (-5, 7),
+    "axes.formatter.use_mathtext": True,
+    "legend.loc": "best",
 }
+
+_CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "WenQuanYi Zen Hei",
+              "Source Han Sans SC", "SimHei")
+
+
+def _cjk_font() -> str | None:
+    """The first installed CJK font (fonts-noto-cjk on Debian), or None."""
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((f for f in _CJK_FONTS if f in names), None)
+
+
+def _apply_rc() -> None:
+    mpl.rcParams.update(RC)
+    cjk = _cjk_font()
+    if cjk:  # font fallback: Latin from DejaVu Sans, Chinese (亿t, 宁夏) from the CJK font
+        mpl.rcParams["font.sans-serif"] = ["DejaVu Sans", cjk]
 
 
 def use_style() -> None:
     """Apply the carbonlab style globally (notebooks call this once).
 
     Also prints NumPy scalars as plain numbers (``1.5``, not ``np.float64(1.5)``), so
-    numbers glued into the book's prose with ``myst_nb.glue`` can be formatted.
+    numbers glued into the book's prose with ``myst_nb.glue`` can be formatted, and makes
+    pandas show floats in fixed notation (no ``1.25e+00`` in a table the reader sees).
     """
-    mpl.rcParams.update(RC)
-    np.set_printoptions(legacy="1.25")
+    import pandas as pd
+
+    _apply_rc()
+    np.set_printoptions(legacy="1.25", suppress=True)
+    pd.set_option("display.float_format", fmt)
+    pd.set_option("display.max_colwidth", 60)
+    pd.set_option("display.width", 100)
 
 
 @contextlib.contextmanager
@@ -73,14 +120,92 @@ def style() -> Iterator[None]:
 
 def new_figure(nrows: int = 1, ncols: int = 1, **kw: Any) -> tuple[plt.Figure, Any]:
     """``plt.subplots`` with the carbonlab style (applied globally) and constrained layout."""
-    use_style()
+    _apply_rc()
     kw.setdefault("layout", "constrained")
     return plt.subplots(nrows, ncols, **kw)
 
 
 def region_colors(names: list[str]) -> dict[str, str]:
-    """A stable colour per name (cycling the palette in the given order)."""
-    return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
+    """A distinct colour per name, in the given order (:func:`palette` sized to ``names``)."""
+    return dict(zip(names, palette(len(names)), strict=True))
+
+
+def palette(n: int) -> list[str]:
+    """``n`` distinguishable qualitative colours (hex), never repeating.
+
+    Up to 8: the colour-blind-safe Okabe–Ito :data:`PALETTE`; up to 20: matplotlib's
+    ``tab20`` ordered dark shades first; beyond that ``tab20``, ``tab20b`` and ``tab20c``
+    (60 colours). More than about 10 lines in one axes are hard to tell apart whatever the
+    colours: prefer :func:`small_multiples` or :func:`plot_region_lines` (highlighting).
+    """
+    if not isinstance(n, int | np.integer) or n < 0:
+        raise ParameterError(f"palette: n must be a non-negative integer, got {n!r}")
+    if n <= len(PALETTE):
+        return PALETTE[:n]
+    to_hex = mpl.colors.to_hex
+    tab20 = [to_hex(c) for c in mpl.colormaps["tab20"].colors]
+    if n <= 20:
+        return (tab20[0::2] + tab20[1::2])[:n]
+    more = tab20 + [to_hex(c) for name in ("tab20b", "tab20c") for c in mpl.colormaps[name].colors]
+    if n > len(more):
+        raise ParameterError(f"palette: {n} series cannot get distinct colours (at most "
+                             f"{len(more)}); use small_multiples or highlighting")
+    return more[:n]
+
+
+def year_axis(ax: Any, axis: str = "x", *, step: int | None = None) -> Any:
+    """Integer year ticks (2005, 2010, …; never 2007.5) on ``axis`` ("x" or "y"); returns ``ax``.
+
+    ``step`` fixes the tick spacing in years; by default at most about 8 ticks.
+    """
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
+
+    if axis not in ("x", "y"):
+        raise ParameterError(f"year_axis: axis must be 'x' or 'y', got {axis!r}")
+    a = ax.xaxis if axis == "x" else ax.yaxis
+    a.set_major_locator(MultipleLocator(step) if step else
+                        MaxNLocator(nbins=8, integer=True, steps=[1, 2, 5, 10]))
+    a.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}"))
+    return ax
+
+
+def legend_outside(ax: Any, where: str = "right", *, ncols: int | None = None,
+                   title: str | None = None, **kw: Any) -> Any:
+    """A legend beside (``"right"``) or below (``"bottom"``) the axes, off the data.
+
+    Returns the Legend (None when nothing is labelled).
+    """
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return None
+    if where == "right":
+        kw = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "ncols": ncols or
+              (1 if len(handles) <= 16 else 2), **kw}
+    elif where == "bottom":
+        kw = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.14), "ncols": ncols or
+              min(len(handles), 4), **kw}
+    else:
+        raise ParameterError(f"legend_outside: where must be 'right' or 'bottom', got {where!r}")
+    return ax.legend(handles, labels, title=title, borderaxespad=0.0, **kw)
+
+
+def small_multiples(n: int, *, ncols: int = 3, panel_size: tuple[float, float] = (3.0, 2.2),
+                    sharex: bool = True, sharey: bool = False, **kw: Any) -> tuple[plt.Figure, list]:
+    """A grid of ``n`` small panels (one per series) instead of ``n`` lines in one axes.
+
+    Panels of ``panel_size`` inches keep the fonts of the style legible at print size;
+    unused panels of the last row are hidden. Returns the figure and the ``n`` Axes.
+    """
+    if n < 1:
+        raise ParameterError(f"small_multiples: n must be at least 1, got {n}")
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    fig, axes = new_figure(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
+                           sharex=sharex, sharey=sharey, squeeze=False, **kw)
+    flat = list(axes.ravel())
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
 
 
 def plot_region_lines(df: Any, value: str, *, region_col: str = "region", time_col: str = "year",
@@ -108,8 +233,209 @@ def plot_region_lines(df: Any, value: str, *, region_col: str = "region", time_c
                         color=PALETTE[1] if bold else "#444444",
                         fontweight="bold" if bold else "normal")
     ax.set_xlabel(time_col)
-    ax.set_ylabel(ylabel or value)
+    ax.set_ylabel(ylabel or header(value))
+    if time_col == "year":
+        year_axis(ax)
     if title:
         ax.set_title(title)
     ax.margins(x=0.12)
     return ax
+
+
+# --------------------------------------------------------------------------- tables and prose
+
+UNITS: dict[str, str] = {
+    "_mt": "Mt CO2",
+    "_gt": "Gt CO2",
+    "_pct": "%",
+    "_10k": "10^4",
+    "_gwh": "GWh",
+    "_twh": "TWh",
+    "_tj": "TJ",
+    "_pj": "PJ",
+    "_tco2_per_mwh": "t CO2/MWh",
+    "_tco2_per_tj": "t CO2/TJ",
+    "_kgco2_per_unit": "kg CO2/unit",
+    "_tc_per_tj": "t C/TJ",
+    "_yuan": "yuan",
+    "_s": "s",
+}
+"""Column-name suffix -> unit shown in a table header by :func:`header` (longest suffix wins)."""
+
+_NAMES: dict[str, str] = {
+    "p_by_2025": "P(peak ≤ 2025)",
+    "p_by_2030": "P(peak ≤ 2030)",
+    "pip": "PIP",
+    "pmp": "PMP",
+    "post_mean": "post. mean",
+    "post_sd": "post. SD",
+    "r2": "R²",
+    "mse": "MSE",
+    "mae": "MAE",
+    "rmse": "RMSE",
+}
+
+
+def header(column: Any, units: Mapping[str, str] | None = None,
+           names: Mapping[str, str] | None = None) -> str:
+    """A readable table header with its unit: ``"peak_mt"`` -> ``"peak (Mt CO2)"``.
+
+    ``units`` maps a column to its unit (overrides the suffix rule of :data:`UNITS`);
+    ``names`` maps a column to its whole header. Non-string columns (years) are kept.
+    """
+    if not isinstance(column, str):
+        return str(column)
+    if names and column in names:
+        return names[column]
+    if units and column in units:
+        base = _NAMES.get(column, column.replace("_", " "))
+        return f"{base} ({units[column]})" if units[column] else base
+    if column in _NAMES:
+        return _NAMES[column]
+    for suffix in sorted(UNITS, key=len, reverse=True):
+        if column.endswith(suffix) and len(column) > len(suffix):
+            stem = column[: -len(suffix)]
+            return f"{_NAMES.get(stem, stem.replace('_', ' '))} ({UNITS[suffix]})"
+    return column.replace("_", " ")
+
+
+def fmt(x: Any, precision: int | None = None) -> str:
+    """One number as text in fixed notation: ``12,150``, ``3.142``, ``0.0123``; ``–`` if missing.
+
+    ``precision`` fixes the decimals; by default about four significant digits (at
+    most six decimals; below 1e-6 as ``1.2e-12``) and thousands separators from 10,000 up.
+    Booleans are yes/no.
+    """
+    if x is None or (isinstance(x, float | np.floating) and math.isnan(x)):
+        return "–"
+    if isinstance(x, bool | np.bool_):
+        return "yes" if x else "no"
+    if isinstance(x, int | np.integer):
+        return f"{x:,d}" if abs(x) >= 10_000 else f"{x:d}"
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    if precision is None:
+        if v == 0:
+            return "0"
+        if abs(v) < 1e-6:  # tiny (a 1e-12 agreement): say so instead of printing 0.000000
+            return f"{v:.1e}"
+        precision = min(6, max(0, 3 - math.floor(math.log10(abs(v)))))
+    sep = "," if abs(v) >= 10_000 else ""
+    return f"{v:{sep}.{precision}f}"
+
+
+class FoldedTable:
+    """A long table shown as its first rows with the full table in a dropdown (HTML)."""
+
+    def __init__(self, head: Any, full: Any, n_rows: int) -> None:
+        self.head, self.full, self.n_rows = head, full, n_rows
+
+    def _repr_html_(self) -> str:
+        return (f"{self.head.to_html()}\n<details class=\"carbonlab-fold\"><summary>All "
+                f"{self.n_rows} rows</summary>\n{self.full.to_html()}\n</details>")
+
+    def to_html(self) -> str:
+        return self._repr_html_()
+
+
+def show_table(df: Any, precision: int | Mapping[str, int] | None = None, *,
+               units: Mapping[str, str] | None = None, names: Mapping[str, str] | None = None,
+               index: bool | None = None, max_rows: int | None = 15, head: int = 10,
+               caption: str | None = None) -> Any:
+    """A DataFrame (or Series) as the reader should see it: a formatted pandas Styler.
+
+    Floats in fixed notation with ``precision`` decimals (an int, a ``{column: int}``
+    map, or None for :func:`fmt`'s ~4 significant digits), integers and years without
+    decimals, booleans as yes/no, missing values as "–"; headers with units
+    (:func:`header`: ``peak_mt`` -> "peak (Mt CO2)"); cells do not wrap. A RangeIndex is
+    hidden (``index=None``). A table longer than ``max_rows`` shows its first ``head``
+    rows with the full table in a dropdown (:class:`FoldedTable`).
+    """
+    import pandas as pd
+
+    if isinstance(df, pd.Series):
+        df = df.to_frame(name=df.name if df.name is not None else "value")
+    if not isinstance(df, pd.DataFrame):
+        raise ParameterError(f"show_table: expected a DataFrame or Series, got {type(df).__name__}")
+    if max_rows is not None and len(df) > max_rows:
+        kw = {"precision": precision, "units": units, "names": names, "index": index,
+              "max_rows": None, "caption": caption}
+        return FoldedTable(show_table(df.head(head), **kw), show_table(df, **kw), len(df))
+    labels = {c: header(c, units, names) for c in df.columns}
+    if len(set(labels.values())) < len(labels):  # two columns would get the same header
+        labels = {c: str(c) for c in df.columns}
+    out = df.rename(columns=labels)
+    if index is None:
+        index = not isinstance(df.index, pd.RangeIndex)
+    if index and df.index.name is not None:
+        out.index = out.index.rename(header(df.index.name, units, names))
+
+    def col_fmt(col: Any) -> Any:
+        dtype = df[col].dtype
+        p = precision.get(col) if isinstance(precision, Mapping) else precision
+        if pd.api.types.is_bool_dtype(dtype):
+            return lambda v: fmt(bool(v)) if not pd.isna(v) else "–"
+        if pd.api.types.is_integer_dtype(dtype):
+            year_like = "year" in str(col).lower() or str(col).isdigit()
+            return lambda v: "–" if pd.isna(v) else (f"{int(v)}" if year_like else fmt(int(v)))
+        if pd.api.types.is_float_dtype(dtype):
+            if "year" in str(col).lower():
+                return lambda v: "–" if pd.isna(v) else f"{v:.0f}"
+            return lambda v: fmt(v, p)
+        return lambda v: "–" if v is None or (isinstance(v, float) and math.isnan(v)) else (
+            html.escape(str(v)))
+
+    sty = out.style.format({labels[c]: col_fmt(c) for c in df.columns})
+    if pd.api.types.is_float_dtype(df.index.dtype):
+        sty = sty.format_index(lambda v: fmt(v), axis=0)
+    if not index:
+        sty = sty.hide(axis="index")
+    sty = sty.set_table_styles([
+        {"selector": "td", "props": "white-space: nowrap; text-align: right; padding: 1px 8px;"},
+        {"selector": "th", "props": "text-align: right; padding: 1px 8px;"},
+    ]).set_table_attributes('class="carbonlab-table"')
+    if caption:
+        sty = sty.set_caption(caption)
+    return sty
+
+
+def glue_result(prefix: str, result: Any, *, fields: Sequence[str] | None = None,
+                display: bool = False) -> dict[str, Any]:
+    """Glue every scalar field of a result object in one call, as ``<prefix>_<field>``.
+
+    ``result`` is a dataclass (``PeakResult``, ``AdjustmentResult``, ...), a named tuple,
+    a mapping or a one-row Series; ``fields`` limits the fields. NumPy scalars become
+    Python numbers so ``{glue:text}`name:.1f``` formats them. Non-scalar fields
+    (tables, arrays) are skipped. Returns the glued ``{name: value}``.
+    """
+    from myst_nb import glue
+
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        items = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    elif hasattr(result, "_asdict"):
+        items = dict(result._asdict())
+    elif isinstance(result, Mapping):
+        items = dict(result)
+    elif hasattr(result, "to_dict"):
+        items = dict(result.to_dict())
+    else:
+        raise ParameterError(f"glue_result: cannot read fields of {type(result).__name__}")
+    if fields is not None:
+        missing = [f for f in fields if f not in items]
+        if missing:
+            raise ParameterError(f"glue_result: {type(result).__name__} has no field {missing[0]!r}")
+        items = {f: items[f] for f in fields}
+    glued: dict[str, Any] = {}
+    for name, value in items.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        if not isinstance(value, str | int | float | bool) or value is None:
+            continue
+        key = f"{prefix}_{name}"
+        glue(key, value, display=display)
+        glued[key] = value
+    return glued
