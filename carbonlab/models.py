@@ -32,6 +32,7 @@ import itertools
 import os
 import sys
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.exceptions import NotFittedError as _SkNotFittedError
 from sklearn.svm import SVR
 from sklearn.tree import DecisionTreeRegressor
 from threadpoolctl import threadpool_limits
@@ -50,6 +52,16 @@ from carbonlab.data import TRUE_DRIVERS, log_emissions_per_capita
 from carbonlab.plotting import PALETTE, new_figure
 
 __all__ = [
+    "MODELS",
+    "BASELINES",
+    "PANEL_MODELS",
+    "WINDOW_MODELS",
+    "MODEL_LABELS",
+    "get_model",
+    "PanelModel",
+    "Persistence",
+    "Drift",
+    "NotFittedError",
     "ACTIVATIONS",
     "STUDY_MAX_PARAMS",
     "YearSplit",
@@ -136,9 +148,13 @@ def _check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return Xa, ya
 
 
+class NotFittedError(ParameterError, _SkNotFittedError):
+    """``predict`` before ``fit``: a carbonlab ParameterError and scikit-learn's NotFittedError."""
+
+
 def _check_fitted(est: Any, attr: str) -> None:
     if not hasattr(est, attr):
-        raise ParameterError(f"{type(est).__name__}: call fit before predict")
+        raise NotFittedError(f"{type(est).__name__}: call fit before predict")
 
 
 def _check_n_features(est: Any, X: np.ndarray) -> None:
@@ -895,10 +911,14 @@ class KerasLSTM(_KerasRegressor):
 class PanelFE(RegressorMixin, BaseEstimator):
     """Panel fixed-effects (within) regression via linearmodels ``PanelOLS(entity_effects)``.
 
+    Registry name ``"fe"`` (fixed-effects OLS, a baseline of every ranking).
+
     The entity comes from X's index level ``entity`` (``design_matrix`` makes a
     (region, year) MultiIndex) or from ``groups``. ``predict`` adds the fitted region
     effect α_i = mean_i(y − Xβ); a region unseen in training is an error.
     """
+
+    _panel_aware = True
 
     def __init__(self, entity: str = "region"):
         self.entity = entity
@@ -949,6 +969,253 @@ class PanelFE(RegressorMixin, BaseEstimator):
         if unknown:
             raise DataError(f"X: region {unknown[0]} has no training rows (no fixed effect)")
         return Xa @ self.coef_ + self.effects_.reindex(g).to_numpy()
+
+
+# --------------------------------------------------------------------------- naive baselines
+
+def _panel_index(X: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """(region, year) arrays when X carries a (region, year) index, else None."""
+    names = list(getattr(getattr(X, "index", None), "names", None) or [])
+    if "region" in names and "year" in names:
+        return (X.index.get_level_values("region").astype(str).to_numpy(),
+                X.index.get_level_values("year").to_numpy(dtype=int))
+    return None
+
+
+class _Naive(RegressorMixin, BaseEstimator):
+    """Shared code of :class:`Persistence` and :class:`Drift` (two input modes).
+
+    *Window mode* (a plain array, e.g. from :class:`SlidingWindowForecaster`): each row is
+    a window of lags, the last column the newest value. *Panel mode* (X with a
+    ``(region, year)`` index, as :func:`design_matrix` and :class:`PanelModel` give): the
+    drivers are ignored and each region's own training history is extrapolated from its
+    latest training year at or before the year asked for.
+    """
+
+    _drift = False
+    _panel_aware = True
+
+    def fit(self, X: Any, y: Any, groups: Any = None) -> _Naive:
+        Xa, ya = _check_xy(X, y)
+        idx = _panel_index(X)
+        self.n_features_in_ = Xa.shape[1]
+        if idx is None:
+            self.mode_ = "window"
+            self.step_ = float(np.mean(ya - Xa[:, -1])) if self._drift else 0.0
+            return self
+        self.mode_ = "panel"
+        df = pd.DataFrame({"region": idx[0], "year": idx[1], "y": ya}).sort_values(["region", "year"])
+        self.history_ = {r: (g["year"].to_numpy(), g["y"].to_numpy()) for r, g in df.groupby("region")}
+        self.step_ = {}
+        for r, (yr, v) in self.history_.items():
+            span = yr[-1] - yr[0]
+            self.step_[r] = float((v[-1] - v[0]) / span) if self._drift and span > 0 else 0.0
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        _check_fitted(self, "mode_")
+        if self.mode_ == "window":
+            Xa = _as_2d(X)
+            _check_n_features(self, Xa)
+            return Xa[:, -1] + self.step_
+        idx = _panel_index(X)
+        if idx is None:
+            raise DataError(f"X: {type(self).__name__} was fitted on a panel; predict needs the "
+                            "(region, year) index")
+        out = np.empty(len(idx[0]))
+        for i, (r, t) in enumerate(zip(*idx, strict=True)):
+            if r not in self.history_:
+                raise DataError(f"X: region {r} has no training rows")
+            yr, v = self.history_[r]
+            k = max(int(np.searchsorted(yr, t, side="right")) - 1, 0)
+            out[i] = v[k] + self.step_[r] * (t - yr[k])
+        return out
+
+
+class Persistence(_Naive):
+    """Naive baseline: the last value (window mode: the newest lag; panel mode: each
+    region's latest training value)."""
+
+
+class Drift(_Naive):
+    """Naive baseline: the last value plus the mean historical change per step (window mode:
+    mean of y − newest lag over the training windows; panel mode: each region's mean annual
+    change over its training years, times the years ahead)."""
+
+    _drift = True
+
+
+# --------------------------------------------------------------------------- registry
+
+MODELS: tuple[str, ...] = ("bpnn", "svr", "rf", "bagging", "fe", "lstm", "persistence", "drift")
+"""Every model name the book uses; :func:`get_model` builds each one."""
+
+BASELINES: tuple[str, ...] = ("persistence", "drift", "fe")
+"""The baselines every ranking shows: last value, last value + mean change, fixed-effects OLS."""
+
+PANEL_MODELS: tuple[str, ...] = ("bpnn", "svr", "rf", "bagging", "fe", "persistence", "drift")
+"""Names that work on the province panel (``lstm`` needs a univariate window)."""
+
+WINDOW_MODELS: tuple[str, ...] = ("bpnn", "lstm", "svr", "rf", "persistence", "drift")
+"""Names that work in :class:`SlidingWindowForecaster` (univariate city series)."""
+
+MODEL_LABELS: dict[str, str] = {
+    "bpnn": "BP network", "svr": "SVR", "rf": "random forest", "bagging": "bagging",
+    "fe": "panel FE", "lstm": "LSTM", "persistence": "persistence", "drift": "drift"}
+"""Display names of :data:`MODELS`."""
+
+STUDY_BPNN_WINNER: tuple[int, ...] = (8, 7)
+"""The provincial study's forecaster: two hidden layers (8, 7), logistic (its Table 6)."""
+
+
+def get_model(name: str, random_state: int = 0, **params: Any) -> BaseEstimator:
+    """A fresh, unfitted model by registry name; ``params`` override its defaults.
+
+    - ``"bpnn"``: the study's BP network, hidden layers (8, 7), logistic
+      (:class:`FastMLP`; ``trainer="keras"`` gives the same net as :class:`KerasMLP`);
+    - ``"svr"``: :class:`SVRegressor` (e1071 defaults, radial kernel);
+    - ``"rf"``: :class:`RandomForest` (500 trees, mtry by OOB error; chapter 3's
+      comparison passes the study's 10,000);
+    - ``"bagging"``: :class:`Bagging` (500 trees);
+    - ``"fe"``: :class:`PanelFE`, fixed-effects OLS (panel only: needs the region);
+    - ``"lstm"``: :class:`KerasLSTM` (univariate windows only);
+    - ``"persistence"``, ``"drift"``: :class:`Persistence`, :class:`Drift`.
+
+    Every name in :data:`WINDOW_MODELS` works as
+    ``SlidingWindowForecaster(get_model(name), window)`` on one series; every name in
+    :data:`PANEL_MODELS` works as ``PanelModel(name, drivers)`` on the panel.
+    An unknown name raises :class:`ParameterError` listing :data:`MODELS`.
+    """
+    if not isinstance(name, str) or name not in MODELS:
+        raise ParameterError(f"model: unknown model {name!r}; use one of {', '.join(MODELS)}")
+    rs = {"random_state": int(random_state)}
+    try:
+        if name == "bpnn":
+            trainer = params.pop("trainer", "fast")
+            kw = {"hidden": STUDY_BPNN_WINNER, "activation": "logistic", **rs, **params}
+            if trainer == "keras":
+                return KerasMLP(**kw)
+            if trainer != "fast":
+                raise ParameterError(f"trainer: expected 'fast' or 'keras', got {trainer!r}")
+            return FastMLP(**kw)
+        if name == "svr":
+            return SVRegressor(**params)
+        if name == "rf":
+            return RandomForest(**{"n_estimators": 500, **rs, **params})
+        if name == "bagging":
+            return Bagging(**{"n_estimators": 500, **rs, **params})
+        if name == "fe":
+            return PanelFE(**params)
+        if name == "lstm":
+            return KerasLSTM(**{**rs, **params})
+        return (Persistence if name == "persistence" else Drift)(**params)
+    except TypeError as exc:
+        raise ParameterError(f"model {name}: {str(exc).splitlines()[0]}") from None
+
+
+# --------------------------------------------------------------------------- panel model
+
+class PanelModel(RegressorMixin, BaseEstimator):
+    """A registry model on the province panel: ln per-capita emissions from drivers.
+
+    Parameters
+    ----------
+    estimator : str or sklearn regressor
+        A name in :data:`PANEL_MODELS` (built by :func:`get_model`) or an unfitted
+        estimator (cloned).
+    drivers : tuple of str
+        Driver columns used as features.
+    fixed_effects : {"demean", "dummies", "none"}
+        For the regressors that do not see the region: ``"demean"`` fits
+        ``y - ȳ_r = f(x - x̄_r)`` and predicts ``ȳ_r + f(x - x̄_r)`` (the within
+        transformation; exact FE for a linear ``f``); ``"dummies"`` appends region one-hot
+        columns; ``"none"`` pools all regions. Panel-aware models (``fe``,
+        ``persistence``, ``drift``) receive the raw drivers with the (region, year) index.
+    random_state : int
+        Seed for the estimator.
+
+    ``fit(panel)`` takes the tidy panel; ``predict(frame)`` takes ``region``, ``year`` +
+    drivers and returns ln(t CO2/person).
+    """
+
+    def __init__(self, estimator: Any = "bpnn", drivers: tuple[str, ...] = TRUE_DRIVERS,
+                 fixed_effects: str = "demean", random_state: int = 0) -> None:
+        self.estimator = estimator
+        self.drivers = drivers
+        self.fixed_effects = fixed_effects
+        self.random_state = random_state
+
+    def _check(self, frame: pd.DataFrame, where: str) -> None:
+        if self.fixed_effects not in ("demean", "dummies", "none"):
+            raise ParameterError(f"fixed_effects: {self.fixed_effects!r} not in demean, dummies, none")
+        for c in ("region", "year", *self.drivers):
+            if c not in frame.columns:
+                raise DataError(f"{where}: missing column {c!r}")
+        x = frame[list(self.drivers)].to_numpy(dtype=float)
+        if not np.all(np.isfinite(x)):
+            r, c = np.argwhere(~np.isfinite(x))[0]
+            raise DataError(f"{where}, row {frame.index[r]}: driver {self.drivers[c]!r} is missing")
+
+    def _aware(self) -> bool:
+        return bool(getattr(self.estimator_, "_panel_aware", False))
+
+    def _features(self, frame: pd.DataFrame) -> Any:
+        x = frame[list(self.drivers)].to_numpy(dtype=float)
+        if self._aware():
+            idx = pd.MultiIndex.from_arrays([frame["region"].astype(str).to_numpy(),
+                                             frame["year"].to_numpy(dtype=int)],
+                                            names=["region", "year"])
+            return pd.DataFrame(x, index=idx, columns=list(self.drivers))
+        if self.fixed_effects == "demean":
+            unknown = set(frame["region"]) - set(self.x_means_)
+            if unknown:
+                raise ParameterError(f"predict: region {sorted(unknown)[0]!r} was not in the training panel")
+            return x - np.vstack([self.x_means_[r] for r in frame["region"]])
+        if self.fixed_effects == "dummies":
+            d = (frame["region"].to_numpy()[:, None] == np.asarray(self.regions_)[None, :]).astype(float)
+            return np.hstack([x, d])
+        return x
+
+    def fit(self, panel: pd.DataFrame, y: Any = None) -> PanelModel:
+        """Fit on the tidy panel (``y`` defaults to ln per-capita emissions)."""
+        self._check(panel, "panel")
+        if isinstance(self.estimator, str) and self.estimator not in PANEL_MODELS:
+            get_model(self.estimator)  # unknown names: the registry's error
+            raise ParameterError(f"model: {self.estimator!r} needs a univariate window; on the "
+                                 f"panel use one of {', '.join(PANEL_MODELS)}")
+        est = (get_model(self.estimator, self.random_state) if isinstance(self.estimator, str)
+               else clone(self.estimator))
+        self.estimator_ = est
+        yv = (log_emissions_per_capita(panel) if y is None
+              else pd.Series(np.asarray(y, float), index=panel.index))
+        self.regions_ = sorted(panel["region"].unique())
+        reg = panel["region"].to_numpy()
+        yfit = yv.to_numpy()
+        if self.fixed_effects == "demean" and not self._aware():
+            xs = panel[list(self.drivers)].astype(float)
+            self.x_means_ = {r: v.to_numpy() for r, v in xs.groupby(reg).mean().iterrows()}
+            self.y_means_ = yv.groupby(reg).mean().to_dict()
+            yfit = yfit - np.array([self.y_means_[r] for r in reg])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # iteration-limit notices
+            est.fit(self._features(panel), yfit)
+        return self
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """ln(t CO2/person) for each row of ``frame`` (``region``, ``year`` + drivers)."""
+        _check_fitted(self, "estimator_")
+        self._check(frame, "frame")
+        out = np.asarray(self.estimator_.predict(self._features(frame)), dtype=float)
+        if self.fixed_effects == "demean" and not self._aware():
+            out = out + np.array([self.y_means_[r] for r in frame["region"]])
+        return out
+
+    def offsets(self, panel: pd.DataFrame) -> dict[str, float]:
+        """Observed minus fitted ln per-capita emissions in each region's last year of ``panel``
+        (the intercept correction that makes a forecast start from the observed level)."""
+        last = panel.sort_values("year").groupby("region").tail(1)
+        res = log_emissions_per_capita(last).to_numpy() - self.predict(last)
+        return dict(zip(last["region"], res, strict=True))
 
 
 # --------------------------------------------------------------------------- BPNN search

@@ -8,13 +8,13 @@ style regressor and adds an uncertainty layer (bootstrap ensembles → peak-year
 probabilities), a backtest of peak calls, and the inverse problem (the smallest
 driver change that makes a region peak by 2030).
 
-Peak definition (:func:`find_peak`): over a series ``E_t`` the peak is the first
-year where the maximum is reached; the series has *peaked* when its last value
-is below that maximum **and** it is not rising in the last year
-(``E_T < max_t E_t`` and ``E_T <= E_{T-1}``). A maximum in the last year, a
-plateau that reaches the last year, or a rebound at the end all count as
-*not peaked*. With horizon 2030, "peaks by 2030" is therefore equivalent to
-``E_2030 < E_2029`` and the peak year is then at most 2029.
+Peak definition (:func:`find_peak`, the one rule of the whole book): over a series
+``E_t`` (history + forecast) the peak is the first year of the maximum; the series has
+*peaked* when its last value is below that maximum by more than ``tol`` (relative), or
+when the maximum lies before the last year and the tail is flat within ``tol`` (the last
+annual change is at most ``tol`` in size). Classes (:data:`CLASSES`, named only here):
+*peaked before 2020* (maximum before the 2020 pledge and the plans), *by 2025*, *by
+2030*, *not by 2030*.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,10 +30,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import optimize
-from sklearn.base import BaseEstimator, RegressorMixin, clone
 
 from carbonlab._util import DataError, ParameterError, atomic_path, repo_root
 from carbonlab.data import log_emissions_per_capita
+from carbonlab.models import PanelModel
 from carbonlab.plotting import PALETTE, new_figure
 from carbonlab.regions import resolve_region
 from carbonlab.scenarios import (
@@ -49,12 +48,13 @@ from carbonlab.scenarios import (
 __all__ = [
     "KEY_DRIVERS",
     "CLASSES",
+    "PEAK_TOL",
+    "PLEDGE_YEAR",
     "Outlook",
     "outlook",
     "PeakResult",
     "find_peak",
     "classify",
-    "make_estimator",
     "PanelModel",
     "forecast",
     "peak_table",
@@ -79,8 +79,6 @@ __all__ = [
 KEY_DRIVERS: tuple[str, ...] = ("fossil", "gas", "tertrate", "lcar", "first")
 """The five key drivers the study's BMA retained and forecasts with."""
 
-CLASSES: tuple[str, ...] = ("by 2025", "by 2030", "not by 2030")
-"""Peak classes of the study's Table 8 (leading, standard, not peaked)."""
 
 
 # --------------------------------------------------------------------------- peaks
@@ -88,18 +86,55 @@ CLASSES: tuple[str, ...] = ("by 2025", "by 2030", "not by 2030")
 
 @dataclass(frozen=True)
 class PeakResult:
-    """Peak of a series: year and value of the maximum, and whether it is a peak.
+    """Peak of a series (from :func:`find_peak`).
 
-    ``last_growth`` is the relative change in the last year (fraction).
+    ``peak_year``: first year of the maximum; ``peak_value``: the maximum (the series'
+    unit, e.g. Mt CO2); ``peaked``: whether the series has peaked by its last year;
+    ``last_growth``: relative change in the last year (fraction); ``end_gap``: last value
+    below the maximum (fraction, ≥ 0).
     """
 
     peak_year: int
     peak_value: float
     peaked: bool
-    last_growth: float
+    last_growth: float = float("nan")
+    end_gap: float = float("nan")
+
+    @property
+    def peak_class(self) -> str:
+        """The class of :func:`classify` with the study's years."""
+        return classify(self.peak_year, self.peaked)
+
+    def __str__(self) -> str:
+        if self.peaked:
+            return (f"peaked in {self.peak_year} at {self.peak_value:,.1f} "
+                    f"({self.peak_class}; last value {100 * self.end_gap:.1f} % below the peak)")
+        return (f"not peaked: highest value {self.peak_value:,.1f} in {self.peak_year}, "
+                f"last-year growth {100 * self.last_growth:+.2f} %")
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
 
 
-def find_peak(years: Sequence[int] | np.ndarray, values: Sequence[float] | np.ndarray) -> PeakResult:
+PEAK_TOL: float = 0.01
+"""Default relative tolerance of :func:`find_peak` (1 %)."""
+
+PLEDGE_YEAR: int = 2020
+"""The 2020 pledge; a maximum before it (and before the 2022 plans) is 'peaked before 2020'."""
+
+CLASSES: tuple[str, ...] = (f"peaked before {PLEDGE_YEAR}", "by 2025", "by 2030", "not by 2030")
+"""Peak classes: already peaked before the plans, then the study's Table 8 classes
+(leading: by 2025, standard: by 2030, not peaked by 2030). The one place they are named."""
+
+CLASS_BEFORE, CLASS_2025, CLASS_2030, CLASS_NOT = CLASSES
+
+CLASS_COLORS: dict[str, str] = {CLASS_BEFORE: PALETTE[7], CLASS_2025: PALETTE[2],
+                                CLASS_2030: PALETTE[4], CLASS_NOT: PALETTE[1]}
+"""One colour per class in every figure."""
+
+
+def find_peak(years: Sequence[int] | np.ndarray, values: Sequence[float] | np.ndarray,
+              tol: float = PEAK_TOL) -> PeakResult:
     """Year and value of the maximum of ``values`` and whether the series has peaked.
 
     Parameters
@@ -107,13 +142,17 @@ def find_peak(years: Sequence[int] | np.ndarray, values: Sequence[float] | np.nd
     years : sequence of int
         Strictly increasing years (at least two).
     values : sequence of float
-        The series (any unit, e.g. Mt CO2), finite.
+        The series (any unit, e.g. Mt CO2; history + forecast), finite.
+    tol : float
+        Relative tolerance (default 1 %).
 
     Returns
     -------
     PeakResult
-        ``peak_year`` is the first year where the maximum is reached; ``peaked`` is
-        True when the last value is below the maximum and not rising in the last year.
+        ``peak_year`` is the first year of the maximum. ``peaked`` is True when the last
+        value is below the maximum by more than ``tol`` (``E_T < (1 - tol)·max``), or when
+        the maximum lies before the last year and the tail is flat within ``tol``
+        (``|E_T/E_{T-1} - 1| <= tol``). A maximum in the last year is never a peak.
     """
     y = np.asarray(years)
     v = np.asarray(values, dtype=float)
@@ -125,133 +164,34 @@ def find_peak(years: Sequence[int] | np.ndarray, values: Sequence[float] | np.nd
         raise ParameterError(f"find_peak: values has a missing or infinite entry at year {y[~np.isfinite(v)][0]}")
     if not np.all(np.diff(y.astype(float)) > 0):
         raise ParameterError("find_peak: years must be strictly increasing")
+    if isinstance(tol, bool) or not (np.isfinite(tol) and 0 <= tol < 1):
+        raise ParameterError(f"find_peak: tol must be in [0, 1), got {tol!r}")
     i = int(np.argmax(v))
     vmax = float(v[i])
     growth = float(v[-1] / v[-2] - 1.0) if v[-2] != 0 else float(np.sign(v[-1] - v[-2]))
-    peaked = bool(v[-1] < vmax and v[-1] <= v[-2])
-    return PeakResult(peak_year=int(y[i]), peak_value=vmax, peaked=peaked, last_growth=growth)
+    gap = float(1.0 - v[-1] / vmax) if vmax > 0 else 0.0
+    below = bool(v[-1] < vmax - tol * abs(vmax))
+    flat_tail = i < len(v) - 1 and abs(growth) <= tol
+    return PeakResult(peak_year=int(y[i]), peak_value=vmax, peaked=bool(below or flat_tail),
+                      last_growth=growth, end_gap=gap)
 
 
-def classify(peak_year: int, peaked: bool, *, early: int = 2025, target: int = 2030) -> str:
-    """The study's peak class: ``"by 2025"``, ``"by 2030"`` or ``"not by 2030"``.
+def classify(peak_year: int, peaked: bool, *, before: int = PLEDGE_YEAR, early: int = 2025,
+             target: int = 2030) -> str:
+    """The peak class (:data:`CLASSES`) of a peak year and ``peaked`` flag.
 
-    A series that has not peaked, or peaks after ``target``, is ``"not by 2030"``.
+    ``"peaked before 2020"`` for a peaked series whose maximum is before ``before``;
+    ``"by 2025"`` / ``"by 2030"`` for a peak up to ``early`` / ``target``; ``"not by 2030"``
+    for a series that has not peaked or peaks after ``target``. With other years the
+    labels keep the default names (the classes are named in one place).
     """
     if isinstance(peak_year, float) and not np.isfinite(peak_year):
         raise ParameterError(f"classify: peak_year {peak_year!r} is not a year")
     if not peaked or peak_year > target:
-        return CLASSES[2]
-    return CLASSES[0] if peak_year <= early else CLASSES[1]
-
-
-# --------------------------------------------------------------------------- models
-
-
-def make_estimator(name: str, random_state: int = 0) -> BaseEstimator:
-    """A fresh regressor by short name.
-
-    ``"bpnn"`` — the study's winner: a BP network with two hidden layers (8, 4),
-    logistic activation, L-BFGS, on standardised inputs; ``"svr"`` — RBF SVR;
-    ``"rf"`` — random forest (200 trees); ``"ols"`` — linear regression.
-    """
-    from sklearn.ensemble import RandomForestRegressor
-    from sklearn.linear_model import LinearRegression
-    from sklearn.neural_network import MLPRegressor
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVR
-
-    if name == "bpnn":
-        return make_pipeline(StandardScaler(), MLPRegressor(
-            hidden_layer_sizes=(8, 4), activation="logistic", solver="lbfgs", alpha=1e-3,
-            max_iter=500, tol=1e-5, random_state=random_state))
-    if name == "svr":
-        return make_pipeline(StandardScaler(), SVR(kernel="rbf", C=10.0, epsilon=0.005, gamma="scale"))
-    if name == "rf":
-        return RandomForestRegressor(n_estimators=200, min_samples_leaf=2, random_state=random_state, n_jobs=1)
-    if name == "ols":
-        return LinearRegression()
-    raise ParameterError(f"model: unknown model {name!r} (bpnn, svr, rf, ols)")
-
-
-class PanelModel(RegressorMixin, BaseEstimator):
-    """Any regressor on the panel: ln per-capita emissions from drivers, with region effects.
-
-    Parameters
-    ----------
-    estimator : str or sklearn regressor
-        A name for :func:`make_estimator` or an unfitted estimator (cloned).
-    drivers : tuple of str
-        Driver columns used as features.
-    fixed_effects : {"demean", "dummies", "none"}
-        ``"demean"`` fits ``y - ȳ_r = f(x - x̄_r)`` and predicts ``ȳ_r + f(x - x̄_r)``
-        (the within transformation; exact FE for a linear ``f``); ``"dummies"`` appends
-        region one-hot columns; ``"none"`` pools all regions.
-    random_state : int
-        Seed for the estimator.
-
-    ``fit(panel)`` takes the tidy panel; ``predict(frame)`` takes ``region`` + drivers and
-    returns ln(t CO2/person).
-    """
-
-    def __init__(self, estimator: Any = "bpnn", drivers: tuple[str, ...] = KEY_DRIVERS,
-                 fixed_effects: str = "demean", random_state: int = 0) -> None:
-        self.estimator = estimator
-        self.drivers = drivers
-        self.fixed_effects = fixed_effects
-        self.random_state = random_state
-
-    def _check(self, frame: pd.DataFrame, where: str) -> None:
-        if self.fixed_effects not in ("demean", "dummies", "none"):
-            raise ParameterError(f"fixed_effects: {self.fixed_effects!r} not in demean, dummies, none")
-        for c in ("region", *self.drivers):
-            if c not in frame.columns:
-                raise DataError(f"{where}: missing column {c!r}")
-        x = frame[list(self.drivers)].to_numpy(dtype=float)
-        if not np.all(np.isfinite(x)):
-            r, c = np.argwhere(~np.isfinite(x))[0]
-            raise DataError(f"{where}, row {frame.index[r]}: driver {self.drivers[c]!r} is missing")
-
-    def _features(self, frame: pd.DataFrame) -> np.ndarray:
-        x = frame[list(self.drivers)].to_numpy(dtype=float)
-        if self.fixed_effects == "demean":
-            unknown = set(frame["region"]) - set(self.x_means_)
-            if unknown:
-                raise ParameterError(f"predict: region {sorted(unknown)[0]!r} was not in the training panel")
-            return x - np.vstack([self.x_means_[r] for r in frame["region"]])
-        if self.fixed_effects == "dummies":
-            d = (frame["region"].to_numpy()[:, None] == np.asarray(self.regions_)[None, :]).astype(float)
-            return np.hstack([x, d])
-        return x
-
-    def fit(self, panel: pd.DataFrame, y: Any = None) -> PanelModel:
-        """Fit on the tidy panel (``y`` defaults to :func:`log_per_capita`)."""
-        self._check(panel, "panel")
-        yv = (log_emissions_per_capita(panel) if y is None else pd.Series(np.asarray(y, float), index=panel.index))
-        self.regions_ = sorted(panel["region"].unique())
-        reg = panel["region"].to_numpy()
-        if self.fixed_effects == "demean":
-            xs = panel[list(self.drivers)].astype(float)
-            self.x_means_ = {r: v.to_numpy() for r, v in xs.groupby(reg).mean().iterrows()}
-            self.y_means_ = yv.groupby(reg).mean().to_dict()
-            yfit = yv.to_numpy() - np.array([self.y_means_[r] for r in reg])
-        else:
-            yfit = yv.to_numpy()
-        est = (make_estimator(self.estimator, self.random_state) if isinstance(self.estimator, str)
-               else clone(self.estimator))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # lbfgs iteration-limit notices
-            est.fit(self._features(panel), yfit)
-        self.estimator_ = est
-        return self
-
-    def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """ln(t CO2/person) for each row of ``frame`` (``region`` + drivers)."""
-        self._check(frame, "frame")
-        out = np.asarray(self.estimator_.predict(self._features(frame)), dtype=float)
-        if self.fixed_effects == "demean":
-            out = out + np.array([self.y_means_[r] for r in frame["region"]])
-        return out
+        return CLASS_NOT
+    if peak_year < before:
+        return CLASS_BEFORE
+    return CLASS_2025 if peak_year <= early else CLASS_2030
 
 
 # --------------------------------------------------------------------------- forecasts
@@ -259,6 +199,8 @@ class PanelModel(RegressorMixin, BaseEstimator):
 
 def _offsets(model: Any, panel: pd.DataFrame) -> dict[str, float]:
     """Observed minus fitted ln per-capita emissions in each region's last year."""
+    if hasattr(model, "offsets"):
+        return model.offsets(panel)
     last = panel.sort_values("year").groupby("region").tail(1)
     res = log_emissions_per_capita(last).to_numpy() - model.predict(last)
     return dict(zip(last["region"], res, strict=True))
@@ -919,7 +861,7 @@ def plot_region(band: pd.DataFrame, region: str, *, paths: pd.DataFrame | None =
 def plot_classes(table: pd.DataFrame, probs: pd.DataFrame | None = None) -> Any:
     """Peak year per region, coloured by class; P(peak ≤ 2030) as text when ``probs`` is given."""
     t = table.sort_values(["peak_year", "region"]).reset_index(drop=True)
-    colors = {CLASSES[0]: PALETTE[2], CLASSES[1]: PALETTE[4], CLASSES[2]: PALETTE[1]}
+    colors = CLASS_COLORS
     fig, ax = new_figure(figsize=(7, 7.5))
     y = np.arange(len(t))
     ax.barh(y, t["peak_year"] - t["peak_year"].min() + 1, left=t["peak_year"].min() - 1,

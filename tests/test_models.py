@@ -405,3 +405,59 @@ def test_comparison_cache(panel, tmp_path, monkeypatch):
     assert len(list((tmp_path / "models").glob("comparison-*.joblib"))) == 3
     s = m.bpnn_search(panel, DRIVERS, max_params=12, max_iter=5, cache=True)
     assert len(m.plot_bpnn_search(s).axes) == 1
+
+
+# --------------------------------------------------------------------------- registry
+
+def test_registry_names_and_errors():
+    from sklearn.exceptions import NotFittedError
+
+    assert set(m.BASELINES) <= set(m.MODELS) and set(m.PANEL_MODELS) <= set(m.MODELS)
+    for name in m.MODELS:
+        est = m.get_model(name, random_state=3)
+        assert clone(est).get_params() == est.get_params()
+    assert m.get_model("bpnn").hidden == m.STUDY_BPNN_WINNER == (8, 7)
+    assert isinstance(m.get_model("bpnn", trainer="keras"), m.KerasMLP)
+    assert m.get_model("rf", n_estimators=7).n_estimators == 7
+    with pytest.raises(ParameterError, match="unknown model 'xgb'; use one of bpnn, svr"):
+        m.get_model("xgb")
+    with pytest.raises(ParameterError, match="model svr"):
+        m.get_model("svr", n_estimators=3)
+    with pytest.raises(NotFittedError):
+        m.get_model("svr").predict(np.zeros((2, 3)))
+    with pytest.raises(ParameterError, match="call fit"):
+        m.get_model("drift").predict(np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("name", [n for n in m.WINDOW_MODELS if n != "lstm"])
+def test_registry_models_in_sliding_windows(name):
+    s = pd.Series(100 + 3.0 * np.arange(20) + np.sin(np.arange(20)), index=range(2000, 2020))
+    params = {"n_estimators": 30, "mtry_trees": 10} if name == "rf" else {}
+    fc = m.SlidingWindowForecaster(m.get_model(name, **params), window=3).fit(s).forecast(4)
+    assert list(fc.index) == [2020, 2021, 2022, 2023] and np.isfinite(fc).all()
+    if name == "persistence":
+        assert (fc == s.iloc[-1]).all()
+    if name == "drift":
+        step = np.mean(np.diff(s.to_numpy())[2:])  # mean change over the training windows
+        np.testing.assert_allclose(fc.to_numpy(), s.iloc[-1] + step * np.arange(1, 5))
+
+
+def test_naive_baselines_on_the_panel(panel):
+    ly = np.log(panel["emissions_mt"] * 100 / panel["population_10k"])
+    train, test = panel[panel["year"] <= 2018], panel[panel["year"] > 2018]
+    for name in ("persistence", "drift"):
+        pm = m.PanelModel(name, tuple(DRIVERS)).fit(train)
+        pred = pm.predict(test)
+        for r in ("R00", "R05"):
+            h = ly[(panel["region"] == r) & (panel["year"] <= 2018)].to_numpy()
+            step = (h[-1] - h[0]) / (len(h) - 1) if name == "drift" else 0.0
+            got = pred[(test["region"] == r).to_numpy()]
+            np.testing.assert_allclose(got, h[-1] + step * np.arange(1, 4))
+    fe = m.PanelModel("fe", tuple(DRIVERS)).fit(train)
+    lt = ly[panel["year"] <= 2018]
+    xw = train[DRIVERS] - train.groupby("region")[DRIVERS].transform("mean")
+    yw = lt - lt.groupby(train["region"]).transform("mean")
+    ref = np.linalg.lstsq(xw.to_numpy(), yw.to_numpy(), rcond=None)[0]
+    np.testing.assert_allclose(fe.estimator_.coef_, ref, rtol=1e-6)
+    with pytest.raises(ParameterError, match="univariate window"):
+        m.PanelModel("lstm", tuple(DRIVERS)).fit(train)

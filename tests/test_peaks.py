@@ -70,29 +70,60 @@ def paths(panel) -> pd.DataFrame:
 
 def test_find_peak_edge_cases():
     y = np.arange(2020, 2031)
-    flat = find_peak(y, np.full(11, 5.0))
-    assert (flat.peak_year, flat.peak_value, flat.peaked) == (2020, 5.0, False)
-    up = find_peak(y, np.linspace(1, 2, 11))
+    flat = find_peak(y, np.full(11, 5.0))  # max in the first year, flat tail: a plateau
+    assert (flat.peak_year, flat.peak_value, flat.peaked) == (2020, 5.0, True)
+    up = find_peak(y, np.linspace(1, 2, 11))  # monotone rise: maximum in the last year
     assert (up.peak_year, up.peaked) == (2030, False) and up.last_growth > 0
     down = find_peak(y, np.linspace(2, 1, 11))
     assert (down.peak_year, down.peak_value, down.peaked) == (2020, 2.0, True)
-    hump = find_peak(y, -((y - 2026.0) ** 2))
+    hump = find_peak(y, -((y - 2026.0) ** 2) + 100)
     assert (hump.peak_year, hump.peaked) == (2026, True)
     # double peak, the second one higher and inside the horizon: the higher one counts
     dbl = find_peak(y, [1, 3, 2, 1, 2, 4, 3, 2.5, 2, 1.8, 1.5])
     assert (dbl.peak_year, dbl.peak_value, dbl.peaked) == (2025, 4.0, True)
-    # a rebound at the end, still below the earlier maximum: not peaked (growth positive)
+    # a rebound at the end that stays well below the earlier maximum: peaked
     reb = find_peak(y, [1, 3, 2, 1.5, 1.2, 1.1, 1.0, 1.1, 1.2, 1.3, 1.4])
-    assert (reb.peak_year, reb.peaked) == (2021, False)
-    # plateau reaching the last year: the first year of the plateau, not peaked
-    plat = find_peak(y, [1, 2, 3, 4, 5, 5, 5, 5, 5, 5, 5])
-    assert (plat.peak_year, plat.peaked) == (2024, False)
+    assert (reb.peak_year, reb.peaked) == (2021, True)
+    # maximum in the last year, however small the rise: not peaked
+    last_max = find_peak(y, np.r_[np.full(10, 5.0), 5.0001])
+    assert (last_max.peak_year, last_max.peaked) == (2030, False)
     # interior plateau then decline: peaked at the plateau's first year
     plat2 = find_peak(y, [1, 2, 3, 3, 3, 2.9, 2.8, 2.7, 2.6, 2.5, 2.4])
     assert (plat2.peak_year, plat2.peaked) == (2022, True)
-    # decline in the last year only: peak the year before
-    last = find_peak(y, np.r_[np.linspace(1, 2, 10), 1.99])
-    assert (last.peak_year, last.peaked) == (2029, True)
+    assert "peaked in 2022" in str(plat2) and "PeakResult" not in plat2._repr_markdown_()
+    assert "not peaked" in str(up)
+
+
+def test_find_peak_study_shapes():
+    # Beijing (real data): maximum 105.0 Mt in 2010, 66.7 Mt in 2030 still growing +0.11 %
+    years = np.arange(2005, 2031)
+    bj = np.r_[np.linspace(90, 105.0, 6), np.linspace(104, 66.63, 20)]
+    bj[-1] = bj[-2] * 1.0011
+    p = find_peak(years, bj)
+    assert (p.peak_year, p.peak_value, p.peaked) == (2010, 105.0, True)
+    assert classify(p.peak_year, p.peaked) == "peaked before 2020" == CLASSES[0]
+    # Sichuan (teaching front page): maximum in 2017, 2030 below it while the tail grows
+    sc = np.r_[np.linspace(250, 330, 13), np.linspace(320, 300, 6), np.linspace(303, 318, 7)]
+    p = find_peak(years, sc)
+    assert (p.peak_year, p.peaked) == (2017, True) and p.last_growth > 0
+    assert p.peak_class == "peaked before 2020"
+
+
+def test_find_peak_flat_tail_tolerance():
+    y = np.arange(2020, 2031)
+    # maximum in 2025, then flat within 1 %: peaked; the last value is 0.5 % below the max
+    inside = np.r_[np.linspace(90, 100, 6), [99.8, 99.7, 99.6, 99.55, 99.5]]
+    p = find_peak(y, inside)
+    assert (p.peak_year, p.peaked) == (2025, True)
+    # the same shape ending with a 2 % jump back to 0.5 % below the max: tail not flat
+    outside = np.r_[np.linspace(90, 100, 6), [99.0, 98.5, 98.0, 97.5, 99.5]]
+    p = find_peak(y, outside)
+    assert (p.peak_year, p.peaked) == (2025, False)
+    # with tol = 0 only a strictly lower, non-flat end counts as "below"
+    assert find_peak(y, inside, tol=0.0).peaked
+    assert not find_peak(y, [*np.full(10, 5.0), 5.0 * 1.001], tol=0.0).peaked
+    with pytest.raises(ParameterError, match="tol"):
+        find_peak(y, inside, tol=1.5)
 
 
 @pytest.mark.parametrize(
@@ -110,7 +141,8 @@ def test_find_peak_bad_input(years, values, match):
 
 
 def test_classify():
-    assert classify(2018, True) == CLASSES[0] == "by 2025"
+    assert classify(2018, True) == CLASSES[0] == "peaked before 2020"
+    assert classify(2020, True) == CLASSES[1] == "by 2025"
     assert classify(2025, True) == "by 2025"
     assert classify(2026, True) == "by 2030"
     assert classify(2029, True) == "by 2030"
@@ -132,22 +164,22 @@ def test_panel_model_demean_recovers_coefficients(panel):
     ref = np.linalg.lstsq(xw.to_numpy(), yw.to_numpy(), rcond=None)[0]
     np.testing.assert_allclose(m.estimator_.coef_, ref, rtol=1e-6)
     assert np.sign(ref).tolist() == np.sign([BETA[d] for d in cols]).tolist()
-    d = PanelModel("ols", KEY_DRIVERS, "dummies").fit(panel)
+    d = PanelModel(LinearRegression(), KEY_DRIVERS, "dummies").fit(panel)
     np.testing.assert_allclose(d.predict(panel), m.predict(panel), atol=1e-8)
     with pytest.raises(ParameterError, match="fixed_effects"):
-        PanelModel("ols", KEY_DRIVERS, "both").fit(panel)
-    with pytest.raises(ParameterError, match="unknown model 'xgb'"):
+        PanelModel("fe", KEY_DRIVERS, "both").fit(panel)
+    with pytest.raises(ParameterError, match="unknown model 'xgb'; use one of bpnn"):
         PanelModel("xgb").fit(panel)
     bad = panel.copy()
     bad.loc[3, "gas"] = np.nan
     with pytest.raises(DataError, match="row 3: driver 'gas'"):
-        PanelModel("ols").fit(bad)
+        PanelModel("fe").fit(bad)
     with pytest.raises(ParameterError, match="not in the training panel"):
         m.predict(panel.assign(region="Qinghai"))
 
 
 def test_forecast_back_transform_and_alignment(panel):
-    m = PanelModel("ols").fit(panel)
+    m = PanelModel("fe").fit(panel)
     # drivers held at their last values: the aligned forecast keeps the observed per-capita level
     last = panel.sort_values("year").groupby("region").tail(1)
     fut = pd.concat([last.assign(year=y) for y in range(2022, 2026)])
@@ -223,7 +255,7 @@ def test_ensemble_is_seeded_and_cached(panel, paths, tmp_path, monkeypatch):
 
 def test_peak_probabilities_and_band(panel, paths, tmp_path, monkeypatch):
     monkeypatch.setenv("CARBONLAB_CACHE_DIR", str(tmp_path))
-    mem = PeakEnsemble("ols", n_boot=8, random_state=0).fit(panel).forecast(panel, paths)
+    mem = PeakEnsemble("fe", n_boot=8, random_state=0).fit(panel).forecast(panel, paths)
     pr = peak_probabilities(mem)
     assert (pr["n_members"] == 8).all()
     assert ((pr["p_by_2025"] <= pr["p_by_2030"]) & (pr["p_by_2030"] <= 1)).all()
@@ -242,7 +274,7 @@ def test_peak_probabilities_and_band(panel, paths, tmp_path, monkeypatch):
 
 
 def _linear_case(panel, paths, region):
-    m = PanelModel("ols").fit(panel)
+    m = PanelModel("fe").fit(panel)
     beta = dict(zip(KEY_DRIVERS, m.estimator_.coef_, strict=True))
     return m, beta
 
@@ -299,7 +331,7 @@ def test_adjustment_already_peaked_and_bad_input(panel):
     pk.loc[sel, "fossil"] = np.linspace(0.05, 0.5, sel.sum())
     pk.loc[sel, "emissions_mt"] = np.linspace(200, 100, sel.sum())
     p = driver_paths(pk, "trend", drivers=list(KEY_DRIVERS))
-    m = PanelModel("ols").fit(pk)
+    m = PanelModel("fe").fit(pk)
     res = peak_adjustment(m, pk, p, PROVINCES[1])
     assert res.feasible and res.stage == 0 and res.norm == 0 and "already peaks" in res.message
     with pytest.raises(ParameterError, match="unknown driver 'cars'"):
@@ -316,7 +348,7 @@ def test_adjustment_already_peaked_and_bad_input(panel):
 
 
 def test_backtest_peaks(panel):
-    bt = backtest_peaks(panel, [2014, 2017], model="ols")
+    bt = backtest_peaks(panel, [2014, 2017], model="fe")
     assert len(bt) == 2 * panel["region"].nunique()
     assert set(bt.columns) >= {"cutoff", "region", "called_peaked", "true_peaked", "held", "mape_pct"}
     for _, r in bt.iterrows():
@@ -325,7 +357,7 @@ def test_backtest_peaks(panel):
         assert r["held"] == held
     assert (bt["mape_pct"] >= 0).all() and bt["mape_pct"].median() < 10
     with pytest.raises(ParameterError, match="cutoffs: 2021"):
-        backtest_peaks(panel, [2021], model="ols")
+        backtest_peaks(panel, [2021], model="fe")
 
 
 # --------------------------------------------------------------------------- notebook
