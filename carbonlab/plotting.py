@@ -55,7 +55,7 @@ RC: dict[str, Any] = {
     "grid.color": "#d9d9d9",
     "grid.linewidth": 0.6,
     "axes.titlesize": 11,
-    "axes.titleweight": "semibold",
+    "axes.titleweight": "bold",
     "axes.labelsize": 10,
     "xtick.labelsize": 9,
     "ytick.labelsize": 9,
