@@ -33,6 +33,7 @@ __all__ = [
     "build_book",
     "EXECUTED",
     "GALLERY",
+    "GALLERY_GROUPS",
     "gallery_runs",
     "write_toc",
 ]
@@ -42,12 +43,18 @@ EXECUTED = "executed"
 
 
 GALLERY: dict[str, tuple[str, tuple[str, ...], str]] = {
-    "04_forecast_peaks": ("region", PROVINCES, "forecast to 2030 and peak"),
+    "region": ("region", PROVINCES, "will it peak by 2030?"),
     "05_cities_leap": ("city", ("Beijing", "Lanzhou", "Hohhot", "Shangluo"),
                        "city policy scenarios"),
 }
-"""Chapters re-run per region for the book's "Regions" part: stem -> (parameter, values,
-page title after the region's name)."""
+"""Notebooks re-run per region for the book's "Regions" part: stem -> (parameter, values,
+page title after the region's name). ``region`` is the light answer-first province page."""
+
+GALLERY_GROUPS: dict[str, tuple[str, str]] = {
+    "region": ("Provinces", "book/provinces"),
+    "05_cities_leap": ("Cities", "book/cities"),
+}
+"""Gallery stem -> (group, landing page listing the group's pages in the sidebar)."""
 
 
 def notebooks(root: Path | None = None) -> list[Path]:
@@ -198,6 +205,16 @@ def _gallery_choice(gallery: bool | Sequence[str]) -> list[str] | None:
     return [] if gallery is False else list(gallery)
 
 
+def _gallery_title(stem: str, value: str) -> str:
+    """A gallery page's title; a province's carries its Chinese name so search finds 宁夏."""
+    if GALLERY[stem][0] == "region":
+        from carbonlab.regions import province_table
+
+        zh = province_table().set_index("region").loc[resolve_region(value), "name_zh"]
+        return f"{zh} {value}: {GALLERY[stem][2]}"
+    return f"{value}: {GALLERY[stem][2]}"
+
+
 def _slug(value: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in value)
 
@@ -273,7 +290,7 @@ def execute_all(dataset: str = "teaching", jobs: int = 1, out_dir: Path | None =
         for nb, param, value in gallery_runs(chosen):
             out = tmp / "regions" / f"{nb.stem}_{_slug(value)}.ipynb"
             params = {"dataset": dataset, **extra.get(nb.stem, {}), param: value}
-            jobs_list.append((nb, params, out, (f"{value}: {GALLERY[nb.stem][2]}", value)))
+            jobs_list.append((nb, params, out, (_gallery_title(nb.stem, value), value)))
             pages.append(f"{EXECUTED}/regions/{out.stem}")
 
         def one(job: tuple[Path, dict[str, Any], Path, tuple[str, str] | None]) -> Path:
@@ -292,13 +309,25 @@ def execute_all(dataset: str = "teaching", jobs: int = 1, out_dir: Path | None =
 
 
 def write_toc(path: Path, gallery_pages: Sequence[str]) -> Path:
-    """The book's ``_toc.yml`` with a "Regions" part listing ``gallery_pages``."""
+    """The book's ``_toc.yml`` with a "Regions" part listing ``gallery_pages``.
+
+    The pages are grouped (:data:`GALLERY_GROUPS`: provinces, cities) under one landing
+    page each, so the sidebar shows two collapsed entries instead of every page.
+    """
     import yaml
 
     toc = yaml.safe_load((repo_root() / "_toc.yml").read_text(encoding="utf-8"))
-    if gallery_pages:
-        toc["parts"].insert(1, {"caption": "Regions",
-                                "chapters": [{"file": p} for p in gallery_pages]})
+    groups: dict[str, list[str]] = {stem: [] for stem in GALLERY_GROUPS}
+    for page in gallery_pages:
+        name = Path(page).name
+        stem = max((s for s in GALLERY_GROUPS if name.startswith(f"{s}_")), key=len, default=None)
+        if stem is None:
+            raise ParameterError(f"gallery page {page!r} belongs to no gallery group")
+        groups[stem].append(page)
+    chapters = [{"file": GALLERY_GROUPS[stem][1], "sections": [{"file": p} for p in pages]}
+                for stem, pages in groups.items() if pages]
+    if chapters:
+        toc["parts"].insert(1, {"caption": "Regions", "chapters": chapters})
     with atomic_path(path) as tmp:
         tmp.write_text(yaml.safe_dump(toc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path

@@ -35,6 +35,7 @@ TEST_PARAMS = {
     "03_models": {"n_trees": 200, "epochs": 30, "rolling_trees": 50, "search_iter": 20},
     "index": {"n_boot": 8},
     "04_forecast_peaks": {"n_boot": 8},
+    "region": {"n_boot": 8},
     "05_cities_leap": {"n_sobol": 8, "fast": True, "horizon_end": 2030},
 }
 TEST_GALLERY = ("Ningxia", "Beijing")

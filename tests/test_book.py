@@ -37,11 +37,11 @@ def test_every_chapter_is_in_the_book(built_book):
 def test_gallery_pages_and_toc(built_book):
     html = built_book.parent
     for region in ("Ningxia", "Beijing"):
-        page = html / "executed" / "regions" / f"04_forecast_peaks_{region}.html"
+        page = html / "executed" / "regions" / f"region_{region}.html"
         assert page.is_file(), page
         assert region in page.read_text(encoding="utf-8").split("</title>")[0]
     toc = (ROOT / "executed" / "_toc.yml").read_text(encoding="utf-8")
-    assert "caption: Regions" in toc and "04_forecast_peaks_Ningxia" in toc
+    assert "caption: Regions" in toc and "region_Ningxia" in toc and "book/provinces" in toc
 
 
 def test_gallery_pages_get_unique_figure_names(tmp_path):
@@ -61,14 +61,14 @@ def test_gallery_pages_get_unique_figure_names(tmp_path):
     for value in ("Inner Mongolia", "Beijing", "Ningxia"):
         page = tmp_path / f"{value}.ipynb"
         page.write_text(json.dumps(chapter, ensure_ascii=False), encoding="utf-8")
-        _adapt_gallery_page(page, f"{value}: {GALLERY[stem][2]}", value)
+        _adapt_gallery_page(page, f"{value}: {GALLERY['region'][2]}", value)
         nb = json.loads(page.read_text(encoding="utf-8"))
         slug = value.lower().replace(" ", "-")
         names = [c["metadata"]["mystnb"]["figure"]["name"] for c in nb["cells"]
                  if "mystnb" in c["metadata"]]
         assert names == [f"{n}-{slug}" for n in original]
         md = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
-        assert md[0].startswith(f"# {value}: {GALLERY[stem][2]}\n")
+        assert md[0].startswith(f"# {value}: {GALLERY['region'][2]}\n")
         assert f"(sec-peaks-intro-{slug})=\n" in md[1] and f"{{ref}}`sec-peaks-intro-{slug}`" in md[1]
         # references to the page's figures point at the page's own, renamed figures
         refs = [r for m in md for r in re.findall(r"\{numref\}`([^`]+)`", m)]
@@ -90,3 +90,22 @@ def test_figure_names_are_unique_across_the_book():
                 assert fig.get("caption") and fig.get("name", "").startswith("fig-"), path.name
                 names.append(fig["name"])
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+
+
+def test_toc_groups_gallery_pages_under_landing_pages(tmp_path):
+    """Provinces and cities each sit under one landing page (collapsed in the sidebar)."""
+    import yaml
+
+    from carbonlab.book import _gallery_title, write_toc
+
+    pages = ["executed/regions/region_Ningxia", "executed/regions/region_Beijing",
+             "executed/regions/05_cities_leap_Lanzhou"]
+    toc = yaml.safe_load(write_toc(tmp_path / "_toc.yml", pages).read_text(encoding="utf-8"))
+    part = toc["parts"][1]
+    assert part["caption"] == "Regions"
+    assert [c["file"] for c in part["chapters"]] == ["book/provinces", "book/cities"]
+    assert [s["file"] for s in part["chapters"][0]["sections"]] == pages[:2]
+    assert all((ROOT / f"{c['file']}.md").is_file() for c in part["chapters"])
+    only = yaml.safe_load(write_toc(tmp_path / "t2.yml", pages[:1]).read_text(encoding="utf-8"))
+    assert [c["file"] for c in only["parts"][1]["chapters"]] == ["book/provinces"]
+    assert _gallery_title("region", "Ningxia").startswith("宁夏 Ningxia")
