@@ -1,0 +1,153 @@
+"""Provincial non-fossil share targets for 2025 and 2030, read from the mirror's
+``targets-sources.md`` at run time (nothing is transcribed into the repository).
+
+The file quotes each province's carbon-peak plan from public web pages. Two
+Markdown tables are parsed:
+
+- **Figures found**: a figure quoted from a named page; ``confirmed`` is True
+  except for the Ningxia consultation draft (``status="draft"``).
+- **Leads not re-confirmed**: seen once, not re-quoted; ``confirmed`` is False.
+
+A cell like ``>14.4 %``, ``≥11.7 % (力争)``, ``≈25 %`` becomes ``value`` (fraction)
+and ``qualifier`` (``>``, ``≥``, ``≈``, ``=``); ``not found`` gives no row.
+Beijing's figures measure the **renewable** share (``measure="renewable"``), the
+others the non-fossil share. Provinces without a figure for a year get the
+national targets of the State Council's action plan, which the same file quotes
+(about 20 % in 2025, 25 % in 2030), flagged ``status="national default"``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pandas as pd
+
+from carbonlab._util import DataError
+from carbonlab.data.nbs import province_or_none
+from carbonlab.data.registry import check_file, data_dir
+from carbonlab.regions import PROVINCES
+
+__all__ = ["TARGETS_FILE", "published_targets", "provincial_targets"]
+
+TARGETS_FILE = "targets-sources.md"
+_NUM = re.compile(r"([<>≥≤≈~]?)\s*(\d+(?:\.\d+)?)\s*%")
+_NATIONAL = re.compile(r"到(20\d\d)年[,，]?\s*非化石能源消费比重达到(\d+(?:\.\d+)?)%左右")
+
+
+def _cell(s: str) -> tuple[float, str] | None:
+    m = _NUM.search(s)
+    if not m:
+        return None
+    q = {"": "=", "~": "≈"}.get(m.group(1), m.group(1))
+    return float(m.group(2)) / 100.0, q
+
+
+def _tables(text: str, path) -> dict[str, list[list[str]]]:
+    """Markdown tables under each '## ' heading: heading -> rows of cells (header dropped)."""
+    out: dict[str, list[list[str]]] = {}
+    head = None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            head = line[3:].strip()
+            continue
+        if head and line.startswith("|"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if set("".join(cells)) <= set("-: "):
+                continue
+            out.setdefault(head, []).append(cells)
+    for key in out:
+        out[key] = out[key][1:]  # drop the header row
+    return out
+
+
+def published_targets(data_dir_: str | os.PathLike[str] | None = None, verify: bool = True
+                      ) -> pd.DataFrame:
+    """The published figures of ``targets-sources.md``, one row per province and year.
+
+    Returns
+    -------
+    DataFrame
+        region, year, value (fraction), qualifier, measure ("non-fossil"/"renewable"),
+        status ("quoted", "draft", "lead"), confirmed (bool), source (URL or page),
+        document.  ``attrs["national"]``: {2025: 0.20, 2030: 0.25} as the file quotes it.
+    """
+    path = check_file(TARGETS_FILE, data_dir(data_dir_), verify_hash=verify)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 ({exc.reason})") from None
+    ref = next((ln for ln in text.splitlines() if ln.startswith("**National reference")), "")
+    national = {int(y): float(v) / 100 for y, v in _NATIONAL.findall(ref)}
+    if set(national) != {2025, 2030}:
+        raise DataError(f"{path}: the '**National reference.**' line gives no 2025 and 2030 share "
+                        f"(found {sorted(national)})")
+    tabs = _tables(text, path)
+    found = next((v for k, v in tabs.items() if k.lower().startswith("figures found")), None)
+    leads = next((v for k, v in tabs.items() if k.lower().startswith("leads")), None)
+    if found is None or leads is None:
+        raise DataError(f"{path}: expected sections 'Figures found' and 'Leads not re-confirmed'")
+    rows = []
+    for kind, table in (("quoted", found), ("lead", leads)):
+        for cells in table:
+            where = f"{path}, {kind} table, row {cells[0]!r}"
+            if len(cells) < 4:
+                raise DataError(f"{where}: expected at least 4 cells, found {len(cells)}")
+            name = cells[0]
+            draft = "draft" in name.lower()
+            region = province_or_none(re.sub(r"\(.*?\)|[A-Za-z*]", "", name).strip(), where)
+            if region is None:
+                raise DataError(f"{where}: unknown province {name!r}")
+            what = cells[3].lower() if kind == "quoted" else ""
+            measure = "renewable" if "renewable" in what and "not non-fossil" in what else "non-fossil"
+            source = cells[4] if kind == "quoted" and len(cells) > 4 else cells[3]
+            document = cells[5] if kind == "quoted" and len(cells) > 5 else ""
+            for year, cell in ((2025, cells[1]), (2030, cells[2])):
+                parsed = _cell(cell)
+                if parsed is None:
+                    continue
+                status = "draft" if draft else kind
+                rows.append((region, year, parsed[0], parsed[1], measure, status,
+                             status == "quoted", source, document))
+    out = pd.DataFrame(rows, columns=["region", "year", "value", "qualifier", "measure", "status",
+                                      "confirmed", "source", "document"])
+    dup = out.duplicated(["region", "year"], keep="first")
+    out = out[~dup].reset_index(drop=True)  # a quoted figure wins over a lead
+    out.attrs["national"] = national
+    out.attrs["source"] = f"{TARGETS_FILE} (public web pages quoting the provincial plans)"
+    return out
+
+
+def provincial_targets(data_dir_: str | os.PathLike[str] | None = None, verify: bool = True
+                       ) -> pd.DataFrame:
+    """Targets for all 30 provinces: the published figure or the national default.
+
+    Returns
+    -------
+    DataFrame
+        region, driver ("fossil"), year (2025, 2030), value (fraction), plus the
+        columns of :func:`published_targets` (status "national default",
+        confirmed False for filled rows).
+    """
+    pub = published_targets(data_dir_, verify)
+    national = pub.attrs["national"]
+    rows = []
+    for region in PROVINCES:
+        for year in (2025, 2030):
+            hit = pub[(pub["region"] == region) & (pub["year"] == year)]
+            if len(hit):
+                rows.append(hit.iloc[0].to_dict())
+            else:
+                rows.append({"region": region, "year": year, "value": national[year],
+                             "qualifier": "≈", "measure": "non-fossil",
+                             "status": "national default", "confirmed": False,
+                             "source": "State Council 2030年前碳达峰行动方案 (国发〔2021〕23号), "
+                                       "as quoted in " + TARGETS_FILE, "document": ""})
+    out = pd.DataFrame(rows)
+    out.insert(1, "driver", "fossil")
+    out = out[["region", "driver", "year", "value", "qualifier", "measure", "status",
+               "confirmed", "source", "document"]]
+    out.attrs["national"] = national
+    out.attrs["units"] = {"value": "fraction"}
+    out.attrs["source"] = pub.attrs["source"] + "; national targets where no figure was found"
+    return out
