@@ -25,7 +25,7 @@ import pandas as pd
 from carbonlab._util import ParameterError
 from carbonlab.regions import PROVINCES, province_table
 
-__all__ = ["CITY_NAMES", "city_table", "province_of", "english_name", "resolve_city"]
+__all__ = ["CITY_NAMES", "city_table", "province_of", "english_name", "resolve_city", "match_city"]
 
 # CEADs city name (province prefix + city) -> English name.
 # Source: the city names of the CEADs 290-city inventory (Shan et al. 2022,
@@ -202,6 +202,25 @@ def english_name(city_zh: str) -> str:
     return str(hit.iloc[0])
 
 
+_ADMIN_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市")
+
+
+def _strip_admin(name: str) -> str:
+    """Drop administrative words: ``甘肃省兰州市`` -> ``甘肃兰州``, ``兰州市`` -> ``兰州``."""
+    out = name
+    if any("\u4e00" <= ch <= "\u9fff" for ch in out):
+        for suf in _ADMIN_SUFFIXES:
+            if out.endswith(suf) and len(out) > len(suf) + 1:
+                out = out[: -len(suf)]
+        for pre in sorted(_PROV_ZH, key=len, reverse=True):
+            for word in ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省"):
+                if out.startswith(pre + word):
+                    out = pre + out[len(pre) + len(word):]
+    elif out.lower().endswith(" city"):
+        out = out[:-5]
+    return out
+
+
 def resolve_city(name: str) -> str:
     """The CEADs ``city_zh`` key for a city given in Chinese (with or without the
     province prefix) or English (case-insensitive; ``Suzhou (Anhui)`` for the
@@ -210,7 +229,7 @@ def resolve_city(name: str) -> str:
     Raises :class:`~carbonlab._util.ParameterError` for an unknown or ambiguous name.
     """
     t = _table()
-    n = _norm(name)
+    n = _strip_admin(_norm(name))
     if n in CITY_NAMES:
         return n
     hits = t.loc[t["city"].str.lower() == n.lower(), "city_zh"].tolist()
@@ -225,3 +244,55 @@ def resolve_city(name: str) -> str:
         raise ParameterError(f"city {name!r} is ambiguous: {opts}")
     raise ParameterError(f"unknown city {name!r} (see carbonlab.data.cities.city_table())")
 
+
+
+def match_city(cities: pd.DataFrame, name: str) -> str:
+    """The ``city`` value of a cities table (``load_cities``) for any spelling of a city.
+
+    Accepts the table's English name (case-insensitive), its ``city_zh`` and every Chinese
+    form the CEADs crosswalk knows, with or without province prefix or 市/省
+    (``"甘肃兰州"``, ``"兰州市"``, ``"甘肃省兰州市"``). Raises
+    :class:`~carbonlab._util.ParameterError` naming the city when it is not in the table.
+    """
+    if "city" not in cities.columns:
+        raise ParameterError("cities table: missing column city")
+    names = [str(c) for c in pd.unique(cities["city"])]
+    n = _norm(name)
+    low = {c.lower(): c for c in names}
+    if n.lower() in low:
+        return low[n.lower()]
+    stripped = _strip_admin(n)
+    if stripped.lower() in low:
+        return low[stripped.lower()]
+    if "city_zh" in cities.columns:
+        zh = dict(zip(cities["city_zh"].astype(str), cities["city"].astype(str), strict=False))
+        for cand in (n, stripped):
+            if cand in zh:
+                return zh[cand]
+    try:
+        key = resolve_city(n)
+    except ParameterError:
+        key = None
+    if key is not None:
+        eng = english_name(key)
+        if "city_zh" in cities.columns:
+            hit = cities.loc[cities["city_zh"].astype(str) == key, "city"]
+            if len(hit):
+                return str(hit.iloc[0])
+            short = key[len(_prefix_of(key)):]
+            hit = cities.loc[cities["city_zh"].astype(str) == short, "city"]
+            if len(hit):
+                return str(hit.iloc[0])
+        if eng in names:
+            return eng
+    raise ParameterError(f"city: {name!r} is not in the cities table "
+                         f"({len(names)} cities, e.g. {', '.join(names[:4])})")
+
+
+def _prefix_of(city_zh: str) -> str:  # the province prefix of a CEADs name
+    if city_zh in _MUNICIPALITIES:
+        return ""
+    for n in (3, 2):
+        if city_zh[:n] in _PROV_ZH and len(city_zh) > n:
+            return city_zh[:n]
+    return ""

@@ -1,11 +1,8 @@
-"""LEAP-style demand trees and smart-city policy scenarios for single cities (chapter 5).
+"""The generic LEAP engine: demand trees, expressions, scenario inheritance, LMDI.
 
-The city study (``shared/seeds/000_*.txt``, sections 1.6 and 2) forecasts a city's CO2
-univariately (sliding-window SVR won), then calibrates that baseline with a LEAP model:
-a demand tree for transport (EV penetration, shared-mobility share, "traffic brain"
-control intensity) and industry (industrial PV, industrial energy-saving rate) and a
-logistic technology diffusion ``P(t) = K / (1 + exp(-r (t - t0)))`` with ``r = 0.2`` and
-``t0`` from the city's smart-city pilot year. This module is a small, open equivalent.
+A general, data-free engine (the city pipeline in :mod:`carbonlab.leap.city` builds on
+its expressions; a tree can also be run on its own, e.g. ``data/scenarios/cities/
+demand_tree_example.yaml``).
 
 The tree
     Every branch has a ``share`` of its parent's activity (a fraction; the root has an
@@ -14,9 +11,6 @@ The tree
 
         energy_k [TJ]    = activity_root x prod(shares on the path) x prod(intensities on the path)
         emissions_k [Mt] = energy_k x factor[fuel_k] [t CO2/TJ] / 1e6
-
-    The root activity is measured in TJ-equivalent energy service at base-year technology
-    ("TJ-eq"); intensities are TJ of final energy per TJ-eq (1 = base-year technology).
 
 Quantities and expressions
     Quantities are named ``"<path>:<field>"`` (``"city/transport/road:intensity"``) or
@@ -33,25 +27,19 @@ Scenarios and inheritance
     always read the other quantity in the scenario being run, and ``diffuse`` reads the
     *same* quantity one step further down the chain (its parent's value).
 
-The policy layer (our reading of the study's calibration table)
-    A lever's yearly "calibration change" ``rate`` is read as **percentage points per year**
-    (EV +5 %/yr: the EV share rises by 0.05 per year at full policy strength), not as a
-    relative growth rate. The policy strength in year t is the logistic diffusion stage
-    ``S(t) = logistic(t, 1, r, t0)`` of the city's pilot programme, ``t0`` = its pilot year
-    (a never-pilot city gets a hypothetical pilot in the first forecast year). The lever
-    never exceeds the technology's maximum ``K``::
-
-        lever_policy(t) = lever_parent(t) + min(rate x sum_{tau=base+1..t} S(tau), max(K - lever_parent(t), 0))
+Policy diffusion (the city study's calibration table)
+    The policy strength in year t is the logistic diffusion stage
+    ``S(t) = logistic(t, 1, r, t0)``, ``t0`` = the pilot year. A lever's yearly rate is read
+    either as percentage points a year (``reading="pp"``) or as relative growth a year
+    (``"relative"``), see :func:`diffuse`; it never exceeds the technology's maximum ``K``.
 
 Calibration
-    :meth:`DemandTree.calibrate` scales the root activity so the base year reproduces the
-    city's inventory exactly, then sets the baseline root activity year by year so the
-    baseline reproduces the ML (sliding-window SVR) forecast; the relative deviation is
-    checked against ``CALIBRATION_RTOL`` (1e-9). The policy inherits that activity path
-    and changes technology only.
+    :meth:`DemandTree.calibrate` scales the root activity so the base year reproduces an
+    inventory exactly and, given a forecast, sets the baseline root activity year by year
+    so the baseline reproduces it (relative deviation <= ``CALIBRATION_RTOL``).
 
-Beyond LEAP: Sobol / Monte Carlo sensitivity of the policy result (SALib) and an exact
-additive LMDI-I decomposition of the baseline-vs-policy gap by branch and factor.
+LMDI: :func:`lmdi_factors` is an exact additive LMDI-I decomposition of any product of
+factors (:func:`lmdi` applies it to a tree's leaves).
 """
 
 from __future__ import annotations
@@ -59,7 +47,7 @@ from __future__ import annotations
 import copy
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -74,51 +62,36 @@ from carbonlab.plotting import PALETTE, new_figure
 __all__ = [
     "CALIBRATION_RTOL",
     "CURRENT_ACCOUNTS",
-    "DEFAULT_PILOTS",
-    "REPRESENTATIVES",
+    "READINGS",
     "Branch",
     "DemandTree",
-    "city_series",
-    "compare_cities",
-    "compare_models",
     "diffuse",
     "diffusion_stage",
-    "forecast_baseline",
     "growth",
     "growth_as",
     "interp",
     "lmdi",
+    "lmdi_factors",
     "logistic",
-    "monte_carlo",
-    "peak_year",
-    "read_pilot_list",
     "remainder",
-    "run_city",
     "scenario_dir",
-    "sobol_sensitivity",
     "step",
     "plot_tree",
     "plot_diffusion",
-    "plot_scenarios",
-    "plot_model_comparison",
-    "plot_sensitivity",
-    "plot_lmdi",
-    "plot_cities",
 ]
 
 CURRENT_ACCOUNTS = "current_accounts"
 CALIBRATION_RTOL = 1e-9
-#: The study's four representatives and their smart-city pilot batches (None = never).
-DEFAULT_PILOTS: dict[str, int | None] = {
-    "Beijing": 2012, "Lanzhou": 2013, "Hohhot": 2015, "Shangluo": None,
-}
-REPRESENTATIVES: tuple[str, ...] = tuple(DEFAULT_PILOTS)
+READINGS: tuple[str, ...] = ("pp", "relative")
+"""The two readings of a yearly calibration rate: percentage points a year (``"pp"``,
+the lever gains ``rate``) or relative growth a year (``"relative"``, the lever is
+multiplied by ``1 + rate``)."""
 _FIELDS = ("activity", "share", "intensity")
 _EXPR_KINDS = ("const", "interp", "growth", "growth_as", "step", "logistic", "ref", "diffuse")
 
 
 def scenario_dir() -> Path:
-    """Folder of the shipped city scenario files (``data/scenarios/cities``)."""
+    """Folder of the shipped scenario files (``data/scenarios/cities``)."""
     return repo_root() / "data" / "scenarios" / "cities"
 
 
@@ -190,13 +163,14 @@ def diffusion_stage(years: Sequence[int], r: float, t0: float) -> np.ndarray:
 
 def diffuse(
     years: Sequence[int], parent: Sequence[float], *, K: float, rate: float, r: float,
-    t0: float, base_year: int,
+    t0: float, base_year: int, reading: str = "pp",
 ) -> np.ndarray:
     """Policy lever path: parent + min(rate x cumulative diffusion stage, headroom to K).
 
-    ``rate`` is in units of the lever per year (percentage points/yr for fractions: 0.05);
-    the cumulative stage counts the years after ``base_year`` only, so the base year keeps
-    the parent's value.
+    ``reading="pp"``: ``rate`` is in units of the lever per year (percentage points/yr for
+    fractions: 0.05), gain = rate x cumulative stage. ``reading="relative"``: ``rate`` is a
+    relative growth a year, gain = parent x (prod(1 + rate S(tau)) - 1). The cumulative stage
+    counts the years after ``base_year`` only, so the base year keeps the parent's value.
     """
     if not (np.isfinite(rate) and rate >= 0):
         raise ParameterError(f"diffuse: rate must be >= 0, got {rate}")
@@ -206,8 +180,13 @@ def diffuse(
         raise ParameterError(f"diffuse: r must be > 0, got {r}")
     yrs = np.asarray(years, dtype=float)
     parent = np.asarray(parent, dtype=float)
+    if reading not in READINGS:
+        raise ParameterError(f"reading: {reading!r} is not one of {', '.join(READINGS)}")
     s = np.where(yrs > base_year, diffusion_stage(yrs, r, t0), 0.0)
-    gain = rate * np.cumsum(s)
+    if reading == "pp":
+        gain = rate * np.cumsum(s)
+    else:  # relative growth: lever_t = lever_{t-1} (1 + rate S(t)), before the cap
+        gain = parent * (np.cumprod(1.0 + rate * s) - 1.0)
     return parent + np.minimum(gain, np.maximum(K - parent, 0.0))
 
 
@@ -426,16 +405,6 @@ class DemandTree:
         if not isinstance(spec, Mapping):
             raise DataError(f"{p}: top level must be a mapping")
         return cls(spec, str(p))
-
-    @classmethod
-    def for_city(cls, city: str) -> DemandTree:
-        """The shipped file for a representative city, else the generic template."""
-        p = scenario_dir() / f"{city.lower().replace(' ', '_')}.yaml"
-        tree = cls.from_yaml(p if p.is_file() else scenario_dir() / "template.yaml")
-        if not p.is_file():
-            tree.city = tree.name = city
-            tree.pilot_year = DEFAULT_PILOTS.get(city)
-        return tree
 
     def copy(self) -> DemandTree:
         """A deep copy (calibration and parameter changes never mutate the original)."""
@@ -777,7 +746,7 @@ class _Evaluator:
             try:
                 return diffuse(yrs, parent, K=float(arg["K"]), rate=float(arg["rate"]),
                                r=float(arg.get("r", 0.2)), t0=t.resolve_t0(arg.get("t0", "pilot")),
-                               base_year=t.base_year)
+                               base_year=t.base_year, reading=str(arg.get("reading", "pp")))
             except ParameterError as exc:
                 raise DataError(f"{where}: {exc}") from None
         raise DataError(f"{where}: unknown expression {kind!r}")  # pragma: no cover
@@ -809,25 +778,27 @@ def _logmean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def lmdi(tree: DemandTree, base: str = "baseline", other: str = "policy") -> pd.DataFrame:
-    """Additive LMDI-I decomposition of ``other - base`` emissions by leaf and factor.
+def lmdi_factors(
+    fa: Mapping[str, Mapping[str, np.ndarray]], fb: Mapping[str, Mapping[str, np.ndarray]],
+    years: Sequence[int],
+) -> pd.DataFrame:
+    """Additive LMDI-I of ``other - base`` for items whose value is a product of factors.
 
-    For each leaf, ``C = prod(factors)`` and the effect of factor x is
-    ``L(C_other, C_base) ln(x_other / x_base)`` with the logarithmic mean L; the effects of a
-    leaf sum exactly to its change. Zeros use the limits of Ang & Liu (2007): if a leaf
-    is zero in one scenario, its whole change goes (in equal parts) to the factors that are
-    zero. Returns tidy rows ``branch, sector, factor, year, effect`` (Mt CO2).
+    ``fa``/``fb`` map an item (e.g. a branch path) to its factors by name (arrays over
+    ``years``); the item's value is the product. The effect of factor x is
+    ``L(C_other, C_base) ln(x_other / x_base)`` with the logarithmic mean L, so the effects of
+    an item sum exactly to its change. Zeros use the limits of Ang & Liu (2007): if an item is
+    zero in one scenario, its whole change goes (in equal parts) to the factors that are zero.
+    Returns tidy rows ``branch, sector, factor, year, effect`` (unit of the product).
     """
-    fa = tree.leaf_factors(base)
-    fb = tree.leaf_factors(other)
-    yrs = tree.years()
+    yrs = np.asarray(years)
     rows = []
     for path in fa:
         a, b = fa[path], fb[path]
         keys = list(dict.fromkeys([*a, *b]))
         ones = np.ones(len(yrs))
-        xa = {k: a.get(k, ones) for k in keys}
-        xb = {k: b.get(k, ones) for k in keys}
+        xa = {k: np.asarray(a.get(k, ones), float) for k in keys}
+        xb = {k: np.asarray(b.get(k, ones), float) for k in keys}
         ca = np.prod(list(xa.values()), axis=0)
         cb = np.prod(list(xb.values()), axis=0)
         lm = _logmean(cb, ca)
@@ -844,452 +815,17 @@ def lmdi(tree: DemandTree, base: str = "baseline", other: str = "policy") -> pd.
             eff = np.where((ca == 0) & (cb == 0), 0.0, eff)
             rows.append(pd.DataFrame({"branch": rel, "sector": rel.split("/")[0],
                                       "factor": k, "year": yrs, "effect": eff}))
-    df = pd.concat(rows, ignore_index=True)
+    return pd.concat(rows, ignore_index=True)
+
+
+def lmdi(tree: DemandTree, base: str = "baseline", other: str = "policy") -> pd.DataFrame:
+    """Additive LMDI-I decomposition of a tree's ``other - base`` emissions by leaf and factor.
+
+    The factors are :meth:`DemandTree.leaf_factors`; see :func:`lmdi_factors`.
+    Returns tidy rows ``branch, sector, factor, year, effect`` (Mt CO2).
+    """
+    df = lmdi_factors(tree.leaf_factors(base), tree.leaf_factors(other), tree.years())
     df.attrs["units"] = {"effect": "Mt CO2"}
-    return df
-
-
-# --------------------------------------------------------------------------------------
-# City data, pilot lists, univariate ML baseline
-# --------------------------------------------------------------------------------------
-
-def read_pilot_list(path: str | Path) -> pd.DataFrame:
-    """Read a user pilot list CSV with columns ``city, pilot_year`` (blank = never).
-
-    Returns a DataFrame ``city`` (str), ``pilot_year`` (nullable Int64). One error line
-    names the file, row and column of the first bad value.
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"{p}: pilot list not found")
-    try:
-        raw = pd.read_csv(p, dtype=str, keep_default_na=False, comment="#")
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"{p}: not a readable CSV ({str(exc).splitlines()[0]})") from None
-    cols = [c.strip() for c in raw.columns]
-    if cols != ["city", "pilot_year"]:
-        raise DataError(f"{p}: columns must be exactly 'city,pilot_year', got {','.join(cols)}")
-    raw.columns = cols
-    years: list[Any] = []
-    seen: set[str] = set()
-    for i, (city, yr) in enumerate(zip(raw["city"], raw["pilot_year"], strict=True)):
-        row = i + 2  # 1-based, after the header
-        city = city.strip()
-        if not city:
-            raise DataError(f"{p}: row {row}, column city: empty city name")
-        if city in seen:
-            raise DataError(f"{p}: row {row}, column city: duplicate city {city!r}")
-        seen.add(city)
-        yr = yr.strip()
-        if yr == "":
-            years.append(pd.NA)
-            continue
-        if not re.fullmatch(r"\d{4}", yr) or not 1990 <= int(yr) <= 2100:
-            raise DataError(f"{p}: row {row}, column pilot_year: {yr!r} is not a year "
-                            "(1990-2100) or blank")
-        years.append(int(yr))
-    return pd.DataFrame({"city": raw["city"].str.strip(),
-                         "pilot_year": pd.array(years, dtype="Int64")})
-
-
-def city_series(cities: pd.DataFrame, city: str, window: int = 3) -> pd.Series:
-    """One city's emissions (Mt CO2) by year: the longest contiguous run of observed years.
-
-    Gaps are never filled: a missing year splits the record and the longest run is kept
-    (the latest on ties); ``attrs["dropped_years"]`` lists what was left out. Raises if the
-    run is too short for ``window`` (it needs ``window + 3`` years: windows for training
-    and at least two for testing).
-    """
-    need = {"city", "year", "emissions_mt"}
-    if not need <= set(cities.columns):
-        raise DataError(f"cities table: missing columns {sorted(need - set(cities.columns))}")
-    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
-        raise ParameterError(f"window must be a positive integer, got {window!r}")
-    mask = cities["city"].astype(str) == city
-    if "city_zh" in cities.columns:
-        mask |= cities["city_zh"].astype(str) == city
-    sub = cities.loc[mask, ["year", "emissions_mt"]]
-    if sub.empty:
-        raise ParameterError(f"city: {city!r} is not in the cities table")
-    if sub["year"].duplicated().any():
-        raise DataError(f"cities table: city {city!r} has duplicate years")
-    s = sub.set_index("year")["emissions_mt"].astype(float).sort_index().dropna()
-    s = s[s > 0]
-    if s.empty:
-        raise DataError(f"cities table: city {city!r} has no positive emissions")
-    yrs = s.index.to_numpy(dtype=int)
-    breaks = np.flatnonzero(np.diff(yrs) != 1) + 1
-    runs = np.split(np.arange(len(yrs)), breaks)
-    best = max(runs, key=lambda r: (len(r), yrs[r[-1]]))
-    out = s.iloc[best]
-    out.index = out.index.astype(int)
-    out.index.name = "year"
-    out.name = "emissions_mt"
-    out.attrs["dropped_years"] = sorted(set(yrs.tolist()) - set(out.index.tolist()))
-    out.attrs["city"] = city
-    if len(out) < window + 3:
-        raise DataError(f"cities table: city {city!r} has {len(out)} contiguous years "
-                        f"({out.index.min()}-{out.index.max()}), too few for window={window} "
-                        f"(needs {window + 3})")
-    return out
-
-
-def _windows(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
-    x = np.lib.stride_tricks.sliding_window_view(values[:-1], window)
-    return x.copy(), values[window:].copy()
-
-
-class _LocalWindowForecaster:
-    """Sliding-window one-step regression, recursive forecasts (used without carbonlab.models)."""
-
-    def __init__(self, estimator: Any, window: int) -> None:
-        self.estimator = estimator
-        self.window = window
-
-    def fit(self, series: pd.Series) -> _LocalWindowForecaster:
-        v = np.asarray(series, dtype=float)
-        x, y = _windows(v, self.window)
-        self.estimator.fit(x, y)
-        self.last_ = v[-self.window:].copy()
-        return self
-
-    def forecast(self, horizon: int) -> np.ndarray:
-        buf = list(self.last_)
-        out = []
-        for _ in range(horizon):
-            nxt = float(np.ravel(self.estimator.predict(np.asarray([buf[-self.window:]])))[0])
-            out.append(nxt)
-            buf.append(nxt)
-        return np.asarray(out)
-
-
-def _scaled(estimator: Any) -> Any:
-    """Standardise the lags and the target around an estimator (fitted on training data)."""
-    from sklearn.compose import TransformedTargetRegressor
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    return TransformedTargetRegressor(regressor=make_pipeline(StandardScaler(), estimator),
-                                      transformer=StandardScaler())
-
-
-def _estimators(random_state: int, names: Iterable[str]) -> dict[str, Any]:
-    """Estimators by name; carbonlab.models' versions when that module exists."""
-    from sklearn.ensemble import RandomForestRegressor
-    from sklearn.neural_network import MLPRegressor
-    from sklearn.svm import SVR
-
-    try:
-        from carbonlab import models as _m
-    except ImportError:
-        _m = None
-    out: dict[str, Any] = {}
-    for n in names:
-        if n == "SVR":
-            out[n] = SVR(kernel="rbf", C=1.0, epsilon=0.1, gamma="scale")
-        elif n == "RF":
-            out[n] = RandomForestRegressor(n_estimators=200, min_samples_leaf=1,
-                                           random_state=random_state)
-        elif n == "BP":
-            out[n] = MLPRegressor(hidden_layer_sizes=(8,), activation="tanh", solver="lbfgs",
-                                  max_iter=2000, random_state=random_state)
-        elif n == "LSTM":
-            cls = getattr(_m, "KerasLSTM", None) if _m is not None else None
-            out[n] = cls(units=8, epochs=200, random_state=random_state) if cls is not None \
-                else _TinyLSTM(random_state=random_state)
-        else:
-            raise ParameterError(f"models: unknown model {n!r} (known: BP, LSTM, SVR, RF)")
-    return out
-
-
-class _TinyLSTM:
-    """A one-layer Keras LSTM regressor with the sklearn fit/predict interface (lazy import)."""
-
-    def __init__(self, units: int = 8, epochs: int = 200, random_state: int = 0) -> None:
-        self.units, self.epochs, self.random_state = units, epochs, random_state
-
-    def fit(self, x: np.ndarray, y: np.ndarray) -> _TinyLSTM:
-        import os
-
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        import keras
-
-        keras.utils.set_random_seed(self.random_state)
-        m = keras.Sequential([keras.Input((x.shape[1], 1)), keras.layers.LSTM(self.units),
-                              keras.layers.Dense(1)])
-        m.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
-        m.fit(x[..., None], y, epochs=self.epochs, batch_size=len(x), verbose=0, shuffle=False)
-        self.model_ = m
-        return self
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        return np.ravel(self.model_(np.asarray(x, dtype="float32")[..., None]).numpy())
-
-
-def compare_models(
-    series: pd.Series, window: int = 3, n_test: int | None = None,
-    models: Sequence[str] = ("BP", "LSTM", "SVR", "RF"), random_state: int = 0,
-) -> pd.DataFrame:
-    """Train/test RMSE (Mt CO2) of one-step sliding-window forecasts, chronological split.
-
-    The last ``n_test`` targets (default: 30 % of the windows, at least 2) form the test
-    set; scaling uses the training years only. Returns ``model, rmse_train_mt, rmse_test_mt``.
-    """
-    v = np.asarray(series, dtype=float)
-    if len(v) < window + 3:
-        raise DataError(f"series: {len(v)} years, too few for window={window}")
-    n_win = len(v) - window
-    n_test = max(2, round(0.3 * n_win)) if n_test is None else int(n_test)
-    if not 1 <= n_test <= n_win - 1:
-        raise ParameterError(f"n_test must be in [1, {n_win - 1}], got {n_test}")
-    train_end = len(v) - n_test
-    mu, sd = v[:train_end].mean(), v[:train_end].std() or 1.0
-    x, y = _windows((v - mu) / sd, window)
-    xtr, ytr, xte, yte = x[:-n_test], y[:-n_test], x[-n_test:], y[-n_test:]
-    rows = []
-    for name, est in _estimators(random_state, models).items():
-        est.fit(xtr, ytr)
-        ptr = np.ravel(est.predict(xtr)) * sd + mu
-        pte = np.ravel(est.predict(xte)) * sd + mu
-        rows.append({"model": name,
-                     "rmse_train_mt": float(np.sqrt(np.mean((ptr - (ytr * sd + mu)) ** 2))),
-                     "rmse_test_mt": float(np.sqrt(np.mean((pte - (yte * sd + mu)) ** 2)))})
-    df = pd.DataFrame(rows)
-    df.attrs["units"] = {"rmse_train_mt": "Mt CO2", "rmse_test_mt": "Mt CO2"}
-    df.attrs["n_test"] = n_test
-    return df
-
-
-def forecast_baseline(
-    series: pd.Series, window: int = 3, horizon_end: int = 2035, model: str = "SVR",
-    random_state: int = 0,
-) -> pd.Series:
-    """Univariate sliding-window forecast (Mt CO2) for the years after the series to horizon_end.
-
-    Lags and target are standardised on the history. Uses
-    ``carbonlab.models.SlidingWindowForecaster`` when that module exists, else a local
-    equivalent (recursive one-step forecasts).
-    """
-    last = int(series.index.max())
-    if horizon_end <= last:
-        raise ParameterError(f"horizon_end must be after the last observed year {last}")
-    if len(series) < window + 3:
-        raise DataError(f"series: {len(series)} years, too few for window={window}")
-    horizon = horizon_end - last
-    est = _scaled(_estimators(random_state, [model])[model])
-    try:
-        from carbonlab.models import SlidingWindowForecaster
-    except ImportError:
-        SlidingWindowForecaster = None  # noqa: N806
-    if SlidingWindowForecaster is not None:
-        pred = SlidingWindowForecaster(est, window=window).fit(series).forecast(horizon)
-    else:
-        pred = _LocalWindowForecaster(est, window).fit(series).forecast(horizon)
-    out = pd.Series(np.ravel(np.asarray(pred, dtype=float)),
-                    index=pd.RangeIndex(last + 1, horizon_end + 1, name="year"),
-                    name="emissions_mt")
-    if not np.all(out.to_numpy() > 0):
-        raise DataError(f"{model} forecast became non-positive; try another window or model")
-    return out
-
-
-def peak_year(years: Sequence[int], values: Sequence[float]) -> tuple[int, float, bool]:
-    """(peak year, peak value, peaked) -- ``carbonlab.peaks.find_peak`` when available.
-
-    Without it: peaked is False when the maximum is in the last year.
-    """
-    try:
-        from carbonlab.peaks import find_peak
-    except ImportError:
-        find_peak = None
-    if find_peak is not None:
-        res = find_peak(np.asarray(years), np.asarray(values, dtype=float))
-        return int(res.peak_year), float(res.peak_value), bool(res.peaked)
-    yrs = np.asarray(years)
-    v = np.asarray(values, dtype=float)
-    i = int(np.argmax(v))
-    return int(yrs[i]), float(v[i]), bool(i < len(v) - 1)
-
-
-# --------------------------------------------------------------------------------------
-# One city end to end, several cities, sensitivity
-# --------------------------------------------------------------------------------------
-
-@dataclass
-class CityRun:
-    """Everything chapter 5 shows for one city."""
-
-    city: str
-    pilot_year: int | None
-    history: pd.Series
-    forecast: pd.Series
-    tree: DemandTree
-    results: pd.DataFrame
-
-    def summary(self) -> dict[str, Any]:
-        tot = self.results.groupby(["scenario", "year"])["emissions"].sum()
-        out: dict[str, Any] = {"city": self.city, "pilot_year": self.pilot_year}
-        for sc in ("baseline", "policy"):
-            s = tot.loc[sc]
-            full = pd.concat([self.history.iloc[:-1], s])
-            y, v, peaked = peak_year(full.index, full.to_numpy())
-            out[f"{sc}_peak_year"] = y if peaked else pd.NA
-            out[f"{sc}_peak_mt"] = v
-        end = int(self.results["year"].max())
-        b, p = tot.loc[("baseline", end)], tot.loc[("policy", end)]
-        out["end_year"] = end
-        out["reduction_end_pct"] = float(100 * (1 - p / b))
-        return out
-
-
-def run_city(
-    cities: pd.DataFrame, city: str, *, tree: DemandTree | None = None, window: int = 3,
-    horizon_end: int = 2035, pilots: pd.DataFrame | Mapping[str, int | None] | None = None,
-    random_state: int = 0,
-) -> CityRun:
-    """Calibrate a city's tree to its inventory and SVR baseline; run baseline and policy.
-
-    ``pilots`` is a mapping or a :func:`read_pilot_list` table; default the study's four
-    representatives (:data:`DEFAULT_PILOTS`); a city missing from it is treated as never-pilot
-    unless its tree file or the cities table (``pilot_year``) says otherwise.
-    """
-    hist = city_series(cities, city, window)
-    fc = forecast_baseline(hist, window, horizon_end, "SVR", random_state)
-    t = (tree or DemandTree.for_city(city)).copy()
-    pil: Mapping[str, Any] = DEFAULT_PILOTS if pilots is None else (
-        dict(zip(pilots["city"], pilots["pilot_year"], strict=True))
-        if isinstance(pilots, pd.DataFrame) else pilots)
-    py: Any = t.pilot_year
-    if city in pil:
-        py = pil[city]
-    elif "pilot_year" in cities.columns:
-        vals = cities.loc[cities["city"] == city, "pilot_year"].dropna()
-        py = int(vals.iloc[0]) if len(vals) else py
-    t.pilot_year = None if py is None or pd.isna(py) else int(py)
-    t.city = city
-    cal = t.calibrate(hist, fc)
-    res = pd.concat([cal.run("baseline"), cal.run("policy")], ignore_index=True)
-    res.attrs["units"] = {"energy": "TJ", "emissions": "Mt CO2"}
-    return CityRun(city, t.pilot_year, hist, fc, cal, res)
-
-
-def compare_cities(
-    cities: pd.DataFrame, names: Sequence[str] = REPRESENTATIVES, skip_errors: bool = False,
-    **kw: Any,
-) -> tuple[pd.DataFrame, dict[str, CityRun]]:
-    """:func:`run_city` for several cities; a summary table and the runs by city.
-
-    With ``skip_errors`` a city whose data cannot be used (e.g. too few contiguous years)
-    is left out and its one-line reason kept in ``table.attrs["skipped"]``.
-    """
-    runs: dict[str, CityRun] = {}
-    skipped: dict[str, str] = {}
-    for c in names:
-        try:
-            runs[c] = run_city(cities, c, **kw)
-        except (DataError, ParameterError) as exc:
-            if not skip_errors:
-                raise
-            skipped[c] = str(exc)
-    tab = pd.DataFrame([r.summary() for r in runs.values()],
-                       columns=["city", "pilot_year", "baseline_peak_year", "baseline_peak_mt",
-                                "policy_peak_year", "policy_peak_mt", "end_year",
-                                "reduction_end_pct"])
-    tab.attrs["skipped"] = skipped
-    return tab, runs
-
-
-def _policy_output(tree: DemandTree, year: int, base_total: np.ndarray) -> tuple[float, float]:
-    pol = tree.totals("policy")
-    i = int(np.searchsorted(tree.years(), year))
-    red = float(100 * (1 - pol.iloc[i] / base_total[i]))
-    py, _, _ = peak_year(pol.index, pol.to_numpy())
-    return red, float(py)
-
-
-def _problem(tree: DemandTree, spread: float, r_bounds: tuple[float, float]) -> dict[str, Any]:
-    lev = tree.levers("policy")
-    names, bounds = ["r"], [list(r_bounds)]
-    for _, row in lev.iterrows():
-        names += [f"K:{row.lever}", f"rate:{row.lever}"]
-        bounds += [[row.K * (1 - spread), min(row.K * (1 + spread), 1.0)],
-                   [row.rate * (1 - spread), row.rate * (1 + spread)]]
-    return {"num_vars": len(names), "names": names, "bounds": bounds}
-
-
-def _apply(tree: DemandTree, names: Sequence[str], x: np.ndarray) -> DemandTree:
-    K, rate, r = {}, {}, None
-    for n, v in zip(names, x, strict=True):
-        if n == "r":
-            r = float(v)
-        else:
-            kind, lever = n.split(":", 1)
-            (K if kind == "K" else rate)[lever] = float(v)
-    return tree.with_policy(r=r, K=K, rate=rate)
-
-
-def sobol_sensitivity(
-    tree: DemandTree, n: int = 256, year: int | None = None, spread: float = 0.5,
-    r_bounds: tuple[float, float] = (0.1, 0.4), random_state: int = 0,
-) -> pd.DataFrame:
-    """Sobol indices (SALib, Saltelli sampling) of the policy result to r, K and the rates.
-
-    Inputs vary uniformly: r in ``r_bounds``; each lever's K and rate in +-``spread``
-    (relative) around the file's values (K capped at 1). Outputs: emission reduction in
-    ``year`` (default the end year), % of baseline, and the policy peak year. ``n`` is the
-    Saltelli base sample (a power of 2). Returns ``output, parameter, S1, S1_conf, ST, ST_conf``.
-    """
-    from SALib.analyze import sobol as sobol_an
-    from SALib.sample import sobol as sobol_sa
-
-    if n < 2 or n & (n - 1):
-        raise ParameterError(f"n must be a power of 2 >= 2, got {n}")
-    if not 0 <= spread < 1:
-        raise ParameterError(f"spread must be in [0, 1), got {spread}")
-    year = tree.end_year if year is None else int(year)
-    if year not in set(tree.years().tolist()):
-        raise ParameterError(f"year {year} is outside {tree.base_year}-{tree.end_year}")
-    prob = _problem(tree, spread, r_bounds)
-    x = sobol_sa.sample(prob, n, calc_second_order=False, seed=random_state)
-    base_total = tree.totals("baseline").to_numpy()
-    y = np.array([_policy_output(_apply(tree, prob["names"], xi), year, base_total) for xi in x])
-    rows = []
-    for j, out in enumerate([f"reduction_{year}_pct", "policy_peak_year"]):
-        yj = y[:, j]
-        if np.ptp(yj) == 0:
-            si = {k: np.zeros(prob["num_vars"]) for k in ("S1", "S1_conf", "ST", "ST_conf")}
-        else:
-            si = sobol_an.analyze(prob, yj, calc_second_order=False, seed=random_state)
-        for i, name in enumerate(prob["names"]):
-            rows.append({"output": out, "parameter": name, "S1": float(si["S1"][i]),
-                         "S1_conf": float(si["S1_conf"][i]), "ST": float(si["ST"][i]),
-                         "ST_conf": float(si["ST_conf"][i])})
-    df = pd.DataFrame(rows)
-    df.attrs["n_runs"] = len(x)
-    return df
-
-
-def monte_carlo(
-    tree: DemandTree, n: int = 500, year: int | None = None, spread: float = 0.5,
-    r_bounds: tuple[float, float] = (0.1, 0.4), random_state: int = 0,
-) -> pd.DataFrame:
-    """Monte Carlo draws (uniform, as :func:`sobol_sensitivity`) of the policy result.
-
-    Returns one row per draw: the parameters, ``reduction_<year>_pct`` and ``policy_peak_year``.
-    """
-    if n < 1:
-        raise ParameterError(f"n must be >= 1, got {n}")
-    year = tree.end_year if year is None else int(year)
-    prob = _problem(tree, spread, r_bounds)
-    rng = np.random.default_rng(random_state)
-    lo = np.array([b[0] for b in prob["bounds"]])
-    hi = np.array([b[1] for b in prob["bounds"]])
-    x = lo + (hi - lo) * rng.random((n, prob["num_vars"]))
-    base_total = tree.totals("baseline").to_numpy()
-    y = np.array([_policy_output(_apply(tree, prob["names"], xi), year, base_total) for xi in x])
-    df = pd.DataFrame(x, columns=prob["names"])
-    df[f"reduction_{year}_pct"] = y[:, 0]
-    df["policy_peak_year"] = y[:, 1].astype(int)
     return df
 
 
@@ -1351,86 +887,4 @@ def plot_diffusion(
     ax.legend()
     return ax
 
-
-def plot_scenarios(run: CityRun, ax: Any = None, legend: bool = True) -> Any:
-    """History, baseline and policy totals (Mt CO2) with both peak years marked."""
-    if ax is None:
-        _, ax = new_figure()
-    ax.plot(run.history.index, run.history.to_numpy(), color="#333333", label="inventory")
-    tot = run.results.groupby(["scenario", "year"])["emissions"].sum()
-    summ = run.summary()
-    for i, sc in enumerate(("baseline", "policy")):
-        s = tot.loc[sc]
-        ax.plot(s.index, s.to_numpy(), color=PALETTE[i], label=sc,
-                ls="--" if sc == "baseline" else "-")
-        py = summ[f"{sc}_peak_year"]
-        if not pd.isna(py):
-            ax.axvline(py, color=PALETTE[i], ls=":", lw=1)
-            ax.plot([py], [summ[f"{sc}_peak_mt"]], "o", color=PALETTE[i])
-            ax.annotate(f"peak {py}", (py, summ[f"{sc}_peak_mt"]), textcoords="offset points",
-                        xytext=(4, 6 if sc == "baseline" else -12), fontsize=8, color=PALETTE[i])
-    pil = "never (hypothetical)" if run.pilot_year is None else run.pilot_year
-    ax.set_title(f"{run.city} (pilot: {pil})")
-    ax.set_xlabel("year")
-    ax.set_ylabel("emissions (Mt CO2)")
-    if legend:
-        ax.legend()
-    return ax
-
-
-def plot_model_comparison(table: pd.DataFrame, ax: Any = None) -> Any:
-    """Grouped bars of train and test RMSE (Mt CO2) by model."""
-    if ax is None:
-        _, ax = new_figure()
-    x = np.arange(len(table))
-    ax.bar(x - 0.2, table["rmse_train_mt"], 0.4, label="train", color=PALETTE[0])
-    ax.bar(x + 0.2, table["rmse_test_mt"], 0.4, label="test", color=PALETTE[1])
-    ax.set_xticks(x, table["model"])
-    ax.set_ylabel("RMSE (Mt CO2)")
-    ax.legend()
-    return ax
-
-
-def plot_sensitivity(si: pd.DataFrame, output: str | None = None, ax: Any = None) -> Any:
-    """Horizontal bars of first-order and total Sobol indices for one output."""
-    if ax is None:
-        _, ax = new_figure()
-    output = output or str(si["output"].iloc[0])
-    d = si[si["output"] == output].sort_values("ST")
-    y = np.arange(len(d))
-    ax.barh(y - 0.2, d["S1"], 0.4, xerr=d["S1_conf"], label="first order S1", color=PALETTE[0])
-    ax.barh(y + 0.2, d["ST"], 0.4, xerr=d["ST_conf"], label="total ST", color=PALETTE[2])
-    ax.set_yticks(y, d["parameter"])
-    ax.set_xlabel("Sobol index")
-    ax.set_title(output)
-    ax.legend()
-    return ax
-
-
-def plot_lmdi(dec: pd.DataFrame, year: int, ax: Any = None) -> Any:
-    """Bars of the LMDI effects (Mt CO2) in one year, summed by sector and factor kind."""
-    if ax is None:
-        _, ax = new_figure()
-    d = dec[dec["year"] == year].copy()
-    d["kind"] = d["factor"].str.split(":").str[0] + ":" + d["factor"].str.split("/").str[-1]
-    g = d.groupby(["sector", "kind"])["effect"].sum()
-    g = g[g.abs() > 1e-12 * max(1.0, g.abs().max())].sort_values()
-    labels = [f"{s} | {k}" for s, k in g.index]
-    ax.barh(np.arange(len(g)), g.to_numpy(),
-            color=[PALETTE[1] if v < 0 else PALETTE[0] for v in g.to_numpy()])
-    ax.set_yticks(np.arange(len(g)), labels)
-    ax.axvline(0, color="#333333", lw=0.8)
-    ax.set_xlabel(f"effect on policy - baseline in {year} (Mt CO2)")
-    return ax
-
-
-def plot_cities(runs: Mapping[str, CityRun]) -> Any:
-    """The representative cities side by side (one panel each)."""
-    n = len(runs)
-    fig, axes = new_figure(1, n, figsize=(3.2 * n, 3.4), squeeze=False)
-    for ax, run in zip(axes[0], runs.values(), strict=True):
-        plot_scenarios(run, ax=ax, legend=False)
-        ax.set_ylabel("Mt CO2" if ax is axes[0][0] else "")
-    axes[0][0].legend(fontsize=7)
-    return fig
 

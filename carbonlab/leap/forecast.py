@@ -1,0 +1,604 @@
+"""Honest univariate city forecasts: all observed years, tuned models, rolling-origin scores.
+
+The city study forecasts each city's CO2 from its own past with sliding windows of the
+last ``window`` years and four models (BP network, LSTM, SVR, random forest); it ranks
+them by one-step test RMSE on one split (LSTM > BP > RF > SVR). Here every model comes
+from the one registry (:func:`carbonlab.models.get_model`) and is scored the way it is
+used: **rolling origin, recursively over the horizon actually forecast** (h = 1 ... 5),
+next to the naive baselines persistence and drift.
+
+Data (:func:`city_series`)
+    Every observed year; a run of at most ``max_gap`` missing years between two observed
+    years is filled by linear interpolation and flagged (``attrs["interpolated"]``);
+    longer gaps stay gaps. Lag windows never cross a gap; interpolated years are inputs
+    but never scored as targets.
+
+Models (:func:`city_model`)
+    ``"bpnn"`` -- the registry's BP net (:class:`~carbonlab.models.FastMLP`) with
+    validation early stopping (:class:`EarlyStoppedBP`); ``"lstm"`` -- the registry's
+    :class:`~carbonlab.models.KerasLSTM` trained with validation-loss early stopping and
+    best-weight restore (:class:`EarlyStoppedLSTM`); ``"svr"`` -- the registry's SVR with
+    C, epsilon and gamma tuned by chronological inner cross-validation (:class:`TunedSVR`);
+    ``"rf"`` -- the registry's random forest with mtry and leaf size tuned the same way
+    (:class:`TunedRF`); ``"persistence"``, ``"drift"`` -- the registry's naive models, fitted
+    on all observed years (irregular spacing is fine).
+
+Scores (:func:`evaluate_city`)
+    For origins T (the last ``n_origins`` years before the last one), each model is fitted
+    on years <= T and forecasts T+1 ... T+h recursively; the absolute percentage error
+    (APE, %) is kept at every observed target year. A city's winner has the lowest mean
+    APE; :func:`all_cities` counts winners and takes median APEs per horizon over cities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin
+
+from carbonlab._util import DataError, ParameterError
+from carbonlab.data.cities import match_city
+
+__all__ = [
+    "CITY_MODELS",
+    "HORIZON",
+    "LABELS",
+    "ML_MODELS",
+    "NAIVE_MODELS",
+    "STUDY_RANKING",
+    "EarlyStoppedBP",
+    "EarlyStoppedLSTM",
+    "TunedRF",
+    "TunedSVR",
+    "all_cities",
+    "choose_model",
+    "city_model",
+    "city_series",
+    "evaluate_city",
+    "forecast_city",
+    "lag_windows",
+    "model_scores",
+    "ranking_sentence",
+    "windowed_reason",
+]
+
+ML_MODELS: tuple[str, ...] = ("bpnn", "lstm", "svr", "rf")
+"""The study's four models by registry name (its BP, LSTM, SVR, RF)."""
+NAIVE_MODELS: tuple[str, ...] = ("persistence", "drift")
+CITY_MODELS: tuple[str, ...] = ML_MODELS + NAIVE_MODELS
+LABELS: dict[str, str] = {"bpnn": "BP", "lstm": "LSTM", "svr": "SVR", "rf": "RF",
+                          "persistence": "persistence", "drift": "drift",
+                          "ensemble": "error-weighted ensemble"}
+STUDY_RANKING: tuple[str, ...] = ("lstm", "bpnn", "rf", "svr")
+"""The city study's ranking by test RMSE: LSTM > BP > RF > SVR."""
+HORIZON: int = 5
+MIN_TRAIN_WINDOWS: int = 6
+"""Fewest lag windows a windowed model is fitted on (inner validation needs >= 2 + 2)."""
+
+
+# --------------------------------------------------------------------------- data
+
+def city_series(cities: pd.DataFrame, city: str, *, max_gap: int = 1) -> pd.Series:
+    """One city's emissions (Mt CO2) over all observed years, short gaps interpolated.
+
+    ``city`` may be English or Chinese (``"兰州"``, ``"甘肃兰州"``, ``"兰州市"``).
+    Runs of at most ``max_gap`` missing years between observed years are filled linearly
+    and listed in ``attrs["interpolated"]``; longer gaps remain (``attrs["gaps"]``).
+    """
+    need = {"city", "year", "emissions_mt"}
+    if not need <= set(cities.columns):
+        raise DataError(f"cities table: missing columns {sorted(need - set(cities.columns))}")
+    if isinstance(max_gap, bool) or not isinstance(max_gap, int | np.integer) or max_gap < 0:
+        raise ParameterError(f"max_gap must be an integer >= 0, got {max_gap!r}")
+    name = match_city(cities, city)
+    sub = cities.loc[cities["city"].astype(str) == name, ["year", "emissions_mt"]]
+    if sub["year"].duplicated().any():
+        y = int(sub.loc[sub["year"].duplicated(), "year"].iloc[0])
+        raise DataError(f"cities table: city {name!r} has year {y} twice")
+    s = sub.set_index("year")["emissions_mt"].astype(float).sort_index().dropna()
+    s = s[s > 0]
+    if len(s) < 2:
+        raise DataError(f"cities table: city {name!r} has {len(s)} positive observations, "
+                        "need at least 2")
+    yrs = s.index.to_numpy(dtype=int)
+    filled, gaps = [], []
+    for a, b in zip(yrs[:-1], yrs[1:], strict=True):
+        missing = list(range(int(a) + 1, int(b)))
+        if not missing:
+            continue
+        (filled if len(missing) <= max_gap else gaps).extend(missing)
+    full = s.reindex(sorted([*yrs.tolist(), *filled])).interpolate(method="index")
+    full.index = pd.Index(full.index.astype(int), name="year")
+    full.name = "emissions_mt"
+    full.attrs.update({"city": name, "interpolated": filled, "gaps": gaps,
+                       "observed": len(s)})
+    return full
+
+
+def _segments(years: np.ndarray) -> list[np.ndarray]:
+    """Positions of runs of consecutive years."""
+    breaks = np.flatnonzero(np.diff(years) != 1) + 1
+    return np.split(np.arange(len(years)), breaks)
+
+
+def lag_windows(series: pd.Series, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lag windows (x_{t-w}, ..., x_{t-1}) -> x_t that never cross a gap.
+
+    Returns ``X`` (n, window), ``y`` (n,) and the target years (n,), in time order.
+    """
+    v = series.to_numpy(dtype=float)
+    yrs = series.index.to_numpy(dtype=int)
+    xs, ys, ts = [], [], []
+    for seg in _segments(yrs):
+        if len(seg) <= window:
+            continue
+        sv = v[seg]
+        xs.append(np.lib.stride_tricks.sliding_window_view(sv[:-1], window))
+        ys.append(sv[window:])
+        ts.append(yrs[seg][window:])
+    if not xs:
+        return np.empty((0, window)), np.empty(0), np.empty(0, dtype=int)
+    return np.vstack(xs), np.concatenate(ys), np.concatenate(ts)
+
+
+def windowed_reason(series: pd.Series, window: int, min_windows: int = MIN_TRAIN_WINDOWS
+                    ) -> str | None:
+    """Why windowed models cannot forecast ``series`` (None when they can)."""
+    yrs = series.index.to_numpy(dtype=int)
+    last = _segments(yrs)[-1]
+    n_last = len(last)
+    if n_last < window:
+        return (f"its latest run of consecutive years ({yrs[last[0]]}-{yrs[last[-1]]}, "
+                f"{n_last} years) is shorter than the window of {window} years")
+    x, _, _ = lag_windows(series, window)
+    if len(x) < min_windows + 1:
+        return (f"it has {len(x)} lag windows of {window} consecutive years; windowed models "
+                f"need at least {min_windows + 1} (fit + one scored origin)")
+    return None
+
+
+# --------------------------------------------------------------------------- tuned models
+
+def _chrono_folds(n: int, n_splits: int, min_train: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Expanding-window folds over rows in time order: train on the past, validate next."""
+    n_val = n - min_train
+    if n_val < 1:
+        return []
+    k = min(n_splits, n_val)
+    edges = np.linspace(min_train, n, k + 1).round().astype(int)
+    return [(np.arange(0, a), np.arange(a, b)) for a, b in zip(edges[:-1], edges[1:], strict=True)
+            if b > a]
+
+
+def _inner_search(make: Any, grid: Sequence[Mapping[str, Any]], X: np.ndarray, y: np.ndarray,
+                  n_splits: int) -> dict[str, Any]:
+    folds = _chrono_folds(len(y), n_splits, max(3, len(y) // 2))
+    if not folds or len(grid) == 1:
+        return dict(grid[0])
+    best, best_err = None, np.inf
+    for params in grid:
+        err = 0.0
+        for tr, va in folds:
+            m = make(**params).fit(X[tr], y[tr])
+            err += float(np.sum((m.predict(X[va]) - y[va]) ** 2))
+        if err < best_err - 1e-12:
+            best, best_err = dict(params), err
+    return best  # type: ignore[return-value]
+
+
+class TunedSVR(RegressorMixin, BaseEstimator):
+    """The registry's SVR (``get_model("svr")``) with C, epsilon, gamma chosen by inner CV.
+
+    The inner folds are chronological (expanding window over the training rows);
+    squared one-step error is summed over folds; the best triple is refitted on all rows.
+    ``gamma`` values are multiples of 1/n_features (e1071's default is 1x).
+    """
+
+    def __init__(self, C: Sequence[float] = (0.3, 1.0, 3.0, 10.0, 30.0),
+                 epsilon: Sequence[float] = (0.01, 0.1), gamma: Sequence[float] = (0.3, 1.0, 3.0),
+                 n_splits: int = 3, random_state: int = 0) -> None:
+        self.C = C
+        self.epsilon = epsilon
+        self.gamma = gamma
+        self.n_splits = n_splits
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any) -> TunedSVR:
+        from carbonlab.models import get_model
+
+        X, y = np.asarray(X, float), np.asarray(y, float)
+        p = X.shape[1]
+        grid = [{"C": c, "epsilon": e, "gamma": g / p} for c in self.C for e in self.epsilon
+                for g in self.gamma]
+        self.best_params_ = _inner_search(lambda **kw: get_model("svr", **kw), grid, X, y,
+                                          self.n_splits)
+        self.estimator_ = get_model("svr", **self.best_params_).fit(X, y)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.estimator_.predict(np.asarray(X, float))
+
+
+class TunedRF(RegressorMixin, BaseEstimator):
+    """The registry's random forest with mtry and leaf size chosen by chronological inner CV."""
+
+    def __init__(self, n_estimators: int = 200, max_features: Sequence[int | str] = (1, "all"),
+                 min_samples_leaf: Sequence[int] = (1, 3), n_splits: int = 3,
+                 random_state: int = 0) -> None:
+        self.n_estimators = n_estimators
+        self.max_features = max_features
+        self.min_samples_leaf = min_samples_leaf
+        self.n_splits = n_splits
+        self.random_state = random_state
+
+    def _make(self, n_estimators: int) -> Any:
+        from carbonlab.models import get_model
+
+        return lambda **kw: get_model("rf", random_state=self.random_state,
+                                      n_estimators=n_estimators, **kw)
+
+    def fit(self, X: Any, y: Any) -> TunedRF:
+        X, y = np.asarray(X, float), np.asarray(y, float)
+        p = X.shape[1]
+        grid = [{"max_features": p if m == "all" else min(int(m), p), "min_samples_leaf": leaf}
+                for m in self.max_features for leaf in self.min_samples_leaf]
+        grid = [dict(t) for t in dict.fromkeys(tuple(sorted(g.items())) for g in grid)]
+        inner = max(50, self.n_estimators // 4)
+        self.best_params_ = _inner_search(self._make(inner), grid, X, y, self.n_splits)
+        self.estimator_ = self._make(self.n_estimators)(**self.best_params_).fit(X, y)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.estimator_.predict(np.asarray(X, float))
+
+
+def _split_validation(n: int, fraction: float) -> int:
+    """Rows kept for training when the last ``fraction`` (at least 2 rows) validate."""
+    n_val = max(2, int(round(fraction * n)))
+    return max(n - n_val, 2)
+
+
+class EarlyStoppedBP(RegressorMixin, BaseEstimator):
+    """The registry's BP net (``get_model("bpnn")``) with validation early stopping.
+
+    The last ``validation_fraction`` of the training rows (in time order, at least two)
+    validate: the net is trained on the earlier rows for each L-BFGS iteration budget in
+    ``max_iter`` (one initialisation, so the budgets are checkpoints of one path), the
+    budget with the lowest validation error is kept and the net refitted on all rows with it.
+    """
+
+    def __init__(self, hidden: Sequence[int] = (4,), max_iter: Sequence[int] = (5, 10, 20, 50,
+                 100, 200), validation_fraction: float = 0.25, random_state: int = 0) -> None:
+        self.hidden = hidden
+        self.max_iter = max_iter
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any) -> EarlyStoppedBP:
+        from carbonlab.models import get_model
+
+        X, y = np.asarray(X, float), np.asarray(y, float)
+        ntr = _split_validation(len(y), self.validation_fraction)
+        curve = []
+        for it in self.max_iter:
+            m = get_model("bpnn", random_state=self.random_state, hidden=tuple(self.hidden),
+                          max_iter=int(it)).fit(X[:ntr], y[:ntr])
+            curve.append(float(np.mean((m.predict(X[ntr:]) - y[ntr:]) ** 2)))
+        self.validation_curve_ = dict(zip(self.max_iter, curve, strict=True))
+        self.best_iter_ = int(self.max_iter[int(np.argmin(curve))])
+        self.estimator_ = get_model("bpnn", random_state=self.random_state,
+                                    hidden=tuple(self.hidden), max_iter=self.best_iter_).fit(X, y)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.estimator_.predict(np.asarray(X, float))
+
+
+class EarlyStoppedLSTM(RegressorMixin, BaseEstimator):
+    """The registry's LSTM (``get_model("lstm")``) with validation-loss early stopping.
+
+    Full-batch Adam on the earlier rows for up to ``max_epochs`` epochs in one compiled loop;
+    after every epoch the loss on the last ``validation_fraction`` of the rows (time order,
+    at least two) is computed and the weights with the lowest validation loss are restored
+    (Keras' ``EarlyStopping(restore_best_weights=True)`` without patience).
+    """
+
+    def __init__(self, units: int = 8, max_epochs: int = 300, learning_rate: float = 0.01,
+                 validation_fraction: float = 0.25, random_state: int = 0) -> None:
+        self.units = units
+        self.max_epochs = max_epochs
+        self.learning_rate = learning_rate
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any) -> EarlyStoppedLSTM:
+        from carbonlab.models import get_model, keras_backend
+
+        X, y = np.asarray(X, float), np.asarray(y, float)
+        keras = keras_backend()
+        import tensorflow as tf
+
+        est = get_model("lstm", random_state=self.random_state, units=self.units,
+                        epochs=self.max_epochs, learning_rate=self.learning_rate)
+        ntr = _split_validation(len(y), self.validation_fraction)
+        est._scale_fit(X[:ntr], y[:ntr])          # location/scale from the training rows only
+        xs = est._shape((X - est.x_mean_) / est.x_scale_).astype("float32")
+        ys = ((y - est.y_mean_) / est.y_scale_).astype("float32")[:, None]
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(int(self.random_state))
+        model = est._build(keras, X.shape[1])
+        opt = keras.optimizers.Adam(learning_rate=self.learning_rate)
+        weights = model.trainable_variables
+        opt.build(weights)
+        best = [tf.Variable(w) for w in weights]
+        xt, yt = tf.constant(xs[:ntr]), tf.constant(ys[:ntr])
+        xv, yv = tf.constant(xs[ntr:]), tf.constant(ys[ntr:])
+
+        def step(i: Any, best_loss: Any, best_epoch: Any) -> tuple[Any, Any, Any]:
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(tf.square(model(xt, training=True) - yt))
+            opt.apply_gradients(zip(tape.gradient(loss, weights), weights, strict=True))
+            vl = tf.reduce_mean(tf.square(model(xv, training=False) - yv))
+            better = vl < best_loss
+            with tf.control_dependencies([tf.cond(better, lambda: tf.group(
+                    *[b.assign(w) for b, w in zip(best, weights, strict=True)]), tf.no_op)]):
+                return (i + 1, tf.where(better, vl, best_loss),
+                        tf.where(better, i + 1, best_epoch))
+
+        @tf.function(autograph=False)
+        def train(n: Any) -> Any:
+            return tf.while_loop(lambda i, *_: i < n, step,
+                                 (tf.constant(0), tf.constant(np.inf, tf.float32),
+                                  tf.constant(0)))
+
+        _, best_loss, best_epoch = train(tf.constant(int(self.max_epochs)))
+        for w, b in zip(weights, best, strict=True):
+            w.assign(b)
+        est.model_ = model
+        self.estimator_ = est
+        self.best_epoch_ = int(best_epoch.numpy())
+        self.best_validation_loss_ = float(best_loss.numpy())
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.estimator_.predict(np.asarray(X, float))
+
+
+def city_model(name: str, random_state: int = 0, fast: bool = False) -> Any:
+    """A fresh city forecaster by registry name (see the module docstring).
+
+    ``fast`` shrinks the tuning grids and training budgets (tests, all-cities tables).
+    """
+    from carbonlab.models import get_model
+
+    if name not in CITY_MODELS:
+        raise ParameterError(f"model: unknown city model {name!r}; use one of "
+                             f"{', '.join(CITY_MODELS)}")
+    if name == "svr":
+        return TunedSVR(C=(0.3, 3.0, 30.0) if fast else (0.3, 1.0, 3.0, 10.0, 30.0),
+                        epsilon=(0.1,) if fast else (0.01, 0.1),
+                        gamma=(0.3, 1.0, 3.0), random_state=random_state)
+    if name == "rf":
+        return TunedRF(n_estimators=100 if fast else 200, min_samples_leaf=(1, 3),
+                       random_state=random_state)
+    if name == "bpnn":
+        return EarlyStoppedBP(random_state=random_state)
+    if name == "lstm":
+        return EarlyStoppedLSTM(max_epochs=150 if fast else 300, random_state=random_state)
+    return get_model(name, random_state=random_state)
+
+
+# --------------------------------------------------------------------------- fit + forecast
+
+def _naive_forecast(series: pd.Series, name: str, years: np.ndarray) -> np.ndarray:
+    """Registry persistence/drift in panel mode: all observed years, irregular spacing ok."""
+    from carbonlab.models import get_model
+
+    obs = series.drop(index=[y for y in series.attrs.get("interpolated", []) if y in series.index])
+    idx = pd.MultiIndex.from_arrays([["c"] * len(obs), obs.index.to_numpy(int)],
+                                    names=["region", "year"])
+    X = pd.DataFrame({"x": np.zeros(len(obs))}, index=idx)
+    m = get_model(name).fit(X, obs.to_numpy(float))
+    q = pd.DataFrame({"x": np.zeros(len(years))},
+                     index=pd.MultiIndex.from_arrays([["c"] * len(years), years],
+                                                     names=["region", "year"]))
+    return np.asarray(m.predict(q), float)
+
+
+def _fit_forecast(series: pd.Series, name: str, horizon: int, window: int, random_state: int,
+                  fast: bool) -> np.ndarray:
+    last = int(series.index.max())
+    if name in NAIVE_MODELS:
+        return _naive_forecast(series, name, np.arange(last + 1, last + 1 + horizon))
+    X, y, _ = lag_windows(series, window)
+    est = city_model(name, random_state, fast).fit(X, y)
+    buf = list(series.to_numpy(float)[-window:])
+    out = []
+    for _ in range(horizon):
+        v = float(np.ravel(est.predict(np.asarray(buf[-window:])[None, :]))[0])
+        out.append(v)
+        buf.append(v)
+    return np.asarray(out)
+
+
+def _models_for(series: pd.Series, models: Sequence[str], window: int) -> tuple[list[str], str | None]:
+    reason = windowed_reason(series, window)
+    if reason is None:
+        return list(models), None
+    return [m for m in models if m in NAIVE_MODELS], reason
+
+
+def evaluate_city(
+    series: pd.Series, models: Sequence[str] = CITY_MODELS, *, window: int = 3,
+    horizon: int = HORIZON, n_origins: int = 8, random_state: int = 0, fast: bool = False,
+) -> pd.DataFrame:
+    """Rolling-origin, recursive scores of each model on one city (see module docstring).
+
+    Returns tidy rows ``city, model, origin, h, year, actual_mt, forecast_mt, ape_pct``;
+    ``attrs["reason"]`` says why windowed models were left out (None if they ran).
+    """
+    for m in models:
+        if m not in CITY_MODELS:
+            raise ParameterError(f"models: unknown city model {m!r}; use {', '.join(CITY_MODELS)}")
+    if n_origins < 1 or horizon < 1:
+        raise ParameterError(f"n_origins and horizon must be >= 1, got {n_origins}, {horizon}")
+    yrs = series.index.to_numpy(int)
+    observed = set(yrs.tolist()) - set(series.attrs.get("interpolated", []))
+    last = int(yrs.max())
+    use, reason = _models_for(series, models, window)
+    rows = []
+    for origin in [int(t) for t in yrs if last - n_origins <= t < last]:
+        hist = series.loc[:origin].copy()
+        hist.attrs = {**series.attrs,
+                      "interpolated": [y for y in series.attrs.get("interpolated", []) if y <= origin]}
+        targets = [origin + h for h in range(1, horizon + 1) if origin + h in observed]
+        if not targets:
+            continue
+        hmax = max(targets) - origin
+        for m in use:
+            if m not in NAIVE_MODELS and windowed_reason(hist, window) is not None:
+                continue
+            fc = _fit_forecast(hist, m, hmax, window, random_state, fast)
+            for t in targets:
+                a, f = float(series.loc[t]), float(fc[t - origin - 1])
+                rows.append({"city": series.attrs.get("city", ""), "model": m, "origin": origin,
+                             "h": t - origin, "year": t, "actual_mt": a, "forecast_mt": f,
+                             "ape_pct": 100.0 * abs(f - a) / a})
+    df = pd.DataFrame(rows, columns=["city", "model", "origin", "h", "year", "actual_mt",
+                                     "forecast_mt", "ape_pct"])
+    df.attrs["reason"] = reason
+    df.attrs["units"] = {"actual_mt": "Mt CO2", "forecast_mt": "Mt CO2", "ape_pct": "%"}
+    return df
+
+
+def model_scores(ev: pd.DataFrame) -> pd.DataFrame:
+    """Mean APE (%) by model and horizon, plus the mean over all scored forecasts (``all``).
+
+    Rows sorted best first; columns ``h1 ... hH, all, n``.
+    """
+    if ev.empty:
+        raise DataError("evaluation: no scored forecasts (series too short for any origin)")
+    tab = ev.pivot_table(index="model", columns="h", values="ape_pct", aggfunc="mean")
+    tab.columns = [f"h{int(h)}" for h in tab.columns]
+    tab["all"] = ev.groupby("model")["ape_pct"].mean()
+    tab["n"] = ev.groupby("model")["ape_pct"].size()
+    return tab.sort_values(["all"], kind="stable")
+
+
+def choose_model(ev: pd.DataFrame, how: str = "auto") -> str | dict[str, float]:
+    """The baseline model of a city from its evaluation.
+
+    ``"auto"``: the winner (lowest mean APE); ``"ensemble"``: weights proportional to
+    1 / mean APE over the scored models (a dict model -> weight); a model name: that model.
+    """
+    scores = model_scores(ev)
+    if how == "auto":
+        return str(scores.index[0])
+    if how == "ensemble":
+        w = 1.0 / np.maximum(scores["all"].to_numpy(float), 1e-9)
+        return dict(zip(scores.index, w / w.sum(), strict=True))
+    if how not in CITY_MODELS:
+        raise ParameterError(f"model: {how!r} is not 'auto', 'ensemble' or one of "
+                             f"{', '.join(CITY_MODELS)}")
+    if how not in scores.index:
+        raise ParameterError(f"model: {how!r} cannot run on this city ({ev.attrs.get('reason')})")
+    return how
+
+
+def forecast_city(
+    series: pd.Series, model: str | Mapping[str, float], horizon_end: int, *, window: int = 3,
+    random_state: int = 0, fast: bool = False,
+) -> pd.Series:
+    """Forecast (Mt CO2) from the year after the series to ``horizon_end`` with one model or
+    an ensemble (mapping model -> weight, weights summing to 1)."""
+    last = int(series.index.max())
+    if horizon_end <= last:
+        raise ParameterError(f"horizon_end must be after the last observed year {last}")
+    h = horizon_end - last
+    weights = {model: 1.0} if isinstance(model, str) else dict(model)
+    out = np.zeros(h)
+    for m, w in weights.items():
+        out += w * _fit_forecast(series, m, h, window, random_state, fast)
+    s = pd.Series(out, index=pd.RangeIndex(last + 1, horizon_end + 1, name="year"),
+                  name="emissions_mt")
+    if not np.all(s.to_numpy() > 0):
+        y = int(s.index[np.argmax(s.to_numpy() <= 0)])
+        raise DataError(f"forecast of {series.attrs.get('city', 'the city')} with {model} is not "
+                        f"positive in {y}; choose another model")
+    s.attrs["model"] = model if isinstance(model, str) else "ensemble"
+    s.attrs["weights"] = weights
+    return s
+
+
+# --------------------------------------------------------------------------- all cities
+
+def _one_city(cities: pd.DataFrame, city: str, models: Sequence[str], window: int, horizon: int,
+              n_origins: int, random_state: int, fast: bool, max_gap: int) -> pd.DataFrame:
+    s = city_series(cities, city, max_gap=max_gap)
+    return evaluate_city(s, models, window=window, horizon=horizon, n_origins=n_origins,
+                         random_state=random_state, fast=fast)
+
+
+def all_cities(
+    cities: pd.DataFrame, models: Sequence[str] = CITY_MODELS, *, names: Sequence[str] | None = None,
+    window: int = 3, horizon: int = HORIZON, n_origins: int = 6, random_state: int = 0,
+    fast: bool = True, max_gap: int = 1, cache: bool = True,
+) -> dict[str, pd.DataFrame]:
+    """Evaluate every city (or ``names``) and summarise.
+
+    Returns ``{"evaluation": all rows, "winners": city -> winner and its mean APE,
+    "wins": model -> number of cities won, "median_ape": model x horizon median over cities
+    of the city's mean APE (%)}``. Only cities where every model in ``models`` ran are
+    compared (``winners`` lists the others with their reason). Cached by content.
+    """
+    from carbonlab.cache import cached
+
+    names = list(pd.unique(cities["city"])) if names is None else [match_city(cities, n)
+                                                                    for n in names]
+    sub = cities[cities["city"].isin(names)].sort_values(["city", "year"]).reset_index(drop=True)
+    parts = [sub, tuple(models), tuple(names), window, horizon, n_origins, random_state, fast,
+             max_gap]
+
+    def compute() -> dict[str, pd.DataFrame]:
+        evs, notes = [], {}
+        for c in names:
+            try:
+                ev = _one_city(sub, c, models, window, horizon, n_origins, random_state, fast,
+                               max_gap)
+            except (DataError, ParameterError) as exc:
+                notes[c] = str(exc)
+                continue
+            ran = set(ev["model"])
+            if ran != set(models):
+                notes[c] = ev.attrs.get("reason") or "not every model could be scored"
+            evs.append(ev)
+        ev = pd.concat(evs, ignore_index=True) if evs else pd.DataFrame(
+            columns=["city", "model", "origin", "h", "year", "actual_mt", "forecast_mt", "ape_pct"])
+        full = [c for c in names if c not in notes]
+        evf = ev[ev["city"].isin(full)]
+        per_city = evf.groupby(["city", "model"])["ape_pct"].mean().unstack()
+        winners = pd.DataFrame({"winner": per_city.idxmin(axis=1),
+                                "mean_ape_pct": per_city.min(axis=1)}) if len(per_city) else \
+            pd.DataFrame(columns=["winner", "mean_ape_pct"])
+        wins = winners["winner"].value_counts().reindex(list(models), fill_value=0)
+        med = (evf.groupby(["city", "model", "h"])["ape_pct"].mean()
+               .groupby(["model", "h"]).median().unstack())
+        med.columns = [f"h{int(h)}" for h in med.columns]
+        med["all"] = per_city.median(axis=0)
+        med = med.reindex(list(models))
+        skipped = pd.Series(notes, name="reason", dtype=object)
+        return {"evaluation": ev, "winners": winners, "wins": wins.rename("wins"),
+                "median_ape": med, "skipped": skipped}
+
+    return cached("leap-all-cities", parts, compute, enabled=cache)
+
+
+def ranking_sentence(order: Sequence[str], study: Sequence[str] = STUDY_RANKING) -> str:
+    """'LSTM > BP > ...' for a computed order of the study's models next to the study's."""
+    ours = " > ".join(LABELS[m] for m in order if m in study)
+    theirs = " > ".join(LABELS[m] for m in study)
+    same = [m for m in order if m in study] == list(study)
+    return f"{ours} (the study: {theirs}; {'the same order' if same else 'a different order'})"
