@@ -340,21 +340,60 @@ def test_grid_mapping_agrees_with_regions():
         assert grid == grid_region(region), region
 
 
-def test_ceads_panel():
-    p = real.ceads_panel(REAL)
+def test_ceads_scope1_panel_kept_for_comparison():
+    p = real.ceads_scope1_panel(REAL)
     assert list(p.columns) == ["region", "year", "population_10k", "emissions_mt", "urban", "fossil", "gas"]
     assert len(p) == 630 - len(p.attrs["dropped"]) == 626
-    assert not p.duplicated(["region", "year"]).any()
-    assert set(p.attrs["unavailable"]) == set(DRIVERS) - {"urban", "fossil", "gas"}
-    assert len(p.attrs["unavailable"]) == 15
-    assert set(p.attrs["proxies"]) == {"fossil", "gas"}
-    assert "PROXY" in p.attrs["proxies"]["fossil"]
     assert set(p.loc[p["fossil"].isna(), "year"]) == {2003, 2006}
-    for col in ("urban", "fossil", "gas"):
-        assert p[col].dropna().between(0, 1).all()
-    assert p[["population_10k", "emissions_mt", "urban", "gas"]].notna().all().all()
+
+
+def test_real_panel_is_ce1_plus_ce2_with_process_apart():
+    from carbonlab.data import panel as rp
+
+    p = real.ceads_panel(REAL)
+    y0, y1 = p.attrs["years"]
+    assert (y0, y1) == (int(p["year"].min()), int(p["year"].max()))
+    assert len(p) == 30 * (y1 - y0 + 1) and not p.duplicated(["region", "year"]).any()
+    np.testing.assert_allclose(p["emissions_mt"], p["ce1_mt"] + p["ce2_mt"], rtol=1e-12)
+    # CE1 = CEADs' 17 fossil fuels, process CO2 not in it
+    fuels = real.ceads_province_fuels(REAL)
+    tot = real.ceads_province_totals(REAL).set_index(["region", "year"])["emissions_mt"]
+    m = p.set_index(["region", "year"])
+    np.testing.assert_allclose(m["ce1_mt"] + m["process_mt"], tot.reindex(m.index), rtol=1e-9)
+    assert (m["process_mt"] > 0).any()
+    beijing = fuels[(fuels["region"] == "Beijing") & (fuels["fuel"] != "process")]
+    assert m.loc[("Beijing", y1), "ce1_mt"] == pytest.approx(
+        beijing[beijing["year"] == y1]["emissions_mt"].sum())
+    # >= 10 drivers, each real or a documented proxy; the rest listed as unavailable
+    assert len(p.attrs["drivers"]) >= 10
+    assert set(p.attrs["drivers"]) | set(p.attrs["unavailable"]) == set(DRIVERS)
+    cov = p.attrs["coverage"].set_index("driver")
+    assert set(cov.index) == set(DRIVERS)
+    for d in p.attrs["drivers"]:
+        assert cov.loc[d, "status"] in ("real", "proxy")
+        assert cov.loc[d, "first_year"] <= y0 and cov.loc[d, "last_year"] >= y1
+        assert p[d].notna().all()
+    for d in p.attrs["unavailable"]:
+        assert cov.loc[d, "status"] == "unavailable" and cov.loc[d, "how"]
+    assert {"lcar", "fossil", "gas"} <= set(p.attrs["proxies"])
+    for col in ("urban", "fossil", "gas", "tertrate"):
+        assert p[col].between(0, 1).all()
+    # electricity-only factors sit below the with-heat ones wherever a province has heat
+    f = rp.electricity_only_grid_factors(REAL)
+    assert (f["factor_tco2_per_mwh"] < f["with_heat_tco2_per_mwh"]).all()
+    assert f.loc[f["year"].between(y0, y1), "factor_tco2_per_mwh"].between(0.3, 1.2).all()
+    # Beijing imports (CE > CE1), Shanxi exports (CE < CE1)
+    assert m.loc[("Beijing", y1), "ce2_mt"] > 0 > m.loc[("Shanxi", y1), "ce2_mt"]
     pd.testing.assert_frame_equal(p, real.ceads_panel(REAL))
-    assert p.attrs["units"]["emissions_mt"] == "Mt CO2"
+
+
+def test_heat_shares_2007_from_cesy():
+    from carbonlab.data import panel as rp
+
+    hs = rp.heat_shares_2007(REAL).set_index("region")
+    assert len(hs) == 30 and hs["heat_share"].between(0, 1).all()
+    # Beijing's power-and-heat sector is heat-heavy, Guangdong's is not
+    assert hs.loc["Beijing", "heat_share"] > 0.3 > hs.loc["Guangdong", "heat_share"]
 
 
 # --------------------------------------------------------------------------- bad inputs (CSV)

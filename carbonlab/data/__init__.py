@@ -87,12 +87,13 @@ def load_panel(dataset: str = "teaching", data_dir: str | os.PathLike[str] | Non
     """The province-year panel: region, year, population_10k, emissions_mt, the 18 drivers.
 
     ``emissions_mt`` is CE = CE1 + CE2 (fossil fuels plus net imported electricity)
-    for the teaching panel (30 × 2005–2021 = 510 rows), and CEADs' scope-1 total for
-    ``"ceads"`` (no electricity term: see the accounting chapter; 626 rows over
-    1997–2017, four province-years with process CO2 only dropped, listed in
-    ``attrs["dropped"]``). Drivers the real files do not carry are absent;
-    ``df.attrs["unavailable"]`` lists them and ``df.attrs["proxies"]`` describes the
-    proxies (``fossil`` is NaN in 2003 and 2006, when generation data are missing).
+    for both datasets: the teaching panel (30 × 2005–2021 = 510 rows), and for
+    ``"ceads"`` CEADs' fossil CO2 plus net imports times electricity-only grid
+    factors, process CO2 apart (:func:`carbonlab.data.panel.real_panel`; the years
+    where emissions and the drivers overlap, ``attrs["years"]``). Drivers the real
+    files do not carry are absent; ``df.attrs["unavailable"]`` lists them,
+    ``df.attrs["proxies"]`` describes the proxies and ``df.attrs["coverage"]`` is the
+    driver × years × source table.
     """
     check_dataset(dataset)
     if dataset == "teaching":
@@ -134,18 +135,25 @@ def load_cities(dataset: str = "teaching", data_dir: str | os.PathLike[str] | No
     return real.ceads_cities(data_dir=data_dir)
 
 
-def load_targets(dataset: str = "teaching") -> pd.DataFrame:
+def load_targets(dataset: str = "teaching", data_dir: str | os.PathLike[str] | None = None
+                 ) -> pd.DataFrame:
     """Scenario anchors: region, driver, year, value (non-fossil share targets 2025/2030).
 
     The teaching panel ships plausible targets around the national 20 % (2025) and
-    25 % (2030). Provincial targets were not found as data files, so ``"ceads"``
-    uses the same teaching targets (stated in ``attrs["source"]``).
+    25 % (2030). ``"ceads"`` reads the provinces' published figures from the mirror's
+    ``targets-sources.md`` (:func:`carbonlab.data.targets.provincial_targets`): each row
+    keeps its ``status`` (quoted / draft / lead / national default), ``confirmed`` flag,
+    ``measure`` (non-fossil or, for Beijing, renewable share) and ``source``.
     """
     check_dataset(dataset)
+    if dataset == "ceads":
+        from carbonlab.data import targets
+
+        df = targets.provincial_targets(data_dir)
+        return _with_units(validate(df, "targets", source="targets-sources.md"),
+                           {"value": "fraction"}, df.attrs["source"])
     df = _teaching("targets.csv", "targets")
     src = "carbonlab teaching targets (plausible, synthetic)"
-    if dataset == "ceads":
-        src += "; no provincial targets are available as data, teaching targets used"
     return _with_units(df, {"value": "fraction"}, src)
 
 

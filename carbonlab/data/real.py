@@ -71,6 +71,7 @@ __all__ = [
     "net_electricity_imports",
     "grid_mapping",
     "ceads_panel",
+    "ceads_scope1_panel",
 ]
 
 PathLike = str | os.PathLike[str] | None
@@ -947,17 +948,24 @@ _PROXIES = {
 
 
 def ceads_panel(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
-    """The real-data provincial panel, as far as the files carry it.
+    """The real-data provincial panel (:func:`carbonlab.data.panel.real_panel`).
 
-    Columns: region, year (1997-2017), population_10k, emissions_mt (CEADs
-    scope-1 total, no electricity-import term), urban, fossil (PROXY), gas
-    (PROXY). The other 15 drivers are absent and listed in
-    ``attrs["unavailable"]``; ``attrs["proxies"]`` describes the two proxies.
-    Years where a proxy is missing (``fossil`` in 2003 and 2006) are kept with
-    NaN, so emissions and population stay complete; drop or impute them
-    explicitly in the analysis. Province-years without energy data in CEADs
-    (Ningxia 2000-2002, Hainan 2002: total = process CO2 only) are dropped and
-    listed in ``attrs["dropped"]``, so the panel has 626 rows.
+    emissions_mt = CE1 (CEADs fossil fuels) + CE2 (net imported electricity x
+    electricity-only grid factors), process CO2 apart in ``process_mt``; the drivers
+    with a real source or a documented proxy; the years in which all of them and
+    the emissions overlap (``attrs["years"]``). ``attrs["unavailable"]``,
+    ``attrs["proxies"]`` and ``attrs["coverage"]`` say what is missing and how each
+    driver is measured.
+    """
+    from carbonlab.data import panel
+
+    return panel.real_panel(data_dir=data_dir, verify=verify)
+
+
+def ceads_scope1_panel(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
+    """The earlier, long CEADs panel: region, year (1997-2017), population_10k,
+    emissions_mt (CEADs scope-1 total incl. cement process CO2, no electricity term),
+    urban, fossil (PROXY), gas (PROXY). Kept for comparison with :func:`ceads_panel`.
     """
     root = _root(data_dir)
     tot = ceads_province_totals(root, verify)
