@@ -299,19 +299,20 @@ def header(column: Any, units: Mapping[str, str] | None = None,
     return column.replace("_", " ")
 
 
-def fmt(x: Any, precision: int | None = None) -> str:
+def fmt(x: Any, precision: int | None = None, *, thousands: bool | None = None) -> str:
     """One number as text in fixed notation: ``12,150``, ``3.142``, ``0.0123``; ``–`` if missing.
 
     ``precision`` fixes the decimals; by default about four significant digits (at
-    most six decimals; below 1e-6 as ``1.2e-12``) and thousands separators from 10,000 up.
-    Booleans are yes/no.
+    most six decimals; below 1e-6 as ``1.2e-12``) and thousands separators from 10,000 up
+    (``thousands`` forces them on or off). Booleans are yes/no.
     """
     if x is None or (isinstance(x, float | np.floating) and math.isnan(x)):
         return "–"
     if isinstance(x, bool | np.bool_):
         return "yes" if x else "no"
+    sep = "," if (abs(x) >= 10_000 if thousands is None else thousands) else ""
     if isinstance(x, int | np.integer):
-        return f"{x:,d}" if abs(x) >= 10_000 else f"{x:d}"
+        return f"{x:{sep}d}"
     try:
         v = float(x)
     except (TypeError, ValueError):
@@ -324,7 +325,6 @@ def fmt(x: Any, precision: int | None = None) -> str:
         if abs(v) < 1e-6:  # tiny (a 1e-12 agreement): say so instead of printing 0.000000
             return f"{v:.1e}"
         precision = min(6, max(0, 3 - math.floor(math.log10(abs(v)))))
-    sep = "," if abs(v) >= 10_000 else ""
     return f"{v:{sep}.{precision}f}"
 
 
@@ -365,10 +365,14 @@ def show_table(df: Any, precision: int | Mapping[str, int] | None = None, *,
         kw = {"precision": precision, "units": units, "names": names, "index": index,
               "max_rows": None, "caption": caption}
         return FoldedTable(show_table(df.head(head), **kw), show_table(df, **kw), len(df))
-    labels = {c: header(c, units, names) for c in df.columns}
-    if len(set(labels.values())) < len(labels):  # two columns would get the same header
-        labels = {c: str(c) for c in df.columns}
-    out = df.rename(columns=labels)
+    if isinstance(df.columns, pd.MultiIndex):  # e.g. (g, mprior) pairs: keep the levels
+        labels = {c: c for c in df.columns}
+        out = df.copy()
+    else:
+        labels = {c: header(c, units, names) for c in df.columns}
+        if len(set(labels.values())) < len(labels):  # two columns would get the same header
+            labels = {c: c for c in df.columns}
+        out = df.rename(columns=labels)
     if index is None:
         index = not isinstance(df.index, pd.RangeIndex)
     if index and df.index.name is not None:
@@ -376,16 +380,19 @@ def show_table(df: Any, precision: int | Mapping[str, int] | None = None, *,
 
     def col_fmt(col: Any) -> Any:
         dtype = df[col].dtype
+        numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        big = bool(numeric and df[col].abs().max() >= 10_000)  # one separator rule per column
         p = precision.get(col) if isinstance(precision, Mapping) else precision
         if pd.api.types.is_bool_dtype(dtype):
             return lambda v: fmt(bool(v)) if not pd.isna(v) else "–"
         if pd.api.types.is_integer_dtype(dtype):
             year_like = "year" in str(col).lower() or str(col).isdigit()
-            return lambda v: "–" if pd.isna(v) else (f"{int(v)}" if year_like else fmt(int(v)))
+            return lambda v: "–" if pd.isna(v) else (f"{int(v)}" if year_like else
+                                                     fmt(int(v), thousands=big))
         if pd.api.types.is_float_dtype(dtype):
             if "year" in str(col).lower():
                 return lambda v: "–" if pd.isna(v) else f"{v:.0f}"
-            return lambda v: fmt(v, p)
+            return lambda v: fmt(v, p, thousands=big)
         return lambda v: "–" if v is None or (isinstance(v, float) and math.isnan(v)) else (
             html.escape(str(v)))
 
