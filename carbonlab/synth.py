@@ -5,16 +5,22 @@ from a seed (``carbonlab data teaching --write`` regenerates it; a test asserts
 that the committed files are reproduced byte for byte):
 
 1. **Drivers.** For each of the 30 provinces, smooth 2005→2021 paths of the 18
-   drivers. The five true drivers start and end at plausible, province-specific
-   values (``data/teaching/calibration.csv``); the private-car path is solved so
-   that each province's 2021/2005 emissions ratio matches the calibration.
-   The 13 other drivers are built from the true ones' province levels and trends
-   plus independent components, so they are realistically correlated with them
-   but have no effect.
+   drivers, calibrated to published magnitudes (``data/teaching/calibration_targets.csv``,
+   every figure with its source): the province emissions the provincial study states
+   in §2.1 (±5 %) and national aggregates of the drivers from NBS statistics (±10 %).
+   The four share drivers start and end near plausible province values
+   (``calibration.csv``); private cars per person follow an S-curve (logistic) in
+   income; the 2021 end points are moved the least (weighted least squares) so that
+   the true model reproduces each province's 2005→2021 emissions change, and where
+   the study states intermediate figures the drivers follow them (see
+   :func:`_true_paths`). The 13 other drivers are built from the true ones' province
+   levels and trends plus independent components, so they are realistically
+   correlated with them but have no effect.
 2. **Emissions.** ln(CE/person) = α_i + Σ_k β_k x_k + ε, with the five
    semi-elasticities the provincial study reports (§2.2): non-fossil share −2.52,
    gas share −1.6, tertiary share −0.83, ln private cars +0.3575, primary share +1.13;
-   α_i puts each province's 2005 level on the calibration; ε is AR(1).
+   α_i puts each province's 2005 level on the calibration; ε is AR(1), zero in the
+   years with a calibration figure.
 3. **Fuel use.** CE is split into net imported electricity (CE2, a province path
    ending at the calibrated 2021 share) and fossil fuels (CE1); CE1 is spread over
    the 14 fuels so that natural gas + LNG make up the ``gas`` share of energy
@@ -22,8 +28,9 @@ that the committed files are reproduced byte for byte):
    physical units (10^4 t, 10^8 m³, 10^8 kWh), and the committed ``emissions_mt``
    is what :func:`carbonlab.accounting.account` computes from the committed
    quantities — so the accounting reproduces it exactly.
-4. **Cities** (2002–2022), **targets** (non-fossil share 2025/2030) and the
-   **truth** table.
+4. **Cities** (2002–2022), **targets** (non-fossil share 2025/2030, gas share 2025)
+   and the **truth** table. :func:`check_calibration` and :func:`national_aggregates`
+   compare the panel with every target.
 """
 
 from __future__ import annotations
@@ -41,7 +48,8 @@ from carbonlab.data.schemas import DRIVERS, ELECTRICITY, FUELS
 from carbonlab.regions import PROVINCES
 from carbonlab.units import UNITS
 
-__all__ = ["SEED", "YEARS", "TRUE_COEFFICIENTS", "generate", "write", "FILES"]
+__all__ = ["SEED", "YEARS", "TRUE_COEFFICIENTS", "generate", "write", "render", "FILES",
+           "calibration_targets", "check_calibration", "national_aggregates"]
 
 SEED = 20240601
 """The seed of the committed teaching panel."""
@@ -60,6 +68,8 @@ TRUE_COEFFICIENTS: dict[str, float] = {
 
 NOISE_SD = 0.025  # s.d. of the AR(1) innovation of ln per-capita emissions
 NOISE_RHO = 0.3
+CAR_SATURATION = 0.3  # private cars per person at saturation (at least 1.35 × the 2021 level)
+CAR_HEADROOM = 1.35
 FACTOR_SET = "ndrc2011"
 
 FILES = ("panel.csv", "fuel_use.csv", "cities.csv", "targets.csv", "truth.csv", "README.md")
@@ -99,7 +109,7 @@ _OTHER: dict[str, tuple[float, float, float, float, str, float, float, float]] =
     "student": (1600.0, 600.0, 900.0, 350.0, "tertrate", 0.6, 300.0, 7000.0),
     "ltrade": (np.log(900), 1.2, 0.9, 0.35, "tertrate", 0.5, -np.inf, np.inf),
     "lrd": (np.log(60), 0.9, 1.9, 0.3, "tertrate", 0.5, -np.inf, np.inf),
-    "urban": (0.45, 0.11, 0.15, 0.04, "tertrate", 0.7, 0.2, 0.95),
+    "urban": (0.442, 0.11, 0.205, 0.04, "tertrate", 0.7, 0.2, 0.95),
     "ledufund": (np.log(250), 0.5, 1.5, 0.2, "first", -0.3, -np.inf, np.inf),
     "college": (0.065, 0.035, 0.09, 0.03, "tertrate", 0.7, 0.01, 0.6),
     "lpatent": (np.log(800), 0.9, 2.5, 0.4, "tertrate", 0.5, -np.inf, np.inf),
@@ -144,6 +154,29 @@ def _calibration(folder: Path) -> pd.DataFrame:
     return cal.set_index("region")
 
 
+def calibration_targets(folder: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """The calibration targets (``calibration_targets.csv``), each row with its source.
+
+    Columns ``region`` ("China" for a 30-province aggregate), ``quantity`` (a panel
+    column, ``ce1_mt``, ``emissions_ratio`` or ``cars_10k``), ``first_year``,
+    ``last_year``, ``low``, ``high`` (blank: no upper bound), ``unit``, ``tolerance``
+    (relative), ``basis`` (study / study (reading) / NBS / assumption) and ``source``.
+    """
+    folder = Path(folder) if folder is not None else repo_root() / "data" / "teaching"
+    path = folder / "calibration_targets.csv"
+    t = pd.read_csv(path)
+    need = ["region", "quantity", "first_year", "last_year", "low", "high", "unit",
+            "tolerance", "basis", "source"]
+    missing = [c for c in need if c not in t.columns]
+    if missing:
+        raise ParameterError(f"{path}: missing column(s) {', '.join(missing)}")
+    bad = ~t["region"].isin([*PROVINCES, "China"])
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ParameterError(f"{path}, line {i + 2}, column region: unknown region {t['region'][i]!r}")
+    return t
+
+
 def _shape(rng: np.random.Generator, n: int, lo: float, hi: float) -> np.ndarray:
     """Province paths s(t) in [0, 1] over YEARS with random curvature exponents."""
     tau = (np.asarray(YEARS) - YEARS[0]) / (YEARS[-1] - YEARS[0])
@@ -171,14 +204,20 @@ def _standardise(v: np.ndarray) -> np.ndarray:
     return (v - v.mean()) / v.std()
 
 
-def _drivers(rng: np.random.Generator, cal: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Driver paths (30 × 17 arrays) except lcar, which is solved later."""
+# driver -> (calibration.csv column prefix, range of the path's curvature exponent, the
+# scale (driver units) over which it absorbs the shape of the stated emission paths)
+_SHARES: dict[str, tuple[str, tuple[float, float], float]] = {
+    "fossil": ("nf", (0.7, 1.5), 0.03), "gas": ("gas", (0.8, 1.6), 0.01),
+    "tertrate": ("tert", (0.7, 1.3), 0.03), "first": ("first", (0.6, 1.4), 0.015),
+}
+
+
+def _drivers(rng: np.random.Generator, cal: pd.DataFrame
+             ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Driver paths (30 × 17 arrays) except lcar, and the smooth part of ``lconsume``."""
     n = len(cal)
     x: dict[str, np.ndarray] = {}
-    # driver -> (calibration.csv column prefix, range of the path's curvature exponent)
-    for d, (col, lo_hi) in {"fossil": ("nf", (0.7, 1.5)), "gas": ("gas", (0.8, 1.6)),
-                            "tertrate": ("tert", (0.7, 1.3)),
-                            "first": ("first", (0.6, 1.4))}.items():
+    for d, (col, lo_hi, _) in _SHARES.items():
         a = cal[f"{col}2005"].to_numpy()
         b = cal[f"{col}2021"].to_numpy()
         s = _shape(rng, n, *lo_hi)
@@ -188,15 +227,20 @@ def _drivers(rng: np.random.Generator, cal: pd.DataFrame) -> dict[str, np.ndarra
     # the 13 others
     levels = {d: _standardise(x[d][:, 0]) for d in ("tertrate", "first", "gas")}
     trends = {d: _standardise(x[d][:, -1] - x[d][:, 0]) for d in ("tertrate", "first", "gas")}
+    income = np.empty(0)
     for d, (c0, s0, g0, gs, link, w, lo, hi) in _OTHER.items():
         ww = np.sqrt(1 - w**2)
         z0 = w * levels[link] + ww * rng.normal(size=n)
         zg = abs(w) * trends[link] + ww * rng.normal(size=n)
         start = c0 + s0 * z0
         growth = g0 + gs * zg
-        s = _shape(rng, n, 0.5, 1.6)
+        # income (ln consumption) grows at a near-constant rate; the others bend more
+        s = _shape(rng, n, 0.85, 1.15) if d == "lconsume" else _shape(rng, n, 0.5, 1.6)
         noise_sd = 0.02 * (abs(g0) + gs) + (0.01 if np.isfinite(lo) else 0.02)
-        path = start[:, None] + growth[:, None] * s + _ar1(rng, (n, len(YEARS)), noise_sd, 0.5)
+        smooth = start[:, None] + growth[:, None] * s
+        path = smooth + _ar1(rng, (n, len(YEARS)), noise_sd, 0.5)
+        if d == "lconsume":
+            income = smooth
         if d == "ltourist":  # the 2020 collapse of passenger travel, common to all provinces
             path[:, YEARS.index(2020):] -= 0.45
             path[:, YEARS.index(2021):] += 0.15
@@ -204,22 +248,183 @@ def _drivers(rng: np.random.Generator, cal: pd.DataFrame) -> dict[str, np.ndarra
             path = 1 - (1 - start[:, None]) * np.exp(-2.5 * s * growth[:, None] / 0.45)
             path += _ar1(rng, (n, len(YEARS)), 0.01, 0.5)
         x[d] = np.clip(path, lo, hi)
-    return x
+    return x, income
 
 
-def _solve_cars(cal: pd.DataFrame, x: dict[str, np.ndarray], rng: np.random.Generator
-                ) -> np.ndarray:
-    """ln private-car paths whose growth reproduces the calibrated emissions ratios."""
-    n = len(cal)
-    pop05 = cal["pop2005_10k"].to_numpy()
-    pop21 = cal["pop2021_10k"].to_numpy()
-    target = np.log(cal["ce2021_mt"].to_numpy() / pop21) - np.log(cal["ce2005_mt"].to_numpy() / pop05)
-    others = sum(TRUE_COEFFICIENTS[d] * (x[d][:, -1] - x[d][:, 0])
-                 for d in TRUE_COEFFICIENTS if d != "lcar")
-    growth = np.clip((target - others) / TRUE_COEFFICIENTS["lcar"], np.log(2.5), np.log(90.0))
-    cars05 = cal["cars_per_person2005"].to_numpy() * pop05
-    s = _shape(rng, n, 0.55, 0.9)  # concave: car ownership growth slows down
-    return np.log(cars05)[:, None] + growth[:, None] * s + _bridge(rng, n, 0.03)
+def _anchors(rng: np.random.Generator, cal: pd.DataFrame, targets: pd.DataFrame
+             ) -> list[dict[int, float]]:
+    """Per province, {year: emissions (Mt)} the panel passes through (from the targets).
+
+    Point figures are used as stated; a lower bound ("passed 4 亿t in 2011") as 3 %
+    above it; a plateau or range ("about 1.2 亿t in 2015–2021") as its middle with a
+    ±1.5 % year-to-year wobble; a ratio (2021/2005) fills the end it does not state.
+    Point figures win over a plateau in the same year.
+    """
+    out = []
+    t = targets[targets["quantity"].isin(["emissions_mt", "emissions_ratio"])]
+    for region in cal.index:
+        g = t[t["region"] == region]
+        point: dict[int, float] = {}
+        plateau: dict[int, float] = {}
+        for row in g[g["quantity"] == "emissions_mt"].itertuples(index=False):
+            y0, y1 = int(row.first_year), int(row.last_year)
+            hi = float(row.high) if pd.notna(row.high) else None
+            if hi is None:
+                v = 1.03 * float(row.low)
+            else:
+                v = 0.5 * (float(row.low) + hi)
+            if y0 == y1:
+                point[y0] = v
+            else:
+                for y in range(y0, y1 + 1):
+                    plateau[y] = v * (1 + rng.uniform(-0.015, 0.015))
+        anchors = {**plateau, **point}
+        for row in g[g["quantity"] == "emissions_ratio"].itertuples(index=False):
+            y0, y1, r = int(row.first_year), int(row.last_year), float(row.low)
+            if y0 in anchors and y1 not in anchors:
+                anchors[y1] = anchors[y0] * r
+            elif y1 in anchors and y0 not in anchors:
+                anchors[y0] = anchors[y1] / r
+        for y in (YEARS[0], YEARS[-1]):
+            if y not in anchors:
+                raise ParameterError(f"calibration_targets.csv: no {y} emissions for {region}")
+        out.append(dict(sorted(anchors.items())))
+    return out
+
+
+# how far (driver units; ln for cars) each 2021 end point may move to meet the emissions
+_END_SCALE: dict[str, float] = {"lcar": 0.2, "fossil": 0.03, "gas": 0.01, "tertrate": 0.03,
+                                "first": 0.015}
+
+
+def _solve_ends(cal: pd.DataFrame, anchors: list[dict[int, float]], pop: np.ndarray
+                ) -> pd.DataFrame:
+    """Move the 2021 end points (cars per person and the four shares) the least, so that
+    the true model reproduces each province's 2005→2021 change in ln emissions per person.
+
+    With prior end points p (``calibration.csv``) and scales σ (:data:`_END_SCALE`), the
+    weighted least-squares change is ``Δ_k = σ_k² β_k · gap / Σ_j σ_j² β_j²``, where
+    ``gap`` is what the priors leave unexplained. Returns a copy of ``cal`` with the
+    solved end points.
+    """
+    b = TRUE_COEFFICIENTS
+    cal = cal.copy()
+    cols = {"fossil": "nf2021", "gas": "gas2021", "tertrate": "tert2021", "first": "first2021"}
+    y05 = np.array([np.log(a[YEARS[0]] * 1e6 / (pop[i, 0] * 1e4)) for i, a in enumerate(anchors)])
+    y21 = np.array([np.log(a[YEARS[-1]] * 1e6 / (pop[i, -1] * 1e4)) for i, a in enumerate(anchors)])
+    cars05 = np.log(cal["cars_per_person2005"].to_numpy() * pop[:, 0])
+    cars21 = np.log(cal["cars_per_person2021"].to_numpy() * pop[:, -1])
+    prior = b["lcar"] * (cars21 - cars05) + sum(
+        b[d] * (cal[c].to_numpy() - cal[c.replace("2021", "2005")].to_numpy()) for d, c in cols.items())
+    gap = (y21 - y05) - prior
+    # a share's scale is also at most a third of its prior (small shares stay positive)
+    scale = {d: np.full(len(cal), _END_SCALE[d]) for d in b}
+    for d, c in cols.items():
+        scale[d] = np.minimum(scale[d], cal[c].to_numpy() / 3)
+    lam = gap / sum(scale[d] ** 2 * b[d] ** 2 for d in b)
+    cal["cars_per_person2021"] = np.exp(cars21 + scale["lcar"] ** 2 * b["lcar"] * lam) / pop[:, -1]
+    for d, c in cols.items():
+        v = cal[c].to_numpy() + scale[d] ** 2 * b[d] * lam
+        if np.any((v < 0.0005) | (v > 0.9)):
+            i = int(np.flatnonzero((v < 0.0005) | (v > 0.9))[0])
+            raise ParameterError(f"calibration.csv: the solved {c} of {cal.index[i]} is {v[i]:.3f}; "
+                                 "revise its prior end points")
+        cal[c] = v
+    return cal
+
+
+def _s_curve(income: np.ndarray, c0: np.ndarray, c1: np.ndarray, sat: np.ndarray) -> np.ndarray:
+    """Cars per person on a logistic in income through c0 (first year) and c1 (last year).
+
+    ``c = K / (1 + exp(-k (u - m)))`` with saturation ``K`` per person; ``k`` and ``m`` are
+    solved from the two end points, so ownership is S-shaped in income ``u`` (ln yuan).
+    """
+    L0 = np.log(c0 / (sat - c0))
+    L1 = np.log(c1 / (sat - c1))
+    u0, u1 = income[:, 0], income[:, -1]
+    k = (L1 - L0) / (u1 - u0)
+    m = u0 - L0 / k
+    return sat[:, None] / (1 + np.exp(-k[:, None] * (income - m[:, None])))
+
+
+def _pchip(years: list[int], values: list[float]) -> np.ndarray:
+    from scipy.interpolate import PchipInterpolator
+
+    if len(years) == 2:
+        return np.interp(YEARS, years, values)
+    return PchipInterpolator(years, values)(np.asarray(YEARS, dtype=float))
+
+
+def _true_paths(rng: np.random.Generator, cal: pd.DataFrame, anchors: list[dict[int, float]],
+                x: dict[str, np.ndarray], income: np.ndarray, pop: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Solve lcar, shape the share drivers and draw the noise; returns (α, ε).
+
+    1. Private cars close each province's 2005→2021 change of ln emissions per person
+       (after the four share drivers' contribution) and follow an S-curve in income
+       between the two ends.
+    2. Where the study states intermediate figures (Liaoning 2018, Guangdong 2011,
+       plateaus, …) ln emissions per person follow the monotone (PCHIP) interpolation of
+       all the figures; the difference from the drivers' own path (zero in 2005 and
+       2021) is shared by the five drivers in proportion to ``scale² · β`` (the smallest
+       weighted change).
+    3. ε is AR(1) noise, set to zero in the years with a stated figure (a point, not a
+       bridge: a bridge would add a random trend per province).
+    """
+    b = TRUE_COEFFICIENTS
+    n, T = len(cal), len(YEARS)
+    yr = {y: i for i, y in enumerate(YEARS)}
+    y05 = np.array([np.log(a[YEARS[0]] * 1e6 / (pop[i, 0] * 1e4)) for i, a in enumerate(anchors)])
+    y21 = np.array([np.log(a[YEARS[-1]] * 1e6 / (pop[i, -1] * 1e4)) for i, a in enumerate(anchors)])
+    shares = [d for d in b if d != "lcar"]
+    s_change = sum(b[d] * (x[d][:, -1] - x[d][:, 0]) for d in shares)
+    c0 = cal["cars_per_person2005"].to_numpy()
+    lcar0 = np.log(c0 * pop[:, 0])
+    lcar1 = lcar0 + (y21 - y05 - s_change) / b["lcar"]
+    c1 = np.exp(lcar1) / pop[:, -1]
+    if np.any(c1 <= c0):
+        i = int(np.flatnonzero(c1 <= c0)[0])
+        raise ParameterError(f"calibration: {cal.index[i]} would need fewer cars per person in 2021 "
+                             "than in 2005; revise its share end points")
+    # saturation K: the default headroom over the 2021 level, or, where the study states
+    # intermediate figures, the headroom whose S-curve passes closest to them
+    others = sum(b[d] * x[d] for d in shares)
+    sat = np.maximum(CAR_SATURATION, CAR_HEADROOM * c1)
+    for i, a in enumerate(anchors):
+        inner = [y for y in a if YEARS[0] < y < YEARS[-1]]
+        if not inner:
+            continue
+        target = np.array([np.log(a[y] * 1e6 / (pop[i, yr[y]] * 1e4)) for y in inner])
+        best = np.inf
+        for h in np.linspace(1.05, 3.0, 40):
+            k = np.array([max(CAR_SATURATION, h * c1[i])])
+            lc = np.log(_s_curve(income[i:i + 1], c0[i:i + 1], c1[i:i + 1], k)[0] * pop[i])
+            m = b["lcar"] * lc + others[i]
+            err = float(np.sum((target - (y05[i] - m[0]) - m[[yr[y] for y in inner]]) ** 2))
+            if err < best - 1e-12:
+                best, sat[i] = err, k[0]
+    x["lcar"] = np.log(_s_curve(income, c0, c1, sat) * pop)
+    lin = sum(b[d] * x[d] for d in b)
+    alpha = y05 - lin[:, 0]
+    eps = _ar1(rng, (n, T), NOISE_SD, NOISE_RHO)
+    # the interior correction moves the shares (scale at most a third of the province's
+    # smallest level) and cars, each in proportion to scale² · β
+    scale = {d: np.minimum(_SHARES[d][2], x[d].min(axis=1) / 3) for d in shares}
+    scale["lcar"] = np.full(n, _END_SCALE["lcar"])
+    norm = sum(scale[d] ** 2 * b[d] ** 2 for d in b)
+    for i, a in enumerate(anchors):
+        ys = list(a)
+        yl = [np.log(a[y] * 1e6 / (pop[i, yr[y]] * 1e4)) for y in ys]
+        if len(ys) > 2:  # stated intermediate figures: follow their monotone interpolation
+            c = _pchip(ys, yl) - (alpha[i] + lin[i])
+        else:
+            c = np.zeros(T)
+        for d in b:
+            x[d][i] = x[d][i] + scale[d][i] ** 2 * b[d] / norm[i] * c
+        eps[i, [yr[y] for y in ys]] = 0.0
+    for d in shares:
+        x[d] = np.clip(x[d], 0.001, 0.95)
+    return alpha, eps
 
 
 def _population(cal: pd.DataFrame) -> np.ndarray:
@@ -244,23 +449,29 @@ def generate(seed: int = SEED, folder: str | os.PathLike[str] | None = None
     """Generate the teaching panel; returns the tables (and the data card text) by file name."""
     folder = Path(folder) if folder is not None else repo_root() / "data" / "teaching"
     cal = _calibration(folder)
+    targets = calibration_targets(folder)
     rng = np.random.default_rng(seed)
     n, T = len(cal), len(YEARS)
-    x = _drivers(rng, cal)
-    x["lcar"] = _solve_cars(cal, x, rng)
+    pop = np.round(_population(cal), 2)
+    anchors = _anchors(rng, cal, targets)
+    cal = _solve_ends(cal, anchors, pop)
+    x, income = _drivers(rng, cal)
+    alpha, eps = _true_paths(rng, cal, anchors, x, income, pop)
     for d in x:
         x[d] = np.round(x[d], 6)
-    pop = np.round(_population(cal), 2)
 
     # emissions from the true model
     lin = sum(TRUE_COEFFICIENTS[d] * x[d] for d in TRUE_COEFFICIENTS)
-    alpha = np.log(cal["ce2005_mt"].to_numpy() * 1e6 / (pop[:, 0] * 1e4)) - lin[:, 0]
-    eps = _ar1(rng, (n, T), NOISE_SD, NOISE_RHO)
     ln_pc = alpha[:, None] + lin + eps
     ce_target = np.exp(ln_pc) * pop * 1e4 / 1e6  # Mt
 
-    # split into net imported electricity and fossil fuels
-    elec21 = cal["elec2021"].to_numpy()
+    # split into net imported electricity and fossil fuels; a stated fossil-only figure
+    # (CE1) fixes the 2021 share of net imported electricity
+    elec21 = cal["elec2021"].to_numpy(dtype=float).copy()
+    ce1_rows = targets[(targets["quantity"] == "ce1_mt") & (targets["first_year"] == YEARS[-1])]
+    for row in ce1_rows.itertuples(index=False):
+        i = list(cal.index).index(row.region)
+        elec21[i] = 1 - float(row.low) / ce_target[i, -1]
     tau = (np.asarray(YEARS) - YEARS[0]) / (YEARS[-1] - YEARS[0])
     elec_share = elec21[:, None] * (0.55 + 0.45 * tau[None, :]) + _bridge(rng, n, 0.01)
     ce2 = ce_target * elec_share
@@ -309,17 +520,18 @@ def generate(seed: int = SEED, folder: str | os.PathLike[str] | None = None
     for d in DRIVERS:
         panel[d] = x[d].ravel()
 
-    cities = _cities(rng)
-    targets = _targets(rng, cal, x)
+    # cities and planning targets draw from their own streams
+    cities = _cities(np.random.default_rng([seed, 1]))
+    plans = _targets(np.random.default_rng([seed, 2]), cal, x)
     truth = pd.DataFrame({
         "driver": list(DRIVERS),
         "coefficient": [TRUE_COEFFICIENTS.get(d, 0.0) for d in DRIVERS],
         "true": [d in TRUE_COEFFICIENTS for d in DRIVERS],
         "unit": [DRIVERS[d][1] for d in DRIVERS],
     })
-    card = _card(seed, cal, panel, acc)
+    card = _card(seed, panel, fuel_use, targets)
     return {"panel.csv": panel, "fuel_use.csv": fuel_use, "cities.csv": cities,
-            "targets.csv": targets, "truth.csv": truth, "README.md": card}
+            "targets.csv": plans, "truth.csv": truth, "README.md": card}
 
 
 def _region_order(col: pd.Series) -> pd.Series:
@@ -356,30 +568,130 @@ def _cities(rng: np.random.Generator) -> pd.DataFrame:
 
 def _targets(rng: np.random.Generator, cal: pd.DataFrame, x: dict[str, np.ndarray]
              ) -> pd.DataFrame:
+    """Teaching planning targets: non-fossil share 2025/2030 and natural-gas share 2025.
+
+    Non-fossil: the 2021 share plus 2.5–5.5 points by 2025 and 3.5–7 more by 2030 (around
+    the national 20 %/25 % goals). Gas (the study's ``gas`` anchor from the provinces'
+    14th five-year energy plans): the 2021 share plus 0.5–2.5 points by 2025, more where
+    the share is low (the national plans aim at about 10 % nationally).
+    """
     nf21 = x["fossil"][:, -1]
     t25 = np.round(np.minimum(nf21 + rng.uniform(0.025, 0.055, size=len(nf21)), 0.7), 3)
     t30 = np.round(np.minimum(t25 + rng.uniform(0.035, 0.07, size=len(nf21)), 0.75), 3)
+    g21 = x["gas"][:, -1]
+    lift = rng.uniform(0.005, 0.015, size=len(g21)) + 0.01 * (g21 < 0.08)
+    g25 = np.round(np.minimum(g21 + lift, 0.5), 3)
     rows = []
     for i, r in enumerate(cal.index):
         rows.append((r, "fossil", 2025, t25[i]))
         rows.append((r, "fossil", 2030, t30[i]))
+        rows.append((r, "gas", 2025, g25[i]))
     return pd.DataFrame(rows, columns=["region", "driver", "year", "value"])
 
 
-def _card(seed: int, cal: pd.DataFrame, panel: pd.DataFrame, acc: pd.DataFrame) -> str:
-    by = panel.pivot(index="region", columns="year", values="emissions_mt").loc[list(PROVINCES)]
-    tab = pd.DataFrame({
-        "2005 target (Mt)": cal["ce2005_mt"], "2005 panel (Mt)": by[2005].round(1),
-        "2021 target (Mt)": cal["ce2021_mt"], "2021 panel (Mt)": by[2021].round(1),
-    })
-    tab["2005 dev. %"] = (100 * (tab["2005 panel (Mt)"] / tab["2005 target (Mt)"] - 1)).round(1)
-    tab["2021 dev. %"] = (100 * (tab["2021 panel (Mt)"] / tab["2021 target (Mt)"] - 1)).round(1)
+_ENERGY_WEIGHTED = ("fossil", "gas")
+_GDP_WEIGHTED = ("tertrate", "first")
+_POP_WEIGHTED = ("urban",)
+
+
+def national_aggregates(panel: pd.DataFrame, fuel_use: pd.DataFrame | None = None
+                        ) -> pd.DataFrame:
+    """30-province aggregates of the drivers per year, comparable with national statistics.
+
+    ``cars_10k``: sum of private cars (10^4); ``fossil``, ``gas``: shares weighted by each
+    province's energy consumption (TJ, the fossil energy of ``fuel_use`` divided by
+    1 − non-fossil share); ``tertrate``, ``first``: weighted by household consumption
+    (``exp(lconsume)`` × population, a GDP proxy); ``urban``: weighted by population.
+    """
+    if fuel_use is None:
+        from carbonlab.data import load_fuel_use
+
+        fuel_use = load_fuel_use()
+    ef = accounting.emission_factors(FACTOR_SET)
+    fu = fuel_use[fuel_use["fuel"] != ELECTRICITY]
+    tj = (fu["quantity"].to_numpy(float) * fu["unit"].map(lambda u: UNITS[u][1]).to_numpy(float)
+          * ef.loc[fu["fuel"], "tj_per_base"].to_numpy(float))
+    fossil_tj = pd.Series(tj).groupby([fu["region"].to_numpy(), fu["year"].to_numpy()]).sum()
+    p = panel.set_index(["region", "year"])
+    energy = fossil_tj.reindex(p.index).to_numpy() / (1 - p["fossil"].to_numpy())
+    w = {"energy": energy, "gdp": np.exp(p["lconsume"].to_numpy()) * p["population_10k"].to_numpy(),
+         "pop": p["population_10k"].to_numpy()}
+    year = p.index.get_level_values("year").to_numpy()
+    out = {"cars_10k": pd.Series(np.exp(p["lcar"].to_numpy())).groupby(year).sum()}
+    weight_of = {**{d: "energy" for d in _ENERGY_WEIGHTED}, **{d: "gdp" for d in _GDP_WEIGHTED},
+                 **{d: "pop" for d in _POP_WEIGHTED}}
+    for d, wk in weight_of.items():
+        num = pd.Series(p[d].to_numpy() * w[wk]).groupby(year).sum()
+        out[d] = num / pd.Series(w[wk]).groupby(year).sum()
+    res = pd.DataFrame(out)
+    res.index.name = "year"
+    res["energy_tj"] = pd.Series(energy).groupby(year).sum()
+    return res.reset_index()
+
+
+def check_calibration(panel: pd.DataFrame | None = None, fuel_use: pd.DataFrame | None = None,
+                      targets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every calibration target beside the panel's value, one row per target and year.
+
+    Columns ``region, quantity, year, low, high, value, deviation_pct`` (distance outside
+    [low, high] relative to the bound, 0 inside), ``tolerance_pct``, ``ok``, ``basis``.
+    Defaults: the committed teaching files.
+    """
+    from carbonlab.data import load_fuel_use, load_panel
+
+    panel = load_panel("teaching") if panel is None else panel
+    fuel_use = load_fuel_use("teaching") if fuel_use is None else fuel_use
+    targets = calibration_targets() if targets is None else targets
+    p = panel.set_index(["region", "year"])
+    acc = accounting.account(fuel_use, factors=FACTOR_SET).set_index(["region", "year"])
+    nat = national_aggregates(panel, fuel_use).set_index("year")
+    rows = []
+    for t in targets.itertuples(index=False):
+        y0, y1 = int(t.first_year), int(t.last_year)
+        years = [y1] if t.quantity == "emissions_ratio" else range(y0, y1 + 1)
+        for y in years:
+            if t.region == "China":
+                v = float(nat.loc[y, t.quantity])
+            elif t.quantity == "emissions_ratio":
+                v = float(p.loc[(t.region, y1), "emissions_mt"] / p.loc[(t.region, y0), "emissions_mt"])
+            elif t.quantity == "ce1_mt":
+                v = float(acc.loc[(t.region, y), "ce1_mt"])
+            elif t.quantity == "cars_10k":
+                v = float(np.exp(p.loc[(t.region, y), "lcar"]))
+            else:
+                v = float(p.loc[(t.region, y), t.quantity])
+            lo = float(t.low)
+            hi = float(t.high) if pd.notna(t.high) else np.inf
+            dev = 0.0 if lo <= v <= hi else (v / lo - 1 if v < lo else v / hi - 1)
+            rows.append({"region": t.region, "quantity": t.quantity, "year": y, "low": lo,
+                         "high": hi, "value": v, "deviation_pct": 100 * dev,
+                         "tolerance_pct": 100 * float(t.tolerance),
+                         "ok": abs(dev) <= float(t.tolerance), "basis": t.basis})
+    return pd.DataFrame(rows)
+
+
+def _card(seed: int, panel: pd.DataFrame, fuel_use: pd.DataFrame, targets: pd.DataFrame) -> str:
+    chk = check_calibration(panel, fuel_use, targets)
+    fmt = chk.assign(
+        target=[f"{lo:g}" if lo == hi else (f"≥ {lo:g}" if not np.isfinite(hi) else f"{lo:g}–{hi:g}")
+                for lo, hi in zip(chk["low"], chk["high"], strict=True)],
+        panel=[f"{v:.4g}" for v in chk["value"]],
+        dev=[f"{d:+.1f}" for d in chk["deviation_pct"]],
+        tol=[f"±{t:g}" for t in chk["tolerance_pct"]],
+    )
+    src = targets.assign(key=targets["region"] + "|" + targets["quantity"] + "|"
+                         + targets["first_year"].astype(str) + "–" + targets["last_year"].astype(str))
+    prov = fmt[fmt["region"] != "China"]
+    nat = fmt[fmt["region"] == "China"]
+    n_ok = int(chk["ok"].sum())
     lines = [
         "# The carbonlab teaching panel (synthetic)",
         "",
         f"Generated by `carbonlab.synth.generate(seed={seed})`; regenerate with "
         "`carbonlab data teaching --write` (a test checks the files are reproduced byte for byte).",
-        "**Synthetic data for teaching: not statistics of any real province or city.**",
+        "**Synthetic data for teaching: not statistics of any real province or city.** Its "
+        "magnitudes are calibrated to the provincial study's §2.1 and to national statistics "
+        "(below), so that its forecasts are of the size of the real China's.",
         "",
         "## Files",
         "- `panel.csv`: 30 provinces × 2005–2021 (510 rows): `region`, `year`, `population_10k` "
@@ -391,16 +703,24 @@ def _card(seed: int, cal: pd.DataFrame, panel: pd.DataFrame, acc: pd.DataFrame) 
         "pilot_year` (2012/2013/2015 or empty = never). The four representatives of the city study "
         "carry its pilot batches (Beijing 2012, Lanzhou 2013, Hohhot 2015, Shangluo never); the "
         "others' batches are random teaching assignments, not the official lists.",
-        "- `targets.csv`: per province, plausible non-fossil share (`fossil`) targets for 2025 and "
-        "2030 (around the national 20 %/25 %).",
+        "- `targets.csv`: per province, teaching planning targets: the non-fossil share (`fossil`) "
+        "in 2025 and 2030 (around the national 20 %/25 %) and the natural-gas share (`gas`) in "
+        "2025 (the study's anchor from the provinces' 14th five-year energy plans). Plausible, "
+        "not the provinces' published numbers.",
         "- `truth.csv`: the true driver model.",
-        "- `calibration.csv` (input, hand-made): province levels and driver end points; its "
-        "`ce_source` column says which emissions figures come from the provincial study's §2.1 "
-        "and which are assumptions.",
+        "- `calibration.csv` (input, hand-made): population 2005/2021, the 2005 and 2021 end "
+        "points of the four share drivers, the 2021 share of net imported electricity in CE, "
+        "private cars per person in 2005.",
+        "- `calibration_targets.csv` (input, hand-made): every figure the panel is calibrated to, "
+        "with its source sentence: the province emissions the study states in §2.1 (basis "
+        "`study`, or `study (reading)` for a plateau or a threshold), the few values the study "
+        "does not state and the generator assumes (`assumption`), the study's Ningxia car count, "
+        "and the national driver aggregates from NBS statistics.",
         "",
         "## What is true",
         "ln(emissions per person, t) = α_province + Σ β_k·x_k + ε, with ε AR(1) "
-        f"(ρ = {NOISE_RHO}, innovation s.d. {NOISE_SD}) and",
+        f"(ρ = {NOISE_RHO}, innovation s.d. {NOISE_SD}), set to zero in the years with a calibration "
+        "figure (so the panel meets them up to rounding), and",
         "",
         "| driver | β (semi-elasticity) |",
         "|---|---|",
@@ -414,9 +734,32 @@ def _card(seed: int, cal: pd.DataFrame, panel: pd.DataFrame, acc: pd.DataFrame) 
         f"The emissions are exactly what `carbonlab.accounting.account(fuel_use, factors=\"{FACTOR_SET}\")` "
         "computes from `fuel_use.csv` (the committed quantities, rounded to 4 decimals).",
         "",
-        "## Calibration (2005 and 2021 totals vs the targets, ±15 % allowed)",
+        "## How the calibration is met",
+        "1. The four share drivers run from their 2005 to their 2021 end points (`calibration.csv`) "
+        "on smooth province paths.",
+        "2. Private cars close each province's 2005→2021 change in ln emissions per person that "
+        "the shares leave, and in between follow an S-curve (logistic) in income: cars per person "
+        f"= K / (1 + exp(−k (lconsume − m))), K = max({CAR_SATURATION}, {CAR_HEADROOM} × the 2021 level), k and m "
+        "through the two end points.",
+        "3. Intermediate figures (plateaus, Liaoning 2018, Guangdong 2011, Shaanxi 2012, Hebei's dip) "
+        "are met by a smooth correction of the four share drivers (zero in 2005 and 2021), each "
+        "moved in proportion to scale² · β.",
         "",
-        _markdown(tab.reset_index()),
+        f"## Calibration: {n_ok} of {len(chk)} checks within tolerance",
+        "",
+        "Province figures (Mt CO2 unless stated; one row per year of a plateau):",
+        "",
+        _markdown(prov[["region", "quantity", "year", "target", "panel", "dev", "tol", "basis"]]
+                  .rename(columns={"dev": "dev. %", "tol": "tol. %"})),
+        "",
+        "National aggregates of the 30 provinces (`carbonlab.synth.national_aggregates`):",
+        "",
+        _markdown(nat[["quantity", "year", "target", "panel", "dev", "tol", "basis"]]
+                  .rename(columns={"dev": "dev. %", "tol": "tol. %"})),
+        "",
+        "Sources (`calibration_targets.csv`, column `source`):",
+        "",
+        *[f"- {k}: {v}" for k, v in dict(zip(src["key"], src["source"], strict=True)).items()],
         "",
     ]
     return "\n".join(lines)
