@@ -44,7 +44,7 @@ from carbonlab.data.ceads_fuels import CEADS_NAMES
 from carbonlab.data.factors import FACTOR_SETS, NCV_UNITS, load_fuel_factors, load_grid_factors
 from carbonlab.data.schemas import ELECTRICITY, FUELS
 from carbonlab.regions import PROVINCES, grid_region, resolve_region
-from carbonlab.units import C_TO_CO2, UNITS
+from carbonlab.units import C_TO_CO2, GJ_PER_TCE, UNITS
 
 __all__ = [
     "STUDY_FUELS",
@@ -60,6 +60,9 @@ __all__ = [
     "Reconciliation",
     "reconcile",
     "electricity_contrast",
+    "OTHER_GAS_SPLIT",
+    "check_2007",
+    "Check2007",
     "plot_fuel_breakdown",
     "plot_fossil_vs_total",
     "plot_reconciliation",
@@ -527,6 +530,120 @@ def electricity_contrast(accounted: pd.DataFrame, year: int) -> pd.DataFrame:
     d["role"] = np.select([d["ce2_mt"] > 0, d["ce2_mt"] < 0], ["importer", "exporter"],
                           "balanced")
     return d.sort_values("ce2_mt", ascending=False).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- 2007 check
+OTHER_GAS_SPLIT: dict[str, float] = {"blast_furnace_gas": 0.935, "converter_gas": 0.065}
+"""Volume shares used to split the yearbooks' 其他煤气 / CEADs' "Other Gas" into
+blast-furnace and converter gas. ASSUMPTION (not a published split): typical specific
+yields of ~1,500 m3 BF gas per t hot metal and ~100 m3 recovered converter gas per t
+crude steel, with China's 2007 output of ~469 Mt pig iron and ~489 Mt crude steel."""
+
+_ENERGY_MAPPED = {"cleaned_coal": "raw_coal", "other_washed_coal": "raw_coal",
+                  "briquettes": "raw_coal", "other_coking_products": "coke",
+                  "refinery_gas": "lpg", "other_petroleum_products": "fuel_oil"}
+
+
+def _study_rows(comb: pd.DataFrame) -> pd.DataFrame:
+    """CESY 2007 combustion (17 CEADs-like fuels) as study-fuel rows, tagged with the
+    CESY fuel they came from (``source_fuel``)."""
+    from carbonlab.data.panel import FU04_NAME
+
+    rows = []
+    cf = None
+    for r in comb.itertuples(index=False):
+        if r.fuel == "other_gas":
+            for f, share in OTHER_GAS_SPLIT.items():
+                rows.append((r.region, r.year, f, r.quantity * share, r.unit, r.fuel))
+        elif r.fuel in _ENERGY_MAPPED:
+            if cf is None:
+                from carbonlab.data import cesy2008
+
+                cf = (cesy2008.conversion_factors().drop_duplicates("name")
+                      .set_index("name")["ncv_kj"])
+            scale = UNITS[r.unit][1]
+            tj = r.quantity * scale * float(cf[FU04_NAME[r.fuel]]) * 1e-9
+            rows.append((r.region, r.year, _ENERGY_MAPPED[r.fuel], tj * 1e3 / GJ_PER_TCE / 1e4,
+                         "10^4 tce", r.fuel))
+        else:
+            rows.append((r.region, r.year, r.fuel, r.quantity, r.unit, r.fuel))
+    return pd.DataFrame(rows, columns=["region", "year", "fuel", "quantity", "unit",
+                                       "source_fuel"])
+
+
+@dataclass(frozen=True)
+class Check2007:
+    """Result of :func:`check_2007`.
+
+    ``by_fuel``: region, fuel (CEADs name), factor_set, accounted_mt, ceads_mt, rel_diff;
+    ``by_province``: the same summed over fuels; ``national``: summed over provinces,
+    by fuel; ``summary``: per factor set the median and worst province relative
+    difference, the worst province and the fuel that contributes most to its gap.
+    """
+
+    by_fuel: pd.DataFrame
+    by_province: pd.DataFrame
+    national: pd.DataFrame
+    summary: pd.DataFrame
+
+
+def check_2007(factor_sets: Iterable[str] = FACTOR_SETS) -> Check2007:
+    """Account the 2007 physical energy balances (CESY 2008) with each factor set and
+    compare with the CEADs 2007 inventory, by province and fuel.
+
+    The balances are activity data CEADs did not derive from its emissions, so this
+    checks the accounting against something it did not come from. The fuel burnt is
+    final use minus non-energy use plus the inputs to thermal power and heating
+    (:func:`carbonlab.data.cesy2008.combustion_2007`). ``ceads`` accounts the 17 fuels
+    directly; the study's sets map them onto the 14 (coal and oil sub-products by
+    energy with the yearbook's calorific values, 其他煤气 split into blast-furnace and
+    converter gas by :data:`OTHER_GAS_SPLIT`).
+    """
+    from carbonlab.data import cesy2008, real
+
+    comb = cesy2008.combustion_2007()
+    ceads = real.ceads_province_fuels()
+    ceads = ceads[(ceads["year"] == 2007) & (ceads["fuel"] != "process")]
+    ceads = ceads.rename(columns={"emissions_mt": "ceads_mt"})[["region", "fuel", "ceads_mt"]]
+    parts = []
+    for fs in factor_sets:
+        rows = (comb.assign(source_fuel=comb["fuel"]) if fs == "ceads"
+                else _study_rows(comb))
+        rows = rows[rows["quantity"] > 0].reset_index(drop=True)
+        chk = _check_fuel_use(rows[list(_FUEL_USE_COLUMNS)])
+        t = _fossil_tco2(chk, emission_factors(fs), fs)
+        d = pd.DataFrame({"region": rows["region"],
+                          "fuel": rows["source_fuel"].map(cesy2008.CEADS_FUEL_OF),
+                          "accounted_mt": t / 1e6})
+        d = d.groupby(["region", "fuel"], as_index=False)["accounted_mt"].sum()
+        d = ceads.merge(d, on=["region", "fuel"], how="left").fillna({"accounted_mt": 0.0})
+        parts.append(d.assign(factor_set=fs))
+    by_fuel = pd.concat(parts, ignore_index=True)
+
+    def rel(df: pd.DataFrame) -> pd.DataFrame:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            df["rel_diff"] = np.where(df["ceads_mt"] > 0, df["accounted_mt"] / df["ceads_mt"] - 1,
+                                      np.nan)
+        return df
+
+    by_fuel = rel(by_fuel[["region", "fuel", "factor_set", "accounted_mt", "ceads_mt"]])
+    by_prov = rel(by_fuel.groupby(["factor_set", "region"], as_index=False)
+                  [["accounted_mt", "ceads_mt"]].sum())
+    national = rel(by_fuel.groupby(["factor_set", "fuel"], as_index=False)
+                   [["accounted_mt", "ceads_mt"]].sum())
+    rows = []
+    for fs, d in by_prov.groupby("factor_set", sort=False):
+        worst = d.loc[d["rel_diff"].abs().idxmax()]
+        f = by_fuel[(by_fuel["factor_set"] == fs) & (by_fuel["region"] == worst["region"])]
+        gap = (f["accounted_mt"] - f["ceads_mt"])
+        top = f.loc[gap.abs().idxmax()]
+        rows.append((fs, float(d["rel_diff"].median()), float(worst["rel_diff"]),
+                     worst["region"], top["fuel"], float(gap.loc[top.name]),
+                     float(worst["accounted_mt"] - worst["ceads_mt"])))
+    summary = pd.DataFrame(rows, columns=["factor_set", "median_rel_diff", "worst_rel_diff",
+                                          "worst_region", "worst_gap_fuel", "fuel_gap_mt",
+                                          "region_gap_mt"])
+    return Check2007(by_fuel, by_prov, national, summary)
 
 
 # --------------------------------------------------------------------------- plots

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from carbonlab._util import DataError, ParameterError
+from carbonlab._util import DataError, ParameterError, repo_root
 from carbonlab.accounting import (
     STUDY_FUELS,
     account,
@@ -378,3 +381,36 @@ def test_reconcile_ceads_summarises_a_and_b():
     for fs, v in med.items():
         assert f"{100 * v:+.1f} % with {fs}" in rec.summary
     assert len(plot_reconciliation(rec)) == 2
+
+
+# --------------------------------------------------------------------------- 2007 check (real)
+_REAL = Path(os.environ.get("CARBONLAB_DATA_DIR", repo_root().parent / "shared" / "data"))
+
+
+@pytest.mark.skipif(not (_REAL / "MANIFEST.csv").is_file(), reason="real-data mirror not found")
+def test_check_2007_against_ceads_by_province_and_fuel():
+    from carbonlab.accounting import check_2007
+
+    c = check_2007()
+    assert set(c.summary["factor_set"]) == {"ndrc2011", "ipcc2006", "ceads"}
+    for fs, d in c.by_province.groupby("factor_set"):
+        assert len(d) == 30 and d["rel_diff"].notna().all(), fs
+    # every province and CEADs fuel is compared, and the sums add up
+    bf = c.by_fuel[c.by_fuel["factor_set"] == "ndrc2011"]
+    assert bf["fuel"].nunique() == 17
+    np.testing.assert_allclose(bf["accounted_mt"].sum(),
+                               c.by_province.query("factor_set == 'ndrc2011'")["accounted_mt"].sum())
+    # the independent activity reproduces CEADs' big fuels closely with the CEADs factors
+    nat = c.national.set_index(["factor_set", "fuel"])["rel_diff"]
+    for fuel in ("Diesel Oil", "Gasoline", "Natural Gas", "Coke"):
+        assert abs(nat[("ceads", fuel)]) < 0.05, fuel
+    s = c.summary.set_index("factor_set")
+    assert abs(s.loc["ndrc2011", "median_rel_diff"]) < 0.2
+    assert abs(s.loc["ndrc2011", "worst_rel_diff"]) >= abs(s.loc["ndrc2011", "median_rel_diff"])
+
+
+def test_lng_is_not_lpg():
+    from carbonlab.data.factors import load_fuel_factors
+
+    f = load_fuel_factors("ndrc2011").set_index("fuel")["carbon_content_tc_per_tj"]
+    assert f["lng"] == f["natural_gas"] != f["lpg"]
