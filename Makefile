@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
-.PHONY: all venv book test lint bench clean lock regenerate
+.PHONY: all venv book test lint bench clean lock regenerate mathjax
 
 all: book
 
@@ -27,10 +27,24 @@ $(STAMP): requirements.lock pyproject.toml
 
 venv: $(STAMP)
 
-book: $(STAMP)
+# Offline math: MathJax 3 from the npm registry into the book's static files (git-ignored),
+# served as _static/mathjax/ (see _config.yml); the build refuses to run without it.
+MATHJAX_VERSION := 3.2.2
+MATHJAX := .cache/book-static/mathjax/tex-chtml.js
+$(MATHJAX):
+	@command -v npm >/dev/null || { echo "error: npm not found (the book serves MathJax $(MATHJAX_VERSION) from the npm package mathjax)" >&2; exit 2; }
+	rm -rf .cache/npm-mathjax .cache/book-static/mathjax.tmp
+	npm install --no-save --no-audit --no-fund --loglevel=error --prefix .cache/npm-mathjax mathjax@$(MATHJAX_VERSION)
+	mkdir -p .cache/book-static/mathjax.tmp
+	cd .cache/npm-mathjax/node_modules/mathjax/es5 && cp -r tex-chtml.js input output a11y ui adaptors $(abspath .cache/book-static/mathjax.tmp)/
+	rm -rf .cache/book-static/mathjax && mv .cache/book-static/mathjax.tmp .cache/book-static/mathjax
+
+mathjax: $(MATHJAX)
+
+book: $(STAMP) $(MATHJAX)
 	$(VENV)/bin/carbonlab book --dataset $(DATASET) --jobs $(JOBS)
 
-test: $(STAMP)
+test: $(STAMP) $(MATHJAX)
 	$(PY) -m ruff check carbonlab tests benchmarks
 	$(PY) -m pytest $(PYTEST_ARGS)
 

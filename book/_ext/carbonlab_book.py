@@ -1,0 +1,55 @@
+"""Sphinx tweaks for the carbonlab book (loaded through ``_config.yml``'s ``local_extensions``).
+
+- Every page listed some inline scripts twice (sphinx-thebe's ``const THEBE_JS_URL = ...``
+  and sphinx-togglebutton's settings), so browsers logged "Identifier 'THEBE_JS_URL' has
+  already been declared". The page's script list is de-duplicated before rendering.
+- MathJax is served from the book's own ``_static/mathjax`` (installed by ``make``), so
+  formulas render offline; the build fails early if it is missing instead of silently
+  falling back to a CDN.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def _script_key(js: Any) -> tuple[str, str]:
+    filename = str(getattr(js, "filename", js) or "")
+    attributes = getattr(js, "attributes", {}) or {}
+    return filename, repr(sorted((str(k), str(v)) for k, v in attributes.items()))
+
+
+def dedupe_scripts(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    """Drop repeated entries of the page's ``script_files`` (same file or same inline body)."""
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for js in scripts:
+        key = _script_key(js)
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(js)
+    scripts[:] = kept
+
+
+def check_mathjax(app: Any) -> None:
+    """Fail the build early when the offline MathJax is not in any html_static_path entry."""
+    path = app.config.mathjax_path
+    if not path or "://" in path:
+        return
+    roots = [Path(app.confdir) / p for p in app.config.html_static_path]
+    if not any((r / path).is_file() for r in roots):
+        from sphinx.errors import ConfigError
+
+        raise ConfigError(f"mathjax_path {path!r} is in no html_static_path entry "
+                          f"({', '.join(map(str, app.config.html_static_path))}); run `make mathjax`")
+
+
+def setup(app: Any) -> dict[str, Any]:
+    app.connect("html-page-context", dedupe_scripts, priority=900)
+    app.connect("builder-inited", check_mathjax)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
