@@ -5,13 +5,20 @@ A *grid* lists tasks of two kinds:
 - ``notebook``: a papermill run of a chapter notebook with some parameters; its result
   table is what the notebook glued (``myst_nb.glue``): one row per glued name with
   ``name``, ``value`` (float, NaN when not a number) and ``text``;
-- ``function``: a call of an importable function (``carbonlab.leap.logistic``) with
+- ``function``: a call of a carbonlab function (``carbonlab.leap.logistic``) with
   keyword parameters; it returns a tidy DataFrame, a dict or dataclass (one row), a
-  Series (one column) or a scalar (column ``value``).
+  Series (one column) or a scalar (column ``value``). Only the public functions of the
+  modules in :data:`BATCH_MODULES` may be named (:func:`batch_functions` lists them): a
+  grid file cannot run ``os.system``. ``allow_any_function=True`` (``carbonlab batch
+  --allow-any-function``) lifts the restriction for grids you wrote yourself.
 
 :func:`expand_grid` turns a grid (YAML or CSV file, or the parsed YAML mapping) into a
-task table, checking every entry first (unknown kind, unknown function, unknown notebook
-or notebook/function parameter -> one-line :class:`ParameterError` naming the entry).
+task table, checking every entry first (unknown kind, unknown or disallowed function,
+unknown notebook or notebook/function parameter -> one-line :class:`ParameterError` naming
+the entry). Notebook tasks run with the one runner, :func:`carbonlab.runner.run_notebook`
+(same parameter checks and coercion as ``carbonlab run``). The output locations (results
+file, notebook folder) are checked before any task runs; temporary files of interrupted
+notebook tasks are removed on every exit path.
 :func:`run_batch` runs the tasks on a Dask distributed cluster (an existing scheduler or
 a ``LocalCluster``), retries failed tasks, never lets one failure abort the others, and
 gathers one tidy table: the task's parameters x its result rows, with ``status``
@@ -39,6 +46,7 @@ are parameters (an empty cell leaves the parameter at its default).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import importlib
 import inspect
@@ -48,7 +56,6 @@ import math
 import os
 import re
 import sys
-import threading
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -58,11 +65,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from carbonlab._util import CarbonlabError, ParameterError, atomic_path, repo_root
-from carbonlab.regions import PROVINCES, resolve_region
+from carbonlab._util import CarbonlabError, ParameterError, atomic_path
+from carbonlab.regions import PROVINCES
+from carbonlab.runner import check_output, check_parameters, find_notebook, run_notebook
 
 __all__ = [
     "KINDS",
+    "BATCH_MODULES",
+    "batch_functions",
     "expand_grid",
     "run_batch",
     "run_task",
@@ -81,6 +91,11 @@ META = ("task", "entry", "kind", "target", "output")
 STATUS = ("status", "attempts", "error", "elapsed_s")
 """Columns :func:`run_batch` adds for each task."""
 
+BATCH_MODULES = ("carbonlab.accounting", "carbonlab.bma", "carbonlab.models",
+                 "carbonlab.scenarios", "carbonlab.peaks", "carbonlab.leap", "carbonlab.regions",
+                 "carbonlab.units", "carbonlab.data")
+"""Modules whose public functions a grid may call (the allow-list of batch functions)."""
+
 _ENTRY_KEYS = {"name", "kind", "notebook", "function", "target", "params", "grid"}
 _GLUE_MIME = "application/papermill.record/"
 
@@ -90,7 +105,8 @@ _GLUE_MIME = "application/papermill.record/"
 # --------------------------------------------------------------------------------------
 
 def expand_grid(spec: Mapping[str, Any] | Sequence[Mapping[str, Any]] | str | os.PathLike[str],
-                output_dir: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+                output_dir: str | os.PathLike[str] | None = None, *,
+                allow_any_function: bool = False) -> pd.DataFrame:
     """Expand a grid into one row per task, checking every entry.
 
     Parameters
@@ -100,6 +116,8 @@ def expand_grid(spec: Mapping[str, Any] | Sequence[Mapping[str, Any]] | str | os
     output_dir : path, optional
         Folder of the executed notebooks; overrides the grid's ``output_dir``
         (default ``executed/batch`` under the current directory).
+    allow_any_function : bool
+        Accept any importable function, not only :func:`batch_functions` (default False).
 
     Returns
     -------
@@ -120,7 +138,8 @@ def expand_grid(spec: Mapping[str, Any] | Sequence[Mapping[str, Any]] | str | os
     rows: list[dict[str, Any]] = []
     for label, entry in entries:
         at = f"{where}{label}"
-        rows += _expand_entry(at, label, entry, out_dir, start=len(rows))
+        rows += _expand_entry(at, label, entry, out_dir, start=len(rows),
+                              allow_any=allow_any_function)
     if not rows:
         raise ParameterError(f"{where.rstrip(': ') or 'grid'}: no tasks")
     params: list[str] = []
@@ -199,7 +218,7 @@ def _parse_cell(s: str) -> Any:
 
 
 def _expand_entry(at: str, label: str, entry: dict[str, Any], out_dir: Path,
-                  start: int) -> list[dict[str, Any]]:
+                  start: int, allow_any: bool = False) -> list[dict[str, Any]]:
     unknown = set(entry) - _ENTRY_KEYS
     if unknown:
         raise ParameterError(f"{at}: unknown key(s) {sorted(map(str, unknown))} "
@@ -225,7 +244,7 @@ def _expand_entry(at: str, label: str, entry: dict[str, Any], out_dir: Path,
     name = str(entry.get("name") or label)
     if kind == "function":
         target = target.strip()
-        check = _function_checker(at, target)
+        check = _function_checker(at, target, allow_any)
         path = None
     else:
         nb = _find_notebook(at, target)
@@ -276,9 +295,46 @@ def _import_target(target: str) -> Any:
     raise ModuleNotFoundError(target)
 
 
-def _function_checker(at: str, target: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+def _allowed(module: Any, name: str) -> bool:
+    public = getattr(module, "__all__", None)
+    if public is not None and name not in public:
+        return False
+    if name.startswith("_"):
+        return False
+    obj = getattr(module, name, None)
+    return (inspect.isfunction(obj) or inspect.isclass(obj)) and \
+        str(getattr(obj, "__module__", "")).startswith("carbonlab.")
+
+
+def batch_functions() -> list[str]:
+    """The dotted names a grid may call without ``allow_any_function`` (sorted)."""
+    out = []
+    for mod_name in BATCH_MODULES:
+        mod = importlib.import_module(mod_name)
+        out += [f"{mod_name}.{n}" for n in dir(mod) if _allowed(mod, n)]
+    return sorted(out)
+
+
+def _function_checker(at: str, target: str,
+                      allow_any: bool = False) -> Callable[[dict[str, Any]], dict[str, Any]]:
     if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", target):
         raise ParameterError(f"{at}: function {target!r} is not a dotted path (module.function)")
+    if not allow_any:
+        mod_name, _, name = target.rpartition(".")
+        if mod_name not in BATCH_MODULES:
+            raise ParameterError(
+                f"{at}: function {target!r} is not allowed: a grid may call the public "
+                f"functions of {', '.join(BATCH_MODULES)} (or pass --allow-any-function)")
+        try:
+            mod = importlib.import_module(mod_name)
+        except ImportError as exc:
+            raise ParameterError(f"{at}: unknown function {target!r} ({exc})") from None
+        if not hasattr(mod, name):
+            raise ParameterError(f"{at}: unknown function {target!r} (AttributeError: "
+                                 f"{mod_name} has no {name!r})")
+        if not _allowed(mod, name):
+            raise ParameterError(f"{at}: function {target!r} is not a public carbonlab "
+                                 "function a grid may call (or pass --allow-any-function)")
     try:
         fn = _import_target(target)
     except (ImportError, AttributeError) as exc:
@@ -311,60 +367,19 @@ def _function_checker(at: str, target: str) -> Callable[[dict[str, Any]], dict[s
 
 
 def _find_notebook(at: str, name: str) -> Path:
-    p = Path(name)
-    root = repo_root()
-    for c in (p, root / p, root / "notebooks" / p, root / "notebooks" / f"{p}.ipynb"):
-        if c.is_file() and c.suffix == ".ipynb":
-            return c.resolve()
-    raise ParameterError(f"{at}: unknown notebook {name!r}")
+    try:
+        return find_notebook(name)
+    except CarbonlabError:
+        raise ParameterError(f"{at}: unknown notebook {name!r}") from None
 
 
 def _notebook_checker(at: str, nb: Path) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    import papermill as pm
-
-    try:
-        declared = pm.inspect_notebook(str(nb))
-    except Exception as exc:  # unreadable JSON etc.
-        raise ParameterError(f"{at}: cannot read the parameters of {nb.name} ({exc})") from None
+    check_parameters(nb, {}, where=f"{at}: ")  # readable parameters cell, else one line
 
     def check(params: dict[str, Any]) -> dict[str, Any]:
-        out = {}
-        for k, v in params.items():
-            if k not in declared:
-                raise ParameterError(f"{at}: unknown parameter {k!r} for {nb.name} "
-                                     f"(declared: {', '.join(declared) or 'none'})")
-            v = _coerce(at, nb, k, v, declared[k].get("inferred_type_name", ""))
-            if k == "region":
-                try:
-                    v = resolve_region(v)
-                except CarbonlabError as exc:
-                    raise ParameterError(f"{at}: {exc}") from None
-            elif k == "dataset":
-                from carbonlab.data import check_dataset
-
-                try:
-                    v = check_dataset(v)
-                except CarbonlabError as exc:
-                    raise ParameterError(f"{at}: {exc}") from None
-            out[k] = v
-        return out
+        return check_parameters(nb, params, where=f"{at}: ")
 
     return check
-
-
-def _coerce(at: str, nb: Path, name: str, value: Any, type_name: str) -> Any:
-    t = (type_name or "").lower()
-    ok: tuple[type, ...] = {"int": (int,), "float": (int, float), "bool": (bool,),
-                            "str": (str,)}.get(t, (object,))
-    if isinstance(value, ok) and not (t in ("int", "float") and isinstance(value, bool)):
-        return float(value) if t == "float" else value
-    if t == "str" and isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, str) and t in ("int", "float", "bool"):
-        v = _parse_cell(value)
-        if isinstance(v, ok) and not (t != "bool" and isinstance(v, bool)):
-            return float(v) if t == "float" else v
-    raise ParameterError(f"{at}: parameter {name} of {nb.name} expects {t}, got {value!r}")
 
 
 # --------------------------------------------------------------------------------------
@@ -424,36 +439,9 @@ def _py(v: Any) -> Any:
 
 
 def _run_notebook(nb: Path, params: dict[str, Any], output: Path) -> pd.DataFrame:
-    """Execute in a fresh thread: papermill needs a thread with no running event loop,
-    and a Dask worker (or a test runner) may be calling us from inside one."""
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["table"] = _execute_notebook(nb, params, output)
-        except BaseException as exc:  # re-raised in the calling thread
-            box["error"] = exc
-
-    t = threading.Thread(target=target, name=f"papermill-{nb.stem}")
-    t.start()
-    t.join()
-    if "error" in box:
-        raise box["error"]
-    return box["table"]
-
-
-def _execute_notebook(nb: Path, params: dict[str, Any], output: Path) -> pd.DataFrame:
-    import papermill as pm
-
-    with atomic_path(output, suffix=".ipynb") as tmp:
-        try:
-            pm.execute_notebook(str(nb), str(tmp), parameters=params, kernel_name="python3",
-                                cwd=str(repo_root()), progress_bar=False, log_output=False)
-        except pm.PapermillExecutionError as exc:
-            raise RuntimeError(f"{nb.name}: cell {exc.exec_count} failed: {exc.ename}: "
-                               f"{exc.evalue}") from None
-        table = glued_values(tmp)
-    return table
+    """Execute with the one runner (parameters already checked); the glued values."""
+    out = run_notebook(nb, params, output, check=False)
+    return glued_values(out)
 
 
 def glued_values(notebook: str | os.PathLike[str]) -> pd.DataFrame:
@@ -526,7 +514,8 @@ def _one_line(exc: BaseException) -> str:
 def run_batch(tasks: pd.DataFrame | Mapping[str, Any] | str | os.PathLike[str],
               scheduler: Any = None, n_workers: int = 2, retries: int = 1,
               output: str | os.PathLike[str] | None = None,
-              log: Callable[[str], None] | None = None, chunk_size: int = 1) -> pd.DataFrame:
+              log: Callable[[str], None] | None = None, chunk_size: int = 1, *,
+              allow_any_function: bool = False) -> pd.DataFrame:
     """Run every task on a Dask cluster and gather one tidy table.
 
     Parameters
@@ -546,6 +535,8 @@ def run_batch(tasks: pd.DataFrame | Mapping[str, Any] | str | os.PathLike[str],
     chunk_size : int
         Tasks sent to a worker together (for many cheap function calls: Dask costs a few
         milliseconds per task); a failed task is retried on its own.
+    allow_any_function : bool
+        Let function tasks name any importable function (default: :func:`batch_functions`).
 
     Returns
     -------
@@ -565,7 +556,8 @@ def run_batch(tasks: pd.DataFrame | Mapping[str, Any] | str | os.PathLike[str],
     if not isinstance(chunk_size, int | np.integer) or isinstance(chunk_size, bool) \
             or chunk_size < 1:
         raise ParameterError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
-    table = tasks if isinstance(tasks, pd.DataFrame) else expand_grid(tasks)
+    table = tasks if isinstance(tasks, pd.DataFrame) else \
+        expand_grid(tasks, allow_any_function=allow_any_function)
     missing = [c for c in META if c not in table.columns]
     if missing:
         raise ParameterError(f"tasks: missing column(s) {missing} (build it with expand_grid)")
@@ -574,16 +566,76 @@ def run_batch(tasks: pd.DataFrame | Mapping[str, Any] | str | os.PathLike[str],
         raise ParameterError(f"tasks: unknown task kind(s) {bad}")
     if table["task"].duplicated().any():
         raise ParameterError("tasks: column 'task' has duplicate ids")
+    for tid, target in zip(table["task"], table["target"].where(table["kind"] == "function"),
+                           strict=True):
+        if isinstance(target, str):  # a hand-built table gets the same allow-list
+            _function_checker(f"task {tid}", target, allow_any_function)
+    if output is not None:
+        _check_results_path(Path(output))
+    _check_notebook_outputs(table)
     pcols = [c for c in table.columns if c not in META]
     specs = []
     for rec in table.to_dict("records"):
         params = {k: _py(v) for k, v in ((c, rec[c]) for c in pcols) if not _missing(v)}
         specs.append((rec, params))
-    records = _gather(specs, scheduler, int(n_workers), int(retries), int(chunk_size), log)
+    try:
+        records = _gather(specs, scheduler, int(n_workers), int(retries), int(chunk_size), log)
+    finally:  # Ctrl-C, SIGTERM, a crash: no hidden partial notebooks stay behind
+        _remove_partial_notebooks(table)
     result = _assemble(table, pcols, records)
     if output is not None:
         write_results(result, output)
     return result
+
+
+def _check_results_path(path: Path) -> None:
+    """One line, before any task runs, unless ``path`` can receive the results file."""
+    import tempfile
+
+    if len(path.name.encode()) + 16 > 255:
+        raise ParameterError(f"results file name {path.name[:40]!r}... is too long")
+    if path.is_dir():
+        raise ParameterError(f"results file {str(path)!r} is an existing folder")
+    existing = path.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ParameterError(f"results file {str(path)!r}: {existing} is not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ParameterError(f"results folder {existing} cannot be written "
+                             f"({exc.strerror or exc})") from None
+
+
+def _check_notebook_outputs(table: pd.DataFrame) -> None:
+    """Every notebook task's output can be written and no two tasks share one."""
+    outs = [str(o) for k, o in zip(table["kind"], table["output"], strict=True)
+            if k == "notebook" and not _missing(o)]
+    dup = sorted({o for o in outs if outs.count(o) > 1})
+    if dup:
+        raise ParameterError(f"tasks: two tasks write the same notebook {dup[0]!r}")
+    checked: set[Path] = set()
+    for o in outs:
+        p = Path(o)
+        if p.parent in checked and not p.is_dir():
+            continue
+        check_output(p)
+        checked.add(p.parent)
+
+
+def _remove_partial_notebooks(table: pd.DataFrame) -> None:
+    """Delete temporary files (``.<name>.*``) beside every notebook task's output."""
+    for k, o in zip(table["kind"], table["output"], strict=True):
+        if k != "notebook" or _missing(o):
+            continue
+        p = Path(str(o))
+        if p.parent.is_dir():
+            for tmp in p.parent.glob(f".{p.name}.*"):
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
 
 
 def _missing(v: Any) -> bool:
@@ -752,6 +804,9 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="parquet file of results (default batch_results.parquet)")
     b.add_argument("--output-dir", help="folder of executed notebooks (default: the grid's "
                    "output_dir, else executed/batch)")
+    b.add_argument("--allow-any-function", action="store_true",
+                   help="let the grid call any importable function, not only carbonlab's "
+                   "public functions (only for grids you wrote yourself)")
     return b
 
 
@@ -770,10 +825,12 @@ def run_batch_command(args: argparse.Namespace) -> int:
             raise ParameterError(f"--retries must be >= 0, got {args.retries}")
         if getattr(args, "chunk_size", 1) < 1:
             raise ParameterError(f"--chunk-size must be >= 1, got {args.chunk_size}")
-        tasks = expand_grid(args.grid, output_dir=getattr(args, "output_dir", None))
+        tasks = expand_grid(args.grid, output_dir=getattr(args, "output_dir", None),
+                            allow_any_function=getattr(args, "allow_any_function", False))
         res = run_batch(tasks, scheduler=args.scheduler, n_workers=args.workers,
                         retries=args.retries, output=args.output, log=err,
-                        chunk_size=getattr(args, "chunk_size", 1))
+                        chunk_size=getattr(args, "chunk_size", 1),
+                        allow_any_function=getattr(args, "allow_any_function", False))
     except CarbonlabError as exc:
         first = (str(exc).strip().splitlines() or [""])[0]
         err(f"carbonlab: error: {first}")

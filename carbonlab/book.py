@@ -1,34 +1,31 @@
-"""Running chapters with papermill and building the Jupyter Book.
+"""Building the Jupyter Book: every chapter and the per-region gallery, then the HTML.
 
-``run_notebook`` executes one chapter for one region after checking every
-parameter against the notebook's ``parameters`` cell (papermill itself only
-logs a misspelt name and runs the default). ``build_book`` executes every
-chapter into ``executed/`` and builds ``_build/html`` with warnings as errors.
+``build_book`` executes every chapter and gallery page into ``executed/`` with the one
+notebook runner (:func:`carbonlab.runner.run_notebook`) and builds ``_build/html`` with
+warnings as errors. ``executed/`` is replaced atomically: a failed or interrupted build
+(Ctrl-C stops it within seconds) keeps the previous one. Progress (notebooks done / total,
+elapsed time) is logged as each notebook finishes.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 from carbonlab._util import CarbonlabError, ParameterError, atomic_dir, atomic_path, repo_root
 from carbonlab.regions import PROVINCES, resolve_region
+from carbonlab.runner import cancel_all, declared_parameters, notebooks, run_notebook
+from carbonlab.runner import clear_cancel as _clear_cancel
 
 __all__ = [
-    "notebooks",
-    "find_notebook",
-    "declared_parameters",
-    "check_parameters",
-    "run_notebook",
     "execute_all",
     "build_book",
     "EXECUTED",
@@ -55,135 +52,6 @@ GALLERY_GROUPS: dict[str, tuple[str, str]] = {
     "05_cities_leap": ("Cities", "book/cities"),
 }
 """Gallery stem -> (group, landing page listing the group's pages in the sidebar)."""
-
-
-def notebooks(root: Path | None = None) -> list[Path]:
-    """The front page and the chapter notebooks, in order (``index``, ``notebooks/NN_*``)."""
-    root = root or repo_root()
-    front = [root / "notebooks" / "index.ipynb"]
-    return [p for p in front if p.is_file()] + sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-
-
-def find_notebook(name: str | os.PathLike[str]) -> Path:
-    """Resolve a notebook given as a path, a file name or a stem (``04_forecast_peaks``)."""
-    p = Path(name)
-    candidates = [p, repo_root() / p, repo_root() / "notebooks" / p,
-                  repo_root() / "notebooks" / f"{p}.ipynb"]
-    for c in candidates:
-        if c.is_file() and c.suffix == ".ipynb":
-            return c.resolve()
-    known = ", ".join(n.name for n in notebooks())
-    raise ParameterError(f"unknown notebook {str(name)!r} (known: {known})")
-
-
-def declared_parameters(nb: Path) -> dict[str, dict[str, Any]]:
-    """Parameters declared in the notebook's ``parameters`` cell (papermill's inspection)."""
-    import papermill as pm
-
-    try:
-        return pm.inspect_notebook(str(nb))
-    except Exception as exc:  # unreadable JSON etc.
-        raise ParameterError(f"{nb}: cannot read notebook parameters ({exc})") from None
-
-
-def _coerce(name: str, value: Any, type_name: str, nb: Path) -> Any:
-    if not isinstance(value, str):
-        return value
-    t = (type_name or "").lower()
-    try:
-        if t == "int":
-            return int(value)
-        if t == "float":
-            return float(value)
-        if t == "bool":
-            if value.lower() in ("1", "true", "yes", "on"):
-                return True
-            if value.lower() in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(value)
-    except ValueError:
-        raise ParameterError(
-            f"{nb.name}: parameter {name} expects {t}, got {value!r}") from None
-    return value
-
-
-def check_parameters(nb: Path, params: Mapping[str, Any]) -> dict[str, Any]:
-    """Check names against the notebook, coerce types, canonicalise region/dataset names."""
-    declared = declared_parameters(nb)
-    out: dict[str, Any] = {}
-    for name, value in params.items():
-        if name not in declared:
-            raise ParameterError(
-                f"{nb.name}: unknown parameter {name!r} (declared: {', '.join(declared) or 'none'})")
-        value = _coerce(name, value, declared[name].get("inferred_type_name", ""), nb)
-        if name == "region":
-            value = resolve_region(value)
-        elif name == "dataset":
-            from carbonlab.data import check_dataset
-
-            value = check_dataset(value)
-        elif name == "city":
-            value = _resolve_city(value, params.get("dataset", declared.get("dataset", {})
-                                                   .get("default", "teaching")))
-        out[name] = value
-    return out
-
-
-def _resolve_city(value: str, dataset: Any) -> str:
-    from carbonlab.data import load_cities
-
-    ds = str(dataset).strip("'\"")
-    cities = load_cities(ds if ds in ("teaching", "ceads") else "teaching")
-    names = dict(zip(cities["city"], cities["city"], strict=False))
-    names.update(dict(zip(cities["city_zh"], cities["city"], strict=False)))
-    key = {k.lower().replace(" ", ""): v for k, v in names.items()}
-    v = key.get(str(value).lower().replace(" ", "").removesuffix("市").removesuffix("city"))
-    if v is None:
-        raise ParameterError(f"unknown city {value!r} in the {ds} city panel")
-    return v
-
-
-def run_notebook(notebook: str | os.PathLike[str], params: Mapping[str, Any] | None = None,
-                 output: str | os.PathLike[str] | None = None, *, check: bool = True,
-                 log: Callable[[str], None] | None = None) -> Path:
-    """Execute one notebook with papermill; the output appears only if every cell ran.
-
-    Parameters are checked first (unknown name, bad region, bad dataset → ParameterError);
-    the executed notebook is written to a temporary file and moved to ``output``.
-    """
-    import papermill as pm
-
-    nb = find_notebook(notebook)
-    params = check_parameters(nb, params or {}) if check else dict(params or {})
-    if output is None:
-        suffix = "".join(f"_{v}" for k, v in params.items() if k in ("region", "city"))
-        output = repo_root() / EXECUTED / f"{nb.stem}{suffix}.ipynb"
-    output = Path(output)
-    t0 = time.perf_counter()
-    with atomic_path(output, suffix=".ipynb") as tmp:
-        try:
-            pm.execute_notebook(str(nb), str(tmp), parameters=params, kernel_name="python3",
-                                cwd=str(repo_root()), progress_bar=False, log_output=False)
-        except pm.PapermillExecutionError as exc:
-            raise CarbonlabError(
-                f"{nb.name}: cell {exc.exec_count} failed: {exc.ename}: {exc.evalue}") from None
-        _strip_papermill_noise(tmp)
-    if log:
-        log(f"  {nb.name:<28s} {time.perf_counter() - t0:6.1f} s  -> {output}")
-    return output
-
-
-def _strip_papermill_noise(path: Path) -> None:
-    """Drop the injected-parameters tag so the book shows the cell as a normal one."""
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    for cell in nb.get("cells", []):
-        tags = cell.get("metadata", {}).get("tags", [])
-        if "injected-parameters" in tags:
-            cell["metadata"]["tags"] = [t for t in tags if t != "injected-parameters"] + [
-                "remove-cell"]
-        elif "parameters" in tags:
-            cell["metadata"]["tags"] = tags + ["remove-cell"]
-    path.write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def gallery_runs(regions: Sequence[str] | None = None) -> list[tuple[Path, str, str]]:
@@ -297,15 +165,53 @@ def execute_all(dataset: str = "teaching", jobs: int = 1, out_dir: Path | None =
             nb, params, out, page = job
             declared = declared_parameters(nb)
             params = {k: v for k, v in params.items() if k in declared}
-            path = run_notebook(nb, params, out, log=log)
+            path = run_notebook(nb, params, out)
             if page:
                 _adapt_gallery_page(path, *page)
             return path
 
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            done = list(pool.map(one, jobs_list))
+        done = _run_all(one, jobs_list, jobs, log, tmp)
         write_toc(tmp / "_toc.yml", pages)
     return [out_dir / p.relative_to(tmp) for p in done]
+
+
+def _run_all(one: Callable[[Any], Path], jobs_list: list[Any], jobs: int,
+             log: Callable[[str], None], tmp: Path) -> list[Path]:
+    """Run ``one`` over ``jobs_list`` on ``jobs`` threads, logging progress as each ends.
+
+    The first failure, Ctrl-C or SIGTERM kills every running kernel, cancels what has
+    not started and re-raises within seconds (the pool is not waited for).
+    """
+    t0 = time.perf_counter()
+    n = len(jobs_list)
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="carbonlab-book")
+    futures: dict[Future[Path], int] = {}
+    results: dict[int, Path] = {}
+    try:
+        futures = {pool.submit(one, job): i for i, job in enumerate(jobs_list)}
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                i = futures[fut]
+                results[i] = fut.result()  # the first failure stops the build
+                el = time.perf_counter() - t0
+                log(f"[{len(results):>{len(str(n))}d}/{n}] {results[i].relative_to(tmp)}"
+                    f"  elapsed {int(el // 60)}:{int(el % 60):02d}")
+    except BaseException:
+        cancel_all()
+        pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.perf_counter() + 10
+        for fut in futures:  # running notebooks end quickly once their kernel is killed
+            if not fut.done():
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    break
+                wait([fut], timeout=left)
+        _clear_cancel()
+        raise
+    pool.shutdown(wait=True)
+    return [results[i] for i in range(n)]
 
 
 def write_toc(path: Path, gallery_pages: Sequence[str]) -> Path:

@@ -42,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("notebook", help="path, file name or stem, e.g. 04_forecast_peaks")
     r.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                    metavar=("NAME", "VALUE"), help="a notebook parameter (repeatable)")
-    r.add_argument("-o", "--output", help="executed notebook path (default executed/…)")
+    r.add_argument("-o", "--output", help="executed notebook path (default runs/<chapter>"
+                   "[_<region>].ipynb; never a source notebook, never executed/)")
 
     g = sub.add_parser("regions", help="list the 30 provinces and their accepted spellings")
     g.add_argument("--resolve", metavar="NAME", help="print the canonical name of NAME")
@@ -79,9 +80,13 @@ def _cmd_book(a: argparse.Namespace) -> int:
 
 
 def _cmd_run(a: argparse.Namespace) -> int:
-    from carbonlab.book import run_notebook
+    from carbonlab.runner import run_notebook
 
-    params = dict(a.parameter)
+    params: dict[str, str] = {}
+    for name, value in a.parameter:
+        if name in params:
+            raise CarbonlabError(f"parameter {name!r} given twice")
+        params[name] = value
     out = run_notebook(a.notebook, params, a.output, log=print)
     print(out)
     return 0
@@ -90,7 +95,7 @@ def _cmd_run(a: argparse.Namespace) -> int:
 def _cmd_regions(a: argparse.Namespace) -> int:
     from carbonlab.regions import province_table, resolve_region
 
-    if a.resolve:
+    if a.resolve is not None:
         print(resolve_region(a.resolve))
         return 0
     print(province_table().to_string(index=False))
@@ -124,6 +129,7 @@ def _cmd_data(a: argparse.Namespace) -> int:
         dest = a.dest or os.environ.get("CARBONLAB_DATA_DIR")
         if not dest:
             raise CarbonlabError("fetch: give --dest or set CARBONLAB_DATA_DIR")
+        _check_writable_dir(Path(dest), "fetch --dest")
         for p in fetch(Path(dest)):
             print(p)
         return 0
@@ -131,7 +137,12 @@ def _cmd_data(a: argparse.Namespace) -> int:
         from carbonlab import synth
         from carbonlab.data import teaching_dir
 
+        folder = teaching_dir()
+        if not a.write and not folder.is_dir():
+            raise CarbonlabError(f"teaching panel folder {folder} does not exist "
+                                 "(check CARBONLAB_TEACHING_DIR)")
         if a.write:
+            _check_writable_dir(folder, "teaching --write")
             for p in synth.write(teaching_dir()):
                 print(p)
             return 0
@@ -146,6 +157,26 @@ def _cmd_data(a: argparse.Namespace) -> int:
     raise AssertionError(a.data_command)
 
 
+def _check_writable_dir(folder: Path, what: str) -> None:
+    """One-line error unless ``folder`` is (or can become) a folder we can write into."""
+    import tempfile
+
+    if folder.exists() and not folder.is_dir():
+        raise CarbonlabError(f"{what}: {folder} is not a folder")
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise CarbonlabError(f"{what}: {existing} is not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".carbonlab-probe-", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise CarbonlabError(f"{what}: {existing} cannot be written "
+                             f"({exc.strerror or exc})") from None
+
+
 def _cmd_batch(a: argparse.Namespace) -> int:
     from carbonlab.batch import run_batch_command
 
@@ -153,11 +184,18 @@ def _cmd_batch(a: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``carbonlab`` command; returns the exit code."""
+    """Entry point of the ``carbonlab`` command; returns the exit code.
+
+    Bad input: one line on stderr, exit 2. Ctrl-C: exit 130; SIGTERM: exit 143 — in
+    both cases running kernels are killed and nothing half-written is left.
+    """
+    from carbonlab.runner import Interrupted, terminate_on_sigterm
+
     a = _parser().parse_args(argv)
     try:
-        return {"book": _cmd_book, "run": _cmd_run, "regions": _cmd_regions,
-                "data": _cmd_data, "batch": _cmd_batch}[a.command](a)
+        with terminate_on_sigterm():
+            return {"book": _cmd_book, "run": _cmd_run, "regions": _cmd_regions,
+                    "data": _cmd_data, "batch": _cmd_batch}[a.command](a)
     except CarbonlabError as exc:
         msg = str(exc).strip()
         first, _, rest = msg.partition("\n")
@@ -165,8 +203,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if rest:  # build logs etc. go after the one-line summary
             sys.stderr.write(rest + "\n")
         return 2
+    except Interrupted:
+        sys.stderr.write("carbonlab: terminated\n")
+        return 143
     except KeyboardInterrupt:
+        sys.stderr.write("carbonlab: interrupted\n")
         return 130
+    except OSError as exc:  # a file system refusal we did not foresee: one line, not a trace
+        sys.stderr.write(f"carbonlab: error: {exc}\n")
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,4 @@
-"""Run a carbonlab notebook with papermill for the tests (a failing cell fails the test)."""
+"""Run a carbonlab notebook for the tests with the one runner (a failing cell fails the test)."""
 
 from __future__ import annotations
 
@@ -12,19 +12,10 @@ NOTEBOOKS = ROOT / "notebooks"
 def run_notebook(name: str, out_dir: Path, **parameters: Any) -> Path:
     """Execute ``notebooks/<name>`` with ``parameters`` into ``out_dir``; return the output path.
 
-    Parameter names are checked against the notebook's ``parameters`` cell first, as the
-    CLI does, so a misspelt name fails instead of silently running the default.
+    This is :func:`carbonlab.runner.run_notebook`, as ``carbonlab run`` uses it: names are
+    checked against the notebook's ``parameters`` cell, values coerced the same way, and a
+    cell that fails or does not run fails the test.
     """
-    import papermill as pm
+    from carbonlab.runner import run_notebook as run
 
-    src = NOTEBOOKS / name
-    declared = pm.inspect_notebook(str(src))
-    unknown = set(parameters) - set(declared)
-    if unknown:
-        raise AssertionError(f"{name}: unknown parameters {sorted(unknown)}; declared {sorted(declared)}")
-    out = Path(out_dir) / name
-    pm.execute_notebook(
-        str(src), str(out), parameters=parameters, kernel_name="python3",
-        cwd=str(ROOT), progress_bar=False, log_output=False,
-    )
-    return out
+    return run(NOTEBOOKS / name, parameters, Path(out_dir) / name)

@@ -81,7 +81,7 @@ def _spec(marker: Path) -> dict:
 
 def test_expand_grid_product_and_types(tmp_path):
     spec = _spec(tmp_path / "m")
-    t = batch.expand_grid(spec)
+    t = batch.expand_grid(spec, allow_any_function=True)
     assert list(t["task"]) == list(range(len(t)))
     assert (t["entry"] == "logistic").sum() == 2 * len(range(2020, 2031, 5))
     lg = t[t["entry"] == "logistic"]
@@ -111,7 +111,7 @@ def test_expand_grid_csv(tmp_path):
                  f"function,{ME}.square_table,a,3,,\n"
                  f"function,{ME}.square_table,,4,1,\n"
                  "notebook,00_overview,,,,宁夏\n", encoding="utf-8")
-    t = batch.expand_grid(g)
+    t = batch.expand_grid(g, allow_any_function=True)
     assert list(t["entry"]) == ["a", "row 3", "row 4"]
     assert t.loc[0, "x"] == 3 and type(t.loc[0, "x"]) is int and t.loc[0, "n"] is None
     assert t.loc[1, "n"] == 1
@@ -127,13 +127,13 @@ BAD = [
     ({"kind": "function", "function": "carbonlab.leap.logistic", "params": {"K": 1}},
      r"needs parameter"),
     ({"kind": "notebook", "notebook": "00_overview", "grid": {"regoin": ["Beijing"]}},
-     r"tasks\[0\]: unknown parameter 'regoin' for 00_overview"),
+     r"tasks\[0\]: 00_overview.ipynb: unknown parameter 'regoin'"),
     ({"kind": "notebook", "notebook": "00_overview", "params": {"region": "Atlantis"}},
      r"tasks\[0\]: .*Atlantis"),
     ({"kind": "notebook", "notebook": "00_overview", "params": {"dataset": "cead"}},
-     r"tasks\[0\]: unknown dataset"),
+     r"tasks\[0\]: 00_overview.ipynb: unknown dataset"),
     ({"kind": "notebook", "notebook": "00_overview", "params": {"seed": "many"}},
-     r"tasks\[0\]: parameter seed .*expects int"),
+     r"tasks\[0\]: 00_overview.ipynb: parameter seed expects int"),
     ({"kind": "notebook", "notebook": "99_missing"}, r"tasks\[0\]: unknown notebook"),
     ({"kind": "function", "function": f"{ME}.boom", "grid": {"x": 3}}, r"non-empty list"),
     ({"kind": "function", "function": f"{ME}.boom", "params": {"status": 1}}, r"reserved"),
@@ -145,7 +145,7 @@ BAD = [
 def test_bad_entries(entry, pattern):
     ok = {"kind": "function", "function": f"{ME}.boom", "params": {"x": 1}}
     with pytest.raises(ParameterError, match=pattern) as ei:
-        batch.expand_grid({"tasks": [entry, ok]})
+        batch.expand_grid({"tasks": [entry, ok]}, allow_any_function=True)
     assert "\n" not in str(ei.value)
 
 
@@ -160,10 +160,51 @@ def test_bad_files(tmp_path):
         batch.expand_grid(tmp_path / "g.csv")
     (tmp_path / "h.csv").write_text(f"kind,target,y\nfunction,{ME}.boom,1\n", encoding="utf-8")
     with pytest.raises(ParameterError, match=r"h.csv: row 2: unknown parameter"):
-        batch.expand_grid(tmp_path / "h.csv")
+        batch.expand_grid(tmp_path / "h.csv", allow_any_function=True)
     with pytest.raises(ParameterError, match="retries"):
         batch.run_batch(batch.expand_grid({"tasks": [{"kind": "function",
-                        "function": f"{ME}.boom", "params": {"x": 1}}]}), retries=-1)
+                        "function": f"{ME}.boom", "params": {"x": 1}}]},
+                        allow_any_function=True), retries=-1)
+
+
+def test_grid_functions_come_from_the_allow_list(tmp_path):
+    """Issue 16 item 12: a grid file cannot call os.system (or any non-carbonlab function)."""
+    marker = tmp_path / "pwned"
+    shell = {"kind": "function", "function": "os.system", "params": {"command": f"touch {marker}"}}
+    for entry in (shell, {"kind": "function", "function": "subprocess.run"},
+                  {"kind": "function", "function": "carbonlab.leap.logistic.__globals__"},
+                  {"kind": "function", "function": "carbonlab._util.atomic_path"},
+                  {"kind": "function", "function": "carbonlab.batch.run_batch"}):
+        with pytest.raises(ParameterError, match="not allowed|not a public") as ei:
+            batch.expand_grid({"tasks": [entry]})
+        assert "\n" not in str(ei.value)
+    table = batch.expand_grid({"tasks": [shell]}, allow_any_function=True)
+    with pytest.raises(ParameterError, match="not allowed"):  # a hand-built table too
+        batch.run_batch(table, retries=0)
+    assert not marker.exists()
+    names = batch.batch_functions()
+    assert "carbonlab.leap.logistic" in names and "carbonlab.peaks.find_peak" in names
+    assert not any(n.startswith(("carbonlab.batch", "carbonlab.runner", "carbonlab._util"))
+                   for n in names)
+
+
+def test_output_locations_are_checked_before_any_task(tmp_path, monkeypatch):
+    """Issue 16 item 6: -o onto a folder or into an unwritable place: one line, no task runs."""
+    calls = []
+    monkeypatch.setattr(batch, "_gather", lambda *a, **k: calls.append(1) or {})
+    spec = {"tasks": [{"kind": "function", "function": "carbonlab.leap.logistic",
+                       "params": {"K": 1.0, "r": 0.3, "t0": 2025, "t": 2030}}]}
+    (tmp_path / "dir.parquet").mkdir()
+    for out, pattern in ((tmp_path / "dir.parquet", "existing folder"),
+                         (Path("/proc/carbonlab-nope/r.parquet"), "cannot be written"),
+                         (tmp_path / ("x" * 250 + ".parquet"), "too long")):
+        with pytest.raises(ParameterError, match=pattern):
+            batch.run_batch(spec, output=out, retries=0)
+    nb_spec = {"output_dir": "/proc/carbonlab-nope", "tasks": [
+        {"kind": "notebook", "notebook": "00_overview", "params": {"dataset": "teaching"}}]}
+    with pytest.raises(ParameterError, match="cannot be written"):
+        batch.run_batch(nb_spec, retries=0)
+    assert calls == []
 
 
 # ---- runs ----------------------------------------------------------------------------
@@ -171,11 +212,11 @@ def test_bad_files(tmp_path):
 @pytest.mark.parametrize("chunk_size", [1, 4])
 def test_run_batch_failures_retries_parquet(client, tmp_path, chunk_size):
     marker = tmp_path / "flaky.marker"
-    tasks = batch.expand_grid(_spec(marker))
+    tasks = batch.expand_grid(_spec(marker), allow_any_function=True)
     lines: list[str] = []
     out = tmp_path / "res" / "results.parquet"
     res = batch.run_batch(tasks, scheduler=client, retries=2, output=out, log=lines.append,
-                          chunk_size=chunk_size)
+                          chunk_size=chunk_size, allow_any_function=True)
 
     per_task = res.drop_duplicates("task").set_index("entry", drop=False)
     # the deterministic failure: reported, all attempts used, one line, others intact
@@ -210,8 +251,8 @@ def test_run_batch_failures_retries_parquet(client, tmp_path, chunk_size):
 def test_run_batch_is_deterministic(client):
     spec = {"tasks": [{"kind": "function", "function": f"{ME}.square_table",
                        "grid": {"x": [1, 2, 3, 4], "n": [1, 2]}}]}
-    a = batch.run_batch(spec, scheduler=client, retries=0)
-    b = batch.run_batch(spec, scheduler=client, retries=0)
+    a = batch.run_batch(spec, scheduler=client, retries=0, allow_any_function=True)
+    b = batch.run_batch(spec, scheduler=client, retries=0, allow_any_function=True)
     pd.testing.assert_frame_equal(a.drop(columns="elapsed_s"), b.drop(columns="elapsed_s"))
     assert len(a) == sum(n for _ in range(4) for n in (1, 2))
 
@@ -228,7 +269,7 @@ def test_default_local_cluster_uses_processes():
     # one task per worker at a time, so only the killer is on the dying worker
     with dask.config.set({"distributed.scheduler.allowed-failures": 0,
                           "distributed.scheduler.worker-saturation": 1.0}):
-        res = batch.run_batch(spec, n_workers=2, retries=0)
+        res = batch.run_batch(spec, n_workers=2, retries=0, allow_any_function=True)
     ok = res[res["entry"] != "die"]
     assert (ok["status"] == "ok").all() and len(ok) == 4
     pids = set(ok["pid"])
@@ -263,14 +304,17 @@ def test_command_exit_codes(client, tmp_path, capsys):
     good = tmp_path / "good.csv"
     good.write_text(f"kind,target,x\nfunction,{ME}.square_table,5\nfunction,{ME}.boom,1\n",
                     encoding="utf-8")
+    assert _command([str(good), "-o", str(out), "--scheduler", client.scheduler.address]) == 2
+    assert "not allowed" in capsys.readouterr().err  # test functions need the flag
     rc = _command([str(good), "-o", str(out), "--retries", "0", "--chunk-size", "2",
-                   "--scheduler", client.scheduler.address])
+                   "--scheduler", client.scheduler.address, "--allow-any-function"])
     assert rc == 1  # one task failed; the others' results are written
     res = pd.read_parquet(out)
     assert list(res.drop_duplicates("task")["status"]) == ["ok", "failed"]
     assert "failed: task 1" in capsys.readouterr().err
     good.write_text(f"kind,target,x\nfunction,{ME}.square_table,5\n", encoding="utf-8")
-    assert _command([str(good), "-o", str(out), "--scheduler", client.scheduler.address]) == 0
+    assert _command([str(good), "-o", str(out), "--scheduler", client.scheduler.address,
+                     "--allow-any-function"]) == 0
 
 
 # ---- notebooks -----------------------------------------------------------------------
