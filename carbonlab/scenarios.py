@@ -9,17 +9,33 @@ observed year ``t0`` to the horizon (2030):
   after the last anchor it is rolled forward by the moving-average rule.
 * **the moving-average rule** (the provincial study, section 2.4: "依据近5 a变动
   趋势采用移动平均法 … 以2018~2022年的数据估计2023年的数值, 再以2019~2023年的数据估计
-  2024年的数值"). We read "the trend of the last 5 years" as the mean of the last
-  ``w = 5`` annual *changes*, rolled forward one year at a time so that each
-  new value enters the next window:
+  2024年的数值"). The sentence has two readings, both available as ``rule``:
 
-  .. math:: x_{t+1} = x_t + \\frac{1}{w}\\sum_{k=0}^{w-1} (x_{t-k} - x_{t-k-1})
-            = x_t + \\frac{x_t - x_{t-w}}{w}.
+  - ``rule="mean_change"`` (default): "the trend of the last 5 years" is the mean of
+    the last ``w = 5`` annual *changes*, rolled forward one year at a time so that
+    each new value enters the next window:
 
-  The changes dated 2018–2022 (``x_2018 - x_2017`` … ``x_2022 - x_2021``) give
-  2023, those dated 2019–2023 give 2024, and so on. (``window=4`` gives the
-  other reading, the four changes *inside* the five data years 2018–2022.)
-  Shares are clipped to [0, 1] after rolling forward.
+    .. math:: x_{t+1} = x_t + \\frac{1}{w}\\sum_{k=0}^{w-1} (x_{t-k} - x_{t-k-1})
+              = x_t + \\frac{x_t - x_{t-w}}{w}.
+
+    The changes dated 2018–2022 (``x_2018 - x_2017`` … ``x_2022 - x_2021``) give
+    2023, those dated 2019–2023 give 2024, and so on. (``window=4`` gives the four
+    changes *inside* the five data years 2018–2022.) A trend continues.
+  - ``rule="level_ma"``: a literal moving average of the last ``w`` *levels*,
+    :math:`x_{t+1} = \\frac{1}{w}\\sum_{k=0}^{w-1} x_{t-k}`: the values 2018–2022 give
+    2023, 2019–2023 give 2024. A rising series falls back in the first projected
+    year (2023 is the mean of 2018–2022, below 2022) and then flattens: every trend
+    stops, which is why this reading peaks almost everything at once.
+
+  Shares are clipped to [0, 1] after rolling forward (to :data:`SHARE_BANDS` when the
+  scenario sets ``bands: true``).
+* **saturating level drivers** — drivers listed under ``saturate`` (the shipped
+  baseline: ``lcar``) are not rolled forward but follow a logistic in *per-capita*
+  terms fitted to their history (:func:`logistic_fit`): private cars per person
+  ``c_t = K / (1 + exp(-(a + b t)))``, saturation ``K`` profiled by least squares on
+  ln c, the curve shifted to pass through the last observation, times the projected
+  population (:func:`population_path`). Growth slows as ownership approaches ``K``
+  instead of compounding.
 * **adjust** — an additive change ``delta`` reached in a year ``Y`` relative to
   the parent scenario's path, ramped linearly from 0 in ``t0`` and held after
   ``Y``: ``x'_t = x_t + delta * min(1, (t - t0) / (Y - t0))``.
@@ -35,8 +51,9 @@ Scenarios are YAML files (``data/scenarios/provinces/*.yaml``)::
         Ningxia: {anchors: {2030: 5.0}}      # a region entry beats "*"
 
 The root scenario may set ``targets: true`` (anchors from
-:func:`carbonlab.data.load_targets`) and ``window`` (default 5); children inherit
-them. Layers apply root first: an ``anchors`` entry rebuilds the path, an
+:func:`carbonlab.data.load_targets`), ``window`` (default 5), ``rule`` (default
+``mean_change``), ``saturate`` (a list of level drivers, default none) and
+``bands`` (default false); children inherit them. Layers apply root first: an ``anchors`` entry rebuilds the path, an
 ``adjust`` entry shifts the path built so far.
 """
 
@@ -69,6 +86,10 @@ __all__ = [
     "load_scenario",
     "parse_scenario",
     "roll_forward",
+    "RULES",
+    "SHARE_BANDS",
+    "LogisticFit",
+    "logistic_fit",
     "driver_paths",
     "population_path",
 ]
@@ -81,6 +102,23 @@ SHARE_DRIVERS: frozenset[str] = frozenset(_SHARES)
 
 HORIZON: int = 2030
 """Last forecast year of the provincial study."""
+
+RULES: tuple[str, ...] = ("mean_change", "level_ma")
+"""The two readings of the study's moving-average rule (see the module docstring)."""
+
+SHARE_BANDS: dict[str, tuple[float, float]] = {
+    "fossil": (0.0, 0.8), "gas": (0.0, 0.45), "tertrate": (0.25, 0.85), "first": (0.002, 0.35),
+    "urban": (0.15, 0.9), "college": (0.0, 0.6), "garbage": (0.0, 1.0),
+}
+"""Plausible ranges (fraction) for projected shares when a scenario sets ``bands: true``.
+
+Wide enough for every Chinese province's recent values (e.g. Beijing's tertiary share
+above 0.8, Yunnan's non-fossil share near 0.5); a projected value is clipped to the band
+but never beyond the last observed value (an observation outside a band stays reachable).
+"""
+
+SATURATION_MAX: float = 0.6
+"""Largest saturation level K (per person) :func:`logistic_fit` considers for cars."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +147,13 @@ class Scenario:
     targets : bool
         Whether anchors from :func:`carbonlab.data.load_targets` enter the root layer.
     window : int
-        Number of annual changes averaged by the roll-forward rule.
+        Number of annual changes (or levels) averaged by the roll-forward rule.
+    rule : str
+        ``"mean_change"`` or ``"level_ma"`` (:data:`RULES`).
+    saturate : tuple of str
+        Level drivers projected on a per-capita logistic instead of the rule.
+    bands : bool
+        Whether projected shares are clipped to :data:`SHARE_BANDS`.
     """
 
     name: str
@@ -118,6 +162,9 @@ class Scenario:
     layers: tuple[dict[str, dict[str, DriverSpec]], ...] = ()
     targets: bool = True
     window: int = 5
+    rule: str = "mean_change"
+    saturate: tuple[str, ...] = ()
+    bands: bool = False
     sources: tuple[str, ...] = field(default=(), compare=False)
 
     def drivers(self) -> set[str]:
@@ -219,7 +266,11 @@ def _parse_layer(doc: Mapping[str, Any], where: str) -> dict[str, dict[str, Driv
     return layer
 
 
-_TOP_KEYS = {"name", "parent", "description", "drivers", "targets", "window", "source"}
+_SATURABLE: tuple[str, ...] = ("lcar",)
+"""Level drivers (ln of a count) that can follow a per-capita logistic."""
+
+_TOP_KEYS = {"name", "parent", "description", "drivers", "targets", "window", "source", "rule",
+             "saturate", "bands"}
 
 
 def _read_doc(path: Path) -> dict[str, Any]:
@@ -263,7 +314,8 @@ def parse_scenario(
         cur = None if parent in (None, "", "null") else str(parent)
     chain.reverse()
     layers = tuple(_parse_layer(docs[n], where.get(n, n)) for n in chain)
-    targets, window = True, 5
+    targets, window, rule, bands = True, 5, "mean_change", False
+    saturate: tuple[str, ...] = ()
     for n in chain:
         doc = docs[n]
         if "targets" in doc:
@@ -275,9 +327,24 @@ def parse_scenario(
             if not isinstance(w, int) or isinstance(w, bool) or not 1 <= w <= 20:
                 raise DataError(f"{where.get(n, n)}: 'window' must be an integer in 1..20, got {w!r}")
             window = w
+        if "rule" in doc:
+            if doc["rule"] not in RULES:
+                raise DataError(f"{where.get(n, n)}: 'rule' must be one of {', '.join(RULES)}, "
+                                f"got {doc['rule']!r}")
+            rule = doc["rule"]
+        if "saturate" in doc:
+            sat = doc["saturate"] or []
+            if not isinstance(sat, list) or any(d not in _SATURABLE for d in sat):
+                raise DataError(f"{where.get(n, n)}: 'saturate' must be a list of "
+                                f"{', '.join(_SATURABLE)}, got {doc['saturate']!r}")
+            saturate = tuple(sat)
+        if "bands" in doc:
+            if not isinstance(doc["bands"], bool):
+                raise DataError(f"{where.get(n, n)}: 'bands' must be true or false")
+            bands = doc["bands"]
     return Scenario(
         name=name, description=str(docs[name].get("description", "")), chain=tuple(chain),
-        layers=layers, targets=targets, window=window,
+        layers=layers, targets=targets, window=window, rule=rule, saturate=saturate, bands=bands,
         sources=tuple(str(where.get(n, n)) for n in chain),
     )
 
@@ -319,12 +386,17 @@ def load_scenario(
 # --------------------------------------------------------------------------- paths
 
 
-def roll_forward(history: Iterable[float], n: int, window: int = 5) -> np.ndarray:
-    """Extend a series by ``n`` years with the moving average of its last ``window`` changes.
+def roll_forward(history: Iterable[float], n: int, window: int = 5,
+                 rule: str = "mean_change") -> np.ndarray:
+    """Extend a series by ``n`` years with the study's moving-average rule.
 
-    ``x[t+1] = x[t] + (x[t] - x[t-window]) / window``, one year at a time (each new
-    value enters the next window). With fewer than ``window + 1`` points the
-    available changes are averaged; a single point is held constant.
+    ``rule="mean_change"``: ``x[t+1] = x[t] + (x[t] - x[t-window]) / window`` (the mean
+    of the last ``window`` changes); ``rule="level_ma"``: ``x[t+1] = mean(x[t-window+1..t])``
+    (the mean of the last ``window`` levels). One year at a time, each new value enters
+    the next window. The study's example, "以2018~2022年的数据估计2023年的数值": with
+    ``level_ma`` and ``window=5`` the levels 2018–2022 give 2023; with ``mean_change``
+    the changes dated 2018–2022 do. With a short history the available points are used;
+    a single point is held constant.
 
     Returns the ``n`` new values.
     """
@@ -333,18 +405,96 @@ def roll_forward(history: Iterable[float], n: int, window: int = 5) -> np.ndarra
         raise ParameterError("roll_forward: history is empty")
     if window < 1:
         raise ParameterError(f"roll_forward: window must be >= 1, got {window}")
+    if rule not in RULES:
+        raise ParameterError(f"roll_forward: rule {rule!r} is not one of {', '.join(RULES)}")
     out = []
     for _ in range(int(n)):
-        w = min(window, len(x) - 1)
-        nxt = x[-1] if w == 0 else x[-1] + (x[-1] - x[-1 - w]) / w
+        if rule == "level_ma":
+            nxt = float(np.mean(x[-window:]))
+        else:
+            w = min(window, len(x) - 1)
+            nxt = x[-1] if w == 0 else x[-1] + (x[-1] - x[-1 - w]) / w
         x.append(nxt)
         out.append(nxt)
     return np.asarray(out, dtype=float)
 
 
+@dataclass(frozen=True)
+class LogisticFit:
+    """A logistic ``c_t = K / (1 + exp(-(a + b t)))`` fitted to a per-capita series.
+
+    ``K`` is the saturation level (same unit as the series), ``b`` the rate (1/yr),
+    ``t_mid = -a / b`` the year of half saturation, ``rmse`` the fit's RMSE in ln c.
+    """
+
+    K: float
+    a: float
+    b: float
+    rmse: float
+
+    @property
+    def t_mid(self) -> float:
+        return -self.a / self.b
+
+    def __call__(self, years: Iterable[float]) -> np.ndarray:
+        t = np.asarray(list(years), dtype=float)
+        return self.K / (1 + np.exp(-(self.a + self.b * t)))
+
+
+def logistic_fit(years: Iterable[float], per_capita: Iterable[float], *,
+                 k_max: float = SATURATION_MAX, n_grid: int = 400) -> LogisticFit:
+    """Fit a logistic to a rising per-capita series (e.g. private cars per person).
+
+    For each saturation level ``K`` on a grid from just above the largest observation to
+    ``k_max``, ``logit(c/K) = a + b t`` is fitted by least squares; the ``K`` whose curve
+    has the smallest squared error in ln c wins. A series that is not rising (b ≤ 0 at
+    every K) raises :class:`ParameterError`.
+    """
+    t = np.asarray(list(years), dtype=float)
+    c = np.asarray(list(per_capita), dtype=float)
+    if len(t) != len(c) or len(t) < 3:
+        raise ParameterError("logistic_fit: need at least three (year, value) pairs")
+    if not np.all(np.isfinite(c)) or np.any(c <= 0):
+        raise ParameterError("logistic_fit: per-capita values must be positive and finite")
+    lo = 1.02 * float(c.max())
+    if lo >= k_max:
+        raise ParameterError(f"logistic_fit: largest value {c.max():.3g} is at the saturation "
+                             f"ceiling k_max={k_max}")
+    best: LogisticFit | None = None
+    tc = t - t.mean()
+    for K in np.geomspace(lo, k_max, n_grid):
+        z = np.log(c / (K - c))
+        b = float(np.sum(tc * (z - z.mean())) / np.sum(tc * tc))
+        if b <= 0:
+            continue
+        a = float(z.mean() - b * t.mean())
+        fit = K / (1 + np.exp(-(a + b * t)))
+        rmse = float(np.sqrt(np.mean((np.log(c) - np.log(fit)) ** 2)))
+        if best is None or rmse < best.rmse - 1e-12:
+            best = LogisticFit(float(K), a, b, rmse)
+    if best is None:
+        raise ParameterError("logistic_fit: the series is not rising; no logistic fits")
+    return best
+
+
+def _saturating(years: np.ndarray, level: np.ndarray, pop_hist: np.ndarray,
+                future: np.ndarray, pop_future: np.ndarray) -> np.ndarray:
+    """ln level on the per-capita logistic, passing through the last observation."""
+    pc = np.exp(level) / pop_hist
+    try:
+        fit = logistic_fit(years, pc)
+    except ParameterError:  # not rising: hold ownership per person
+        return np.log(pc[-1] * pop_future)
+    # shift a so that the curve meets the last observation (K and b kept)
+    z_last = np.log(pc[-1] / (fit.K - pc[-1]))
+    a = z_last - fit.b * float(years[-1])
+    c = fit.K / (1 + np.exp(-(a + fit.b * future.astype(float))))
+    return np.log(c * pop_future)
+
+
 def _path_from_anchors(
     hist_years: np.ndarray, hist: np.ndarray, anchors: tuple[tuple[int, float], ...],
-    future: np.ndarray, window: int,
+    future: np.ndarray, window: int, rule: str = "mean_change",
 ) -> np.ndarray:
     t0 = int(hist_years[-1])
     ay = np.array([t0] + [a[0] for a in anchors], dtype=float)
@@ -357,7 +507,7 @@ def _path_from_anchors(
         # the full annual series up to the last anchor feeds the moving average
         span = np.arange(t0 + 1, last + 1)
         series = np.concatenate([hist, np.interp(span, ay, av)])
-        vals = np.concatenate([vals, roll_forward(series, n_after, window)])
+        vals = np.concatenate([vals, roll_forward(series, n_after, window, rule)])
     return vals
 
 
@@ -395,6 +545,8 @@ def driver_paths(
     targets: pd.DataFrame | None = None,
     horizon: int = HORIZON,
     regions: Iterable[str] | None = None,
+    rule: str | None = None,
+    population: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Driver values per region and year, history followed by the scenario to ``horizon``.
 
@@ -413,6 +565,11 @@ def driver_paths(
         Last year projected (inclusive).
     regions : iterable of str, optional
         Regions to keep (any spelling); default all regions of ``panel``.
+    rule : {"mean_change", "level_ma"}, optional
+        Overrides the scenario's reading of the moving-average rule (a sensitivity).
+    population : DataFrame, optional
+        ``region, year, population_10k`` to ``horizon`` for the per-capita logistic of the
+        scenario's ``saturate`` drivers (default :func:`population_path` of ``panel``).
 
     Returns
     -------
@@ -436,6 +593,18 @@ def driver_paths(
         panel = panel[panel["region"].isin(keep)]
         if panel.empty:
             raise ParameterError(f"regions: none of {sorted(keep)} is in the panel")
+    rule = scenario.rule if rule is None else rule
+    if rule not in RULES:
+        raise ParameterError(f"rule: {rule!r} is not one of {', '.join(RULES)}")
+    saturate = [d for d in scenario.saturate if d in drivers]
+    pop = None
+    if saturate:
+        if population is None:
+            if "population_10k" not in panel.columns:
+                raise DataError(f"panel: missing column 'population_10k' (needed to saturate "
+                                f"{', '.join(saturate)} per person)")
+            population = population_path(panel, horizon=horizon)
+        pop = population.set_index(["region", "year"])["population_10k"]
     layers = list(scenario.layers)
     if scenario.targets:
         layers.insert(0, _targets_layer(targets))
@@ -455,7 +624,17 @@ def driver_paths(
                 raise DataError(f"panel: driver {d!r} is missing for {region} in {t0}")
             ok = np.isfinite(hist)
             hy, hv = years[ok], hist[ok]
-            path = roll_forward(hv, len(future), scenario.window)
+            if d in saturate:
+                assert pop is not None
+                try:
+                    ph = pop.loc[[(region, int(y)) for y in hy]].to_numpy(dtype=float)
+                    pf = pop.loc[[(region, int(y)) for y in future]].to_numpy(dtype=float)
+                except KeyError:
+                    raise DataError(f"population: no value for {region} in some year "
+                                    f"{int(hy[0])}-{horizon}") from None
+                path = _saturating(hy, hv, ph, future, pf)
+            else:
+                path = roll_forward(hv, len(future), scenario.window, rule)
             for li, layer in enumerate(layers):
                 spec = layer.get(d, {}).get(region) or layer.get(d, {}).get("*")
                 if spec is None:
@@ -465,12 +644,15 @@ def driver_paths(
                     bad = [y for y, _ in spec.anchors if y <= t0]
                     if bad:
                         raise DataError(f"{where}: anchor year {bad[0]} is not after the data's last year {t0}")
-                    path = _path_from_anchors(hy, hv, spec.anchors, future, scenario.window)
+                    path = _path_from_anchors(hy, hv, spec.anchors, future, scenario.window, rule)
                 else:
                     y, delta = spec.adjust
                     if y <= t0:
                         raise DataError(f"{where}: adjust year {y} is not after the data's last year {t0}")
                     path = path + delta * np.minimum(1.0, (future - t0) / (y - t0))
+            if scenario.bands and d in SHARE_BANDS:
+                lo, hi = SHARE_BANDS[d]
+                path = np.clip(path, min(lo, hv[-1]), max(hi, hv[-1]))
             if d in SHARE_DRIVERS:
                 path = np.clip(path, 0.0, 1.0)
             frame[d] = np.concatenate([hist, path])
@@ -478,6 +660,7 @@ def driver_paths(
     res = pd.concat(out, ignore_index=True)
     res.attrs["scenario"] = scenario.name
     res.attrs["horizon"] = horizon
+    res.attrs["rule"] = rule
     return res
 
 

@@ -68,8 +68,8 @@ TRUE_COEFFICIENTS: dict[str, float] = {
 
 NOISE_SD = 0.025  # s.d. of the AR(1) innovation of ln per-capita emissions
 NOISE_RHO = 0.3
-CAR_SATURATION = 0.3  # private cars per person at saturation (at least 1.35 × the 2021 level)
-CAR_HEADROOM = 1.35
+CAR_SATURATION = 0.22  # private cars per person at saturation (at least CAR_HEADROOM × the 2021 level)
+CAR_HEADROOM = 1.2
 FACTOR_SET = "ndrc2011"
 
 FILES = ("panel.csv", "fuel_use.csv", "cities.csv", "targets.csv", "truth.csv", "README.md")
@@ -297,6 +297,9 @@ _END_SCALE: dict[str, float] = {"lcar": 0.2, "fossil": 0.03, "gas": 0.01, "tertr
                                 "first": 0.015}
 
 
+_INNER_CAR_SCALE = 0.1  # ln cars: cars take a smaller part of the intermediate corrections
+
+
 def _solve_ends(cal: pd.DataFrame, anchors: list[dict[int, float]], pop: np.ndarray
                 ) -> pd.DataFrame:
     """Move the 2021 end points (cars per person and the four shares) the least, so that
@@ -410,7 +413,7 @@ def _true_paths(rng: np.random.Generator, cal: pd.DataFrame, anchors: list[dict[
     # the interior correction moves the shares (scale at most a third of the province's
     # smallest level) and cars, each in proportion to scale² · β
     scale = {d: np.minimum(_SHARES[d][2], x[d].min(axis=1) / 3) for d in shares}
-    scale["lcar"] = np.full(n, _END_SCALE["lcar"])
+    scale["lcar"] = np.full(n, _INNER_CAR_SCALE)
     norm = sum(scale[d] ** 2 * b[d] ** 2 for d in b)
     for i, a in enumerate(anchors):
         ys = list(a)

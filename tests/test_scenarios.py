@@ -238,3 +238,108 @@ def test_bad_targets_table(tmp_path):
 
 def test_share_driver_list_matches_units():
     assert SHARE_DRIVERS == {"first", "tertrate", "gas", "fossil", "urban", "college", "garbage"}
+
+
+# --------------------------------------------------------------------------- rules, saturation
+
+
+def test_level_ma_is_the_mean_of_the_last_five_levels():
+    # the study's example: the values 2018-2022 give 2023, 2019-2023 give 2024
+    x = {2018: 1.0, 2019: 2.0, 2020: 3.0, 2021: 4.0, 2022: 5.0}
+    got = roll_forward(list(x.values()), 2, window=5, rule="level_ma")
+    assert got[0] == pytest.approx(3.0)  # mean of 2018-2022
+    assert got[1] == pytest.approx(np.mean([2.0, 3.0, 4.0, 5.0, 3.0]))  # 2019-2023
+    # the other reading continues the trend: (x_2022 - x_2018) / 4 with window=4
+    assert roll_forward(list(x.values()), 1, window=4)[0] == pytest.approx(6.0)
+    with pytest.raises(ParameterError, match="rule 'median'"):
+        roll_forward([1.0, 2.0], 1, rule="median")
+
+
+def test_rule_from_scenario_and_override(sdir):
+    _write(sdir, "lv", "name: lv\nparent: base\nrule: level_ma\n")
+    panel = _panel()
+    sc = load_scenario("lv", sdir)
+    assert sc.rule == "level_ma" and load_scenario("base", sdir).rule == "mean_change"
+    a = driver_paths(panel, sc, drivers=["tertrate"])
+    b = driver_paths(panel, load_scenario("base", sdir), drivers=["tertrate"], rule="level_ma")
+    np.testing.assert_array_equal(a["tertrate"], b["tertrate"])
+    assert a.attrs["rule"] == "level_ma"
+    g = panel.loc[panel["region"] == "Beijing", "tertrate"].to_numpy()
+    first = a.loc[(a["region"] == "Beijing") & (a["year"] == 2022), "tertrate"].item()
+    assert first == pytest.approx(g[-5:].mean()) and first < g[-1]  # a rising series falls back
+
+
+def test_logistic_fit_recovers_a_known_curve():
+    from carbonlab.scenarios import logistic_fit
+
+    years = np.arange(2005, 2022)
+    true = 0.3 / (1 + np.exp(-(0.35 * (years - 2016.0))))
+    fit = logistic_fit(years, true)
+    assert fit.K == pytest.approx(0.3, rel=0.02) and fit.b == pytest.approx(0.35, rel=0.05)
+    assert fit.t_mid == pytest.approx(2016.0, abs=0.3)
+    np.testing.assert_allclose(fit(years), true, rtol=0.02)
+    with pytest.raises(ParameterError, match="not rising"):
+        logistic_fit(years, true[::-1])
+
+
+def test_saturating_cars_grow_slower_than_the_rule(sdir):
+    _write(sdir, "sat", "name: sat\nparent: base\nsaturate: [lcar]\nbands: true\n")
+    panel = _panel()
+    rolled = driver_paths(panel, load_scenario("base", sdir), drivers=["lcar"])
+    sat = driver_paths(panel, load_scenario("sat", sdir), drivers=["lcar"])
+    hist = ~sat["projected"]
+    np.testing.assert_array_equal(sat.loc[hist, "lcar"], rolled.loc[hist, "lcar"])
+    for r in ("Beijing", "Ningxia"):
+        s = sat[sat["region"] == r].set_index("year")["lcar"]
+        assert np.all(np.diff(s.loc[2021:]) >= -1e-12)  # still rising (or flat) ...
+        assert np.diff(s.loc[2021:]).max() < 0.1  # ... below 10 % a year
+    with pytest.raises(DataError, match="'saturate' must be a list of lcar"):
+        _write(sdir, "bad", "name: bad\nparent: base\nsaturate: [fossil]\n")
+        load_scenario("bad", sdir)
+    with pytest.raises(DataError, match="'rule' must be one of"):
+        _write(sdir, "bad", "name: bad\nparent: base\nrule: moving\n")
+        load_scenario("bad", sdir)
+
+
+def test_bands_keep_projected_shares_plausible(sdir):
+    from carbonlab.scenarios import SHARE_BANDS
+
+    _write(sdir, "banded", "name: banded\nparent: base\nbands: true\n")
+    panel = _panel()
+    panel.loc[panel["region"] == "Beijing", "first"] = np.linspace(0.05, 0.006, 12)  # falls fast
+    free = driver_paths(panel, load_scenario("base", sdir), drivers=["first"])
+    banded = driver_paths(panel, load_scenario("banded", sdir), drivers=["first"])
+    assert free["first"].min() < SHARE_BANDS["first"][0]
+    assert banded.loc[banded["projected"], "first"].min() == pytest.approx(SHARE_BANDS["first"][0])
+
+
+def test_teaching_baseline_cars_are_plausible_in_every_scenario():
+    """Issue 13: national private cars in 2030 between 3 and 4.5 亿 on the baseline, and no
+    province's cars grow faster than 15 %/yr in any scenario year."""
+    from carbonlab import data
+
+    panel, targets = data.load_panel("teaching"), data.load_targets("teaching")
+    for name in list_scenarios():
+        for rule in ("mean_change", "level_ma"):
+            paths = driver_paths(panel, name, drivers=["lcar"], targets=targets, rule=rule)
+            cars = np.exp(paths.pivot(index="region", columns="year", values="lcar"))
+            growth = cars.pct_change(axis=1).loc[:, 2022:]
+            assert growth.max().max() < 0.15, (name, rule, growth.max(axis=1).idxmax())
+            if name == "baseline":
+                assert 3e4 <= cars[2030].sum() <= 4.5e4, cars[2030].sum()
+
+
+def test_teaching_baseline_shares_stay_in_bands():
+    from carbonlab import data
+    from carbonlab.scenarios import SHARE_BANDS
+
+    panel = data.load_panel("teaching")
+    drivers = ["fossil", "gas", "tertrate", "first"]
+    paths = driver_paths(panel, "baseline", drivers=drivers, targets=data.load_targets("teaching"))
+    last = panel[panel["year"] == panel["year"].max()].set_index("region")
+    fut = paths[paths["projected"]]
+    for d in drivers:
+        lo, hi = SHARE_BANDS[d]
+        lo_r = np.minimum(lo, fut["region"].map(last[d]).to_numpy())
+        hi_r = np.maximum(hi, fut["region"].map(last[d]).to_numpy())
+        assert ((fut[d] >= lo_r - 1e-12) & (fut[d] <= hi_r + 1e-12)).all(), d
