@@ -77,6 +77,7 @@ _ALIASES: dict[str, str] = {
 # Regions that exist but are outside the study's 30 provinces.
 _OUTSIDE = {
     "tibet": "Tibet", "xizang": "Tibet", "西藏": "Tibet", "西藏自治区": "Tibet", "xz": "Tibet",
+    "tibetautonomousregion": "Tibet", "xizangautonomousregion": "Tibet",
     "hongkong": "Hong Kong", "香港": "Hong Kong", "hk": "Hong Kong",
     "macau": "Macao", "macao": "Macao", "澳门": "Macao", "mc": "Macao",
     "taiwan": "Taiwan", "台湾": "Taiwan",
@@ -107,7 +108,9 @@ def _build_lookup() -> dict[str, str]:
         for suffix in ("province", "sheng", "shi", "city", "municipality", "autonomousregion", "zizhiqu"):
             lut[_key(name) + suffix] = name
     for k, v in _ALIASES.items():
-        lut[_key(k)] = v
+        # "Ningxia Hui Autonomous Region", "Xinjiang Uygur Autonomous Region", ...
+        for suffix in ("", "province", "autonomousregion", "zizhiqu"):
+            lut[_key(k) + suffix] = v
     return lut
 
 
@@ -124,6 +127,8 @@ def resolve_region(name: str) -> str:
     unknown region, or for one outside the study's 30 (Tibet, Hong Kong, …).
     """
     k = _key(name)
+    if not k:
+        raise ParameterError(f"region name is empty ({name!r}); see `carbonlab regions`")
     if k in _LOOKUP:
         return _LOOKUP[k]
     if k in _OUTSIDE:

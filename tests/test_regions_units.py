@@ -31,7 +31,19 @@ def test_shanxi_and_shaanxi_are_distinct():
     assert resolve_region("陕西") == "Shaanxi" and resolve_region("山西") == "Shanxi"
 
 
+@pytest.mark.parametrize("name, canon", [
+    ("Guangxi Zhuang Autonomous Region", "Guangxi"), ("Ningxia Hui Autonomous Region", "Ningxia"),
+    ("Xinjiang Uygur Autonomous Region", "Xinjiang"), ("Xinjiang Uyghur Autonomous Region",
+                                                        "Xinjiang"),
+    ("Inner Mongolia Autonomous Region", "Inner Mongolia"), ("Guangxi Zhuang", "Guangxi")])
+def test_official_autonomous_region_names(name, canon):
+    """Issue 16 item 11: the official names of all five autonomous regions in the study."""
+    assert resolve_region(name) == canon
+
+
 @pytest.mark.parametrize("bad, fragment", [("Tibet", "not one of the study's 30"),
+                                           ("Tibet Autonomous Region", "not one of"),
+                                           ("", "empty"), ("  ", "empty"),
                                            ("香港", "not one of"), ("Atlantis", "unknown region")])
 def test_bad_regions(bad, fragment):
     with pytest.raises(ParameterError, match=fragment):

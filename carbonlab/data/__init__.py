@@ -60,7 +60,9 @@ def _read_teaching(name: str, kind: str, folder: str) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(f"{path}: teaching-panel file missing (run `carbonlab data teaching --write`)")
     try:
-        raw = pd.read_csv(path, keep_default_na=True)
+        raw = pd.read_csv(path, keep_default_na=True, encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: empty file (no header, no rows)") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: unreadable CSV ({str(exc).splitlines()[0]})") from None
     return validate(raw, kind, source=str(path), row_offset=2)

@@ -1,8 +1,11 @@
 """Schemas checked on every load (pandera), with one-line errors.
 
-Every table carbonlab reads is validated here: required columns and dtypes,
-``(region, year)`` unique, no NaN where a value is required, no negative fuel
-use, shares within [0, 1], region names mapped to the canonical name. A
+Every table carbonlab reads is validated here: at least one data row, required columns
+and dtypes, whole-number years (``2021.9`` is refused, not truncated), finite numbers
+(``inf`` is refused), ``(region, year)`` unique, no NaN where a value is required, no
+negative fuel use (named on the ``quantity`` column with its value; a blank quantity is
+called blank), shares within [0, 1], region and city-province names mapped to the
+canonical name (an unknown province such as "Atlantis" is refused). A
 failure raises :class:`~carbonlab._util.DataError` naming the source file, the
 row (the file's line number for CSV files) and the column.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -143,6 +147,52 @@ def _where(source: str, index: object, row_offset: int | None) -> str:
     return f"{source}, row {index}"
 
 
+def _first(mask: pd.Series) -> object:
+    return mask.index[np.flatnonzero(mask.to_numpy())[0]]
+
+
+def _check_values(df: pd.DataFrame, schema: pa.DataFrameSchema, kind: str, source: str,
+                  row_offset: int | None) -> None:
+    """Checks pandera would get wrong or word badly: years, infinities, fuel quantities."""
+    def fail(idx: object, col: str, what: str) -> DataError:
+        return DataError(f"{_where(source, idx, row_offset)}, column {col}: {what}")
+
+    if "year" in df.columns:
+        years = pd.to_numeric(df["year"], errors="coerce")
+        bad = years.isna() & df["year"].notna()
+        if bad.any():
+            i = _first(bad)
+            raise fail(i, "year", f"value {df.at[i, 'year']!r} is not a year")
+        frac = years.notna() & (years != np.round(years))
+        if frac.any():
+            i = _first(frac)
+            raise fail(i, "year", f"year {df.at[i, 'year']!r} is not a whole number")
+    for col, spec in schema.columns.items():
+        if col not in df.columns or str(spec.dtype) not in ("float64", "int64", "Int64"):
+            continue
+        vals = pd.to_numeric(df[col], errors="coerce")
+        inf = vals.isin([np.inf, -np.inf])
+        if inf.any():
+            i = _first(inf)
+            raise fail(i, col, f"value {df.at[i, col]!r} is not finite")
+    if kind == "fuel_use" and {"quantity", "fuel"} <= set(df.columns):
+        q = pd.to_numeric(df["quantity"], errors="coerce")
+        blank = df["quantity"].isna() | df["quantity"].astype(str).str.strip().eq("")
+        if blank.any():
+            i = _first(blank)
+            raise fail(i, "quantity", f"blank quantity for fuel {df.at[i, 'fuel']!r}")
+        notnum = q.isna()
+        if notnum.any():
+            i = _first(notnum)
+            raise fail(i, "quantity", f"value {df.at[i, 'quantity']!r} is not a number")
+        neg = (q < 0) & (df["fuel"] != ELECTRICITY)
+        if neg.any():
+            i = _first(neg)
+            v = q.at[i]
+            raise fail(i, "quantity", f"negative fuel use {v:g} for fuel {df.at[i, 'fuel']!r} "
+                       f"(only {ELECTRICITY} may be negative)")
+
+
 def validate(df: pd.DataFrame, kind: str, source: str = "<table>",
              row_offset: int | None = None) -> pd.DataFrame:
     """Validate ``df`` against the ``kind`` schema and return the coerced table.
@@ -155,19 +205,25 @@ def validate(df: pd.DataFrame, kind: str, source: str = "<table>",
     missing = [c for c, col in schema.columns.items() if col.required and c not in df.columns]
     if missing:
         raise DataError(f"{source}: missing column(s) {', '.join(missing)}")
+    if len(df) == 0:
+        raise DataError(f"{source}: no data rows (only a header)")
     df = df.copy()
-    if "region" in df.columns and kind != "cities":
+    name_col = "province" if kind == "cities" else "region"
+    if name_col in df.columns:
         canon: dict[object, str] = {}
-        for idx, name in df["region"].items():
+        for idx, name in df[name_col].items():
             if name in canon:
                 continue
             if pd.isna(name):
-                raise DataError(f"{_where(source, idx, row_offset)}, column region: missing value")
+                raise DataError(
+                    f"{_where(source, idx, row_offset)}, column {name_col}: missing value")
             try:
                 canon[name] = resolve_region(name)
             except CarbonlabError as exc:
-                raise DataError(f"{_where(source, idx, row_offset)}, column region: {exc}") from None
-        df["region"] = df["region"].map(canon)
+                raise DataError(
+                    f"{_where(source, idx, row_offset)}, column {name_col}: {exc}") from None
+        df[name_col] = df[name_col].map(canon)
+    _check_values(df, schema, kind, source, row_offset)
     try:
         return schema.validate(df, lazy=True)
     except pa.errors.SchemaErrors as err:
