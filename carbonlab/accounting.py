@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from carbonlab._util import DataError, ParameterError
-from carbonlab.data.ceads_fuels import CEADS_NAMES
+from carbonlab.data.ceads_fuels import CEADS_NAMES, OTHER_GAS_SPLIT
 from carbonlab.data.factors import FACTOR_SETS, NCV_UNITS, load_fuel_factors, load_grid_factors
 from carbonlab.data.schemas import ELECTRICITY, FUELS
 from carbonlab.regions import PROVINCES, grid_region, resolve_region
@@ -533,12 +533,6 @@ def electricity_contrast(accounted: pd.DataFrame, year: int) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- 2007 check
-OTHER_GAS_SPLIT: dict[str, float] = {"blast_furnace_gas": 0.935, "converter_gas": 0.065}
-"""Volume shares used to split the yearbooks' 其他煤气 / CEADs' "Other Gas" into
-blast-furnace and converter gas. ASSUMPTION (not a published split): typical specific
-yields of ~1,500 m3 BF gas per t hot metal and ~100 m3 recovered converter gas per t
-crude steel, with China's 2007 output of ~469 Mt pig iron and ~489 Mt crude steel."""
-
 _ENERGY_MAPPED = {"cleaned_coal": "raw_coal", "other_washed_coal": "raw_coal",
                   "briquettes": "raw_coal", "other_coking_products": "coke",
                   "refinery_gas": "lpg", "other_petroleum_products": "fuel_oil"}

@@ -15,9 +15,11 @@ Briquettes                 raw_coal            by energy (briquettes are made fr
 Coke                       coke                1:1, physical
 Other Coking Products      coke                by energy (closest solid coking product)
 Coke Oven Gas              coke_oven_gas       1:1, physical (10^8 m3)
-Other Gas                  other_gas           by energy; CEADs' "other gas" lumps
-                                               blast-furnace and converter gas (Shan et
-                                               al. 2018, Table 1), which cannot be split
+Other Gas                  blast_furnace_gas,  physical (10^8 m3), split by volume
+                           converter_gas       (:data:`OTHER_GAS_SPLIT`): CEADs' "other
+                                               gas" is blast-furnace plus converter gas
+                                               (Shan et al. 2018, Table 1), each with its
+                                               own factors
 Crude Oil ... Fuel Oil     same codes          1:1, physical
 LPG                        lpg                 1:1, physical
 Refinery Gas               lpg                 by energy (a light petroleum gas)
@@ -26,8 +28,7 @@ Other Petroleum Products   fuel_oil            by energy (naphtha, lubricants, w
 Natural Gas                natural_gas         1:1, physical; includes LNG in CEADs
 =========================  ==================  =========================================
 
-``blast_furnace_gas``, ``converter_gas`` and ``lng`` get no rows: CEADs has no
-such columns. "By energy" rows are in ``10^4 tce`` so that re-accounting with
+``other_gas`` and ``lng`` get no rows (CEADs' natural gas includes LNG). "By energy" rows are in ``10^4 tce`` so that re-accounting with
 another factor set keeps their energy content and applies the target fuel's
 carbon content; 1:1 rows stay physical so that the target set's NCV applies.
 """
@@ -47,6 +48,7 @@ from carbonlab.units import C_TO_CO2, GJ_PER_TCE
 __all__ = [
     "CEADS_NAMES",
     "MAPPING",
+    "OTHER_GAS_SPLIT",
     "backout_activity",
     "map_to_study_fuels",
     "ceads_fuel_use",
@@ -72,7 +74,7 @@ MAPPING: dict[str, tuple[str, str]] = {
     "coke": ("coke", "physical"),
     "other_coking_products": ("coke", "energy"),
     "coke_oven_gas": ("coke_oven_gas", "physical"),
-    "other_gas": ("other_gas", "energy"),
+    "other_gas": ("blast_furnace_gas+converter_gas", "split"),
     "crude_oil": ("crude_oil", "physical"),
     "gasoline": ("gasoline", "physical"),
     "kerosene": ("kerosene", "physical"),
@@ -84,6 +86,12 @@ MAPPING: dict[str, tuple[str, str]] = {
     "natural_gas": ("natural_gas", "physical"),
 }
 """How each CEADs fuel enters the study's 14 (see the module docstring)."""
+
+OTHER_GAS_SPLIT: dict[str, float] = {"blast_furnace_gas": 0.935, "converter_gas": 0.065}
+"""Volume shares splitting the yearbooks' 其他煤气 / CEADs' "Other Gas" into blast-furnace
+and converter gas. ASSUMPTION (no published split was found): typical specific yields of
+~1,500 m3 BF gas per t hot metal and ~100 m3 recovered converter gas per t crude steel,
+with China's 2007 output of ~469 Mt pig iron and ~489 Mt crude steel."""
 
 _PHYS_UNIT = {"kg": "10^4 t", "m3": "10^8 m3"}
 _PHYS_SCALE = {"kg": 1e7, "m3": 1e8}  # base units per 10^4 t / 10^8 m3
@@ -156,7 +164,20 @@ def map_to_study_fuels(activity: pd.DataFrame) -> pd.DataFrame:
         region, year, fuel, quantity, unit, ceads_fuels (the CEADs fuels summed in).
     """
     rows = activity.copy()
+    split = rows["fuel"].map(lambda f: MAPPING[f][1]) == "split"
+    if split.any():
+        parts = [rows[~split]]
+        for fuel, share in OTHER_GAS_SPLIT.items():
+            part = rows[split].copy()
+            part["quantity"] = part["quantity"] * share
+            part["energy_tj"] = part["energy_tj"] * share
+            part["_target"] = fuel
+            parts.append(part)
+        rows = pd.concat(parts, ignore_index=True)
     target = rows["fuel"].map(lambda f: MAPPING[f][0])
+    if "_target" in rows.columns:
+        target = rows["_target"].fillna(target)
+        rows = rows.drop(columns="_target")
     how = rows["fuel"].map(lambda f: MAPPING[f][1])
     energy = how.to_numpy() == "energy"
     rows["quantity"] = np.where(energy, rows["energy_tj"].to_numpy() / _TJ_PER_1E4_TCE,
