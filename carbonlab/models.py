@@ -27,7 +27,6 @@ and the chapter's figures (:func:`plot_scatter_grid`, :func:`plot_tree_curves`).
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
 import sys
@@ -35,7 +34,6 @@ import time
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,7 +45,8 @@ from sklearn.svm import SVR
 from sklearn.tree import DecisionTreeRegressor
 from threadpoolctl import threadpool_limits
 
-from carbonlab._util import DataError, ParameterError, atomic_path, repo_root
+from carbonlab._util import DataError, ParameterError
+from carbonlab.cache import cached
 from carbonlab.data import TRUE_DRIVERS, log_emissions_per_capita
 from carbonlab.plotting import PALETTE, new_figure
 
@@ -62,6 +61,9 @@ __all__ = [
     "Persistence",
     "Drift",
     "NotFittedError",
+    "Selection",
+    "rolling_origin_predictions",
+    "select",
     "ACTIVATIONS",
     "STUDY_MAX_PARAMS",
     "YearSplit",
@@ -994,6 +996,7 @@ class _Naive(RegressorMixin, BaseEstimator):
 
     _drift = False
     _panel_aware = True
+    random_walk = True  # forecast errors accumulate (used by peaks' residual bootstrap)
 
     def fit(self, X: Any, y: Any, groups: Any = None) -> _Naive:
         Xa, ya = _check_xy(X, y)
@@ -1282,38 +1285,11 @@ def bpnn_search(panel: pd.DataFrame, drivers: Sequence[str] | str = TRUE_DRIVERS
 
 # --------------------------------------------------------------------------- cache
 
-_CACHE_VERSION = 1
-
-
-def _cache_dir() -> Path:
-    """``$CARBONLAB_CACHE_DIR/models`` (default ``<repo>/.cache/models``)."""
-    return Path(os.environ.get("CARBONLAB_CACHE_DIR") or repo_root() / ".cache") / "models"
-
-
 def _cached(kind: str, parts: Sequence[Any], compute: Any) -> Any:
-    """Load ``compute()``'s result from the joblib cache keyed by a hash of ``parts``."""
-    import joblib
+    """:func:`carbonlab.cache.cached` with the scikit-learn version in the key."""
     import sklearn
 
-    h = hashlib.sha256(f"{_CACHE_VERSION}|{sklearn.__version__}|{np.__version__}".encode())
-    for part in parts:
-        if isinstance(part, pd.DataFrame | pd.Series):
-            h.update(repr(list(part.index.names)).encode())
-            h.update(repr(list(part.columns) if isinstance(part, pd.DataFrame) else part.name)
-                     .encode())
-            h.update(pd.util.hash_pandas_object(part, index=True).to_numpy().tobytes())
-        else:
-            h.update(repr(part).encode())
-    path = _cache_dir() / f"{kind}-{h.hexdigest()[:24]}.joblib"
-    if path.exists():
-        try:
-            return joblib.load(path)
-        except Exception:  # a corrupt entry is recomputed, not trusted
-            pass
-    out = compute()
-    with atomic_path(path) as tmp:
-        joblib.dump(out, tmp)
-    return out
+    return cached(kind, [sklearn.__version__, *parts], compute)
 
 
 # --------------------------------------------------------------------------- comparison
@@ -1374,8 +1350,8 @@ def run_comparison(panel: pd.DataFrame, drivers: Sequence[str] | str = TRUE_DRIV
     svr_kernels : SVR kernels (ε = 0.1, C = 1, tol = 1e-4, e1071 scaling).
     max_params : BPNN parameter budget (< max_params) or None.
     random_state : one seed for split, forests and networks.
-    cache : keep the result under ``$CARBONLAB_CACHE_DIR/models`` (default
-        ``.cache/models``) keyed by a hash of the data, the split and every parameter.
+    cache : keep the result in the content-keyed cache (:mod:`carbonlab.cache`), keyed by
+        the data, the split, every parameter and the package source.
     """
     if cache:
         kw = {"models": tuple(models), "n_trees": n_trees, "mtry_trees": mtry_trees,
@@ -1519,6 +1495,146 @@ def split_ranking(*tables: pd.DataFrame, metric: str = "mse_test") -> pd.DataFra
         part[f"rank_{name}"] = part[f"{metric}_{name}"].rank(method="min").astype(int)
         out = part if out is None else out.merge(part, on=["model", "variant"], how="outer")
     return out.sort_values(out.columns[3]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- selection
+
+@dataclass
+class Selection:
+    """The rolling-origin evaluation of the forecasting pipeline and its winner.
+
+    ``winner``: the registry name with the least pooled test MSE (ln t CO2/person);
+    ``table``: one row per model, best first: ``model``, ``label``, ``baseline``,
+    ``mse_test``, ``rmse_test``, ``mae_test`` (log scale), ``mape_pct`` (emissions, %),
+    ``rank``; ``predictions``: tidy ``model, fold, region, year, y_true, y_pred,
+    emissions_mt, emissions_pred_mt``; ``folds``: the :class:`YearSplit` s; ``drivers``.
+    """
+
+    winner: str
+    table: pd.DataFrame
+    predictions: pd.DataFrame
+    folds: list[YearSplit]
+    drivers: tuple[str, ...]
+
+    @property
+    def runner_up(self) -> str:
+        """The second-best model's name."""
+        return str(self.table["model"].iloc[1]) if len(self.table) > 1 else self.winner
+
+    @property
+    def best_baseline(self) -> str:
+        """The best of :data:`BASELINES` in the table."""
+        b = self.table[self.table["baseline"]]
+        return str(b["model"].iloc[0]) if len(b) else ""
+
+    def margin_pct(self, other: str | None = None) -> float:
+        """How much lower the winner's test MSE is than ``other``'s (default runner-up), in %."""
+        t = self.table.set_index("model")["mse_test"]
+        o = self.runner_up if other is None else other
+        return float(100 * (1 - t[self.winner] / t[o])) if t[o] > 0 else 0.0
+
+    def __str__(self) -> str:
+        folds = ", ".join(f"{f.test_years[0]}–{f.test_years[-1]}" for f in self.folds)
+        return (f"rolling-origin winner: {MODEL_LABELS.get(self.winner, self.winner)} "
+                f"({self.winner}), test MSE {self.table['mse_test'].iloc[0]:.4f}, "
+                f"{self.margin_pct():.0f} % below {MODEL_LABELS.get(self.runner_up, self.runner_up)}; "
+                f"test windows {folds}")
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+
+def _fitting_folds(panel: pd.DataFrame, n_folds: int, horizon: int, min_train: int = 4
+                   ) -> list[YearSplit]:
+    """:func:`rolling_origin_splits`, with fewer folds (then 1-year windows) on short panels."""
+    n_years = _years(panel).size
+    n_folds, horizon = _positive_int(n_folds, "n_folds"), _positive_int(horizon, "horizon")
+    while n_folds > 1 and n_years - n_folds * horizon < min_train:
+        n_folds -= 1
+    if n_years - n_folds * horizon < min_train:
+        horizon, n_folds = 1, max(1, min(n_folds * horizon, n_years - min_train))
+    return rolling_origin_splits(panel, n_folds=n_folds, horizon=horizon, min_train=min_train)
+
+
+def rolling_origin_predictions(panel: pd.DataFrame, drivers: Sequence[str] = TRUE_DRIVERS,
+                               models: Sequence[str] = PANEL_MODELS, *, n_folds: int = 3,
+                               horizon: int = 2, random_state: int = 0) -> pd.DataFrame:
+    """Leakage-free forecasts of the pipeline chapter 4 uses, at several origins.
+
+    For each fold (:func:`rolling_origin_splits`: fit on years ≤ T, score T+1…T+horizon;
+    on panels too short for ``n_folds`` folds fewer, or 1-year, windows) and model: ``PanelModel(name, drivers)`` is fitted on the training years only, its
+    predictions for the test years use the observed drivers and the intercept correction
+    of chapter 4 (each region's last training residual carried forward). Returns tidy
+    ``model, fold, region, year, y_true, y_pred`` (ln t CO2/person) and
+    ``emissions_mt``, ``emissions_pred_mt`` (Mt CO2).
+    """
+    drivers = tuple(drivers)
+    unknown = [n for n in models if n not in PANEL_MODELS]
+    if unknown:
+        get_model(unknown[0])
+        raise ParameterError(f"models: {unknown[0]!r} does not work on the panel; use "
+                             f"{', '.join(PANEL_MODELS)}")
+    folds = _fitting_folds(panel, n_folds, horizon)
+    y = log_emissions_per_capita(panel)
+    rows = []
+    with threadpool_limits(limits=1):
+        for fold in folds:
+            tr, te = fold.masks(panel["year"].to_numpy())
+            train, test = panel[tr], panel[te]
+            for name in models:
+                pm = PanelModel(name, drivers, random_state=random_state).fit(train)
+                off = pm.offsets(train)
+                pred = pm.predict(test) + test["region"].map(off).to_numpy(dtype=float)
+                rows.append(pd.DataFrame({
+                    "model": name, "fold": fold.name, "region": test["region"].to_numpy(),
+                    "year": test["year"].to_numpy(), "y_true": y[te].to_numpy(), "y_pred": pred,
+                    "emissions_mt": test["emissions_mt"].to_numpy(dtype=float),
+                    "emissions_pred_mt": back_transform(pred, test["population_10k"])}))
+    out = pd.concat(rows, ignore_index=True)
+    out.attrs["units"] = {"y_true": "ln t CO2/person", "y_pred": "ln t CO2/person",
+                          "emissions_mt": "Mt CO2", "emissions_pred_mt": "Mt CO2"}
+    return out
+
+
+def select(panel: pd.DataFrame, drivers: Sequence[str] = TRUE_DRIVERS, *,
+           models: Sequence[str] = PANEL_MODELS, n_folds: int = 3, horizon: int = 2,
+           random_state: int = 0, cache: bool = True) -> Selection:
+    """Rank the registry's panel models on a rolling-origin evaluation; return the winner.
+
+    The score is the test MSE of ln per-capita emissions pooled over the folds of
+    :func:`rolling_origin_predictions`; ties go to the earlier name in ``models``.
+    The baselines (:data:`BASELINES`) are always evaluated. With ``cache`` the result is
+    kept in the content-keyed cache (keyed by the panel's columns used, the drivers, the
+    models, the folds, the seed and the package source), so every chapter reuses it.
+    """
+    drivers = tuple(drivers)
+    models = tuple(dict.fromkeys([*models, *BASELINES]))
+    if cache:
+        cols = ["region", "year", "emissions_mt", "population_10k", *drivers]
+        key = [panel[cols].sort_values(["region", "year"]).reset_index(drop=True), drivers,
+               models, n_folds, horizon, random_state]
+        return _cached("selection", key, lambda: select(panel, drivers, models=models,
+                                                        n_folds=n_folds, horizon=horizon,
+                                                        random_state=random_state, cache=False))
+    pred = rolling_origin_predictions(panel, drivers, models, n_folds=n_folds, horizon=horizon,
+                                      random_state=random_state)
+    rows = []
+    for name in models:
+        g = pred[pred["model"] == name]
+        met = regression_metrics(g["y_true"], g["y_pred"])
+        mape = float(100 * np.mean(np.abs(g["emissions_pred_mt"] / g["emissions_mt"] - 1)))
+        rows.append({"model": name, "label": MODEL_LABELS[name], "baseline": name in BASELINES,
+                     "mse_test": met["mse"], "rmse_test": met["rmse"], "mae_test": met["mae"],
+                     "mape_pct": mape})
+    table = pd.DataFrame(rows)
+    table["order"] = np.arange(len(table))
+    table = table.sort_values(["mse_test", "order"], kind="stable").drop(columns="order")
+    table["rank"] = np.arange(1, len(table) + 1)
+    table = table.reset_index(drop=True)
+    table.attrs["units"] = {"mse_test": "(ln t CO2/person)^2", "rmse_test": "ln t CO2/person",
+                            "mae_test": "ln t CO2/person", "mape_pct": "%"}
+    folds = _fitting_folds(panel, n_folds, horizon)
+    return Selection(str(table["model"].iloc[0]), table, pred, folds, drivers)
 
 
 # --------------------------------------------------------------------------- sliding windows

@@ -19,21 +19,19 @@ annual change is at most ``tol`` in size). Classes (:data:`CLASSES`, named only 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from carbonlab._util import DataError, ParameterError, atomic_path, repo_root
+from carbonlab._util import DataError, ParameterError
+from carbonlab.cache import cache_path, cached
 from carbonlab.data import log_emissions_per_capita
-from carbonlab.models import PanelModel
+from carbonlab.models import MODEL_LABELS, PANEL_MODELS, PanelModel, Selection, get_model, select
 from carbonlab.plotting import PALETTE, new_figure
 from carbonlab.regions import resolve_region
 from carbonlab.scenarios import (
@@ -68,7 +66,14 @@ __all__ = [
     "AdjustmentResult",
     "peak_adjustment",
     "backtest_peaks",
-    "cache_dir",
+    "perturb_paths",
+    "chosen_model",
+    "resolve_model",
+    "driver_directions",
+    "AdjustmentProblem",
+    "adjustment_problem",
+    "solve_adjustment",
+    "laggard_table",
     "plot_region",
     "plot_classes",
     "plot_growth",
@@ -309,75 +314,108 @@ def national_curve(fc: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- ensembles
 
 
-def cache_dir() -> Path:
-    """Cache folder: ``$CARBONLAB_CACHE_DIR`` or ``<repo>/.cache``."""
-    return Path(os.environ.get("CARBONLAB_CACHE_DIR") or repo_root() / ".cache")
+def _residual_noise(pm: PanelModel, panel: pd.DataFrame) -> tuple[dict[str, np.ndarray], bool]:
+    """Per-region residual series for the block bootstrap, and whether they accumulate.
+
+    Regressors: in-sample residuals (observed − fitted ln per capita), demeaned per region.
+    Naive baselines (persistence, drift) fit the history exactly; their error is the
+    next year's change, so their residuals are the demeaned one-step changes and the noise
+    accumulates as a random walk.
+    """
+    p = panel.sort_values(["region", "year"])
+    y = log_emissions_per_capita(p).to_numpy()
+    walk = bool(getattr(pm.estimator_, "random_walk", False))
+    out = {}
+    if walk:
+        for r, g in pd.Series(y, index=p["region"].to_numpy()).groupby(level=0):
+            d = np.diff(g.to_numpy())
+            out[r] = d - d.mean() if d.size else np.zeros(1)
+    else:
+        res = y - pm.predict(p)
+        for r, g in pd.Series(res, index=p["region"].to_numpy()).groupby(level=0):
+            out[r] = g.to_numpy() - g.mean()
+    return out, walk
 
 
-def _panel_hash(panel: pd.DataFrame, cols: Sequence[str]) -> str:
-    h = pd.util.hash_pandas_object(panel[list(cols)].sort_values(["region", "year"]), index=False)
-    return hashlib.sha256(h.to_numpy().tobytes()).hexdigest()
+def _block_bootstrap(res: np.ndarray, n: int, block: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` values of moving blocks of length ``block`` drawn from ``res``."""
+    L = max(1, min(block, res.size))
+    starts = rng.integers(0, res.size - L + 1, size=-(-n // L))
+    return np.concatenate([res[s:s + L] for s in starts])[:n]
+
+
+def perturb_paths(paths: pd.DataFrame, drivers: Sequence[str], rng: np.random.Generator
+                  ) -> pd.DataFrame:
+    """Driver paths with random-walk noise on the projected years.
+
+    Each region's driver gets cumulative N(0, s²) steps, ``s`` the s.d. of its historical
+    year-to-year changes; shares are clipped to [0, 1]. History rows are unchanged.
+    """
+    out = paths.sort_values(["region", "year"]).reset_index(drop=True)
+    proj = out["projected"].to_numpy(dtype=bool)
+    for idx in out.groupby("region").indices.values():
+        h, f = idx[~proj[idx]], idx[proj[idx]]
+        if not len(f):
+            continue
+        for d in drivers:
+            steps = np.diff(out[d].to_numpy(dtype=float)[h])
+            s = float(np.std(steps, ddof=1)) if steps.size > 1 else 0.0
+            v = out[d].to_numpy(dtype=float)[f] + np.cumsum(rng.normal(0.0, s, len(f)))
+            if d in SHARE_DRIVERS:
+                v = np.clip(v, 0.0, 1.0)
+            out.loc[f, d] = v
+    return out
 
 
 class PeakEnsemble:
-    """A point model plus ``n_boot`` bootstrap refits, cached on disk.
+    """A model's forecast ensemble: refits × residual noise × driver-path noise.
 
-    Bootstrap: within each region the years are resampled with replacement
-    (stratified, so every region keeps its fixed effect); refit ``b`` uses seed
-    ``random_state + 1 + b``. The fitted models are stored with joblib under
-    :func:`cache_dir` keyed by a hash of the panel's columns used and all parameters.
+    Member ``b`` (seed ``random_state + 1 + b``) is the model refitted on a bootstrap
+    sample of the panel (years resampled within each region, so every region keeps its
+    level), forecast on driver paths perturbed by :func:`perturb_paths`, plus a moving-block
+    bootstrap (``block`` years) of the region's residuals (:func:`_residual_noise`). Bands
+    are quantiles over the members; the point forecast (member −1 in
+    :meth:`forecast`) is the members' median, inside every band by construction. The
+    fitted models are kept in the content-keyed cache (panel content + parameters).
 
     Parameters
     ----------
     model : str or estimator
-        As :class:`PanelModel`'s ``estimator``.
-    drivers, fixed_effects : as :class:`PanelModel`.
+        A registry name (:data:`carbonlab.models.PANEL_MODELS`) or an unfitted estimator.
+    drivers, fixed_effects : as :class:`~carbonlab.models.PanelModel`.
     n_boot : int
-        Number of bootstrap refits (0 = point model only).
+        Ensemble members (0 = the point model alone, no bands).
     random_state : int
     cache : bool
-        Read/write the on-disk cache.
+        Read/write the cache.
+    residuals, driver_noise : bool
+        Add residual noise / perturb the driver paths (both on by default).
+    block : int
+        Block length (years) of the residual bootstrap.
     """
 
-    def __init__(self, model: Any = "bpnn", drivers: tuple[str, ...] = KEY_DRIVERS,
+    def __init__(self, model: Any = "fe", drivers: tuple[str, ...] = KEY_DRIVERS,
                  n_boot: int = 50, fixed_effects: str = "demean", random_state: int = 0,
-                 cache: bool = True) -> None:
-        if not isinstance(n_boot, int | np.integer) or n_boot < 0:
+                 cache: bool = True, residuals: bool = True, driver_noise: bool = True,
+                 block: int = 3) -> None:
+        if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 0:
             raise ParameterError(f"n_boot: must be a non-negative integer, got {n_boot!r}")
+        if isinstance(block, bool) or not isinstance(block, int | np.integer) or block < 1:
+            raise ParameterError(f"block: must be a positive integer, got {block!r}")
         self.model = model
         self.drivers = tuple(drivers)
         self.n_boot = int(n_boot)
         self.fixed_effects = fixed_effects
         self.random_state = int(random_state)
         self.cache = cache
-
-    def _key(self, panel: pd.DataFrame) -> str:
-        import sklearn
-
-        model = self.model if isinstance(self.model, str) else repr(self.model)
-        params = json.dumps({"model": model, "drivers": self.drivers, "n_boot": self.n_boot,
-                             "fe": self.fixed_effects, "seed": self.random_state,
-                             "sklearn": sklearn.__version__, "v": 1}, sort_keys=True)
-        cols = ["region", "year", "emissions_mt", "population_10k", *self.drivers]
-        return hashlib.sha256((params + _panel_hash(panel, cols)).encode()).hexdigest()[:24]
+        self.residuals = residuals
+        self.driver_noise = driver_noise
+        self.block = int(block)
 
     def _member(self, seed: int) -> PanelModel:
         return PanelModel(self.model, self.drivers, self.fixed_effects, seed)
 
-    def fit(self, panel: pd.DataFrame) -> PeakEnsemble:
-        """Fit (or load from the cache) the point model and the bootstrap refits."""
-        import joblib
-
-        path = cache_dir() / "peaks" / f"ensemble-{self._key(panel)}.joblib"
-        self.cache_path_ = path
-        if self.cache and path.exists():
-            try:
-                self.point_, self.members_ = joblib.load(path)
-                self.from_cache_ = True
-                return self
-            except Exception:  # a corrupt cache entry is refitted, not trusted
-                pass
-        panel = panel.sort_values(["region", "year"], ignore_index=True)
+    def _fit_all(self, panel: pd.DataFrame) -> tuple[PanelModel, list[PanelModel]]:
         point = self._member(self.random_state).fit(panel)
         groups = [g.index.to_numpy() for _, g in panel.groupby("region", sort=True)]
         members = []
@@ -385,31 +423,69 @@ class PeakEnsemble:
             rng = np.random.default_rng(self.random_state + 1 + b)
             idx = np.concatenate([rng.choice(ix, size=len(ix), replace=True) for ix in groups])
             members.append(self._member(self.random_state + 1 + b).fit(panel.loc[idx]))
-        self.point_, self.members_ = point, members
-        self.from_cache_ = False
-        if self.cache:
-            with atomic_path(path) as tmp:
-                joblib.dump((point, members), tmp)
+        return point, members
+
+    def fit(self, panel: pd.DataFrame) -> PeakEnsemble:
+        """Fit (or load from the cache) the point model and the bootstrap refits."""
+        panel = panel.sort_values(["region", "year"], ignore_index=True)
+        cols = ["region", "year", "emissions_mt", "population_10k", *self.drivers]
+        model = self.model if isinstance(self.model, str) else self.model.get_params()
+        parts = [panel[cols], {"model": model, "drivers": list(self.drivers),
+                               "n_boot": self.n_boot, "fe": self.fixed_effects,
+                               "seed": self.random_state}]
+        computed = []
+
+        def compute() -> tuple[PanelModel, list[PanelModel]]:
+            computed.append(True)
+            return self._fit_all(panel)
+
+        self.cache_path_ = cache_path("ensemble", parts)
+        self.point_, self.members_ = cached("ensemble", parts, compute, enabled=self.cache)
+        self.from_cache_ = not computed
+        self.noise_, self.noise_walk_ = _residual_noise(self.point_, panel)
         return self
 
     def forecast(self, panel: pd.DataFrame, paths: pd.DataFrame,
                  population: pd.DataFrame | None = None, *, align: bool = True) -> pd.DataFrame:
-        """Forecasts of every member: :func:`forecast` rows plus ``member`` (-1 = point model)."""
+        """Forecasts of every member: :func:`forecast` rows plus ``member``; member −1 is
+        the median over the members (the point model's forecast when ``n_boot`` is 0)."""
         if population is None:
             population = population_path(panel, horizon=int(paths["year"].max()))
+        if not self.members_:
+            f = forecast(self.point_, panel, paths, population, align=align)
+            f.insert(0, "member", -1)
+            return f
         out = []
-        for m, mod in [(-1, self.point_), *enumerate(self.members_)]:
-            f = forecast(mod, panel, paths, population, align=align)
-            f.insert(0, "member", m)
+        for b, mod in enumerate(self.members_):
+            rng = np.random.default_rng(self.random_state + 100_003 + b)
+            p_b = perturb_paths(paths, self.drivers, rng) if self.driver_noise else paths
+            f = forecast(mod, panel, p_b, population, align=align)
+            if self.residuals:
+                proj = f["projected"].to_numpy(dtype=bool)
+                ln = f["ln_pc"].to_numpy(dtype=float).copy()
+                for r, idx in f.groupby("region").indices.items():
+                    fi = idx[proj[idx]]
+                    e = _block_bootstrap(self.noise_[r], len(fi), self.block, rng)
+                    ln[fi] += np.cumsum(e) if self.noise_walk_ else e
+                f["ln_pc"] = ln
+                f.loc[proj, "emissions_mt"] = (np.exp(ln[proj]) * f.loc[proj, "population_10k"]
+                                               .to_numpy(dtype=float) / 100.0)
+            f.insert(0, "member", b)
             out.append(f)
-        return pd.concat(out, ignore_index=True)
+        mem = pd.concat(out, ignore_index=True)
+        med = (mem.groupby(["region", "year"], sort=True)
+               .agg(projected=("projected", "first"), population_10k=("population_10k", "first"),
+                    emissions_mt=("emissions_mt", "median")).reset_index())
+        med["ln_pc"] = np.log(med["emissions_mt"] * 100.0 / med["population_10k"])
+        med.insert(0, "member", -1)
+        return pd.concat([med[mem.columns], mem], ignore_index=True)
 
 
 def peak_probabilities(members: pd.DataFrame, *, start: int | None = None, early: int = 2025,
                        target: int = 2030) -> pd.DataFrame:
     """P(peak ≤ early), P(peak ≤ target) and the median peak year per region, over members ≥ 0.
 
-    ``members`` is :meth:`PeakEnsemble.forecast` output; the point model (member -1) is
+    ``members`` is :meth:`PeakEnsemble.forecast` output; the point (member -1) is
     excluded unless it is the only one. A member that has not peaked counts as not ≤ target.
     """
     m = members[members["member"] >= 0] if (members["member"] >= 0).any() else members
@@ -432,7 +508,8 @@ def peak_probabilities(members: pd.DataFrame, *, start: int | None = None, early
 
 
 def forecast_band(members: pd.DataFrame, q: tuple[float, float] = (0.05, 0.95)) -> pd.DataFrame:
-    """Point forecast and quantile band (Mt CO2) per region and year over the members."""
+    """Point forecast (member −1: the members' median) and quantile band (Mt CO2) per
+    region and year over the members."""
     boot = members[members["member"] >= 0]
     point = members[members["member"] == -1].set_index(["region", "year"])["emissions_mt"]
     if boot.empty:
@@ -446,13 +523,12 @@ def forecast_band(members: pd.DataFrame, q: tuple[float, float] = (0.05, 0.95)) 
 
 
 def national_band(members: pd.DataFrame, q: tuple[float, float] = (0.05, 0.95)) -> pd.DataFrame:
-    """National (sum over regions) point curve and quantile band per year over the members."""
+    """National (sum over regions) median curve and quantile band per year over the members."""
     tot = members.groupby(["member", "year"])["emissions_mt"].sum().reset_index()
-    point = tot[tot["member"] == -1].set_index("year")["emissions_mt"].rename("point_mt")
     boot = tot[tot["member"] >= 0] if (tot["member"] >= 0).any() else tot
-    qs = boot.groupby("year")["emissions_mt"].quantile(list(q)).unstack()
-    qs.columns = ["lo_mt", "hi_mt"]
-    return qs.join(point).reset_index()
+    qs = boot.groupby("year")["emissions_mt"].quantile([q[0], 0.5, q[1]]).unstack()
+    qs.columns = ["lo_mt", "point_mt", "hi_mt"]
+    return qs[["lo_mt", "hi_mt", "point_mt"]].reset_index()
 
 
 def chapter_inputs(dataset: str = "teaching", data_dir: str | os.PathLike[str] | None = None
@@ -460,11 +536,8 @@ def chapter_inputs(dataset: str = "teaching", data_dir: str | os.PathLike[str] |
     """Panel, drivers, targets and population projection for the chapter on ``dataset``.
 
     ``"teaching"``: the teaching panel 2005–2021, the five key drivers, the teaching
-    targets. ``"ceads"``: CEADs emissions with the drivers the real files carry
-    (``fossil`` and ``gas`` proxies, ``urban``) from the first year ≥ 2005 in which all
-    are present (the ``fossil`` proxy is missing in 2006) to 2017; no targets (the
-    ``fossil`` proxy is the non-fossil share of *power generation*, not comparable with
-    the plans' energy-consumption targets); observed population to 2019 as projection.
+    targets. ``"ceads"``: the real panel, its drivers, the provincial targets and the
+    NBS population (:func:`carbonlab.data.panel.forecasting_inputs`).
 
     Returns a dict with keys ``panel, drivers, targets, population_projection, note``.
     """
@@ -475,30 +548,49 @@ def chapter_inputs(dataset: str = "teaching", data_dir: str | os.PathLike[str] |
         return {"panel": load_panel("teaching"), "drivers": KEY_DRIVERS,
                 "targets": load_targets("teaching"), "population_projection": None,
                 "note": "teaching panel (synthetic), five key drivers, teaching targets"}
-    from carbonlab.data import real
+    from carbonlab.data import panel as real_panel
 
-    panel = load_panel("ceads", data_dir=data_dir)
-    drivers = tuple(d for d in ("fossil", "gas", "urban") if d in panel.columns)
-    ok = panel[list(drivers)].notna().all(axis=1).groupby(panel["year"]).all()
-    bad = ok.index[~ok.to_numpy()]
-    start = max(2005, int(bad.max()) + 1 if len(bad) else 2005)
-    panel = panel[panel["year"] >= start].reset_index(drop=True)
-    return {"panel": panel, "drivers": drivers, "targets": None,
-            "population_projection": real.population(data_dir=data_dir),
-            "note": f"CEADs {start}-{int(panel['year'].max())}, drivers {', '.join(drivers)} "
-                    "(fossil, gas are proxies), no targets"}
+    return real_panel.forecasting_inputs(data_dir)
+
+
+def chosen_model(dataset: str = "teaching", *, seed: int = 0) -> Selection:
+    """Chapter 3's rolling-origin selection on ``dataset``'s forecasting inputs (cached).
+
+    The same call in chapter 3, chapter 4, the front page and the region pages, so they
+    agree on the forecaster: ``chosen_model(dataset).winner``.
+    """
+    inputs = chapter_inputs(dataset)
+    return select(inputs["panel"], inputs["drivers"], random_state=seed)
+
+
+def resolve_model(model: str, selection: Selection) -> str:
+    """``"auto"`` → the selection's winner; any other registry name is kept (checked)."""
+    if model == "auto":
+        return selection.winner
+    if model not in PANEL_MODELS:
+        get_model(model)  # unknown names: the registry's one-line error
+        raise ParameterError(f"model: {model!r} needs a univariate window; on the panel use "
+                             f"auto or one of {', '.join(PANEL_MODELS)}")
+    return model
 
 
 @dataclass
 class Outlook:
-    """Who peaks by 2025 / 2030 on a scenario: the book's headline answer.
+    """Who peaks when on a scenario: the book's headline answer (stable fields).
 
-    ``table``: region, peak_year, peak_mt, peaked, class, p_by_2025, p_by_2030, …;
-    ``national``: year, emissions_mt (sum of the regions' point forecasts and history);
-    ``national_peak``: its :class:`PeakResult`; ``counts``: regions per class. The
-    inputs behind them are kept for further analysis: ``panel``, ``drivers``,
+    ``table``: one row per region — ``region, peak_year, peak_mt, peaked, end_gap_pct,
+    last_growth_pct, class`` (of the median forecast) and ``p_by_2025, p_by_2030,
+    median_peak_year, n_members`` (over the ensemble members);
+    ``band``: region, year, lo_mt, hi_mt, point_mt, projected (5–95 % band, median point);
+    ``national``: year, emissions_mt (median of the members' 30-region sums);
+    ``national_band``: year, lo_mt, hi_mt, point_mt; ``national_peak``: its
+    :class:`PeakResult`; ``counts``: regions per class (:data:`CLASSES`);
+    ``model``: the registry name forecast with; ``selection``: chapter 3's rolling-origin
+    :class:`~carbonlab.models.Selection` on the same data (its ``winner`` is the model when
+    ``model="auto"``); ``note``: one line naming data, model, ensemble and scenario.
+    The inputs are kept for further analysis: ``panel``, ``drivers``, ``targets``,
     ``scenario``, driver ``paths``, ``population``, the fitted ``ensemble`` and its
-    ``members`` (member −1 is the point forecast).
+    ``members`` (member −1 is the median). :meth:`region` gives one region's answer.
     """
 
     table: pd.DataFrame
@@ -514,34 +606,242 @@ class Outlook:
     population: pd.DataFrame
     ensemble: PeakEnsemble
     members: pd.DataFrame
+    model: str = ""
+    selection: Selection | None = None
+    band: pd.DataFrame = field(default_factory=pd.DataFrame)
+    national_band: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def region(self, region: str) -> dict[str, Any]:
+        """One region's answer: ``region, class, peak_year, peak_mt, peaked, p_by_2025,
+        p_by_2030, band_2030_mt`` (5–95 % in 2030), ``peak`` (:class:`PeakResult`)."""
+        r = resolve_region(region)
+        rows = self.table[self.table["region"] == r]
+        if rows.empty:
+            raise ParameterError(f"region: {r!r} is not in the outlook")
+        row = rows.iloc[0]
+        b = self.band[(self.band["region"] == r)]
+        last = b[b["year"] == b["year"].max()].iloc[0]
+        pt = self.members[(self.members["member"] == -1) & (self.members["region"] == r)]
+        return {"region": r, "class": row["class"], "peak_year": int(row["peak_year"]),
+                "peak_mt": float(row["peak_mt"]), "peaked": bool(row["peaked"]),
+                "p_by_2025": float(row["p_by_2025"]), "p_by_2030": float(row["p_by_2030"]),
+                "band_2030_mt": (float(last["lo_mt"]), float(last["hi_mt"])),
+                "peak": find_peak(pt["year"].to_numpy(), pt["emissions_mt"].to_numpy())}
 
 
-def outlook(dataset: str = "teaching", *, model: str = "bpnn", n_boot: int = 50, seed: int = 0,
+def outlook(dataset: str = "teaching", *, model: str = "auto", n_boot: int = 50, seed: int = 0,
             scenario: str = "baseline") -> Outlook:
-    """Forecast every region on ``scenario`` with a (cached) bootstrap ensemble and classify.
+    """Forecast every region on ``scenario`` with a (cached) ensemble and classify.
 
-    The forecast chapter and the front page both call this, so they quote the same
-    numbers (and share the on-disk cache of the fitted ensemble).
+    ``model="auto"`` forecasts with chapter 3's rolling-origin winner on the same data
+    (:func:`chosen_model`); a registry name overrides it. The forecast chapter, the front
+    page and the region pages all call this, so they quote the same numbers and share the
+    cache.
     """
     from carbonlab import scenarios
 
     inputs = chapter_inputs(dataset)
     panel, drivers = inputs["panel"], tuple(inputs["drivers"])
+    selection = select(panel, drivers, random_state=seed)
+    name = resolve_model(model, selection)
     sc = scenarios.load_scenario(scenario)
     paths = scenarios.driver_paths(panel, sc, drivers=list(drivers), targets=inputs["targets"])
     population = scenarios.population_path(panel, projection=inputs["population_projection"])
-    ens = PeakEnsemble(model, drivers=drivers, n_boot=n_boot, random_state=seed).fit(panel)
+    ens = PeakEnsemble(name, drivers=drivers, n_boot=n_boot, random_state=seed).fit(panel)
     members = ens.forecast(panel, paths, population)
     point = members[members["member"] == -1]
     table = peak_table(point).merge(peak_probabilities(members), on="region")
-    nat = national_curve(point)
+    nband = national_band(members)
+    nat = nband.rename(columns={"point_mt": "emissions_mt"})[["year", "emissions_mt"]]
     counts = table["class"].value_counts().reindex(list(CLASSES), fill_value=0)
-    note = f"{inputs['note']}; model {model}, {n_boot} bootstrap refits, scenario {sc.name}"
+    how = "chapter 3's rolling-origin winner" if model == "auto" else "chosen by the reader"
+    note = (f"{inputs['note']}; model {MODEL_LABELS[name]} ({how}), {n_boot} ensemble members, "
+            f"scenario {sc.name}")
     return Outlook(table, nat, find_peak(nat["year"], nat["emissions_mt"]), counts, note,
-                   panel, drivers, inputs["targets"], sc, paths, population, ens, members)
+                   panel, drivers, inputs["targets"], sc, paths, population, ens, members,
+                   model=name, selection=selection, band=forecast_band(members),
+                   national_band=nband)
 
 
 # --------------------------------------------------------------------------- inverse problem
+
+
+def driver_directions(panel: pd.DataFrame, drivers: Sequence[str]) -> pd.Series:
+    """The direction (+1 raise, −1 lower) of each driver's change that lowers emissions,
+    from the sign of its BMA posterior mean (within-region g-prior BMA on ``panel``).
+
+    The inverse problem moves drivers only this way, so no region "peaks" by, say,
+    cutting its non-fossil share because a fitted model bends the wrong way.
+    """
+    from carbonlab.bma import BMA, design_from_panel
+
+    X, y, groups = design_from_panel(panel, list(drivers))
+    fit = BMA(g="UIP", mprior="uniform", within="individual").fit(X, y, groups=groups)
+    mean = fit.summary(order_by_pip=False)["post_mean"].reindex(list(drivers))
+    return pd.Series(np.where(mean.to_numpy() > 0, -1, 1), index=list(drivers), name="direction")
+
+
+@dataclass
+class AdjustmentProblem:
+    """The inverse problem for one region: minimise ‖z‖₂ subject to growth(z) ≤ −margin.
+
+    ``z_d = delta_d / s_d`` (driver change in ``year`` in units of the region's historical
+    s.d.), ramped linearly from the last data year; ``lo``/``hi`` bound z (|z| ≤ max_sd,
+    shares in [0, 1], and the sign constraint: only the direction in ``directions``).
+    ``emissions(z)`` gives the forecast years' emissions (Mt CO2), ``growth(z)`` the
+    relative change in ``year``.
+    """
+
+    region: str
+    year: int
+    drivers: tuple[str, ...]
+    scale: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    directions: pd.Series
+    margin: float
+    max_sd: float
+    hist_years: np.ndarray
+    hist_mt: np.ndarray
+    years: np.ndarray
+    base_levels: np.ndarray
+    emissions: Callable[[np.ndarray], np.ndarray]
+
+    def growth(self, z: np.ndarray) -> float:
+        e = self.emissions(np.asarray(z, dtype=float))
+        prev = e[-2] if len(e) > 1 else self.hist_mt[-1]
+        return float(e[-1] / prev - 1.0)
+
+    def gap(self, z: np.ndarray) -> float:
+        """growth + margin: ≤ 0 means feasible."""
+        return self.growth(z) + self.margin
+
+    def series(self, z: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame({"year": np.r_[self.hist_years, self.years],
+                             "emissions_mt": np.r_[self.hist_mt, self.emissions(np.asarray(z, float))]})
+
+
+def adjustment_problem(model: Any, panel: pd.DataFrame, paths: pd.DataFrame, region: str,
+                       drivers: Sequence[str], *, population: pd.DataFrame | None = None,
+                       year: int = HORIZON, max_sd: float = 3.0, margin: float = 1e-4,
+                       align: bool = True, directions: pd.Series | None = None
+                       ) -> AdjustmentProblem:
+    """Build the :class:`AdjustmentProblem` (checks every input; see :func:`peak_adjustment`)."""
+    region = resolve_region(region)
+    drivers = list(drivers)
+    for d in drivers:
+        if d not in DRIVERS:
+            raise ParameterError(f"drivers: unknown driver {d!r}")
+        if d not in paths.columns:
+            raise ParameterError(f"drivers: {d!r} is not in the scenario paths")
+    if not drivers:
+        raise ParameterError("drivers: give at least one driver to adjust")
+    if not (np.isfinite(max_sd) and max_sd > 0):
+        raise ParameterError(f"max_sd: must be positive, got {max_sd}")
+    rp = paths[paths["region"] == region].sort_values("year")
+    if rp.empty:
+        raise ParameterError(f"region: {region!r} is not in the scenario paths")
+    hist = rp[~rp["projected"]]
+    t0 = int(hist["year"].max())
+    if not t0 < year <= int(rp["year"].max()):
+        raise ParameterError(f"year: {year} must be after {t0} and within the paths (to {int(rp['year'].max())})")
+    if directions is None:
+        directions = pd.Series(0, index=drivers)
+    missing = [d for d in drivers if d not in directions.index]
+    if missing:
+        raise ParameterError(f"directions: no direction for driver {missing[0]!r}")
+    rpan = panel[panel["region"] == region].sort_values("year")
+    if population is None:
+        population = population_path(panel, horizon=int(paths["year"].max()))
+    pop = population[population["region"] == region].set_index("year")["population_10k"]
+    fut = rp[rp["projected"] & (rp["year"] <= year)].reset_index(drop=True)
+    fyears = fut["year"].to_numpy()
+    ramp = np.minimum(1.0, (fyears - t0) / (year - t0))
+    popv = pop.reindex(fyears).to_numpy(dtype=float)
+    off = _offsets(model, rpan)[region] if align else 0.0
+    scale, lo, hi = [], [], []
+    for d in drivers:
+        sd = float(np.nanstd(hist[d].to_numpy(dtype=float), ddof=1))
+        sd = sd if sd > 0 else float(np.nanstd(paths[d].to_numpy(dtype=float), ddof=1)) or 1.0
+        lo_d, hi_d = -max_sd, max_sd
+        if d in SHARE_DRIVERS:
+            base = fut[d].to_numpy(dtype=float)
+            lo_d = max(lo_d, float(np.max(-base / ramp)) / sd)
+            hi_d = min(hi_d, float(np.min((1 - base) / ramp)) / sd)
+        if int(directions[d]) > 0:
+            lo_d = 0.0
+        elif int(directions[d]) < 0:
+            hi_d = 0.0
+        scale.append(sd)
+        lo.append(min(lo_d, 0.0))
+        hi.append(max(hi_d, 0.0))
+    scale_a = np.array(scale)
+    X0 = fut[drivers].to_numpy(dtype=float)
+
+    def emissions(z: np.ndarray) -> np.ndarray:
+        f = fut.copy()
+        f[drivers] = X0 + np.outer(ramp, z * scale_a)
+        return np.exp(model.predict(f) + off) * popv / 100.0
+
+    return AdjustmentProblem(
+        region=region, year=year, drivers=tuple(drivers), scale=scale_a, lo=np.array(lo),
+        hi=np.array(hi), directions=directions.reindex(drivers).astype(int), margin=margin,
+        max_sd=float(max_sd), hist_years=rpan["year"].to_numpy(),
+        hist_mt=rpan["emissions_mt"].to_numpy(dtype=float), years=fyears,
+        base_levels=X0[-1].copy(), emissions=emissions)
+
+
+def solve_adjustment(problem: AdjustmentProblem, *, n_starts: int = 8, random_state: int = 0
+                     ) -> tuple[np.ndarray, bool]:
+    """The least-norm feasible z (multi-start), or the z with the lowest growth if none is.
+
+    Starts: the steepest-descent ray (bracketed by bisection), the far corner of the
+    allowed box and ``n_starts`` random points in it; each feasible start is shrunk along
+    its ray to the boundary and polished by SLSQP. Never returns a z whose growth is above
+    no change's (z = 0 then).
+    """
+    g, lo, hi = problem.gap, problem.lo, problem.hi
+    k = len(problem.drivers)
+    z0 = np.zeros(k)
+    g0 = g(z0)
+    if g0 <= 0:
+        return z0, True
+    rng = np.random.default_rng(random_state)
+    eps = 1e-3
+    grad = np.array([(g(np.clip(z0 + eps * e, lo, hi)) - g(np.clip(z0 - eps * e, lo, hi)))
+                     / (2 * eps) for e in np.eye(k)])
+    starts = [hi.copy(), lo.copy(), np.where(np.abs(lo) > np.abs(hi), lo, hi)]
+    if np.linalg.norm(grad) > 0:
+        starts.append(np.clip(-grad / np.linalg.norm(grad) * problem.max_sd * np.sqrt(k), lo, hi))
+    starts += list(rng.uniform(lo, hi, size=(n_starts, k)))
+    bnds = list(zip(lo, hi, strict=True))
+
+    def shrink(z: np.ndarray) -> np.ndarray:
+        """Smallest t in [0, 1] with g(t z) ≤ 0 (bisection; g(z) ≤ 0 assumed)."""
+        a, b = 0.0, 1.0
+        for _ in range(40):
+            mid = 0.5 * (a + b)
+            a, b = (a, mid) if g(mid * z) <= 0 else (mid, b)
+        return b * z
+
+    feasible = []
+    for s in starts:
+        if g(s) <= 0:
+            z = shrink(s)
+            res = optimize.minimize(lambda v: float(v @ v), z, jac=lambda v: 2 * v, method="SLSQP",
+                                    bounds=bnds, constraints=[{"type": "ineq", "fun": lambda v: -g(v)}],
+                                    options={"maxiter": 200, "ftol": 1e-12})
+            zr = np.clip(res.x, lo, hi) if res.x is not None else z
+            feasible.append(zr if g(zr) <= 0 and zr @ zr < z @ z else z)
+    if feasible:
+        return min(feasible, key=lambda v: float(v @ v)), True
+    best, best_g = z0, g0
+    for s in starts:
+        res = optimize.minimize(g, s, method="L-BFGS-B", bounds=bnds)
+        z = np.clip(res.x, lo, hi)
+        if g(z) < best_g - 1e-12:
+            best, best_g = z, g(z)
+    return best, False
 
 
 @dataclass
@@ -550,7 +850,11 @@ class AdjustmentResult:
 
     ``delta`` holds the driver changes in ``year`` (driver units), ``z`` the same in
     units of each driver's historical s.d. (``norm = ||z||_2``); ``feasible`` says whether
-    the region peaks by ``year`` with them; ``message`` states the outcome in one line.
+    the region peaks by ``year`` with them; ``binding`` lists the drivers at a bound
+    (|z| = max_sd or a share at 0/1), ``corner`` is True when every moved driver binds;
+    ``directions`` the allowed direction of each driver; ``sign_binding`` the unmoved
+    drivers the model would move against that direction; ``message`` states it in one line;
+    ``levels`` the drivers' values in ``year`` (base, adjusted).
     """
 
     region: str
@@ -566,6 +870,76 @@ class AdjustmentResult:
     adjusted: pd.DataFrame
     message: str
     levels: pd.DataFrame = field(default_factory=pd.DataFrame)
+    binding: tuple[str, ...] = ()
+    corner: bool = False
+    base_growth_pct: float = float("nan")
+    directions: pd.Series = field(default_factory=pd.Series)
+    sign_binding: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return self.message
+
+    def _repr_markdown_(self) -> str:
+        return self.message
+
+
+def _result(problem: AdjustmentProblem, z: np.ndarray, feasible: bool, stage: int,
+            base_peak: PeakResult) -> AdjustmentResult:
+    ds = problem.drivers
+    tol = 1e-6 * max(1.0, problem.max_sd)
+    moved = np.abs(z) > tol
+    z = np.where(moved, z, 0.0)
+    delta = z * problem.scale
+    bind = moved & ((np.abs(z - problem.lo) < tol) | (np.abs(z - problem.hi) < tol))
+    binding = tuple(d for d, b in zip(ds, bind, strict=True) if b)
+    g_here = problem.growth(z)
+    against = []  # unmoved drivers the model would move the forbidden way
+    for i, d in enumerate(ds):
+        sgn = int(problem.directions.iloc[i])
+        if stage and not moved[i] and sgn != 0:
+            zz = z.copy()
+            zz[i] = -sgn * 0.01
+            if problem.growth(zz) < g_here - 1e-12:
+                against.append(d)
+    sign_binding = tuple(against)
+    corner = bool(moved.any() and bind[moved].all())
+    base_df, adj_df = problem.series(np.zeros(len(ds))), problem.series(z)
+    pk = find_peak(adj_df["year"], adj_df["emissions_mt"])
+    feasible = bool(feasible and pk.peaked and pk.peak_year < problem.year)
+    lg, bg = 100 * problem.growth(z), 100 * problem.growth(np.zeros(len(ds)))
+    levels = pd.DataFrame({"driver": ds, "base": problem.base_levels,
+                           "adjusted": problem.base_levels + delta, "delta": delta, "z": z,
+                           "direction": problem.directions.to_numpy(),
+                           "binding": [d in binding for d in ds]})
+    who, moved_names = problem.region, [d for d, m in zip(ds, moved, strict=True) if m]
+    if stage == 0:
+        msg = (f"{who} has already peaked ({base_peak.peak_year}) on the scenario; "
+               "no change needed")
+    elif feasible:
+        msg = (f"{who} peaks in {pk.peak_year} with {', '.join(moved_names)} changed by "
+               f"{problem.year} (norm {np.linalg.norm(z):.2f} s.d.; growth in {problem.year} "
+               f"{lg:.2f} % instead of {bg:.2f} %)")
+        if corner:
+            msg += f"; a corner solution: {', '.join(binding)} at their bounds"
+        elif binding:
+            msg += f"; at a bound: {', '.join(binding)}"
+    elif not moved.any():
+        msg = (f"infeasible: no allowed change of {', '.join(ds)} lowers {who}'s growth in "
+               f"{problem.year} ({bg:.2f} %); best found is no change")
+    else:
+        msg = (f"infeasible: no change of {', '.join(ds)} within {problem.max_sd:g} s.d. "
+               f"(shares in [0, 1], each in its emission-lowering direction) makes {who} peak by "
+               f"{problem.year}; best found leaves growth {lg:.2f} % (unchanged: {bg:.2f} %)"
+               + (f"; bounds bind for {', '.join(binding)}" if binding else ""))
+    if sign_binding:
+        msg += (f"; the sign constraint holds {', '.join(sign_binding)} (the model would lower "
+                "emissions by moving it against its BMA direction)")
+    return AdjustmentResult(
+        region=who, year=problem.year, drivers=ds, delta=pd.Series(delta, index=list(ds)),
+        z=pd.Series(z, index=list(ds)), norm=float(np.linalg.norm(z)), feasible=feasible,
+        stage=stage, last_growth_pct=lg, base=base_df, adjusted=adj_df, message=msg,
+        levels=levels, binding=binding, corner=corner, base_growth_pct=bg,
+        directions=problem.directions, sign_binding=sign_binding)
 
 
 def peak_adjustment(
@@ -581,164 +955,87 @@ def peak_adjustment(
     max_sd: float = 3.0,
     margin: float = 1e-4,
     align: bool = True,
+    directions: pd.Series | str | None = "bma",
+    random_state: int = 0,
 ) -> AdjustmentResult:
     """The smallest change of ``drivers`` by ``year`` that makes ``region`` peak by ``year``.
 
     Each driver ``d`` changes by ``delta_d`` in ``year``, ramped linearly from the last data
-    year ``t0`` (``delta_d (t - t0)/(year - t0)``). The norm is the weighted L2 norm
-    ``||z||_2`` with ``z_d = delta_d / s_d`` and ``s_d`` the s.d. of ``d`` in the region's
-    history. Constraints: ``|z_d| <= max_sd``, shares stay in [0, 1] in every year, and the
-    emissions growth in ``year`` is at most ``-margin`` (so ``E_year < E_{year-1}``: the
-    peak is at most ``year - 1``). Solved by a bracketing search along the steepest
-    descent direction, then polished with SLSQP.
+    year. Minimised: ``||z||_2`` with ``z_d = delta_d / s_d``, ``s_d`` the s.d. of ``d`` in
+    the region's history. Constraints: ``|z_d| <= max_sd``, shares stay in [0, 1], each
+    driver moves only in the direction that lowers emissions (``directions``: ``"bma"`` =
+    :func:`driver_directions` on ``panel``, a Series of ±1, or None = any direction), and
+    the growth in ``year`` is at most ``-margin`` (so the region has peaked by ``year - 1``).
+    Problem (:func:`adjustment_problem`), solver (:func:`solve_adjustment`, multi-start)
+    and result (:class:`AdjustmentResult`, with binding bounds and corners) are separate.
 
-    With ``then`` non-empty the study's ordering is used: ``drivers`` first (cars, tertiary
-    share, gas share); only if no change within the bounds suffices are the drivers in
-    ``then`` (the non-fossil share) added (stage 2). If even that fails the result has
-    ``feasible=False``, the change that gets closest (lowest final-year growth) and a
-    message saying so; no exception is raised.
+    The study's ordering: ``drivers`` first (cars, tertiary share, gas share); only if they
+    cannot do it are the drivers in ``then`` (the non-fossil share) added (stage 2). An
+    infeasible search reports the change with the lowest growth, never one worse than no
+    change; no exception is raised.
     """
-    region = resolve_region(region)
-    drivers, then = list(drivers), list(then)
-    for d in [*drivers, *then]:
-        if d not in DRIVERS:
-            raise ParameterError(f"drivers: unknown driver {d!r}")
-        if d not in paths.columns:
-            raise ParameterError(f"drivers: {d!r} is not in the scenario paths")
-    if not drivers:
-        raise ParameterError("drivers: give at least one driver to adjust")
-    if max_sd <= 0:
-        raise ParameterError(f"max_sd: must be positive, got {max_sd}")
-    rp = paths[paths["region"] == region].sort_values("year")
-    if rp.empty:
-        raise ParameterError(f"region: {region!r} is not in the scenario paths")
-    hist = rp[~rp["projected"]]
-    t0 = int(hist["year"].max())
-    if not t0 < year <= int(rp["year"].max()):
-        raise ParameterError(f"year: {year} must be after {t0} and within the paths (to {int(rp['year'].max())})")
-    rpan = panel[panel["region"] == region]
-    if population is None:
-        population = population_path(panel, horizon=int(paths["year"].max()))
-    pop = population[population["region"] == region].set_index("year")["population_10k"]
-    fut = rp[rp["projected"] & (rp["year"] <= year)].reset_index(drop=True)
-    fyears = fut["year"].to_numpy()
-    ramp = np.minimum(1.0, (fyears - t0) / (year - t0))
-    popv = pop.reindex(fyears).to_numpy(dtype=float)
-    off = _offsets(model, rpan)[region] if align else 0.0
-    hist_e = rpan.sort_values("year")["emissions_mt"].to_numpy(dtype=float)
-    hist_y = rpan.sort_values("year")["year"].to_numpy()
+    drivers, then = list(drivers), [d for d in then if d not in drivers]
+    allds = drivers + then
+    if isinstance(directions, str):
+        if directions != "bma":
+            raise ParameterError(f"directions: expected 'bma', a Series or None, got {directions!r}")
+        ds = dict.fromkeys([*getattr(model, "drivers", KEY_DRIVERS), *allds])
+        directions = driver_directions(panel, [d for d in ds if d in panel.columns])
+    elif directions is None:  # any direction: both signs allowed
+        directions = pd.Series(0, index=allds)
+    kw = {"population": population, "year": year, "max_sd": max_sd, "margin": margin,
+          "align": align}
+    stages = [drivers] + ([allds] if then else [])
+    if not isinstance(directions, pd.Series):
+        raise ParameterError("directions: expected 'bma', a Series of ±1 or None")
+    probs = [adjustment_problem(model, panel, paths, region, ds, directions=directions, **kw)
+             for ds in stages]
+    p0 = probs[0]
+    base_peak = find_peak(*p0.series(np.zeros(len(p0.drivers))).to_numpy().T)
+    if p0.gap(np.zeros(len(p0.drivers))) <= 0 or base_peak.peaked:
+        return _result(p0, np.zeros(len(p0.drivers)), True, 0, base_peak)
+    tried = []
+    for k, prob in enumerate(probs, start=1):
+        z, ok = solve_adjustment(prob, random_state=random_state)
+        tried.append((prob, z, ok, k))
+        if ok:
+            break
+    prob, z, ok, k = tried[-1] if tried[-1][2] else min(tried, key=lambda t: t[0].growth(t[1]))
+    return _result(prob, z, ok, k, base_peak)
 
-    def emissions(ds: Sequence[str], delta: np.ndarray) -> np.ndarray:
-        f = fut.copy()
-        for d, dv in zip(ds, delta, strict=True):
-            f[d] = f[d].to_numpy() + dv * ramp
-        return np.exp(model.predict(f) + off) * popv / 100.0
 
-    def growth(ds: Sequence[str], delta: np.ndarray) -> float:
-        e = emissions(ds, delta)
-        prev = e[-2] if len(e) > 1 else hist_e[-1]
-        return float(e[-1] / prev - 1.0)
+def laggard_table(model: Any, panel: pd.DataFrame, paths: pd.DataFrame, regions: Iterable[str],
+                  **kwargs: Any) -> pd.DataFrame:
+    """The study's Table 10: for every laggard, each adjustable driver's 2030 value in the
+    scenario and in the peak scenario, whether it had to move, and feasibility.
 
-    def bounds(ds: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        s, lo, hi = [], [], []
-        for d in ds:
-            sd = float(np.nanstd(hist[d].to_numpy(dtype=float), ddof=1))
-            sd = sd if sd > 0 else float(np.nanstd(paths[d].to_numpy(dtype=float), ddof=1)) or 1.0
-            lo_d, hi_d = -max_sd, max_sd
-            if d in SHARE_DRIVERS:
-                base = fut[d].to_numpy(dtype=float)
-                lo_d = max(lo_d, float(np.max(-base / ramp)) / sd)
-                hi_d = min(hi_d, float(np.min((1 - base) / ramp)) / sd)
-            s.append(sd)
-            lo.append(min(lo_d, 0.0))
-            hi.append(max(hi_d, 0.0))
-        return np.array(s), np.array(lo), np.array(hi)
-
-    def solve(ds: Sequence[str]) -> tuple[np.ndarray, bool]:
-        s, lo, hi = bounds(ds)
-
-        def g(z: np.ndarray) -> float:
-            return growth(ds, z * s) + margin
-
-        z0 = np.zeros(len(ds))
-        eps = 1e-3
-        grad = np.array([(g(z0 + eps * e) - g(z0 - eps * e)) / (2 * eps) for e in np.eye(len(ds))])
-        best_z, best_g = z0, g(z0)
-        if np.linalg.norm(grad) > 0:
-            u = -grad / np.linalg.norm(grad)
-            tmax = max_sd * np.sqrt(len(ds))
-
-            def along(t: float) -> np.ndarray:
-                return np.clip(t * u, lo, hi)
-
-            if g(along(tmax)) <= 0:
-                a, b = 0.0, tmax
-                for _ in range(50):
-                    mid = 0.5 * (a + b)
-                    a, b = (a, mid) if g(along(mid)) <= 0 else (mid, b)
-                best_z, best_g = along(b), g(along(b))
-            else:
-                best_z, best_g = along(tmax), g(along(tmax))
-        bnds = list(zip(lo, hi, strict=True))
-        if best_g <= 0:
-            res = optimize.minimize(lambda z: float(z @ z), best_z, jac=lambda z: 2 * z,
-                                    method="SLSQP", bounds=bnds,
-                                    constraints=[{"type": "ineq", "fun": lambda z: -g(z)}],
-                                    options={"maxiter": 200, "ftol": 1e-10})
-            if res.x is not None and g(res.x) <= 0 and res.x @ res.x < best_z @ best_z:
-                best_z = np.clip(res.x, lo, hi)
-            return best_z, True
-        # infeasible along the direction: find the lowest growth within the bounds
-        res = optimize.minimize(g, best_z, method="L-BFGS-B", bounds=bnds)
-        z = np.clip(res.x, lo, hi)
-        if g(z) < best_g:
-            best_z = z
-        if g(best_z) <= 0:  # the search found a feasible point after all: polish its norm
-            return solve_from(ds, best_z, g, bnds), True
-        return best_z, False
-
-    def solve_from(ds: Sequence[str], z: np.ndarray, g: Callable[[np.ndarray], float],
-                   bnds: list[tuple[float, float]]) -> np.ndarray:
-        res = optimize.minimize(lambda v: float(v @ v), z, jac=lambda v: 2 * v, method="SLSQP",
-                                bounds=bnds, constraints=[{"type": "ineq", "fun": lambda v: -g(v)}])
-        return res.x if g(res.x) <= 0 and res.x @ res.x < z @ z else z
-
-    base_e = emissions(drivers, np.zeros(len(drivers)))
-    base_df = pd.DataFrame({"year": np.r_[hist_y, fyears], "emissions_mt": np.r_[hist_e, base_e]})
-    base_peak = find_peak(base_df["year"], base_df["emissions_mt"])
-    stages = [drivers] + ([drivers + [d for d in then if d not in drivers]] if then else [])
-    if base_peak.peaked and base_peak.peak_year < year:
-        ds, z, ok, stage = drivers, np.zeros(len(drivers)), True, 0
-    else:
-        stage = 0
-        for ds in stages:
-            stage += 1
-            z, ok = solve(ds)
-            if ok:
-                break
-    s, _, _ = bounds(ds)
-    delta = z * s
-    adj_e = emissions(ds, delta)
-    adj_df = pd.DataFrame({"year": np.r_[hist_y, fyears], "emissions_mt": np.r_[hist_e, adj_e]})
-    pk = find_peak(adj_df["year"], adj_df["emissions_mt"])
-    ok = bool(ok and pk.peaked and pk.peak_year < year)
-    lg = 100 * growth(ds, delta)
-    levels = pd.DataFrame({"driver": ds, "base": fut[ds].iloc[-1].to_numpy(dtype=float),
-                           "adjusted": fut[ds].iloc[-1].to_numpy(dtype=float) + delta,
-                           "delta": delta, "z": z})
-    if stage == 0:
-        msg = f"{region} already peaks in {base_peak.peak_year} under the scenario; no change needed"
-    elif ok:
-        msg = (f"{region} peaks in {pk.peak_year} with {', '.join(ds)} changed by {year} "
-               f"(norm {np.linalg.norm(z):.3f} s.d.; growth in {year} {lg:.2f} %)")
-    else:
-        msg = (f"infeasible: no change of {', '.join(ds)} within {max_sd} s.d. (shares in [0, 1]) "
-               f"makes {region} peak by {year}; best found leaves growth {lg:.2f} % in {year}")
-    return AdjustmentResult(
-        region=region, year=year, drivers=tuple(ds), delta=pd.Series(delta, index=list(ds)),
-        z=pd.Series(z, index=list(ds)), norm=float(np.linalg.norm(z)), feasible=ok, stage=stage,
-        last_growth_pct=lg, base=base_df, adjusted=adj_df, message=msg, levels=levels,
-    )
+    ``kwargs`` go to :func:`peak_adjustment` (drivers, then, population, year, max_sd,
+    directions ...; the BMA directions are computed once). Returns one row per region and
+    driver: ``region, driver, base, adjusted, delta, z, moved, binding, feasible, corner,
+    stage, norm, growth_pct, base_growth_pct``.
+    """
+    if isinstance(kwargs.get("directions", "bma"), str):
+        ds = [*getattr(model, "drivers", KEY_DRIVERS), *kwargs.get("drivers", ("lcar", "tertrate", "gas")),
+              *kwargs.get("then", ("fossil",))]
+        kwargs["directions"] = driver_directions(panel, [d for d in dict.fromkeys(ds)
+                                                         if d in panel.columns])
+    rows = []
+    for r in regions:
+        res = peak_adjustment(model, panel, paths, r, **kwargs)
+        allds = [*kwargs.get("drivers", ("lcar", "tertrate", "gas")), *kwargs.get("then", ("fossil",))]
+        rp = paths[(paths["region"] == res.region) & (paths["year"] == res.year)]
+        for d in dict.fromkeys(allds):
+            if d not in paths.columns:
+                continue
+            base = float(rp[d].iloc[0])
+            dz = float(res.z.get(d, 0.0))
+            dd = float(res.delta.get(d, 0.0))
+            rows.append({"region": res.region, "driver": d, "base": base, "adjusted": base + dd,
+                         "delta": dd, "z": dz, "moved": abs(dz) > 1e-6,
+                         "binding": d in res.binding, "feasible": res.feasible,
+                         "corner": res.corner, "stage": res.stage, "norm": res.norm,
+                         "growth_pct": res.last_growth_pct, "base_growth_pct": res.base_growth_pct})
+    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- backtest
@@ -748,15 +1045,17 @@ def backtest_peaks(
     panel: pd.DataFrame,
     cutoffs: Iterable[int],
     *,
-    model: Any = "bpnn",
+    model: Any = "fe",
     drivers: tuple[str, ...] = KEY_DRIVERS,
     scenario: Scenario | str = "trend",
     fixed_effects: str = "demean",
     random_state: int = 0,
     align: bool = True,
+    n_boot: int = 0,
+    q: tuple[float, float] = (0.05, 0.95),
     cache: bool = False,
 ) -> pd.DataFrame:
-    """Score peak calls made at cutoff years against what the data later showed.
+    """Score peak calls and bands made at cutoff years against what the data later showed.
 
     For each cutoff ``T``: fit on years ≤ T, project drivers with ``scenario`` (default
     ``trend``: the moving-average rule, no targets — a forecaster at T knows no later
@@ -767,60 +1066,72 @@ def backtest_peaks(
 
     Returns one row per cutoff and region: ``cutoff, region, called_peaked,
     called_year, true_peaked, true_year, held, mape_pct`` (mean absolute % error of the
-    forecast T+1…E). With ``cache`` the table is stored under :func:`cache_dir`, keyed by
-    a hash of the panel and all parameters.
+    forecast T+1…E). With ``n_boot`` > 0 the call comes from a :class:`PeakEnsemble`'s
+    median and three columns are added: ``p_peaked`` (share of members that peaked by E),
+    ``brier`` (``(p_peaked − true_peaked)²``) and ``covered_pct`` (share of the observed
+    years T+1…E inside the ``q`` band). With ``cache`` the table is kept in the
+    content-keyed cache (panel content, the scenario's driver paths, every parameter).
     """
+    from carbonlab.scenarios import load_scenario
+
     cutoffs = [int(T) for T in cutoffs]
-    path = None
-    if cache:
-        import joblib
-        import sklearn
-
-        sc = scenario if isinstance(scenario, str) else repr(scenario)
-        mod = model if isinstance(model, str) else repr(model)
-        params = json.dumps([cutoffs, mod, list(drivers), sc, fixed_effects, random_state, align,
-                             sklearn.__version__, 1])
-        cols = ["region", "year", "emissions_mt", "population_10k", *drivers]
-        key = hashlib.sha256((params + _panel_hash(panel, cols)).encode()).hexdigest()[:24]
-        path = cache_dir() / "peaks" / f"backtest-{key}.joblib"
-        if path.exists():
-            try:
-                return joblib.load(path)
-            except Exception:  # a corrupt cache entry is recomputed, not trusted
-                pass
-    out = _backtest(panel, cutoffs, model, drivers, scenario, fixed_effects, random_state, align)
-    if path is not None:
-        with atomic_path(path) as tmp:
-            joblib.dump(out, tmp)
-    return out
-
-
-def _backtest(panel: pd.DataFrame, cutoffs: list[int], model: Any, drivers: tuple[str, ...],
-              scenario: Scenario | str, fixed_effects: str, random_state: int,
-              align: bool) -> pd.DataFrame:
     end = int(panel["year"].max())
-    truth = {r: find_peak(g["year"].to_numpy(), g["emissions_mt"].to_numpy())
-             for r, g in panel.sort_values("year").groupby("region")}
-    rows = []
     for T in cutoffs:
-        T = int(T)
         if not int(panel["year"].min()) + 3 <= T < end:
             raise ParameterError(f"cutoffs: {T} must leave ≥ 4 training years and ≥ 1 test year (data to {end})")
+    sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
+    paths = {T: driver_paths(panel[panel["year"] <= T], sc, drivers=list(drivers), horizon=end)
+             for T in cutoffs}
+    cols = ["region", "year", "emissions_mt", "population_10k", *drivers]
+    mod = model if isinstance(model, str) else model.get_params()
+    parts = [panel[cols].sort_values(["region", "year"]).reset_index(drop=True),
+             [paths[T] for T in cutoffs],
+             {"cutoffs": cutoffs, "model": mod, "drivers": list(drivers), "fe": fixed_effects,
+              "seed": random_state, "align": align, "n_boot": n_boot, "q": list(q)}]
+    return cached("backtest", parts, lambda: _backtest(panel, paths, model, drivers, fixed_effects,
+                                                       random_state, align, n_boot, q),
+                  enabled=cache)
+
+
+def _backtest(panel: pd.DataFrame, paths: dict[int, pd.DataFrame], model: Any,
+              drivers: tuple[str, ...], fixed_effects: str, random_state: int, align: bool,
+              n_boot: int, q: tuple[float, float]) -> pd.DataFrame:
+    truth = {r: find_peak(g["year"].to_numpy(), g["emissions_mt"].to_numpy())
+             for r, g in panel.sort_values("year").groupby("region")}
+    obs = panel.set_index(["region", "year"])["emissions_mt"]
+    rows = []
+    for T, pth in paths.items():
         train = panel[panel["year"] <= T]
-        mod = PanelModel(model, drivers, fixed_effects, random_state).fit(train)
-        paths = driver_paths(train, scenario, drivers=list(drivers), horizon=end)
-        fc = forecast(mod, train, paths, align=align)
-        obs = panel.set_index(["region", "year"])["emissions_mt"]
+        if n_boot:
+            ens = PeakEnsemble(model, drivers, n_boot, fixed_effects, random_state,
+                               cache=False).fit(train)
+            mem = ens.forecast(train, pth, align=align)
+        else:
+            mod = PanelModel(model, drivers, fixed_effects, random_state).fit(train)
+            mem = forecast(mod, train, pth, align=align).assign(member=-1)
+        fc = mem[mem["member"] == -1]
+        band = forecast_band(mem, q).set_index(["region", "year"]) if n_boot else None
         for r, g in fc.sort_values("year").groupby("region"):
             p = find_peak(g["year"].to_numpy(), g["emissions_mt"].to_numpy())
             t = truth[r]
             fut = g[g["projected"]]
-            actual = obs.reindex(list(zip(fut["region"], fut["year"], strict=True))).to_numpy()
+            keys = list(zip(fut["region"], fut["year"], strict=True))
+            actual = obs.reindex(keys).to_numpy()
             mape = float(np.mean(np.abs(fut["emissions_mt"].to_numpy() / actual - 1)) * 100)
             held = (p.peaked == t.peaked) and (not t.peaked or abs(p.peak_year - t.peak_year) <= 1)
-            rows.append({"cutoff": T, "region": r, "called_peaked": p.peaked,
-                         "called_year": p.peak_year, "true_peaked": t.peaked,
-                         "true_year": t.peak_year, "held": bool(held), "mape_pct": mape})
+            row = {"cutoff": T, "region": r, "called_peaked": p.peaked,
+                   "called_year": p.peak_year, "true_peaked": t.peaked,
+                   "true_year": t.peak_year, "held": bool(held), "mape_pct": mape}
+            if n_boot:
+                mm = mem[(mem["member"] >= 0) & (mem["region"] == r)]
+                pk = [find_peak(h["year"].to_numpy(), h["emissions_mt"].to_numpy()).peaked
+                      for _, h in mm.sort_values("year").groupby("member")]
+                pp = float(np.mean(pk))
+                b = band.reindex(keys)
+                inside = (actual >= b["lo_mt"].to_numpy()) & (actual <= b["hi_mt"].to_numpy())
+                row.update({"p_peaked": pp, "brier": (pp - float(t.peaked)) ** 2,
+                            "covered_pct": 100 * float(np.mean(inside))})
+            rows.append(row)
     return pd.DataFrame(rows)
 
 

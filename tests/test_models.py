@@ -393,16 +393,16 @@ def test_comparison_cache(panel, tmp_path, monkeypatch):
     monkeypatch.setenv("CARBONLAB_CACHE_DIR", str(tmp_path))
     kw = {"models": ("svr",), "svr_kernels": ("rbf",), "cache": True}
     first = m.run_comparison(panel, DRIVERS, "random", **kw)
-    files = list((tmp_path / "models").glob("comparison-*.joblib"))
+    files = list((tmp_path / "comparison").glob("*.pkl"))
     assert len(files) == 1
     again = m.run_comparison(panel, DRIVERS, "random", **kw)
     pd.testing.assert_frame_equal(first.table, again.table)
     m.run_comparison(panel, DRIVERS, "random", random_state=1, **kw)
-    assert len(list((tmp_path / "models").glob("comparison-*.joblib"))) == 2
+    assert len(list((tmp_path / "comparison").glob("*.pkl"))) == 2
     other = panel.copy()
     other.loc[0, "gas"] += 0.01  # changed data → a new key
     m.run_comparison(other, DRIVERS, "random", **kw)
-    assert len(list((tmp_path / "models").glob("comparison-*.joblib"))) == 3
+    assert len(list((tmp_path / "comparison").glob("*.pkl"))) == 3
     s = m.bpnn_search(panel, DRIVERS, max_params=12, max_iter=5, cache=True)
     assert len(m.plot_bpnn_search(s).axes) == 1
 
@@ -461,3 +461,54 @@ def test_naive_baselines_on_the_panel(panel):
     np.testing.assert_allclose(fe.estimator_.coef_, ref, rtol=1e-6)
     with pytest.raises(ParameterError, match="univariate window"):
         m.PanelModel("lstm", tuple(DRIVERS)).fit(train)
+
+
+# --------------------------------------------------------------------------- selection
+
+def test_select_rolling_origin_is_leakage_free_and_cached(panel, tmp_path, monkeypatch):
+    monkeypatch.setenv("CARBONLAB_CACHE_DIR", str(tmp_path))
+    names = ("svr", "fe", "persistence")
+    sel = m.select(panel, DRIVERS, models=names)
+    assert set(m.BASELINES) <= set(sel.table["model"])  # baselines always ranked
+    assert sel.winner == sel.table["model"].iloc[0]
+    assert sel.table["mse_test"].is_monotonic_increasing
+    assert list(sel.table["rank"]) == list(range(1, len(sel.table) + 1))
+    assert sel.winner in str(sel) and "PeakResult" not in sel._repr_markdown_()
+    # the truth is linear with region effects: fixed effects beat SVR and the naive baselines
+    assert sel.winner == "fe"
+    # no leakage: changing emissions after a fold's origin leaves that fold's predictions alone
+    first = sel.folds[0]
+    T = first.train_years[-1]
+    bumped = panel.assign(emissions_mt=np.where(panel["year"] > T, panel["emissions_mt"] * 1.5,
+                                                panel["emissions_mt"]))
+    p0 = m.rolling_origin_predictions(panel, DRIVERS, names)
+    p1 = m.rolling_origin_predictions(bumped, DRIVERS, names)
+    f0, f1 = p0[p0["fold"] == first.name], p1[p1["fold"] == first.name]
+    np.testing.assert_allclose(f0["y_pred"], f1["y_pred"])
+    assert not np.allclose(f0["y_true"], f1["y_true"])
+    # cached: same content, same answer, read back; other content, other key
+    again = m.select(panel, DRIVERS, models=names)
+    pd.testing.assert_frame_equal(again.table, sel.table)
+    assert any(tmp_path.rglob("*.pkl"))
+    with pytest.raises(ParameterError, match="'lstm' does not work on the panel"):
+        m.select(panel, DRIVERS, models=("lstm",), cache=False)
+
+
+@pytest.mark.parametrize("dataset", ["teaching", "ceads"])
+def test_forecaster_is_the_rolling_origin_winner(dataset, tmp_path, monkeypatch):
+    import os
+
+    from carbonlab import peaks
+
+    if dataset == "ceads" and not os.environ.get("CARBONLAB_DATA_DIR"):
+        pytest.skip("CARBONLAB_DATA_DIR not set")
+    monkeypatch.setenv("CARBONLAB_CACHE_DIR", str(tmp_path))
+    inputs = peaks.chapter_inputs(dataset)
+    sel = m.select(inputs["panel"], inputs["drivers"])
+    out = peaks.outlook(dataset, n_boot=2)
+    assert out.model == sel.winner == peaks.chosen_model(dataset).winner
+    assert out.selection.winner == sel.winner and sel.winner in m.PANEL_MODELS
+    other = next(n for n in ("drift", "persistence") if n != sel.winner)
+    assert peaks.outlook(dataset, n_boot=2, model=other).model == other
+    with pytest.raises(ParameterError, match="unknown model"):
+        peaks.outlook(dataset, n_boot=2, model="xgb")

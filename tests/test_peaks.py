@@ -11,6 +11,7 @@ from sklearn.linear_model import LinearRegression
 from sklearn.neural_network import MLPRegressor
 from sklearn.svm import SVR
 
+from carbonlab import peaks as peaks_mod
 from carbonlab._util import DataError, ParameterError
 from carbonlab.peaks import (
     CLASSES,
@@ -29,7 +30,7 @@ from carbonlab.peaks import (
     peak_table,
 )
 from carbonlab.regions import PROVINCES
-from carbonlab.scenarios import driver_paths, load_scenario, population_path
+from carbonlab.scenarios import population_path
 
 BETA = {"fossil": -2.52, "gas": -1.6, "tertrate": -0.83, "lcar": 0.3575, "first": 1.13}
 
@@ -60,9 +61,23 @@ def panel() -> pd.DataFrame:
     return make_panel()
 
 
+def trend_paths(panel: pd.DataFrame, horizon: int = 2030, window: int = 5) -> pd.DataFrame:
+    """Driver paths built here (independent of the scenario rules): each driver continues at
+    the mean of its last ``window`` annual changes."""
+    out = []
+    for r, g in panel.sort_values("year").groupby("region"):
+        h = g[["region", "year", *KEY_DRIVERS]].assign(projected=False)
+        last, step = g[list(KEY_DRIVERS)].iloc[-1], g[list(KEY_DRIVERS)].diff().tail(window).mean()
+        t0 = int(g["year"].max())
+        fut = pd.DataFrame([{"region": r, "year": t, "projected": True,
+                             **(last + step * (t - t0)).to_dict()} for t in range(t0 + 1, horizon + 1)])
+        out += [h, fut]
+    return pd.concat(out, ignore_index=True)[["region", "year", "projected", *KEY_DRIVERS]]
+
+
 @pytest.fixture(scope="module")
 def paths(panel) -> pd.DataFrame:
-    return driver_paths(panel, load_scenario("trend"), drivers=list(KEY_DRIVERS), horizon=2030)
+    return trend_paths(panel)
 
 
 # --------------------------------------------------------------------------- find_peak
@@ -321,6 +336,8 @@ def test_adjustment_study_ordering_and_infeasible(panel, paths):
     assert not res2.feasible and res2.message.startswith("infeasible")
     assert "best found" in res2.message and res2.last_growth_pct > -0.01
     np.testing.assert_allclose(np.abs(res2.z), m_sd, rtol=1e-6)  # the corner of the box
+    assert res2.corner and set(res2.binding) == {"lcar", "tertrate", "gas"}
+    assert "bounds bind for lcar, tertrate, gas" in res2.message
     assert res2.last_growth_pct < 100 * (e[2030] / e[2029] - 1)
 
 
@@ -330,10 +347,10 @@ def test_adjustment_already_peaked_and_bad_input(panel):
     sel = pk["region"] == PROVINCES[1]
     pk.loc[sel, "fossil"] = np.linspace(0.05, 0.5, sel.sum())
     pk.loc[sel, "emissions_mt"] = np.linspace(200, 100, sel.sum())
-    p = driver_paths(pk, "trend", drivers=list(KEY_DRIVERS))
+    p = trend_paths(pk)
     m = PanelModel("fe").fit(pk)
     res = peak_adjustment(m, pk, p, PROVINCES[1])
-    assert res.feasible and res.stage == 0 and res.norm == 0 and "already peaks" in res.message
+    assert res.feasible and res.stage == 0 and res.norm == 0 and "already peaked" in res.message
     with pytest.raises(ParameterError, match="unknown driver 'cars'"):
         peak_adjustment(m, pk, p, "Beijing", drivers=["cars"])
     with pytest.raises(ParameterError, match="'Qinghai' is not in the scenario paths"):
@@ -379,3 +396,70 @@ def test_notebook_runs(tmp_path):
     nb = nbformat.read(out, as_version=4)
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "Ningxia" in text
+
+
+class _WrongSignModel:
+    """ln per capita = region level + 3 * fossil + 0.3 * lcar: non-fossil energy *raises* emissions."""
+
+    def __init__(self, panel):
+        y = np.log(panel["emissions_mt"] * 100 / panel["population_10k"])
+        lvl = y - 3 * panel["fossil"] - 0.3 * panel["lcar"]
+        self.level = lvl.groupby(panel["region"]).mean().to_dict()
+
+    def predict(self, frame):
+        return (frame["region"].map(self.level).to_numpy() + 3 * frame["fossil"].to_numpy()
+                + 0.3 * frame["lcar"].to_numpy())
+
+
+def test_adjustment_sign_constraint_and_no_change_best(panel, paths):
+    m = _WrongSignModel(panel)
+    region = "Beijing"
+    free = peak_adjustment(m, panel, paths, region, drivers=["fossil"], then=(), directions=None,
+                           max_sd=50)
+    assert free.feasible and free.delta["fossil"] < 0  # "peaks" by cutting non-fossil energy
+    # the BMA posterior says more non-fossil energy lowers emissions: only raising it is allowed,
+    # which this model says raises emissions -- so the best allowed change is no change
+    res = peak_adjustment(m, panel, paths, region, drivers=["fossil"], then=(), max_sd=50)
+    assert res.directions["fossil"] == 1
+    assert not res.feasible and res.norm == 0 and "best found is no change" in res.message
+    assert res.sign_binding == ("fossil",) and "sign constraint holds fossil" in res.message
+    assert res.last_growth_pct == pytest.approx(res.base_growth_pct)
+    # with lcar allowed too (lowering cars lowers emissions in this model), fossil stays put
+    both = peak_adjustment(m, panel, paths, region, drivers=["lcar", "fossil"], then=(), max_sd=50)
+    assert both.feasible and both.delta["fossil"] == 0 and both.delta["lcar"] < 0
+    assert both.sign_binding == ("fossil",)
+    assert both.last_growth_pct <= both.base_growth_pct
+
+
+def test_laggard_table(panel, paths):
+    m = PanelModel("fe").fit(panel)
+    tab = peaks_mod.laggard_table(m, panel, paths, ["Beijing", "天津"], max_sd=50)
+    assert set(tab["region"]) == {"Beijing", "Tianjin"}
+    assert set(tab["driver"]) == {"lcar", "tertrate", "gas", "fossil"}
+    np.testing.assert_allclose(tab["adjusted"] - tab["base"], tab["delta"])
+    bj = tab[tab["region"] == "Beijing"].set_index("driver")
+    res = peak_adjustment(m, panel, paths, "Beijing", max_sd=50)
+    assert bool(bj["feasible"].iloc[0]) == res.feasible
+    np.testing.assert_allclose(bj.loc["lcar", "delta"], res.delta["lcar"])
+
+
+def test_ensemble_median_inside_band_and_noise_widens(panel, paths, tmp_path, monkeypatch):
+    monkeypatch.setenv("CARBONLAB_CACHE_DIR", str(tmp_path))
+    full = PeakEnsemble("fe", n_boot=20, random_state=0).fit(panel).forecast(panel, paths)
+    refit = PeakEnsemble("fe", n_boot=20, random_state=0, residuals=False,
+                         driver_noise=False).fit(panel).forecast(panel, paths)
+    bf, br = forecast_band(full), forecast_band(refit)
+    f = bf[bf["projected"]]
+    assert ((f["point_mt"] >= f["lo_mt"]) & (f["point_mt"] <= f["hi_mt"])).all()
+    width = lambda b: (b["hi_mt"] - b["lo_mt"])[b["projected"]].mean()  # noqa: E731
+    assert width(bf) > 1.5 * width(br)
+    med = full[full["member"] >= 0].groupby(["region", "year"])["emissions_mt"].median()
+    pt = full[full["member"] == -1].set_index(["region", "year"])["emissions_mt"]
+    np.testing.assert_allclose(pt.reindex(med.index), med)
+
+
+def test_backtest_coverage_and_brier(panel):
+    bt = backtest_peaks(panel, [2016], model="fe", n_boot=10)
+    assert {"p_peaked", "brier", "covered_pct"} <= set(bt.columns)
+    assert ((bt["brier"] - (bt["p_peaked"] - bt["true_peaked"].astype(float)) ** 2).abs() < 1e-12).all()
+    assert bt["covered_pct"].between(0, 100).all() and bt["covered_pct"].mean() > 50
