@@ -9,7 +9,8 @@ PKG = Path(__file__).resolve().parent.parent / "carbonlab"
 
 RANK = {
     "_util": 0, "cache": 1, "regions": 1, "units": 1, "plotting": 1, "data": 2,
-    "accounting": 3, "synth": 4, "bma": 5, "models": 6, "scenarios": 7, "peaks": 8, "leap": 9,
+    "accounting": 3, "synth": 4, "bma": 5, "models": 6, "scenarios": 7, "peaks": 8, "headline": 8.5,
+    "leap": 9,
     "runner": 10, "batch": 11, "book": 12, "cli": 13, "__main__": 14,
 }
 

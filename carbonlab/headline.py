@@ -1,0 +1,293 @@
+"""The headline explained: the book's answer beside the study's, the true model's, and why.
+
+The forecast chapter and the front page answer "who peaks by 2025 / 2030, and when does
+the 30-province total peak?" on the teaching world. This module puts that answer in
+context, as tidy tables:
+
+* :func:`study_reference` — the provincial study's own answer, transcribed with its
+  sentences: 17 provinces by 2025, 4 by 2030, 9 not by 2030 (Table 8); the national
+  peak in 2029 at 121.5018 亿t (Table 7); its gas check (5,719 亿m³ in 2030 against
+  the 5,500–6,000 亿m³ of the 2021 gas development report).
+* :class:`TrueModel` / :func:`forecast_true` — on the teaching world the true model is
+  known (:func:`carbonlab.data.load_truth`): forecasting with it on the same scenario
+  inputs separates what the *inputs* imply from what a fitted model adds.
+* :func:`summarise` / :func:`comparison` — class counts and the national peak of any
+  forecast, side by side with the study's.
+* :func:`driver_sensitivity` — one driver at a time, its projected path is replaced
+  (frozen at the last observed value; the other reading of the moving-average rule;
+  for a saturating driver, the plain roll-forward) and the national peak recomputed.
+* :func:`gas_check` — the national natural-gas use in 2030 that a scenario implies, in
+  the teaching world's own units, against the study's plausibility range.
+
+Peaks and classes come from :mod:`carbonlab.peaks` (``find_peak``, ``peak_table``,
+``national_curve``, ``CLASSES``); nothing here re-implements them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin
+
+from carbonlab import accounting, peaks, scenarios
+from carbonlab._util import DataError, ParameterError
+from carbonlab.data import log_emissions_per_capita
+from carbonlab.data.schemas import ELECTRICITY
+from carbonlab.units import UNITS
+
+__all__ = [
+    "STUDY_CLASSES",
+    "study_reference",
+    "TrueModel",
+    "forecast_true",
+    "summarise",
+    "comparison",
+    "VARIANTS",
+    "driver_sensitivity",
+    "gas_check",
+]
+
+_T8 = ("§2.4, Table 8: 表8的分类结果显示,北京等17个省域能够在提出碳达峰实施方案后3 a内实现碳达峰,"
+       "天津等4个省域可在2030年前实现碳达峰 … 内蒙古等9个省域在基准情景下2030年前不能实现碳达峰")
+_T7 = "§2.4, Table 7: 表7的预测结果显示,中国将于2029年实现碳达峰,同年的碳排放为121.501 8 亿t"
+_GAS = ("§2.4: 基于此方法估算得到中国2030年的天然气消费总量为5 719.004亿m3 … 中国2030年的天然气"
+        "消费总量将达到5 500~6 000亿m3 (《中国天然气发展报告(2021)》)")
+
+STUDY_CLASSES: dict[str, int] = {"by 2025": 17, "by 2030": 4, "not by 2030": 9}
+"""The study's Table 8 counts (its 'by 2025' class is 'peaks within 3 years of the 2022 plans')."""
+
+
+def study_reference() -> pd.DataFrame:
+    """The study's headline numbers, each with its unit and source sentence.
+
+    Columns ``quantity, value, unit, source``; quantities ``by 2025``, ``by 2030``,
+    ``not by 2030`` (provinces), ``national peak year``, ``national peak`` (Mt CO2),
+    ``gas 2030`` (study's estimate, 10^8 m3), ``gas 2030 low`` / ``gas 2030 high`` (the
+    report's range, 10^8 m3).
+    """
+    rows = [(k, float(v), "provinces", _T8) for k, v in STUDY_CLASSES.items()]
+    rows += [("national peak year", 2029.0, "year", _T7),
+             ("national peak", 121.5018 * 100, "Mt CO2", _T7),
+             ("gas 2030", 5719.004, "10^8 m3", _GAS),
+             ("gas 2030 low", 5500.0, "10^8 m3", _GAS),
+             ("gas 2030 high", 6000.0, "10^8 m3", _GAS)]
+    return pd.DataFrame(rows, columns=["quantity", "value", "unit", "source"])
+
+
+class TrueModel(RegressorMixin, BaseEstimator):
+    """The teaching world's true model: ln(t CO2/person) = α_region + Σ β_k x_k.
+
+    Parameters
+    ----------
+    coefficients : dict, optional
+        ``{driver: β}``; default the non-zero rows of :func:`carbonlab.data.load_truth`.
+
+    ``fit(panel)`` estimates only the region effects α (mean over the years of
+    ``y − Σ β x``); ``predict(frame)`` needs ``region`` and the drivers.
+    """
+
+    def __init__(self, coefficients: dict[str, float] | None = None) -> None:
+        self.coefficients = coefficients
+
+    def _coef(self) -> dict[str, float]:
+        if self.coefficients is not None:
+            return dict(self.coefficients)
+        from carbonlab.data import load_truth
+
+        t = load_truth()
+        return {str(d): float(b) for d, b in zip(t["driver"], t["coefficient"], strict=True)
+                if b != 0}
+
+    def _lin(self, frame: pd.DataFrame, where: str) -> np.ndarray:
+        missing = [d for d in [*self.coef_, "region"] if d not in frame.columns]
+        if missing:
+            raise DataError(f"{where}: missing column(s) {', '.join(missing)}")
+        return sum(b * frame[d].to_numpy(dtype=float) for d, b in self.coef_.items())
+
+    def fit(self, panel: pd.DataFrame, y: Any = None) -> TrueModel:
+        """Region effects from the panel (``y`` defaults to ln emissions per capita)."""
+        self.coef_ = self._coef()
+        yv = log_emissions_per_capita(panel).to_numpy() if y is None else np.asarray(y, float)
+        a = pd.Series(yv - self._lin(panel, "panel")).groupby(panel["region"].to_numpy()).mean()
+        self.alpha_ = a.to_dict()
+        return self
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """ln(t CO2/person) for each row of ``frame``."""
+        unknown = set(frame["region"]) - set(self.alpha_)
+        if unknown:
+            raise ParameterError(f"predict: region {sorted(unknown)[0]!r} was not in the panel")
+        return frame["region"].map(self.alpha_).to_numpy(dtype=float) + self._lin(frame, "frame")
+
+
+def forecast_true(panel: pd.DataFrame, paths: pd.DataFrame,
+                  population: pd.DataFrame | None = None) -> pd.DataFrame:
+    """:func:`carbonlab.peaks.forecast` with the true model (teaching world only)."""
+    return peaks.forecast(TrueModel().fit(panel), panel, paths, population)
+
+
+def summarise(fc: pd.DataFrame, label: str, *, start: int | None = None) -> dict[str, Any]:
+    """Class counts and national peak of a forecast (``region, year, emissions_mt``).
+
+    Returns ``source`` (= ``label``), one count per :data:`carbonlab.peaks.CLASSES`,
+    ``by 2025 (study)`` (= peaked before the plans + by 2025: the study's leading class
+    counts every province whose peak is in 2025 or earlier), ``national peak year``,
+    ``national peak (Mt)``, ``national peaked`` (bool).
+    """
+    table = peaks.peak_table(fc, start=start)
+    counts = table["class"].value_counts().reindex(list(peaks.CLASSES), fill_value=0)
+    nat = peaks.national_curve(fc)
+    p = peaks.find_peak(nat["year"].to_numpy(), nat["emissions_mt"].to_numpy())
+    before, by25, by30, never = (int(counts[c]) for c in peaks.CLASSES)
+    return {"source": label, **{c: int(counts[c]) for c in peaks.CLASSES},
+            "by 2025 (study)": before + by25, "national peak year": p.peak_year,
+            "national peak (Mt)": p.peak_value, "national peaked": p.peaked}
+
+
+def comparison(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """Rows of :func:`summarise` above the study's own answer (last row).
+
+    Columns ``source, by 2025 (study), by 2030, not by 2030, peaked before 2020,
+    national peak year, national peak (Mt), national peaked``. The study's classes are
+    since its 2022 plans, so its row has no "peaked before" count.
+    """
+    ref = study_reference().set_index("quantity")["value"]
+    study = {"source": "the study (Tables 7, 8)", "by 2025 (study)": int(ref["by 2025"]),
+             peaks.CLASS_2030: int(ref["by 2030"]), peaks.CLASS_NOT: int(ref["not by 2030"]),
+             peaks.CLASS_BEFORE: pd.NA, "national peak year": int(ref["national peak year"]),
+             "national peak (Mt)": float(ref["national peak"]), "national peaked": True}
+    cols = ["source", "by 2025 (study)", peaks.CLASS_2030, peaks.CLASS_NOT, peaks.CLASS_BEFORE,
+            "national peak year", "national peak (Mt)", "national peaked"]
+    out = pd.DataFrame([*rows, study])[cols]
+    out[peaks.CLASS_BEFORE] = out[peaks.CLASS_BEFORE].astype("Int64")
+    return out
+
+
+VARIANTS: tuple[str, ...] = ("frozen", "other rule", "rolled forward")
+"""One-at-a-time replacements of a driver's projected path (see :func:`driver_sensitivity`)."""
+
+
+def _variant_paths(panel: pd.DataFrame, base: pd.DataFrame, scenario: scenarios.Scenario,
+                   driver: str, variant: str, targets: pd.DataFrame | None,
+                   drivers: Sequence[str]) -> pd.DataFrame | None:
+    out = base.copy()
+    proj = out["projected"].to_numpy(dtype=bool)
+    if variant == "frozen":
+        last = panel.sort_values("year").groupby("region")[driver].last()
+        out.loc[proj, driver] = out.loc[proj, "region"].map(last).to_numpy()
+        return out
+    if variant == "other rule":
+        other = [r for r in scenarios.RULES if r != scenario.rule][0]
+        alt = scenarios.driver_paths(panel, scenario, drivers=list(drivers), targets=targets,
+                                     rule=other)
+    elif variant == "rolled forward":
+        if driver not in scenario.saturate:
+            return None
+        plain = scenarios.Scenario(**{**scenario.__dict__, "saturate": ()})
+        alt = scenarios.driver_paths(panel, plain, drivers=list(drivers), targets=targets)
+    else:
+        raise ParameterError(f"variant: {variant!r} is not one of {', '.join(VARIANTS)}")
+    key = ["region", "year"]
+    m = out[key].merge(alt[[*key, driver]], on=key, how="left")
+    out[driver] = m[driver].to_numpy()
+    return out
+
+
+def driver_sensitivity(
+    forecaster: Callable[[pd.DataFrame], pd.DataFrame],
+    panel: pd.DataFrame,
+    scenario: scenarios.Scenario | str = "baseline",
+    *,
+    drivers: Sequence[str] = peaks.KEY_DRIVERS,
+    vary: Sequence[str] | None = None,
+    targets: pd.DataFrame | None = None,
+    variants: Iterable[str] = VARIANTS,
+) -> pd.DataFrame:
+    """One-at-a-time sensitivity of the national peak to each scenario driver.
+
+    ``forecaster(paths)`` returns a forecast (``region, year, emissions_mt``), e.g.
+    ``lambda p: forecast_true(panel, p)``. For each driver and variant the driver's
+    projected path is replaced — ``"frozen"``: held at its last observed value;
+    ``"other rule"``: the other reading of the moving-average rule (:data:`scenarios.RULES`);
+    ``"rolled forward"``: a saturating driver rolled forward by the rule instead (skipped
+    for the others) — and the national peak and class counts are recomputed. ``drivers``
+    are the forecast's inputs, ``vary`` the ones replaced in turn (default all).
+
+    Returns ``driver, variant, national peak year, national peaked, national peak (Mt),
+    national 2030 (Mt), change 2030 %`` (against the scenario), ``by 2030 (any)`` (regions
+    peaked by 2030 in any class), one row ``driver="(none)"`` for the scenario itself.
+    """
+    sc = scenarios.load_scenario(scenario) if isinstance(scenario, str) else scenario
+    base = scenarios.driver_paths(panel, sc, drivers=list(drivers), targets=targets)
+
+    def row(driver: str, variant: str, fc: pd.DataFrame) -> dict[str, Any]:
+        s = summarise(fc, f"{driver}: {variant}")
+        nat = peaks.national_curve(fc).set_index("year")["emissions_mt"]
+        return {"driver": driver, "variant": variant,
+                "national peak year": s["national peak year"],
+                "national peaked": s["national peaked"],
+                "national peak (Mt)": s["national peak (Mt)"],
+                "national 2030 (Mt)": float(nat.iloc[-1]),
+                "by 2030 (any)": s[peaks.CLASS_BEFORE] + s[peaks.CLASS_2025] + s[peaks.CLASS_2030]}
+
+    rows = [row("(none)", f"scenario {sc.name} ({sc.rule})", forecaster(base))]
+    variants = list(variants)
+    for d in drivers if vary is None else vary:
+        if d not in drivers:
+            raise ParameterError(f"vary: {d!r} is not one of the drivers {', '.join(drivers)}")
+        for v in variants:
+            p = _variant_paths(panel, base, sc, d, v, targets, drivers)
+            if p is not None:
+                rows.append(row(d, v, forecaster(p)))
+    out = pd.DataFrame(rows)
+    out["change 2030 %"] = 100 * (out["national 2030 (Mt)"] / out["national 2030 (Mt)"].iloc[0] - 1)
+    return out
+
+
+def gas_check(fc: pd.DataFrame, paths: pd.DataFrame, fuel_use: pd.DataFrame, *,
+              year: int = 2030, factors: str = "ndrc2011") -> pd.DataFrame:
+    """National natural-gas use implied by a forecast, in the teaching world's units.
+
+    For each region, the year's energy consumption is backed out of its forecast
+    emissions with the region's last observed mix: fossil emissions CE1 = CE × (CE1/CE of
+    the last year); energy E = CE1 / (g·f_gas + (1 − g − nf)·f_other), with the CO2 per TJ
+    of gas (incl. LNG) and of the other fossil fuels in the last year, and the scenario's
+    gas share g and non-fossil share nf. Gas use = g·E in 10^8 m3 of natural gas. A check
+    of plausibility, not a forecast of gas demand.
+
+    Returns ``region, year, gas_share, energy_tj, gas_1e8m3`` for the last observed year
+    and ``year``, plus a row ``region="China"`` with the sums.
+    """
+    ef = accounting.emission_factors(factors)
+    acc = accounting.account(fuel_use, factors=factors).set_index(["region", "year"])
+    last = int(fuel_use["year"].max())
+    fu = fuel_use[(fuel_use["year"] == last) & (fuel_use["fuel"] != ELECTRICITY)].copy()
+    base = fu["quantity"].to_numpy(float) * fu["unit"].map(lambda u: UNITS[u][1]).to_numpy(float)
+    fu["tj"] = base * ef.loc[fu["fuel"], "tj_per_base"].to_numpy(float)
+    fu["tco2"] = base * ef.loc[fu["fuel"], "tco2_per_base"].to_numpy(float)
+    gas = fu["fuel"].isin(["natural_gas", "lng"])
+    by = fu.assign(gas=gas).groupby(["region", "gas"])[["tj", "tco2"]].sum().unstack("gas")
+    f_gas = (by[("tco2", True)] / by[("tj", True)]).to_dict()
+    f_other = (by[("tco2", False)] / by[("tj", False)]).to_dict()
+    tj_per_1e8m3 = float(ef.loc["natural_gas", "tj_per_base"]) * UNITS["10^8 m3"][1]
+    p = paths.set_index(["region", "year"])
+    f = fc.set_index(["region", "year"])["emissions_mt"]
+    rows = []
+    for region in sorted(set(fc["region"])):
+        share1 = float(acc.loc[(region, last), "ce1_mt"] / acc.loc[(region, last), "ce_mt"])
+        for y in (last, year):
+            if (region, y) not in p.index or (region, y) not in f.index:
+                raise DataError(f"gas_check: no forecast or path for {region} in {y}")
+            g, nf = float(p.loc[(region, y), "gas"]), float(p.loc[(region, y), "fossil"])
+            ce1 = float(f.loc[(region, y)]) * share1 * 1e6  # t CO2
+            e = ce1 / (g * f_gas[region] + (1 - g - nf) * f_other[region])
+            rows.append({"region": region, "year": y, "gas_share": g, "energy_tj": e,
+                         "gas_1e8m3": g * e / tj_per_1e8m3})
+    out = pd.DataFrame(rows)
+    tot = out.groupby("year")[["energy_tj", "gas_1e8m3"]].sum().reset_index()
+    tot["gas_share"] = tot["gas_1e8m3"] * tj_per_1e8m3 / tot["energy_tj"]
+    tot["region"] = "China"
+    return pd.concat([out, tot[out.columns]], ignore_index=True)

@@ -1,0 +1,84 @@
+"""The headline explained: study reference, true model, comparison, sensitivity, gas check."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from carbonlab import data, headline, peaks, scenarios, synth
+from carbonlab._util import ParameterError
+
+
+@pytest.fixture(scope="module")
+def world():
+    panel, targets = data.load_panel("teaching"), data.load_targets("teaching")
+    paths = scenarios.driver_paths(panel, "baseline", drivers=list(peaks.KEY_DRIVERS),
+                                   targets=targets)
+    return panel, targets, paths, headline.forecast_true(panel, paths)
+
+
+def test_study_reference_is_transcribed_with_sources():
+    ref = headline.study_reference().set_index("quantity")
+    assert ref.loc[["by 2025", "by 2030", "not by 2030"], "value"].tolist() == [17, 4, 9]
+    assert ref.loc["national peak year", "value"] == 2029
+    assert ref.loc["national peak", "value"] == pytest.approx(12150.18)
+    assert ref["source"].str.contains("§2.4").all()
+    assert ref.loc["gas 2030 low", "value"] < ref.loc["gas 2030", "value"] < ref.loc["gas 2030 high", "value"]
+
+
+def test_true_model_has_the_generator_coefficients_and_fits_history(world):
+    panel = world[0]
+    tm = headline.TrueModel().fit(panel)
+    assert tm.coef_ == pytest.approx(synth.TRUE_COEFFICIENTS)
+    res = data.log_emissions_per_capita(panel).to_numpy() - tm.predict(panel)
+    assert abs(res.mean()) < 1e-9 and res.std() < 2 * synth.NOISE_SD
+    with pytest.raises(ParameterError, match="Atlantis"):
+        tm.predict(panel.head(1).assign(region="Atlantis"))
+
+
+def test_comparison_puts_the_study_last(world):
+    panel, _, _, fc = world
+    row = headline.summarise(fc, "true model")
+    assert sum(row[c] for c in peaks.CLASSES) == 30
+    assert row["by 2025 (study)"] == row[peaks.CLASS_BEFORE] + row[peaks.CLASS_2025]
+    tab = headline.comparison([row])
+    assert list(tab["source"]) == ["true model", "the study (Tables 7, 8)"]
+    assert tab.iloc[-1][["by 2025 (study)", "by 2030", "not by 2030"]].tolist() == [17, 4, 9]
+    nat = peaks.national_curve(fc).set_index("year")["emissions_mt"]
+    assert tab.iloc[0]["national peak (Mt)"] == pytest.approx(nat.max())
+
+
+def test_sensitivity_swaps_one_driver_at_a_time(world):
+    panel, targets, paths, fc = world
+    s = headline.driver_sensitivity(lambda p: headline.forecast_true(panel, p), panel,
+                                    targets=targets, vary=("fossil", "lcar"))
+    assert s.iloc[0]["driver"] == "(none)" and s.iloc[0]["change 2030 %"] == 0
+    assert set(s["driver"]) == {"(none)", "fossil", "lcar"}
+    assert "rolled forward" in set(s.loc[s["driver"] == "lcar", "variant"])
+    assert "rolled forward" not in set(s.loc[s["driver"] == "fossil", "variant"])
+    # the non-fossil targets rise: freezing the share raises 2030 emissions (β < 0) ...
+    frozen = s[(s["driver"] == "fossil") & (s["variant"] == "frozen")].iloc[0]
+    assert frozen["change 2030 %"] > 0
+    # ... and cars compounding by the rule instead of saturating raise them too (β > 0)
+    rolled = s[(s["driver"] == "lcar") & (s["variant"] == "rolled forward")].iloc[0]
+    assert rolled["change 2030 %"] > 0
+    base2030 = peaks.national_curve(fc).set_index("year")["emissions_mt"].iloc[-1]
+    assert s.iloc[0]["national 2030 (Mt)"] == pytest.approx(base2030)
+
+
+def test_gas_check_reproduces_the_last_year_from_the_fuel_use(world):
+    panel, _, paths, fc = world
+    fu = data.load_fuel_use("teaching")
+    g = headline.gas_check(fc, paths, fu)
+    china = g[g["region"] == "China"].set_index("year")
+    last = int(panel["year"].max())
+    q = fu[(fu["year"] == last) & (fu["fuel"].isin(["natural_gas", "lng"]))]
+    from carbonlab import accounting
+    from carbonlab.units import UNITS
+
+    ef = accounting.emission_factors(synth.FACTOR_SET)
+    tj = sum(r.quantity * UNITS[r.unit][1] * ef.loc[r.fuel, "tj_per_base"] for r in q.itertuples())
+    expect = tj / (ef.loc["natural_gas", "tj_per_base"] * 1e8)
+    assert china.loc[last, "gas_1e8m3"] == pytest.approx(expect, rel=1e-6)
+    assert 2030 in china.index and china.loc[2030, "gas_1e8m3"] > 0
+    assert len(g) == 2 * 30 + 2 and np.isfinite(g["gas_1e8m3"]).all()
+    assert isinstance(g, pd.DataFrame)
