@@ -1,0 +1,231 @@
+"""One city end to end: data -> scored forecasts -> baseline -> LEAP model -> scenarios -> peaks.
+
+:func:`run_city` reads the city's record (all observed years, short gaps interpolated),
+scores the models rolling-origin (:func:`carbonlab.leap.forecast.evaluate_city`, cached),
+forecasts the baseline with the city's winner (or the model or ensemble asked for),
+calibrates the city's LEAP model to the inventory and that baseline, and runs baseline and
+policy. Peaks use the one rule :func:`carbonlab.peaks.find_peak` on inventory + scenario.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from carbonlab._util import DataError, ParameterError
+from carbonlab.leap.city import CityModel, ScenarioResult
+from carbonlab.leap.forecast import (
+    CITY_MODELS,
+    HORIZON,
+    LABELS,
+    choose_model,
+    city_series,
+    evaluate_city,
+    forecast_city,
+)
+from carbonlab.leap.pilots import BATCHES, REPRESENTATIVES, STUDY_PILOTS
+from carbonlab.peaks import PEAK_TOL, find_peak
+
+__all__ = ["STUDY_PEAKS", "CityRun", "compare_cities", "evaluate_cached", "peak_text",
+           "pilot_effect", "readings_table", "run_city"]
+
+STUDY_PEAKS: dict[str, dict[str, str]] = {
+    "Beijing": {"baseline": "2024", "policy": "2024"},
+    "Lanzhou": {"baseline": "2028", "policy": "2025"},
+    "Hohhot": {"baseline": "2032", "policy": "2027"},
+    "Shangluo": {"baseline": "after 2035", "policy": "before 2035"},
+}
+"""The city study's peak years (its section 2; Beijing: one year, 2024, for both)."""
+
+
+def peak_text(res: Any, end_year: int, first_forecast: int) -> str:
+    """'2024', '2010 (in the inventory)' or 'after 2035 (not peaked)' for a PeakResult."""
+    if not res.peaked:
+        return f"after {end_year} (not peaked)"
+    if res.peak_year < first_forecast:
+        return f"{res.peak_year} (in the inventory)"
+    return str(res.peak_year)
+
+
+@dataclass
+class CityRun:
+    """Everything chapter 5 shows for one city."""
+
+    city: str
+    pilot_year: int | None
+    pilot_origin: str              # "the study", "pilot list", "city file", "never"
+    history: pd.Series             # all observed years (+ flagged interpolations), Mt CO2
+    evaluation: pd.DataFrame       # rolling-origin scores (forecast.evaluate_city)
+    model: str                     # the baseline model ("ensemble" for a weighted mix)
+    forecast: pd.Series            # the ML baseline, Mt CO2
+    leap: CityModel                # calibrated
+    baseline: ScenarioResult
+    policy: ScenarioResult
+    tol: float = PEAK_TOL
+
+    def peak(self, scenario: str) -> Any:
+        """:func:`~carbonlab.peaks.find_peak` of inventory + scenario path."""
+        run = self.baseline if scenario == "baseline" else self.policy
+        tot = run.totals()
+        hist = self.history[self.history.index < tot.index.min()]
+        s = pd.concat([hist, tot])
+        return find_peak(s.index.to_numpy(int), s.to_numpy(float), tol=self.tol)
+
+    def summary(self) -> dict[str, Any]:
+        """City, pilot, model, peak years (text and number), end-year reduction (%)."""
+        end = int(self.leap.end_year)
+        first = int(self.leap.base_year) + 1
+        out: dict[str, Any] = {"city": self.city, "pilot_year": self.pilot_year,
+                               "model": LABELS.get(self.model, self.model)}
+        for sc in ("baseline", "policy"):
+            res = self.peak(sc)
+            out[f"{sc}_peak"] = peak_text(res, end, first)
+            out[f"{sc}_peak_year"] = res.peak_year if res.peaked else pd.NA
+            out[f"{sc}_peak_mt"] = res.peak_value
+        b = self.baseline.totals().loc[end]
+        p = self.policy.totals().loc[end]
+        out["end_year"] = end
+        out["reduction_end_pct"] = float(100 * (1 - p / b))
+        out["calibration_factor"] = float(self.leap.scale)
+        return out
+
+
+def evaluate_cached(series: pd.Series, models: Sequence[str] = CITY_MODELS, *, window: int = 3,
+                    horizon: int = HORIZON, n_origins: int = 8, random_state: int = 0,
+                    fast: bool = False, cache: bool = True) -> pd.DataFrame:
+    """:func:`~carbonlab.leap.forecast.evaluate_city` through the content-keyed cache."""
+    from carbonlab.cache import cached
+
+    parts = [series.to_frame(), sorted(series.attrs.get("interpolated", [])), tuple(models),
+             window, horizon, n_origins, random_state, fast]
+    return cached("leap-city-eval", parts,
+                  lambda: evaluate_city(series, models, window=window, horizon=horizon,
+                                        n_origins=n_origins, random_state=random_state,
+                                        fast=fast), enabled=cache)
+
+
+def _pilot(city: str, pilots: Any, model: CityModel) -> tuple[int | None, str]:
+    if pilots is not None:
+        table = dict(zip(pilots["city"], pilots["pilot_year"], strict=True)) \
+            if isinstance(pilots, pd.DataFrame) else dict(pilots)
+        if city in table:
+            py = table[city]
+            py = None if py is None or pd.isna(py) else int(py)
+            if py is not None and py not in BATCHES:
+                raise ParameterError(f"pilots: {city}: {py} is not a pilot batch {BATCHES}")
+            return py, "pilot list"
+    if city in STUDY_PILOTS:
+        return STUDY_PILOTS[city], "the study"
+    if model.pilot_year is not None:
+        return model.pilot_year, "city file"
+    return None, "never"
+
+
+def run_city(
+    cities: pd.DataFrame, city: str, *, model: str = "auto", horizon_end: int = 2035,
+    window: int = 3, pilots: pd.DataFrame | Mapping[str, Any] | None = None,
+    reading: str = "pp", baseline: str = "ml", max_gap: int = 1, n_origins: int = 8,
+    fast: bool = False, tol: float = PEAK_TOL, random_state: int = 0, cache: bool = True,
+    leap_model: CityModel | None = None,
+) -> CityRun:
+    """Run one city end to end (see the module docstring).
+
+    ``model``: ``"auto"`` (the city's rolling-origin winner), ``"ensemble"`` (weights
+    1/mean APE) or a name in :data:`~carbonlab.leap.forecast.CITY_MODELS`.
+    ``baseline``: ``"ml"`` (LEAP baseline reproduces the ML forecast, as the study) or
+    ``"drivers"`` (LEAP's own GDP/population-driven projection). ``reading``: how the
+    study's yearly rates are read (``"pp"`` or ``"relative"``). ``pilots``: a mapping or a
+    :func:`~carbonlab.leap.pilots.read_pilot_list` table; default the study's four.
+    """
+    if baseline not in ("ml", "drivers"):
+        raise ParameterError(f"baseline: {baseline!r} is not 'ml' or 'drivers'")
+    hist = city_series(cities, city, max_gap=max_gap)
+    name = hist.attrs["city"]
+    models = [m for m in CITY_MODELS if not (fast and m == "lstm")]
+    ev = evaluate_cached(hist, models, window=window, n_origins=n_origins,
+                         random_state=random_state, fast=fast, cache=cache)
+    if ev.empty:
+        raise DataError(f"{name}: no year can be scored ({ev.attrs.get('reason')})")
+    choice = choose_model(ev, model)
+    fc = forecast_city(hist, choice, horizon_end, window=window, random_state=random_state,
+                       fast=fast)
+    lm = (leap_model or CityModel.for_city(name)).copy()
+    py, origin = _pilot(name, pilots, lm)
+    lm.pilot_year = py
+    lm.city = name
+    lm = lm.with_policy(reading=reading)
+    lm.end_year = int(horizon_end)
+    cal = lm.calibrate(hist, fc if baseline == "ml" else None)
+    used = choice if isinstance(choice, str) else "ensemble"
+    return CityRun(name, py, origin, hist, ev, used, fc, cal, cal.run("baseline"),
+                   cal.run("policy"), tol)
+
+
+def compare_cities(
+    cities: pd.DataFrame, names: Sequence[str] = REPRESENTATIVES, skip_errors: bool = True,
+    **kw: Any,
+) -> tuple[pd.DataFrame, dict[str, CityRun]]:
+    """:func:`run_city` for several cities: a summary table and the runs by city.
+
+    With ``skip_errors`` a city that cannot run is left out and its one-line reason kept in
+    ``table.attrs["skipped"]``.
+    """
+    runs: dict[str, CityRun] = {}
+    skipped: dict[str, str] = {}
+    for c in names:
+        try:
+            r = run_city(cities, c, **kw)
+            runs[r.city] = r
+        except (DataError, ParameterError) as exc:
+            if not skip_errors:
+                raise
+            skipped[c] = str(exc)
+    tab = pd.DataFrame([r.summary() for r in runs.values()])
+    tab.attrs["skipped"] = skipped
+    return tab, runs
+
+
+def pilot_effect(run: CityRun, pilot_years: Sequence[int | None] = (2012, 2015, None)
+                 ) -> pd.DataFrame:
+    """The same calibrated city with different pilot years: policy peak and reductions."""
+    rows = []
+    end = run.leap.end_year
+    base = run.baseline.totals()
+    for py in pilot_years:
+        m = run.leap.with_policy(pilot_year=py)
+        pol = pd.Series(m.total_emissions("policy"), index=m.years())
+        hist = run.history[run.history.index < pol.index.min()]
+        s = pd.concat([hist, pol])
+        res = find_peak(s.index.to_numpy(int), s.to_numpy(float), tol=run.tol)
+        row = {"pilot_year": "never (hypothetical start " + str(int(m.t0())) + ")" if py is None
+               else str(py), "t0": int(m.t0()),
+               "policy_peak": peak_text(res, end, m.base_year + 1)}
+        for y in (2025, 2030, end):
+            if y in pol.index:
+                row[f"reduction_{y}_pct"] = float(100 * (1 - pol.loc[y] / base.loc[y]))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def readings_table(run: CityRun) -> pd.DataFrame:
+    """Both readings of the study's yearly rates: lever levels and reductions at the end."""
+    rows = []
+    end = run.leap.end_year
+    base = run.baseline.totals()
+    for reading, label in (("pp", "percentage points a year"), ("relative", "relative growth a year")):
+        m = run.leap.with_policy(reading=reading)
+        lv = m.lever_paths("policy")
+        pol = pd.Series(m.total_emissions("policy"), index=m.years())
+        hist = run.history[run.history.index < pol.index.min()]
+        s = pd.concat([hist, pol])
+        res = find_peak(s.index.to_numpy(int), s.to_numpy(float), tol=run.tol)
+        row = {"reading": label, "used": reading == run.leap.reading}
+        for k in ("ev_sales_share", "industrial_pv", "energy_saving"):
+            row[f"{k}_{end}_pct"] = float(100 * lv[k].loc[end])
+        row[f"reduction_{end}_pct"] = float(100 * (1 - pol.loc[end] / base.loc[end]))
+        row["policy_peak"] = peak_text(res, end, m.base_year + 1)
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,149 @@
+"""Chapter 5's figures and the LMDI decomposition of a city run (``ax=None`` -> new Axes)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from carbonlab.leap.engine import lmdi_factors
+from carbonlab.leap.forecast import LABELS, model_scores
+from carbonlab.leap.pipeline import CityRun
+from carbonlab.plotting import PALETTE, new_figure
+
+__all__ = ["city_lmdi", "plot_cities", "plot_levers", "plot_lmdi", "plot_model_scores",
+           "plot_scenarios", "plot_sensitivity"]
+
+
+def city_lmdi(run: CityRun) -> pd.DataFrame:
+    """Additive LMDI-I of policy - baseline emissions (electricity at each year's grid factor).
+
+    Items are demand branch x fuel; factors ``activity`` (the branch's driver: p-km, t-km,
+    value added, residents, GDP), ``intensity`` (TJ per unit of activity) and
+    ``emission_factor`` (Mt per TJ; for electricity the grid factor). Rows ``branch, sector,
+    factor, year, effect`` (Mt CO2); they sum exactly to the gap.
+    """
+    def factors(res: pd.DataFrame) -> dict[str, dict[str, np.ndarray]]:
+        out = {}
+        d = res[res["sector"] != "power"]
+        for (br, fuel), g in d.groupby(["branch", "fuel"], sort=True):
+            g = g.sort_values("year")
+            a = g["activity"].to_numpy(float)
+            e = g["energy_tj"].to_numpy(float)
+            c = g["emissions_attributed_mt"].to_numpy(float)
+            inten = np.divide(e, a, out=np.zeros_like(e), where=a > 0)
+            fac = np.divide(c, e, out=np.zeros_like(e), where=e > 0)
+            out[f"city/{br}/{fuel}"] = {"activity": a, "intensity": inten, "emission_factor": fac}
+        return out
+
+    fa, fb = factors(run.baseline.results), factors(run.policy.results)
+    df = lmdi_factors(fa, fb, run.baseline.years)
+    df.attrs["units"] = {"effect": "Mt CO2"}
+    return df
+
+
+def plot_lmdi(dec: pd.DataFrame, year: int, ax: Any = None) -> Any:
+    """Bars of the LMDI effects (Mt CO2) in one year, summed by sector and factor."""
+    if ax is None:
+        _, ax = new_figure()
+    d = dec[dec["year"] == year]
+    g = d.groupby(["sector", "factor"])["effect"].sum()
+    g = g[g.abs() > 1e-9 * max(1.0, g.abs().max())].sort_values()
+    ax.barh(np.arange(len(g)), g.to_numpy(),
+            color=[PALETTE[1] if v < 0 else PALETTE[0] for v in g.to_numpy()])
+    ax.set_yticks(np.arange(len(g)), [f"{s}: {f.replace('_', ' ')}" for s, f in g.index])
+    ax.axvline(0, color="#333333", lw=0.8)
+    ax.set_xlabel(f"effect on policy - baseline in {year} (Mt CO2)")
+    return ax
+
+
+def plot_model_scores(ev: pd.DataFrame, ax: Any = None) -> Any:
+    """Mean absolute percentage error (%) by forecast horizon, one line per model."""
+    if ax is None:
+        _, ax = new_figure()
+    t = model_scores(ev)
+    hs = [c for c in t.columns if c.startswith("h")]
+    for i, (m, row) in enumerate(t.iterrows()):
+        ax.plot([int(h[1:]) for h in hs], row[hs].to_numpy(float), marker="o",
+                color=PALETTE[i % len(PALETTE)], ls="--" if m in ("persistence", "drift") else "-",
+                label=f"{LABELS.get(m, m)} ({row['all']:.1f} %)")
+    ax.set_xlabel("horizon h (years ahead)")
+    ax.set_ylabel("mean absolute % error")
+    ax.set_xticks([int(h[1:]) for h in hs])
+    ax.legend(fontsize=7, title="model (mean over h)", title_fontsize=7)
+    return ax
+
+
+def plot_scenarios(run: CityRun, ax: Any = None, legend: bool = True) -> Any:
+    """Inventory (interpolated years hollow), ML forecast, baseline and policy with peaks."""
+    if ax is None:
+        _, ax = new_figure()
+    h = run.history
+    ax.plot(h.index, h.to_numpy(), color="#333333", label="inventory")
+    interp = [y for y in h.attrs.get("interpolated", []) if y in h.index]
+    if interp:
+        ax.plot(interp, h.loc[interp].to_numpy(), "o", mfc="white", color="#333333",
+                label="interpolated")
+    for i, sc in enumerate(("baseline", "policy")):
+        tot = (run.baseline if sc == "baseline" else run.policy).totals()
+        ax.plot(tot.index, tot.to_numpy(), color=PALETTE[i], ls="--" if sc == "baseline" else "-",
+                label=sc)
+        res = run.peak(sc)
+        if res.peaked:
+            ax.plot([res.peak_year], [res.peak_value], "o", color=PALETTE[i])
+            ax.annotate(f"peak {res.peak_year}", (res.peak_year, res.peak_value),
+                        textcoords="offset points", xytext=(4, 6 if i == 0 else -12), fontsize=8,
+                        color=PALETTE[i])
+    pil = "never (hypothetical)" if run.pilot_year is None else run.pilot_year
+    ax.set_title(f"{run.city} (pilot: {pil}; baseline: {LABELS.get(run.model, run.model)})",
+                 fontsize=9)
+    ax.set_xlabel("year")
+    ax.set_ylabel("emissions (Mt CO2)")
+    if legend:
+        ax.legend(fontsize=7)
+    return ax
+
+
+def plot_cities(runs: Mapping[str, CityRun]) -> Any:
+    """Several cities side by side (one panel each); returns the Figure."""
+    n = len(runs)
+    fig, axes = new_figure(1, n, figsize=(3.3 * n, 3.5), squeeze=False)
+    for ax, run in zip(axes[0], runs.values(), strict=True):
+        plot_scenarios(run, ax=ax, legend=False)
+        ax.set_ylabel("Mt CO2" if ax is axes[0][0] else "")
+    axes[0][0].legend(fontsize=7)
+    return fig
+
+
+def plot_levers(run: CityRun, ax: Any = None) -> Any:
+    """The policy's lever paths (%), study levers solid, our additions dashed."""
+    from carbonlab.leap.sensitivity import STUDY_LEVERS
+
+    if ax is None:
+        _, ax = new_figure()
+    lv = run.policy.levers
+    for i, k in enumerate(lv.columns):
+        ax.plot(lv.index, 100 * lv[k].to_numpy(), color=PALETTE[i % len(PALETTE)],
+                ls="-" if k in STUDY_LEVERS else "--", label=k.replace("_", " "))
+    ax.set_xlabel("year")
+    ax.set_ylabel("lever (%)")
+    ax.legend(fontsize=7, ncol=2)
+    return ax
+
+
+def plot_sensitivity(si: pd.DataFrame, output: str | None = None, ax: Any = None) -> Any:
+    """Horizontal bars of first-order and total Sobol indices for one output."""
+    if ax is None:
+        _, ax = new_figure()
+    output = output or str(si["output"].iloc[0])
+    d = si[si["output"] == output].sort_values("ST")
+    y = np.arange(len(d))
+    ax.barh(y - 0.2, d["S1"], 0.4, xerr=d["S1_conf"], label="first order S1", color=PALETTE[0])
+    ax.barh(y + 0.2, d["ST"], 0.4, xerr=d["ST_conf"], label="total ST", color=PALETTE[2])
+    ax.set_yticks(y, d["parameter"].str.replace("_", " "))
+    ax.set_xlabel("Sobol index")
+    ax.set_title(output.replace("_", " "))
+    ax.legend(fontsize=7)
+    return ax
