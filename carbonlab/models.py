@@ -1294,13 +1294,13 @@ def _cached(kind: str, parts: Sequence[Any], compute: Any) -> Any:
 
 # --------------------------------------------------------------------------- comparison
 
-DEFAULT_MODELS: tuple[str, ...] = ("bagging", "random_forest", "panel_fe", "svr", "bpnn")
+DEFAULT_MODELS: tuple[str, ...] = ("bagging", "rf", "fe", "svr", "bpnn", "persistence", "drift")
+"""The study's zoo (bagging, random forest, panel FE, SVR, BP networks) plus the naive baselines."""
 SVR_KERNELS: tuple[str, ...] = ("rbf", "linear", "poly", "sigmoid")
 STUDY_BPNN: tuple[tuple[int, ...], ...] = ((12,), (8, 7))
 """The study's two nets on 5 inputs: 85 and 119 parameters (its Table 5)."""
 
-_MODEL_LABEL = {"bagging": "bagging", "random_forest": "random forest", "panel_fe": "panel FE",
-                "svr": "SVR", "bpnn": "BPNN"}
+_VARIANT = {"fe": "entity effects", "persistence": "last value", "drift": "last value + mean change"}
 
 
 @dataclass
@@ -1332,7 +1332,8 @@ def run_comparison(panel: pd.DataFrame, drivers: Sequence[str] | str = TRUE_DRIV
                    bpnn_hidden: Sequence[Sequence[int]] = STUDY_BPNN,
                    activations: Sequence[str] = ACTIVATIONS, svr_kernels: Sequence[str] = SVR_KERNELS,
                    bpnn_trainer: str = "keras", max_params: int | None = STUDY_MAX_PARAMS,
-                   n_train: int = 11, random_state: int = 0, cache: bool = False) -> Comparison:
+                   n_train: int = 11, random_state: int = 0, baselines: bool = True,
+                   cache: bool = False) -> Comparison:
     """Fit the zoo on a split of the panel and collect metrics, predictions and curves.
 
     Parameters
@@ -1342,7 +1343,8 @@ def run_comparison(panel: pd.DataFrame, drivers: Sequence[str] | str = TRUE_DRIV
     split : "random" (the study: ``n_train`` random years train, seeded), "rolling"
         (:func:`rolling_origin_splits` defaults: three 2-year folds), a YearSplit or a
         list of them. Metrics pool the predictions of all folds.
-    models : any of "bagging", "random_forest", "panel_fe", "svr", "bpnn".
+    models : registry names (:data:`MODELS`) among "bagging", "rf", "fe", "svr", "bpnn",
+        "persistence", "drift"; with ``baselines`` the :data:`BASELINES` are always added.
     n_trees, mtry_trees : forest size (the study: 10,000) and trees per mtry candidate.
         Forest variant "(1)" uses all trees, "(2)" the count ≤ n_trees with the least
         test MSE (the study's choice — it looks at the test rows).
@@ -1358,14 +1360,16 @@ def run_comparison(panel: pd.DataFrame, drivers: Sequence[str] | str = TRUE_DRIV
               "epochs": epochs, "bpnn_hidden": tuple(map(tuple, bpnn_hidden)),
               "activations": tuple(activations), "svr_kernels": tuple(svr_kernels),
               "bpnn_trainer": bpnn_trainer, "max_params": max_params, "n_train": n_train,
-              "random_state": random_state}
+              "random_state": random_state, "baselines": baselines}
         X, y, pop = design_matrix(panel, drivers)
         folds = _resolve_splits(panel, split, random_state, n_train)
         return _cached("comparison", [X, y, pop, folds, sorted(kw.items())],
                        lambda: run_comparison(panel, drivers, split, **kw))
-    unknown = sorted(set(models) - set(DEFAULT_MODELS))
+    unknown = [k for k in models if k not in DEFAULT_MODELS]
     if unknown:
         raise ParameterError(f"models: unknown model {unknown[0]!r}; use {', '.join(DEFAULT_MODELS)}")
+    if baselines:
+        models = tuple(dict.fromkeys([*models, *BASELINES]))
     if bpnn_trainer not in ("keras", "fast"):
         raise ParameterError(f"bpnn_trainer: expected 'keras' or 'fast', got {bpnn_trainer!r}")
     n_trees = _positive_int(n_trees, "n_trees")
@@ -1391,10 +1395,10 @@ def run_comparison(panel: pd.DataFrame, drivers: Sequence[str] | str = TRUE_DRIV
         tr, te = _check_split(regions, years, fold)
         _check_xy(X[tr], y[tr])
         for key in models:
-            label = _MODEL_LABEL[key]
-            if key in ("bagging", "random_forest"):
-                est = (Bagging(n_trees, random_state=random_state) if key == "bagging" else
-                       RandomForest(n_trees, mtry_trees=mtry_trees, random_state=random_state))
+            label = MODEL_LABELS[key]
+            if key in ("bagging", "rf"):
+                kw = {"mtry_trees": mtry_trees} if key == "rf" else {}
+                est = get_model(key, random_state, n_estimators=n_trees, **kw)
                 est.fit(X[tr], y[tr].to_numpy())
                 P_tr, P_te = est.tree_predictions(X[tr]), est.tree_predictions(X[te])
                 mse_te = _cum_mse(P_te, y[te].to_numpy())
@@ -1407,25 +1411,25 @@ def run_comparison(panel: pd.DataFrame, drivers: Sequence[str] | str = TRUE_DRIV
                     f"mtry={est.mtry_}, trees={n_trees}")
                 add(label, "(2) best count", fold, tr, te, P_tr[:best].mean(0),
                     P_te[:best].mean(0), f"mtry={est.mtry_}, trees={best}")
-            elif key == "panel_fe":
-                add(label, "entity effects", fold, tr, te, *_fit_predict(PanelFE(), X, y, tr, te))
             elif key == "svr":
                 for k in svr_kernels:
-                    add(label, k, fold, tr, te, *_fit_predict(SVRegressor(kernel=k), X, y, tr, te))
-            else:
+                    add(label, k, fold, tr, te, *_fit_predict(get_model("svr", kernel=k), X, y, tr, te))
+            elif key == "bpnn":
                 for hidden in bpnn_hidden:
                     for a in activations:
-                        if bpnn_trainer == "keras":
-                            est = KerasMLP(tuple(hidden), a, epochs=epochs, max_params=max_params,
-                                           random_state=random_state)
-                        else:
-                            est = FastMLP(tuple(hidden), a, max_params=max_params,
-                                          random_state=random_state)
+                        kw = {"epochs": epochs} if bpnn_trainer == "keras" else {}
+                        est = get_model("bpnn", random_state, trainer=bpnn_trainer,
+                                        hidden=tuple(hidden), activation=a, max_params=max_params,
+                                        **kw)
                         p_tr, p_te = _fit_predict(est, X, y, tr, te)
                         add(label, f"{'-'.join(map(str, hidden))} {a}", fold, tr, te, p_tr, p_te,
                             f"{est.n_params_} params")
+            else:  # fe, persistence, drift: one variant, the registry's model
+                add(label, _VARIANT[key], fold, tr, te,
+                    *_fit_predict(get_model(key, random_state), X, y, tr, te))
     pred = pd.concat(preds, ignore_index=True)
     table = _metrics_table(pred, details)
+    table.insert(1, "name", table["model"].map({v: k for k, v in MODEL_LABELS.items()}))
     pred.attrs["units"] = {"y_true": "ln t CO2/person", "y_pred": "ln t CO2/person",
                            "population_10k": "10^4 persons"}
     cur = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(

@@ -111,7 +111,7 @@ def test_split_leaving_a_province_without_training_years(panel):
     s = m.random_year_split(panel, random_state=0)
     bad = panel[~((panel["region"] == "R03") & panel["year"].isin(s.train_years))]
     with pytest.raises(DataError, match="R03 has no training years"):
-        m.compare_models(bad, DRIVERS, s, models=("panel_fe",))
+        m.compare_models(bad, DRIVERS, s, models=("fe",))
 
 
 def test_empty_split_training_set(panel):
@@ -271,7 +271,10 @@ def test_compare_models_table(panel):
           "random_state": 1}
     res = m.run_comparison(panel, DRIVERS, "random", **kw)
     t = res.table
-    assert len(t) == 2 + 2 + 1 + 4 + 2 * 3
+    assert len(t) == 2 + 2 + 1 + 4 + 2 * 3 + 2  # forests, FE, SVR kernels, nets, naive baselines
+    assert set(m.BASELINES) <= set(t["name"]) and set(t["name"]) <= set(m.MODELS)
+    naive = t.set_index("name").loc[["persistence", "drift"], "mse_test"]
+    assert np.isfinite(naive).all()
     for c in ("mse", "rmse", "mae", "rmse_mt", "mae_mt"):
         for s in ("train", "test"):
             assert np.isfinite(t[f"{c}_{s}"]).all()
@@ -293,7 +296,7 @@ def test_compare_models_table(panel):
 
 
 def test_compare_models_rolling_never_trains_on_the_future(panel):
-    res = m.run_comparison(panel, DRIVERS, "rolling", models=("svr", "panel_fe"))
+    res = m.run_comparison(panel, DRIVERS, "rolling", models=("svr", "fe"))
     assert set(res.table["split"]) == {"rolling"}
     p = res.predictions
     for _fold, g in p.groupby("fold"):
@@ -346,7 +349,7 @@ def test_sliding_window_bad_input():
 # --------------------------------------------------------------------------- figures
 
 def test_plots(panel):
-    res = m.run_comparison(panel, DRIVERS, models=("bagging", "random_forest", "svr"),
+    res = m.run_comparison(panel, DRIVERS, models=("bagging", "rf", "svr"),
                            n_trees=20, mtry_trees=10)
     panels = [("bagging", "(2) best count"), ("random forest", "(2) best count"),
               ("SVR", "rbf"), ("SVR", "linear")]
@@ -375,12 +378,12 @@ def test_usable_drivers_and_ranking(panel):
     assert m.usable_drivers(panel, "fossil, nope,gas") == ["fossil", "gas"]
     with pytest.raises(DataError, match="none of the drivers"):
         m.usable_drivers(panel, ["nope"])
-    a = m.compare_models(panel, DRIVERS, "random", models=("svr", "panel_fe"))
-    b = m.compare_models(panel, DRIVERS, "rolling", models=("svr", "panel_fe"))
+    a = m.compare_models(panel, DRIVERS, "random", models=("svr", "fe"))
+    b = m.compare_models(panel, DRIVERS, "rolling", models=("svr", "fe"))
     r = m.split_ranking(a, b)
     assert list(r.columns) == ["model", "variant", "mse_test_random", "rank_random",
                                "mse_test_rolling", "rank_rolling"]
-    assert sorted(r["rank_rolling"]) == list(range(1, 6))
+    assert sorted(r["rank_rolling"]) == list(range(1, 8))  # 4 kernels, FE and 2 naive baselines
     best = b.loc[b["mse_test"].idxmin()]
     top = r[r["rank_rolling"] == 1].iloc[0]
     assert (top["model"], top["variant"]) == (best["model"], best["variant"])
