@@ -184,6 +184,8 @@ def list_scenarios(directory: str | os.PathLike[str] | None = None) -> list[str]
 
 
 def _check_value(driver: str, value: Any, where: str) -> float:
+    if isinstance(value, bool | np.bool_ | str):  # `true` is not 1.0, "0.3" is not 0.3
+        raise DataError(f"{where}: value {value!r} is not a number (write a plain number)")
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -229,6 +231,8 @@ def _parse_spec(driver: str, spec: Any, where: str) -> DriverSpec:
         raise DataError(f"{where}: 'adjust' must be one entry year: delta, got {a!r}")
     ((y, v),) = a.items()
     yy = _check_year(y, f"{where}, adjust {y}")
+    if isinstance(v, bool | np.bool_ | str):
+        raise DataError(f"{where}, adjust {yy}: delta {v!r} is not a number")
     try:
         dv = float(v)
     except (TypeError, ValueError):
@@ -273,9 +277,22 @@ _TOP_KEYS = {"name", "parent", "description", "drivers", "targets", "window", "s
              "saturate", "bands"}
 
 
+def _consecutive(region: str, years: np.ndarray, what: str = "panel") -> None:
+    """A region's years must have no gap (a missing row is not ignored)."""
+    if len(years) and np.any(np.diff(years) != 1):
+        have = set(years.tolist())
+        gap = [y for y in range(int(years[0]), int(years[-1]) + 1) if y not in have]
+        dup = sorted({int(y) for y in years[1:][np.diff(years) == 0]})
+        what_ = f"no row for year(s) {gap}" if gap else f"duplicate year(s) {dup}"
+        raise DataError(f"{what}: {region} has {what_}; its years must be consecutive")
+
+
 def _read_doc(path: Path) -> dict[str, Any]:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as "
+                        "UTF-8") from None
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         at = f", line {line + 1}" if line is not None else ""
@@ -612,6 +629,7 @@ def driver_paths(
     out = []
     for region, g in panel.sort_values(["region", "year"]).groupby("region", sort=True):
         years = g["year"].to_numpy(dtype=int)
+        _consecutive(region, years)
         t0 = int(years[-1])
         if horizon <= t0:
             raise ParameterError(f"horizon: {horizon} is not after the data's last year {t0}")
@@ -694,6 +712,7 @@ def population_path(
         proj = projection.set_index(["region", "year"])["population_10k"]
     for region, g in panel.sort_values(["region", "year"]).groupby("region", sort=True):
         years = g["year"].to_numpy(dtype=int)
+        _consecutive(region, years)
         pop = g["population_10k"].to_numpy(dtype=float)
         if not np.all(np.isfinite(pop)) or np.any(pop <= 0):
             raise DataError(f"panel: population_10k must be positive for {region}")

@@ -154,6 +154,10 @@ def _first(mask: pd.Series) -> object:
 def _check_values(df: pd.DataFrame, schema: pa.DataFrameSchema, kind: str, source: str,
                   row_offset: int | None) -> None:
     """Checks pandera would get wrong or word badly: years, infinities, fuel quantities."""
+    def show(v: object) -> str:
+        v = v.item() if isinstance(v, np.generic) else v
+        return f"{v:g}" if isinstance(v, float) else str(v) if isinstance(v, int) else repr(v)
+
     def fail(idx: object, col: str, what: str) -> DataError:
         return DataError(f"{_where(source, idx, row_offset)}, column {col}: {what}")
 
@@ -166,7 +170,7 @@ def _check_values(df: pd.DataFrame, schema: pa.DataFrameSchema, kind: str, sourc
         frac = years.notna() & (years != np.round(years))
         if frac.any():
             i = _first(frac)
-            raise fail(i, "year", f"year {df.at[i, 'year']!r} is not a whole number")
+            raise fail(i, "year", f"year {show(df.at[i, 'year'])} is not a whole number")
     for col, spec in schema.columns.items():
         if col not in df.columns or str(spec.dtype) not in ("float64", "int64", "Int64"):
             continue
@@ -174,7 +178,7 @@ def _check_values(df: pd.DataFrame, schema: pa.DataFrameSchema, kind: str, sourc
         inf = vals.isin([np.inf, -np.inf])
         if inf.any():
             i = _first(inf)
-            raise fail(i, col, f"value {df.at[i, col]!r} is not finite")
+            raise fail(i, col, f"value {show(df.at[i, col])} is not finite")
     if kind == "fuel_use" and {"quantity", "fuel"} <= set(df.columns):
         q = pd.to_numeric(df["quantity"], errors="coerce")
         blank = df["quantity"].isna() | df["quantity"].astype(str).str.strip().eq("")
@@ -184,7 +188,7 @@ def _check_values(df: pd.DataFrame, schema: pa.DataFrameSchema, kind: str, sourc
         notnum = q.isna()
         if notnum.any():
             i = _first(notnum)
-            raise fail(i, "quantity", f"value {df.at[i, 'quantity']!r} is not a number")
+            raise fail(i, "quantity", f"value {show(df.at[i, 'quantity'])} is not a number")
         neg = (q < 0) & (df["fuel"] != ELECTRICITY)
         if neg.any():
             i = _first(neg)
