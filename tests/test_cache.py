@@ -145,3 +145,26 @@ def test_corrupt_entry_is_recomputed_and_disabled_cache_writes_nothing(tmp_path)
 def test_bad_kind_is_a_parameter_error():
     with pytest.raises(ParameterError, match="kind"):
         cache.cached("../escape", [1], lambda: 1)
+
+
+def test_backtest_cache_follows_the_scenario_file_not_its_name(tmp_path, monkeypatch):
+    """Issue 16 item 2, end to end: edit trend.yaml (same name) -> backtest_peaks(cache=True)
+    returns the fresh table, not the one cached for the old content."""
+    from carbonlab import data, peaks, scenarios
+
+    d = tmp_path / "scen"
+    d.mkdir()
+    for name in ("baseline.yaml", "trend.yaml"):
+        shutil.copy(scenarios.scenario_dir() / name, d / name)
+    monkeypatch.setattr(scenarios, "scenario_dir", lambda: d)
+    panel = data.load_panel("teaching")
+    panel = panel[panel["region"].isin(["Beijing", "Hebei", "Ningxia"])]
+    kw = {"cutoffs": [2016], "model": "fe", "scenario": "trend", "cache": True}
+    before = peaks.backtest_peaks(panel, **kw)
+    text = (d / "trend.yaml").read_text(encoding="utf-8")
+    assert "window:" not in text
+    (d / "trend.yaml").write_text(text + "window: 1\n", encoding="utf-8")
+    after = peaks.backtest_peaks(panel, **kw)
+    fresh = peaks.backtest_peaks(panel, **{**kw, "cache": False})
+    pd.testing.assert_frame_equal(after, fresh)
+    assert not np.allclose(before["mape_pct"], after["mape_pct"])

@@ -93,3 +93,51 @@ def test_failing_notebook_leaves_nothing(tmp_path):
     r = run("run", str(src), "-o", str(out))
     assert r.returncode == 2 and "RuntimeError: boom" in r.stderr
     assert not out.exists() and not any((tmp_path / "out").glob("*"))
+
+
+TINY = ROOT / "tests" / "fixtures" / "tiny.ipynb"
+
+
+def _stdout_of_last_cell(path):
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    return "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")
+
+
+def test_rerunning_an_executed_notebook_uses_the_new_parameters(tmp_path, capsys):
+    """Issue 16 item 1: run for Ningxia, then re-run that output for Beijing."""
+    import nbformat
+
+    first, second = tmp_path / "nx.ipynb", tmp_path / "bj.ipynb"
+    assert main(["run", str(TINY), "-p", "region", "宁夏", "-p", "n", "5", "-o", str(first)]) == 0
+    assert _stdout_of_last_cell(first).startswith("Ningxia 5 ")
+    assert main(["run", str(first), "-p", "region", "Beijing", "-o", str(second)]) == 0
+    assert _stdout_of_last_cell(second).startswith("Beijing 2 ")  # n back to its default
+    nb = nbformat.read(str(second), as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and "Beijing" in injected[0].source
+    assert "remove-cell" in injected[0].metadata["tags"]  # hidden in the book, still papermill's
+    assert TINY.read_bytes() == (ROOT / "tests" / "fixtures" / "tiny.ipynb").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bj.ipynb", "nx.ipynb"]
+
+
+def test_run_without_o_goes_to_runs_not_executed():
+    """Issue 16 item 5: one-off runs never replace what the book publishes."""
+    from carbonlab.runner import RUNS, default_output
+
+    out = default_output(ROOT / "notebooks" / "04_forecast_peaks.ipynb", {"region": "Inner Mongolia"})
+    assert out == ROOT / RUNS / "04_forecast_peaks_Inner_Mongolia.ipynb"
+    assert "executed" not in out.parts
+
+
+def test_book_logs_progress_done_total_elapsed(tmp_path):
+    """Issue 17 item 8: each finished notebook prints [done/total] and the elapsed time."""
+    from carbonlab import book
+
+    lines: list[str] = []
+    jobs = [tmp_path / f"{i}.ipynb" for i in range(3)]
+    done = book._run_all(lambda p: p, jobs, 2, lines.append, tmp_path)
+    assert done == jobs
+    assert [ln.split("]")[0] for ln in lines] == ["[1/3", "[2/3", "[3/3"]
+    assert all("elapsed 0:0" in ln for ln in lines)
