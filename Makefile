@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
-.PHONY: all venv book test lint bench clean lock regenerate mathjax
+.PHONY: all venv book lab test lint bench clean lock regenerate mathjax
 
 all: book
 
@@ -43,6 +43,13 @@ mathjax: $(MATHJAX)
 
 book: $(STAMP) $(MATHJAX)
 	$(VENV)/bin/carbonlab book --dataset $(DATASET) --jobs $(JOBS)
+
+# JupyterLab on notebooks/ with the project's kernel (python3 of .venv, with the
+# environment above); `make lab LAB_ARGS=--no-browser` on a remote machine.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(abspath notebooks) \
+		--MappingKernelManager.default_kernel_name=python3 $(LAB_ARGS)
 
 test: $(STAMP) $(MATHJAX)
 	$(PY) -m ruff check carbonlab tests benchmarks
