@@ -337,3 +337,25 @@ def test_notebook_tasks_two_regions(client, tmp_path):
     assert res.loc[res["region"] == "Ningxia", "output"].str.endswith("_Ningxia.ipynb").all()
     assert sorted(p.name for p in (tmp_path / "nbs").iterdir()) == sorted(
         Path(p).name for p in res["output"].unique())
+
+
+def test_partial_notebooks_are_removed_on_every_exit_path(tmp_path, monkeypatch):
+    """Issue 16 item 9: an interrupted batch leaves no hidden `.x.ipynb.*` beside its outputs."""
+    spec = {"output_dir": str(tmp_path / "nbs"), "tasks": [
+        {"kind": "notebook", "notebook": "00_overview", "params": {"dataset": "teaching"},
+         "grid": {"region": ["Beijing", "Ningxia"]}}]}
+    table = batch.expand_grid(spec)
+    (tmp_path / "nbs").mkdir()
+    keep = tmp_path / "nbs" / "unrelated.ipynb"
+    keep.write_text("{}", encoding="utf-8")
+    partial = [Path(o).with_name(f".{Path(o).name}.abcd1234.ipynb") for o in table["output"]]
+
+    def interrupted(*a, **k):
+        for p in partial:  # what a worker killed mid-write leaves
+            p.write_text("{", encoding="utf-8")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "_gather", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        batch.run_batch(table, retries=0)
+    assert sorted(p.name for p in (tmp_path / "nbs").iterdir()) == ["unrelated.ipynb"]
