@@ -1,4 +1,4 @@
-"""Tests of carbonlab.leap: expressions, tree arithmetic, inheritance, calibration, LMDI, Sobol."""
+"""Tests of carbonlab.leap: engine, stock, power, city model, results, forecasts, pilots, pipeline."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from carbonlab import leap
-from carbonlab._util import DataError, ParameterError, repo_root
+from carbonlab._util import DataError, ParameterError
 
 # ---------------------------------------------------------------- a small hand-checkable tree
 
@@ -225,31 +225,403 @@ def test_yaml_errors(tmp_path):
         leap.DemandTree.from_yaml(bad)
 
 
-@pytest.mark.parametrize("path", sorted(leap.scenario_dir().glob("*.yaml")), ids=lambda p: p.stem)
-def test_shipped_scenario_files_validate_and_run(path):
-    t = leap.DemandTree.from_yaml(path)
-    assert {"baseline", "policy"} <= set(t.scenarios)
-    assert t.resolution_order("policy")[-1] == "current_accounts"
+def test_diffuse_both_readings_by_hand():
+    yrs = np.arange(2020, 2024)
+    parent = np.full(4, 0.1)
+    s = leap.diffusion_stage(yrs, 0.2, 2021)
+    pp = leap.diffuse(yrs, parent, K=0.9, rate=0.05, r=0.2, t0=2021, base_year=2020)
+    rel = leap.diffuse(yrs, parent, K=0.9, rate=0.05, r=0.2, t0=2021, base_year=2020,
+                       reading="relative")
+    assert pp[2] == pytest.approx(0.1 + 0.05 * (s[1] + s[2]))
+    assert rel[2] == pytest.approx(0.1 * (1 + 0.05 * s[1]) * (1 + 0.05 * s[2]))
+    assert np.all(rel[1:] < pp[1:])            # +5 % of 0.1 is far less than +5 points
+    with pytest.raises(ParameterError, match="reading"):
+        leap.diffuse(yrs, parent, K=0.9, rate=0.05, r=0.2, t0=2021, base_year=2020, reading="x")
+
+
+def test_example_demand_tree_file_runs():
+    t = leap.DemandTree.from_yaml(leap.scenario_dir() / "demand_tree_example.yaml")
     b, p = t.totals("baseline"), t.totals("policy")
-    assert b.iloc[0] == pytest.approx(p.iloc[0])           # same base year
-    assert np.all(p.to_numpy() <= b.to_numpy() + 1e-12)   # the policy never adds CO2 here
-    lev = t.levers("policy")
-    assert set(lev["lever"]) == {"ev_share", "shared_share", "traffic_brain", "pv_share",
-                                 "energy_saving"}
-    # the study's calibration changes, read as percentage points per year
-    rates = dict(zip(lev["lever"], lev["rate"], strict=True))
-    assert rates == {"ev_share": 0.05, "shared_share": 0.02, "traffic_brain": 0.01,
-                     "pv_share": 0.05, "energy_saving": 0.05}
-    assert set(lev["r"]) == {0.2}
+    assert b.iloc[0] == pytest.approx(p.iloc[0]) and p.iloc[-1] < b.iloc[-1]
 
 
-def test_template_covers_study_cities():
-    assert leap.REPRESENTATIVES == ("Beijing", "Lanzhou", "Hohhot", "Shangluo")
-    for c, py in leap.DEFAULT_PILOTS.items():
-        assert leap.DemandTree.for_city(c).pilot_year == py
-    t = leap.DemandTree.for_city("Somewhere")
-    assert t.city == "Somewhere" and t.pilot_year is None
-    assert t.resolve_t0("pilot") == t.base_year + 1   # a never-pilot city: hypothetical pilot
+# ---------------------------------------------------------------- stock turnover
+
+def test_survival_curve_median_and_shape():
+    s = leap.survival_curve(median_life=12, shape=3, max_age=40)
+    lam = 12 / np.log(2) ** (1 / 3)
+    assert s[0] == 1.0 and s[12] == pytest.approx(0.5) and np.all(np.diff(s) < 0)
+    assert s[20] == pytest.approx(np.exp(-(20 / lam) ** 3))
+    v = leap.initial_vintages(300.0, s, 0.05)
+    assert v.sum() == pytest.approx(300.0) and v[0] > v[1]
+
+
+def test_stock_turnover_by_hand():
+    # survival 1, 0.8, 0.4 for ages 0, 1, 2 (nobody reaches age 3)
+    surv = np.array([1.0, 0.8, 0.4])
+    base = {"ev": np.zeros(3), "ice": np.array([100.0, 80.0, 40.0])}
+    res = leap.stock_turnover([220.0, 250.0, 250.0], surv, base,
+                              {"ev": [0.0, 0.5, 1.0], "ice": [1.0, 0.5, 0.0]}, [2020, 2021, 2022])
+    # 2021: survivors 100*0.8 + 80*0.5 = 120 (the 40 of age 2 and 20+40 others retire),
+    # sales 250 - 120 = 130, half EV
+    assert res.retirements[1] == pytest.approx(100.0)
+    assert res.sales["ev"][1] == pytest.approx(65.0) and res.sales["ice"][1] == pytest.approx(65.0)
+    assert res.stock["ice"][1] == pytest.approx(185.0) and res.stock["ev"][1] == pytest.approx(65.0)
+    # 2022: survivors ice 65*0.8 + 80*0.5 = 92, ev 65*0.8 = 52; sales 106, all EV
+    assert res.sales["ev"][2] == pytest.approx(106.0) and res.sales["ice"][2] == 0.0
+    assert res.stock["ev"][2] == pytest.approx(158.0) and res.stock["ice"][2] == pytest.approx(92.0)
+    assert res.retirements[2] == pytest.approx(106.0)
+    # the stock lags the sales: 100 % EV sales, 63.2 % EV stock
+    assert res.share("ev")[2] == pytest.approx(158 / 250)
+    np.testing.assert_allclose(res.total, [220.0, 250.0, 250.0])
+    with pytest.raises(ParameterError, match="sum to 1"):
+        leap.stock_turnover([1.0, 1.0], surv, base, {"ev": 0.5, "ice": 0.6})
+
+
+# ---------------------------------------------------------------- power sector
+
+def test_power_dispatch_by_hand():
+    ps = leap.PowerSector({"coal": {"fuel": "raw_coal", "efficiency": 0.4, "share": 1.0}},
+                          loss=0.1, import_share=0.5, import_factor_t_per_mwh=0.36,
+                          factors={"raw_coal": 100.0})
+    d = ps.dispatch([90.0], pv=[10.0], renewables_share=0.2)
+    # need 90 / 0.9 = 100 TJ: PV 10, renewables 20, rest 70 = imports 35 + coal 35
+    assert d.losses[0] == pytest.approx(10.0) and d.imports[0] == pytest.approx(35.0)
+    assert d.fuel_input["raw_coal"][0] == pytest.approx(87.5)
+    assert d.emissions["coal"][0] == pytest.approx(87.5 * 100 / 1e6)
+    assert d.emissions["imports"][0] == pytest.approx(35 * leap.MWH_PER_TJ * 0.36 / 1e6)
+    assert d.grid_factor_t_per_mwh[0] == pytest.approx((8750 + 3500) / (90 * leap.MWH_PER_TJ))
+    with pytest.raises(DataError, match="shares sum"):
+        leap.PowerSector({"coal": {"fuel": "raw_coal", "efficiency": 0.4, "share": 0.5}},
+                         loss=0.1, import_share=0.5, import_factor_t_per_mwh=0.3,
+                         factors={"raw_coal": 100.0})
+
+
+def _with_lever(model, lever: str, value: float):
+    lv = model.lever_paths("baseline")
+    lv[lever] = value
+    return model.run("baseline", levers=lv)
+
+
+def test_grid_factor_falls_when_the_pv_lever_rises():
+    m = leap.CityModel.for_city("Lanzhou")
+    runs = [_with_lever(m, "industrial_pv", v) for v in (0.0, 0.1, 0.2, 0.3)]
+    g = np.array([r.grid_factor.to_numpy() for r in runs])
+    assert np.all(np.diff(g, axis=0) < 0)                      # every year, every step
+    tot = np.array([r.totals().to_numpy() for r in runs])
+    assert np.all(np.diff(tot, axis=0) < 0)
+    ren = [_with_lever(m, "renewables", v).grid_factor.iloc[0] for v in (0.1, 0.3)]
+    assert ren[1] < ren[0]
+    # the policy's PV and renewables levers lower the factor over time
+    pol = m.run("policy").grid_factor
+    assert pol.iloc[-1] < pol.iloc[0] == pytest.approx(m.run("baseline").grid_factor.iloc[0])
+
+
+# ---------------------------------------------------------------- city model and results
+
+CITY_FILES = sorted(p for p in leap.scenario_dir().glob("*.yaml") if p.stem != "demand_tree_example")
+
+
+@pytest.mark.parametrize("path", CITY_FILES, ids=lambda p: p.stem)
+def test_city_files_validate_balance_closes_and_policy_lowers(path):
+    m = leap.CityModel.from_yaml(path)
+    for lever, rate in {"ev_sales_share": 0.05, "shared_share": 0.02, "traffic_brain": 0.01,
+                        "industrial_pv": 0.05, "energy_saving": 0.05}.items():
+        assert m.levers[lever]["rate"] == rate and m.levers[lever]["r"] == 0.2  # the study's
+    for sc in ("baseline", "policy"):
+        run = m.run(sc)
+        bal = leap.energy_balance(run)
+        res = leap.balance_residual(bal)
+        scale = bal.groupby(["fuel", "year"])["energy_tj"].max().to_numpy()
+        assert np.all(np.abs(res["residual_tj"].to_numpy()) <= 1e-9 * np.maximum(scale, 1.0))
+        # electricity: imports + generation = demand + losses, from the dispatch itself
+        el = bal[bal["fuel"] == "electricity"].pivot_table(index="year", columns="flow",
+                                                            values="energy_tj")
+        assert np.all(el["power_output"] > 0) and np.all(el["losses"] > 0)
+        # direct emissions (power plants carry electricity) = emissions with electricity
+        # at the grid factor
+        r = run.results
+        assert r["emissions_mt"].sum() == pytest.approx(r["emissions_attributed_mt"].sum(),
+                                                        rel=1e-12)
+    b, p = m.totals("baseline"), m.totals("policy")
+    assert b.iloc[0] == pytest.approx(p.iloc[0], rel=1e-12) and p.iloc[-1] < b.iloc[-1]
+
+
+def test_every_city_number_needs_a_source(tmp_path):
+    import yaml
+
+    spec = yaml.safe_load((leap.scenario_dir() / "template.yaml").read_text(encoding="utf-8"))
+    del spec["passenger"]["km_per_vehicle"]["source"]
+    with pytest.raises(DataError, match="passenger.km_per_vehicle: needs a source"):
+        leap.CityModel(spec, "t.yaml")
+    spec = yaml.safe_load((leap.scenario_dir() / "template.yaml").read_text(encoding="utf-8"))
+    spec["levers"]["ev_sales_share"]["K"] = 1.5
+    with pytest.raises(DataError, match=r"levers.ev_sales_share.K: 1.5 outside \[0, 1\]"):
+        leap.CityModel(spec, "t.yaml")
+    spec = yaml.safe_load((leap.scenario_dir() / "template.yaml").read_text(encoding="utf-8"))
+    spec["industry"]["branches"]["metals"]["share"] = 0.5
+    with pytest.raises(DataError, match="industry.branches shares sum to 1.35"):
+        leap.CityModel(spec, "t.yaml")
+    with pytest.raises(DataError, match="not found"):
+        leap.CityModel.from_yaml(tmp_path / "none.yaml")
+
+
+def test_calibration_exact_and_policy_shares_activity():
+    m = leap.CityModel.for_city("Hohhot")
+    hist = pd.Series([30.0, 31.0, 33.0], index=[2017, 2018, 2019])
+    fc = pd.Series(np.linspace(34, 30, 11), index=range(2020, 2031))
+    cal = m.calibrate(hist, fc)
+    assert cal.base_year == 2019 and cal.end_year == 2030
+    b, p = cal.run("baseline"), cal.run("policy")
+    assert b.totals().loc[2019] == pytest.approx(33.0, rel=1e-12)
+    assert p.totals().loc[2019] == pytest.approx(33.0, rel=1e-12)
+    assert np.max(np.abs(b.totals().loc[2020:].to_numpy() / fc.to_numpy() - 1)) <= 1e-9
+    pd.testing.assert_series_equal(b.activity["passenger_pkm"], p.activity["passenger_pkm"])
+    assert m.scale == 1.0 and m.base_year != 2019 or m.scale == 1.0   # original untouched
+    # the EV lever acts on sales; the stock follows with a lag
+    assert p.levers["ev_sales_share"].iloc[-1] > p.activity["ev_stock_share"].iloc[-1] \
+        > b.activity["ev_stock_share"].iloc[-1]
+    with pytest.raises(ParameterError, match="consecutive years"):
+        m.calibrate(hist, pd.Series([1.0], index=[2022]))
+
+
+def test_results_tables_and_lmdi_close():
+    cities = synthetic_cities()
+    run = leap.run_city(cities, "Lanzhou", model="drift", horizon_end=2030, fast=True,
+                        cache=False)
+    et = leap.emissions_table([run.baseline, run.policy], [2022, 2030])
+    assert et.loc[("total", "", ""), ("baseline", 2022)] == pytest.approx(
+        run.history.loc[2022], rel=1e-9)
+    cmp = leap.comparison_table(run.baseline, run.policy)
+    assert cmp["reduction_pct"].iloc[0] == pytest.approx(0.0, abs=1e-9)
+    assert cmp["reduction_pct"].iloc[-1] == pytest.approx(run.summary()["reduction_end_pct"])
+    bt = leap.balance_table(leap.energy_balance(run.baseline), 2022)
+    assert "power plants: input" in bt.index and (bt.loc["power plants: input"] <= 0).all()
+    dec = leap.city_lmdi(run)
+    gap = run.policy.totals() - run.baseline.totals()
+    assert np.allclose(dec.groupby("year")["effect"].sum().to_numpy(), gap.to_numpy(), atol=1e-9)
+    flows = leap.sankey_flows(run.baseline, 2022)
+    into_power = sum(v for a, b, v in flows if b == "power")
+    out_power = sum(v for a, b, v in flows if a == "power")
+    assert into_power == pytest.approx(out_power)
+
+
+def test_pilot_year_and_readings_change_the_policy():
+    run = leap.run_city(synthetic_cities(), "Hohhot", model="drift", horizon_end=2030,
+                        fast=True, cache=False)
+    eff = leap.pilot_effect(run, (2012, 2015, None))
+    red = eff["reduction_2025_pct"].to_numpy()
+    assert red[0] > red[1] > red[2] > 0                  # earlier pilot, more reduction by 2025
+    assert list(eff["t0"]) == [2012, 2015, run.leap.base_year + 1]
+    rd = leap.readings_table(run)
+    assert list(rd["used"]) == [True, False]
+    assert rd["reduction_2030_pct"].iloc[0] > rd["reduction_2030_pct"].iloc[1]
+    run2 = leap.run_city(synthetic_cities(), "Hohhot", model="drift", horizon_end=2030,
+                         fast=True, cache=False, reading="relative")
+    assert run2.summary()["reduction_end_pct"] == pytest.approx(rd["reduction_2030_pct"].iloc[1])
+
+
+# ---------------------------------------------------------------- city data and forecasts
+
+def synthetic_cities(seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    yrs = np.arange(2002, 2023)
+    rows = []
+    zh = {"Beijing": "北京", "Lanzhou": "兰州", "Hohhot": "呼和浩特", "Shangluo": "商洛"}
+    for i, (c, py) in enumerate(leap.STUDY_PILOTS.items()):
+        t = yrs - 2002
+        level = (20 + 10 * i) * (1 + 0.06 * t - 0.0012 * t ** 2) + rng.normal(0, 0.3, len(t))
+        for y, v in zip(yrs, level, strict=True):
+            rows.append({"city": c, "city_zh": zh[c], "province": "p", "year": int(y),
+                         "emissions_mt": float(v), "pilot_year": py})
+    df = pd.DataFrame(rows)
+    df["pilot_year"] = df["pilot_year"].astype("Int64")
+    return df
+
+
+def test_city_series_interpolates_isolated_gaps_and_resolves_chinese_names():
+    df = synthetic_cities()
+    gap = df[~((df["city"] == "Lanzhou") & df["year"].isin([2017]))]
+    s = leap.city_series(gap, "甘肃兰州")
+    assert s.attrs["city"] == "Lanzhou" and s.attrs["interpolated"] == [2017]
+    assert list(s.index) == list(range(2002, 2023))
+    full = leap.city_series(df, "Lanzhou")
+    assert s.loc[2017] == pytest.approx((full.loc[2016] + full.loc[2018]) / 2)
+    for name in ("兰州市", "兰州", "甘肃省兰州市", "lanzhou"):
+        assert leap.city_series(df, name).attrs["city"] == "Lanzhou"
+    long_gap = df[~((df["city"] == "Lanzhou") & df["year"].isin([2010, 2011]))]
+    s2 = leap.city_series(long_gap, "Lanzhou")
+    assert s2.attrs["gaps"] == [2010, 2011] and 2010 not in s2.index
+    assert leap.city_series(long_gap, "Lanzhou", max_gap=2).attrs["interpolated"] == [2010, 2011]
+    X, y, t = leap.lag_windows(s2, 3)
+    assert not set(t) & {2010, 2011, 2012, 2013, 2014}  # no window crosses the gap
+    assert len(y) == (2009 - 2002 + 1 - 3) + (2022 - 2012 + 1 - 3)
+    with pytest.raises(ParameterError, match="not in the cities table"):
+        leap.city_series(df, "Atlantis")
+
+
+def test_short_series_run_with_naive_models_and_say_why():
+    df = synthetic_cities()
+    short = df[(df["city"] != "Shangluo") | df["year"].isin([2005, 2006, 2007, 2010, 2013, 2020,
+                                                             2021, 2022])]
+    s = leap.city_series(short, "Shangluo")
+    reason = leap.windowed_reason(s, 3)
+    assert "lag windows" in reason or "shorter than the window" in reason
+    ev = leap.evaluate_city(s, ("svr", "persistence", "drift"), n_origins=6)
+    assert set(ev["model"]) == {"persistence", "drift"} and ev.attrs["reason"] == reason
+    run = leap.run_city(short, "Shangluo", horizon_end=2030, fast=True, cache=False)
+    assert run.model in ("persistence", "drift")
+
+
+def test_rolling_origin_scores_and_choice():
+    s = leap.city_series(synthetic_cities(), "Beijing")
+    ev = leap.evaluate_city(s, ("bpnn", "svr", "rf", "persistence", "drift"), n_origins=6,
+                            fast=True)
+    assert set(ev["h"]) == {1, 2, 3, 4, 5} and ev["origin"].min() == 2016
+    assert (ev["year"] == ev["origin"] + ev["h"]).all() and (ev["year"] <= 2022).all()
+    ev2 = leap.evaluate_city(s, ("bpnn", "svr", "rf", "persistence", "drift"), n_origins=6,
+                             fast=True)
+    pd.testing.assert_frame_equal(ev, ev2)                         # seeded
+    sc = leap.model_scores(ev)
+    assert leap.choose_model(ev) == sc.index[0] == sc["all"].idxmin()
+    w = leap.choose_model(ev, "ensemble")
+    assert sum(w.values()) == pytest.approx(1.0) and max(w, key=w.get) == sc.index[0]
+    # persistence by hand at origin 2020, h = 2: forecast 2022 = value of 2020
+    row = ev[(ev["model"] == "persistence") & (ev["origin"] == 2020) & (ev["h"] == 2)].iloc[0]
+    assert row["forecast_mt"] == pytest.approx(s.loc[2020])
+    f = leap.forecast_city(s, w, 2026, fast=True)
+    parts = [leap.forecast_city(s, m, 2026, fast=True) * wt for m, wt in w.items()]
+    np.testing.assert_allclose(f.to_numpy(), sum(p.to_numpy() for p in parts))
+    with pytest.raises(ParameterError, match="not 'auto', 'ensemble'"):
+        leap.choose_model(ev, "gpt")
+
+
+def test_tuned_and_early_stopped_models():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(16, 3))
+    y = X @ [0.5, 0.3, 0.2] + rng.normal(0, 0.05, 16)
+    svr = leap.TunedSVR().fit(X, y)
+    assert svr.best_params_["C"] in svr.C and svr.predict(X).shape == (16,)
+    rf = leap.TunedRF(n_estimators=50).fit(X, y)
+    assert rf.best_params_["min_samples_leaf"] in (1, 3)
+    bp = leap.EarlyStoppedBP().fit(X, y)
+    assert bp.best_iter_ in bp.max_iter and set(bp.validation_curve_) == set(bp.max_iter)
+    lstm = leap.EarlyStoppedLSTM(max_epochs=20).fit(X, y)
+    assert 1 <= lstm.best_epoch_ <= 20
+    p1 = lstm.predict(X)
+    p2 = leap.EarlyStoppedLSTM(max_epochs=20).fit(X, y).predict(X)
+    np.testing.assert_allclose(p1, p2)
+
+
+def test_all_cities_table():
+    out = leap.all_cities(synthetic_cities(), ("svr", "persistence", "drift"), n_origins=5,
+                          cache=False)
+    assert int(out["wins"].sum()) == len(out["winners"]) == 4
+    assert list(out["median_ape"].index) == ["svr", "persistence", "drift"]
+    assert {"h1", "h5", "all"} <= set(out["median_ape"].columns)
+    assert "SVR" in leap.ranking_sentence(["svr", "lstm", "bpnn", "rf"])
+    assert "a different order" in leap.ranking_sentence(["svr", "lstm", "bpnn", "rf"])
+    assert "the same order" in leap.ranking_sentence(list(leap.STUDY_RANKING))
+
+
+def test_read_pilot_list(tmp_path):
+    p = tmp_path / "pilots.csv"
+    p.write_text("city,pilot_year\nBeijing,2012\n商洛市,\n", encoding="utf-8")
+    df = leap.read_pilot_list(p)
+    assert list(df["city"]) == ["Beijing", "Shangluo"] and str(df["pilot_year"].dtype) == "Int64"
+    for body, msg in [("Beijing,2012\nLanzhou,2014\n", "row 3, column pilot_year: '2014' is not a "
+                       "pilot batch"),
+                      ("Beijing,2012\n兰州,2013\nLanzhou,2013\n", "row 4, column city: duplicate"),
+                      ("Gotham,2012\n", "row 2, column city: unknown city 'Gotham'")]:
+        p.write_text("city,pilot_year\n" + body, encoding="utf-8")
+        with pytest.raises(DataError, match=msg):
+            leap.read_pilot_list(p)
+    p.write_text("city,year\nBeijing,2012\n", encoding="utf-8")
+    with pytest.raises(DataError, match="columns must be exactly"):
+        leap.read_pilot_list(p)
+    ex = leap.read_pilot_list(leap.example_pilot_list())
+    got = {c: (None if pd.isna(y) else int(y)) for c, y in zip(ex["city"], ex["pilot_year"],
+                                                                   strict=True)}
+    assert got == leap.STUDY_PILOTS
+    # a user list overrides the study's pilot year
+    run = leap.run_city(synthetic_cities(), "Lanzhou", model="drift", horizon_end=2030,
+                        pilots=pd.DataFrame({"city": ["Lanzhou"], "pilot_year": [2015]}),
+                        fast=True, cache=False)
+    assert run.pilot_year == 2015 and run.pilot_origin == "pilot list"
+
+
+def test_run_city_summary_and_sensitivity_use_find_peak():
+    from carbonlab.peaks import find_peak
+
+    df = synthetic_cities()
+    run = leap.run_city(df, "Beijing", horizon_end=2030, fast=True, cache=False)
+    assert run.model == leap.choose_model(run.evaluation)
+    summ = run.summary()
+    tot = pd.concat([run.history.loc[:2022], run.baseline.totals().loc[2023:]])
+    res = find_peak(tot.index.to_numpy(), tot.to_numpy(), tol=run.tol)
+    assert summ["baseline_peak_mt"] == pytest.approx(res.peak_value)
+    si = leap.sobol_sensitivity(run.leap, run.history, n=8, random_state=2)
+    si2 = leap.sobol_sensitivity(run.leap, run.history, n=8, random_state=2)
+    pd.testing.assert_frame_equal(si, si2)
+    assert si.attrs["n_runs"] == 8 * (11 + 2)
+    mc = leap.monte_carlo(run.leap, run.history, n=10, random_state=1)
+    assert (mc["reduction_2030_pct"] > 0).all()
+    x = mc.iloc[0]
+    m = run.leap.with_policy(r=x["r"], K={k[2:]: x[k] for k in mc.columns if k.startswith("K:")},
+                             rate={k[5:]: x[k] for k in mc.columns if k.startswith("rate:")})
+    pol = pd.concat([run.history.loc[:2022],
+                     pd.Series(m.total_emissions("policy"), index=m.years()).loc[2023:]])
+    assert mc["policy_peak_year"].iloc[0] == find_peak(pol.index.to_numpy(), pol.to_numpy(),
+                                                       tol=run.tol).peak_year
+    tab, runs = leap.compare_cities(df, ["Beijing", "Atlantis"], horizon_end=2030, fast=True,
+                                    cache=False, model="drift")
+    assert list(tab["city"]) == ["Beijing"] and "Atlantis" in tab.attrs["skipped"]
+
+
+def test_plots_draw():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    run = leap.run_city(synthetic_cities(), "Lanzhou", model="drift", horizon_end=2030,
+                        fast=True, cache=False)
+    ax = leap.plot_sankey(run.baseline, 2022)
+    assert len(ax.patches) > 10
+    leap.plot_scenarios(run)
+    leap.plot_levers(run)
+    leap.plot_grid_factor({"baseline": run.baseline, "policy": run.policy})
+    leap.plot_stock({"policy": run.policy})
+    leap.plot_model_scores(run.evaluation)
+    leap.plot_lmdi(leap.city_lmdi(run), 2030)
+    leap.plot_cities({"Lanzhou": run})
+    leap.plot_diffusion(leap.STUDY_PILOTS)
+    plt.close("all")
+
+
+def test_real_cities_if_available():
+    data_dir = os.environ.get("CARBONLAB_DATA_DIR")
+    if not data_dir or not Path(data_dir).is_dir():
+        pytest.skip("CARBONLAB_DATA_DIR not set")
+    from carbonlab.data import load_cities
+
+    try:
+        df = load_cities("ceads")
+    except DataError as exc:
+        pytest.skip(f"ceads cities unavailable: {exc}")
+    lz = leap.city_series(df, "甘肃兰州")
+    assert {2018, 2019} <= set(lz.index) and lz.attrs["interpolated"] == [2017]
+    sl = leap.city_series(df, "Shangluo")
+    assert leap.windowed_reason(sl, 3) is not None
+
+
+@pytest.mark.slow
+def test_notebook_05_runs(tmp_path):
+    from tests.nbrun import run_notebook
+
+    out = run_notebook("05_cities_leap.ipynb", tmp_path, window=3, horizon_end=2030, n_sobol=8,
+                       fast=True)
+    assert out.is_file()
 
 
 # ---------------------------------------------------------------- calibration
@@ -305,166 +677,6 @@ def test_lmdi_exact_with_zero_leaves():
     gap = t.totals("policy") - t.totals("baseline")
     assert np.allclose(dec.groupby("year")["effect"].sum().to_numpy(), gap.to_numpy(), atol=1e-12)
     assert np.all(np.isfinite(dec["effect"]))
-
-
-# ---------------------------------------------------------------- sensitivity
-
-def test_with_policy_and_sobol_are_seeded(tree):
-    t2 = tree.with_policy(r=0.4, K={"lev": 0.3}, rate={"lev": 0.2})
-    lv = t2.levers().iloc[0]
-    assert (lv.K, lv.rate, lv.r) == (0.3, 0.2, 0.4)
-    assert tree.levers().iloc[0].K == 0.5                 # original unchanged
-    with pytest.raises(ParameterError, match="unknown lever"):
-        tree.with_policy(K={"nope": 0.3})
-    a = leap.sobol_sensitivity(tree, n=16, random_state=3)
-    b = leap.sobol_sensitivity(tree, n=16, random_state=3)
-    pd.testing.assert_frame_equal(a, b)
-    assert set(a["parameter"]) == {"r", "K:lev", "rate:lev"}
-    assert a.attrs["n_runs"] == 16 * (3 + 2)
-    red = a[a["output"] == "reduction_2025_pct"].set_index("parameter")
-    # with a single lever whose rate drives everything, rate matters more than r
-    assert red.loc["rate:lev", "ST"] > red.loc["r", "ST"]
-    with pytest.raises(ParameterError, match="power of 2"):
-        leap.sobol_sensitivity(tree, n=10)
-    mc1 = leap.monte_carlo(tree, n=20, random_state=1)
-    mc2 = leap.monte_carlo(tree, n=20, random_state=1)
-    pd.testing.assert_frame_equal(mc1, mc2)
-    assert (mc1["reduction_2025_pct"] > 0).all()
-
-
-# ---------------------------------------------------------------- city data and ML baseline
-
-def synthetic_cities(seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    yrs = np.arange(2002, 2023)
-    rows = []
-    for i, (c, py) in enumerate(leap.DEFAULT_PILOTS.items()):
-        t = yrs - 2002
-        level = (20 + 10 * i) * (1 + 0.06 * t - 0.0012 * t ** 2) + rng.normal(0, 0.3, len(t))
-        for y, v in zip(yrs, level, strict=True):
-            rows.append({"city": c, "city_zh": f"zh{i}", "province": "p", "year": int(y),
-                         "emissions_mt": float(v), "pilot_year": py})
-    df = pd.DataFrame(rows)
-    df["pilot_year"] = df["pilot_year"].astype("Int64")
-    return df
-
-
-def test_city_series_longest_run_and_errors():
-    df = synthetic_cities()
-    s = leap.city_series(df, "Lanzhou", 3)
-    assert list(s.index) == list(range(2002, 2023)) and s.attrs["dropped_years"] == []
-    assert leap.city_series(df, "zh1", 3).equals(s)          # Chinese name works too
-    gap = df[~((df["city"] == "Lanzhou") & df["year"].isin([2006, 2007]))]
-    s2 = leap.city_series(gap, "Lanzhou", 3)
-    assert s2.index.min() == 2008 and s2.attrs["dropped_years"] == [2002, 2003, 2004, 2005]
-    short = df[(df["city"] != "Hohhot") | (df["year"] >= 2018)]
-    with pytest.raises(DataError, match="Hohhot.*5 contiguous years.*too few for window=3"):
-        leap.city_series(short, "Hohhot", 3)
-    with pytest.raises(ParameterError, match="not in the cities table"):
-        leap.city_series(df, "Atlantis", 3)
-    with pytest.raises(ParameterError, match="window"):
-        leap.city_series(df, "Lanzhou", 0)
-
-
-def test_read_pilot_list(tmp_path):
-    p = tmp_path / "pilots.csv"
-    p.write_text("city,pilot_year\nBeijing,2012\nShangluo,\n", encoding="utf-8")
-    df = leap.read_pilot_list(p)
-    assert str(df["pilot_year"].dtype) == "Int64"
-    assert df["pilot_year"].iloc[0] == 2012 and pd.isna(df["pilot_year"].iloc[1])
-    p.write_text("city,pilot_year\nBeijing,2012\nLanzhou,twenty\n", encoding="utf-8")
-    with pytest.raises(DataError, match="row 3, column pilot_year: 'twenty'"):
-        leap.read_pilot_list(p)
-    p.write_text("city,year\nBeijing,2012\n", encoding="utf-8")
-    with pytest.raises(DataError, match="columns must be exactly"):
-        leap.read_pilot_list(p)
-    p.write_text("city,pilot_year\nBeijing,2012\nBeijing,2013\n", encoding="utf-8")
-    with pytest.raises(DataError, match="row 3, column city: duplicate"):
-        leap.read_pilot_list(p)
-    example = repo_root() / "data" / "scenarios" / "pilot_cities_example.csv"
-    ex = leap.read_pilot_list(example)
-    assert dict(zip(ex["city"], ex["pilot_year"].astype(object).where(ex["pilot_year"].notna(),
-                                                                      None), strict=True)) \
-        == leap.DEFAULT_PILOTS
-
-
-def test_forecast_and_model_comparison_are_deterministic():
-    s = leap.city_series(synthetic_cities(), "Beijing", 3)
-    f1 = leap.forecast_baseline(s, 3, 2030, random_state=0)
-    f2 = leap.forecast_baseline(s, 3, 2030, random_state=0)
-    assert list(f1.index) == list(range(2023, 2031))
-    pd.testing.assert_series_equal(f1, f2)
-    tab = leap.compare_models(s, 3, models=("BP", "SVR", "RF"), random_state=0)
-    assert list(tab["model"]) == ["BP", "SVR", "RF"]
-    assert (tab[["rmse_train_mt", "rmse_test_mt"]] > 0).all().all()
-    # RF memorises its training windows better than it extrapolates
-    rf = tab.set_index("model").loc["RF"]
-    assert rf.rmse_train_mt < rf.rmse_test_mt
-    with pytest.raises(ParameterError, match="horizon_end"):
-        leap.forecast_baseline(s, 3, 2020)
-    with pytest.raises(ParameterError, match="unknown model"):
-        leap.compare_models(s, 3, models=("GPT",))
-
-
-def test_run_city_and_compare_cities():
-    df = synthetic_cities()
-    run = leap.run_city(df, "Lanzhou", window=3, horizon_end=2030)
-    assert run.pilot_year == 2013 and run.tree.base_year == 2022
-    tot = run.results.groupby(["scenario", "year"])["emissions"].sum()
-    assert tot.loc[("baseline", 2022)] == pytest.approx(run.history.loc[2022], rel=1e-12)
-    assert np.allclose(tot.loc["baseline"].loc[2023:].to_numpy(), run.forecast.to_numpy(),
-                       rtol=leap.CALIBRATION_RTOL)
-    summ = run.summary()
-    assert summ["reduction_end_pct"] > 0
-    # a user pilot list overrides the defaults; the cities table's pilot_year is a fallback
-    run2 = leap.run_city(df, "Lanzhou", pilots={"Lanzhou": None}, horizon_end=2030)
-    assert run2.pilot_year is None
-    tab, runs = leap.compare_cities(df, horizon_end=2030)
-    assert list(tab["city"]) == list(leap.REPRESENTATIVES) and set(runs) == set(tab["city"])
-    tab2, _ = leap.compare_cities(df, horizon_end=2030)
-    pd.testing.assert_frame_equal(tab, tab2)
-    short = df[(df["city"] != "Hohhot") | (df["year"] >= 2018)]
-    with pytest.raises(DataError, match="Hohhot"):
-        leap.compare_cities(short, horizon_end=2030)
-    tab3, runs3 = leap.compare_cities(short, horizon_end=2030, skip_errors=True)
-    assert "Hohhot" not in runs3 and "too few" in tab3.attrs["skipped"]["Hohhot"]
-
-
-def test_plots_draw(tree):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    bj = leap.DemandTree.for_city("Beijing")
-    ax = leap.plot_tree(bj)
-    assert len(ax.texts) == 2 * len(bj.branches) - 1   # one box per branch, one arrow per edge
-    ax = leap.plot_diffusion(leap.DEFAULT_PILOTS)
-    assert len(ax.lines) == len(leap.DEFAULT_PILOTS) + 1
-    si = leap.sobol_sensitivity(tree, n=8)
-    leap.plot_sensitivity(si)
-    leap.plot_lmdi(leap.lmdi(tree), 2025)
-    plt.close("all")
-
-
-def test_real_cities_if_available():
-    data_dir = os.environ.get("CARBONLAB_DATA_DIR")
-    if not data_dir or not Path(data_dir, "ceads-cities").is_dir():
-        pytest.skip("CARBONLAB_DATA_DIR with ceads-cities not set")
-    from carbonlab.data import load_cities
-
-    df = load_cities("ceads")
-    s = leap.city_series(df, "Beijing", 3)
-    assert s.index.max() <= 2019 and np.all(np.diff(s.index) == 1)
-
-
-@pytest.mark.slow
-def test_notebook_05_runs(tmp_path):
-    from tests.nbrun import run_notebook
-
-    out = run_notebook("05_cities_leap.ipynb", tmp_path, window=3, horizon_end=2030, n_sobol=8,
-                       fast=True)
-    assert out.is_file()
 
 
 def test_copy_is_deep(tree):
