@@ -557,3 +557,140 @@ def test_cities_bad_rows(tmp_path):
     _edit_xlsx(root / rel, "emission vector", lambda ws: ws.__setitem__("D9", -3.0))
     with pytest.raises(DataError, match=r"cell D9: negative value"):
         real.ceads_cities(data_dir=root, verify=False)
+
+
+# --------------------------------------------------------------------------- issue-14 loaders
+
+
+def test_nbs_series_and_spot_checks():
+    from carbonlab.data import nbs
+
+    s = nbs.nbs_series(REAL).set_index(["region", "year"])
+    assert len(s) == 360 and s.notna().all().all()
+    assert s.loc[("Beijing", 2015), "urban_population_10k"] / s.loc[("Beijing", 2015), "population_10k"] \
+        == pytest.approx(0.8671, abs=1e-9)
+    p = nbs.nbs_power(REAL)
+    assert p["nonthermal_share"].between(0, 1).all() and len(p) == 360
+    c = nbs.consumption_per_capita(REAL).set_index(["region", "year"])["consumption_yuan"]
+    assert c[("Beijing", 2019)] == 43038 and c[("Shanghai", 2019)] == 45605
+    assert sorted(c.index.get_level_values("year").unique()) == list(range(2016, 2025))
+    sc = nbs.shu_ces(REAL).set_index(["region", "year"])
+    assert sc.loc[("Beijing", 2020), "disposable_income_yuan"] == 69434
+    assert sc.xs(2024, level="year")["civil_vehicles_10k"].isna().all()
+
+
+def test_techme_tables_fix_spaces_and_typos():
+    from carbonlab.data import techme
+
+    pat = techme.techme_item("RDPatentAuthority", "发明", "inv", REAL).set_index(["region", "year"])
+    assert pat.loc[("Beijing", 2020), "inv"] == 63266
+    per_year = pat.reset_index().groupby("year")["region"].nunique()
+    assert (per_year == 30).all()  # 2010 padded names and 2012 typos all resolved
+    edu = techme.techme_item("PublicBudget", "教育", "edu", REAL).set_index(["region", "year"])
+    assert edu.loc[("Beijing", 2020), "edu"] == pytest.approx(1138.29)
+    with pytest.raises(ParameterError, match="unknown techme table"):
+        techme.techme_table("Nope", REAL)
+
+
+def test_cesy2008_balance_and_spot_check():
+    from carbonlab.accounting import emission_factors
+    from carbonlab.data import cesy2008
+
+    b = cesy2008.energy_balance("北京", REAL)
+    m = b.set_index(["item", "fuel"])["quantity"]
+    assert m[("final_consumption", "gasoline")] == pytest.approx(324.72)
+    assert m[("non_energy_use", "gasoline")] == pytest.approx(0.66)
+    comb = cesy2008.combustion_2007(REAL)
+    assert len(comb) == 30 * 17 and (comb["quantity"] >= 0).all()
+    g = comb[(comb["region"] == "Beijing") & (comb["fuel"] == "gasoline")].iloc[0]
+    mt = g["quantity"] * 1e7 * emission_factors("ndrc2011").loc["gasoline", "tco2_per_base"] / 1e6
+    assert mt == pytest.approx(9.48, abs=0.01)  # README: 9.48 Mt without non-energy use
+    assert any(r["region"] == "Shaanxi" for r in comb.attrs["repairs"])
+    cf = cesy2008.conversion_factors(REAL).set_index("name")
+    assert cf.loc["原煤", "ncv_kj"] == 20908 and cf.loc["天然气", "per"] == "m3"
+
+
+def test_cesy2008_wrong_province_file_names_cell(tmp_path):
+    from carbonlab.data import cesy2008
+
+    root = _copy(tmp_path, "cesy2008/2.xls")
+    shutil.copyfile(root / "cesy2008/2.xls", root / "cesy2008/1.xls")
+    with pytest.raises(DataError, match=r"1\.xls, cell A1: balance of Tianjin, expected Beijing"):
+        cesy2008.energy_balance("Beijing", root, verify=False)
+
+
+def test_ipcc_efdb_defaults_rows():
+    from carbonlab.data import ipcc_efdb
+
+    d = ipcc_efdb.ipcc2006_defaults("Other Bituminous Coal", REAL)
+    assert (d["ncv_tj_per_gg"], d["carbon_content_kg_per_gj"], d["cef_kg_per_tj"]) == (25.8, 25.8, 94600)
+    assert (d["row_ncv_tj_per_gg"], d["row_carbon_content_kg_per_gj"]) == (11036, 11089)
+    ng = ipcc_efdb.ipcc2006_defaults("Natural Gas", REAL)
+    assert ng["carbon_content_kg_per_gj"] == 15.3 and ng["row_carbon_content_kg_per_gj"] == 11102
+    with pytest.raises(ParameterError, match="no IPCC 2006 default"):
+        ipcc_efdb.ipcc2006_defaults("Liquefied Natural Gas", REAL)
+
+
+def test_ipcc2006_factor_rows_match_the_efdb_file():
+    from carbonlab.data import ipcc_efdb
+    from carbonlab.data.factors import load_fuel_factors
+
+    names = {"raw_coal": "Other Bituminous Coal", "coke": "Coke Oven Coke", "crude_oil": "Crude Oil",
+             "gasoline": "Motor Gasoline", "kerosene": "Other Kerosene", "diesel": "Diesel Oil",
+             "fuel_oil": "Residual Fuel Oil", "lpg": "Liquefied Petroleum Gases",
+             "natural_gas": "Natural Gas", "blast_furnace_gas": "Blast Furnace Gas",
+             "converter_gas": "Oxygen Steel Furnace Gas", "coke_oven_gas": "Coke Oven Gas"}
+    tab = load_fuel_factors("ipcc2006").set_index("fuel")
+    for fuel, name in names.items():
+        try:
+            d = ipcc_efdb.ipcc2006_defaults(name, REAL)
+        except ParameterError:
+            d = ipcc_efdb.ipcc2006_defaults(name + " and Lignite Coke", REAL)
+        assert tab.loc[fuel, "carbon_content_tc_per_tj"] == pytest.approx(d["carbon_content_kg_per_gj"]), fuel
+        assert tab.loc[fuel, "cef_tco2_per_tj"] == pytest.approx(d["cef_kg_per_tj"] / 1e3), fuel
+        if tab.loc[fuel, "ncv_unit"] == "kJ/kg":
+            assert tab.loc[fuel, "ncv"] == pytest.approx(d["ncv_tj_per_gg"] * 1e3), fuel
+
+
+def test_targets_flags_sources_and_national_defaults():
+    from carbonlab.data import load_targets, targets
+
+    pub = targets.published_targets(REAL)
+    assert pub.attrs["national"] == {2025: 0.20, 2030: 0.25}
+    bj = pub[pub["region"] == "Beijing"]
+    assert set(bj["measure"]) == {"renewable"}
+    assert pub.loc[pub["status"] == "lead", "confirmed"].eq(False).all()
+    assert pub.loc[pub["status"] == "quoted", "confirmed"].all()
+    assert (pub["source"].str.len() > 0).all()
+    t = load_targets("ceads", REAL)
+    assert len(t) == 60 and set(t["driver"]) == {"fossil"}
+    d = t[t["status"] == "national default"]
+    assert len(d) and not d["confirmed"].any()
+    assert set(d.loc[d["year"] == 2025, "value"]) == {0.20}
+    sc = t.set_index(["region", "year"])
+    assert sc.loc[("Sichuan", 2030), "value"] == pytest.approx(0.435)
+
+
+def test_consumption_csv_bad_cell_names_line_and_column(tmp_path):
+    from carbonlab.data import nbs
+
+    rel = nbs.CONSUMPTION_FILE
+    root = _copy(tmp_path, rel)
+    text = (root / rel).read_text(encoding="utf-8-sig")
+    text = text.replace("43038", "43o38", 1)
+    (root / rel).write_text(text, encoding="utf-8-sig")
+    with pytest.raises(DataError, match=r"分省年度数据消费支出\.csv, line \d+, column \d+ \(2019\): not a number") as exc:
+        nbs.consumption_per_capita(root, verify=False)
+    assert "\n" not in str(exc.value)
+    with pytest.raises(DataError, match="sha256 mismatch"):
+        nbs.consumption_per_capita(root)
+
+
+def test_shu_ces_bad_json_is_a_dataerror(tmp_path):
+    from carbonlab.data import nbs
+
+    rel = nbs.SHU_CES_FILE
+    root = _copy(tmp_path, rel)
+    (root / rel).write_text('{"北京市": [{"年份": "2005", "民用汽车拥有量(万辆)": -1}]', encoding="utf-8")
+    with pytest.raises(DataError, match="merged_provincial_data.json: not valid JSON"):
+        nbs.shu_ces(root, verify=False)
