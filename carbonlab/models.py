@@ -1531,6 +1531,13 @@ class Selection:
         b = self.table[self.table["baseline"]]
         return str(b["model"].iloc[0]) if len(b) else ""
 
+    @property
+    def best_driver_model(self) -> str:
+        """The best model that responds to the drivers (not persistence or drift): the one
+        that can answer "what if the drivers change" (scenarios, the inverse problem)."""
+        t = self.table[~self.table["model"].isin(["persistence", "drift"])]
+        return str(t["model"].iloc[0]) if len(t) else self.winner
+
     def margin_pct(self, other: str | None = None) -> float:
         """How much lower the winner's test MSE is than ``other``'s (default runner-up), in %."""
         t = self.table.set_index("model")["mse_test"]

@@ -353,17 +353,19 @@ def perturb_paths(paths: pd.DataFrame, drivers: Sequence[str], rng: np.random.Ge
     """
     out = paths.sort_values(["region", "year"]).reset_index(drop=True)
     proj = out["projected"].to_numpy(dtype=bool)
-    for idx in out.groupby("region").indices.values():
+    ds = list(drivers)
+    vals = out[ds].to_numpy(dtype=float).copy()
+    share = np.array([d in SHARE_DRIVERS for d in ds])
+    for idx in out.groupby("region", sort=True).indices.values():
         h, f = idx[~proj[idx]], idx[proj[idx]]
         if not len(f):
             continue
-        for d in drivers:
-            steps = np.diff(out[d].to_numpy(dtype=float)[h])
-            s = float(np.std(steps, ddof=1)) if steps.size > 1 else 0.0
-            v = out[d].to_numpy(dtype=float)[f] + np.cumsum(rng.normal(0.0, s, len(f)))
-            if d in SHARE_DRIVERS:
-                v = np.clip(v, 0.0, 1.0)
-            out.loc[f, d] = v
+        steps = np.diff(vals[h], axis=0)
+        s = np.std(steps, axis=0, ddof=1) if len(steps) > 1 else np.zeros(len(ds))
+        v = vals[f] + np.cumsum(rng.normal(0.0, 1.0, (len(f), len(ds))) * s, axis=0)
+        v[:, share] = np.clip(v[:, share], 0.0, 1.0)
+        vals[f] = v
+    out[ds] = vals
     return out
 
 
@@ -1005,26 +1007,42 @@ def peak_adjustment(
 
 
 def laggard_table(model: Any, panel: pd.DataFrame, paths: pd.DataFrame, regions: Iterable[str],
-                  **kwargs: Any) -> pd.DataFrame:
+                  *, model_drivers: Sequence[str] = KEY_DRIVERS, random_state: int = 0,
+                  cache: bool = False, **kwargs: Any) -> pd.DataFrame:
     """The study's Table 10: for every laggard, each adjustable driver's 2030 value in the
     scenario and in the peak scenario, whether it had to move, and feasibility.
 
-    ``kwargs`` go to :func:`peak_adjustment` (drivers, then, population, year, max_sd,
-    directions ...; the BMA directions are computed once). Returns one row per region and
-    driver: ``region, driver, base, adjusted, delta, z, moved, binding, feasible, corner,
-    stage, norm, growth_pct, base_growth_pct``.
+    ``model`` is a fitted model, or a registry name fitted here as
+    ``PanelModel(model, model_drivers, random_state=random_state)`` on ``panel`` (then
+    ``cache`` keeps the table in the content-keyed cache, keyed by the panel, the paths,
+    the population and every parameter). ``kwargs`` go to :func:`peak_adjustment`
+    (drivers, then, population, year, max_sd, directions ...; the BMA directions are
+    computed once). Returns one row per region and driver: ``region, driver, base,
+    adjusted, delta, z, moved, binding, feasible, corner, stage, norm, growth_pct,
+    base_growth_pct``.
     """
+    regions = [resolve_region(r) for r in regions]
+    if isinstance(model, str):
+        name, mds = model, tuple(model_drivers)
+        cols = ["region", "year", "emissions_mt", "population_10k", *mds]
+        parts = [panel[cols].sort_values(["region", "year"]).reset_index(drop=True), paths,
+                 kwargs.get("population"), {"model": name, "drivers": list(mds),
+                                             "seed": random_state, "regions": regions,
+                                             **{k: v for k, v in kwargs.items() if k != "population"}}]
+        return cached("laggards", parts, lambda: laggard_table(
+            PanelModel(name, mds, random_state=random_state).fit(panel), panel, paths, regions,
+            **kwargs), enabled=cache)
+    drivers = list(kwargs.get("drivers", ("lcar", "tertrate", "gas")))
+    allds = list(dict.fromkeys([*drivers, *kwargs.get("then", ("fossil",))]))
     if isinstance(kwargs.get("directions", "bma"), str):
-        ds = [*getattr(model, "drivers", KEY_DRIVERS), *kwargs.get("drivers", ("lcar", "tertrate", "gas")),
-              *kwargs.get("then", ("fossil",))]
+        ds = [*getattr(model, "drivers", KEY_DRIVERS), *allds]
         kwargs["directions"] = driver_directions(panel, [d for d in dict.fromkeys(ds)
                                                          if d in panel.columns])
     rows = []
     for r in regions:
         res = peak_adjustment(model, panel, paths, r, **kwargs)
-        allds = [*kwargs.get("drivers", ("lcar", "tertrate", "gas")), *kwargs.get("then", ("fossil",))]
         rp = paths[(paths["region"] == res.region) & (paths["year"] == res.year)]
-        for d in dict.fromkeys(allds):
+        for d in allds:
             if d not in paths.columns:
                 continue
             base = float(rp[d].iloc[0])
@@ -1035,7 +1053,9 @@ def laggard_table(model: Any, panel: pd.DataFrame, paths: pd.DataFrame, regions:
                          "binding": d in res.binding, "feasible": res.feasible,
                          "corner": res.corner, "stage": res.stage, "norm": res.norm,
                          "growth_pct": res.last_growth_pct, "base_growth_pct": res.base_growth_pct})
-    return pd.DataFrame(rows)
+    cols = ["region", "driver", "base", "adjusted", "delta", "z", "moved", "binding", "feasible",
+            "corner", "stage", "norm", "growth_pct", "base_growth_pct"]
+    return pd.DataFrame(rows, columns=cols)
 
 
 # --------------------------------------------------------------------------- backtest
