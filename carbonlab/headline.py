@@ -44,10 +44,14 @@ __all__ = [
     "TrueModel",
     "forecast_true",
     "summarise",
+    "summarise_outlook",
     "comparison",
     "VARIANTS",
     "driver_sensitivity",
+    "model_forecaster",
+    "rule_contrast",
     "gas_check",
+    "plot_sensitivity",
 ]
 
 _T8 = ("§2.4, Table 8: 表8的分类结果显示,北京等17个省域能够在提出碳达峰实施方案后3 a内实现碳达峰,"
@@ -145,6 +149,16 @@ def summarise(fc: pd.DataFrame, label: str, *, start: int | None = None) -> dict
     return {"source": label, **{c: int(counts[c]) for c in peaks.CLASSES},
             "by 2025 (study)": before + by25, "national peak year": p.peak_year,
             "national peak (Mt)": p.peak_value, "national peaked": p.peaked}
+
+
+def summarise_outlook(outlook: Any, label: str) -> dict[str, Any]:
+    """:func:`summarise`'s row from a :func:`carbonlab.peaks.outlook` (its ensemble's
+    classes and national peak, the numbers the chapter and the front page quote)."""
+    c = {k: int(outlook.counts.get(k, 0)) for k in peaks.CLASSES}
+    p = outlook.national_peak
+    return {"source": label, **c, "by 2025 (study)": c[peaks.CLASS_BEFORE] + c[peaks.CLASS_2025],
+            "national peak year": p.peak_year, "national peak (Mt)": p.peak_value,
+            "national peaked": p.peaked}
 
 
 def comparison(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
@@ -247,6 +261,41 @@ def driver_sensitivity(
     return out
 
 
+def model_forecaster(outlook: Any) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """``paths -> forecast`` with the point model of a :func:`carbonlab.peaks.outlook`.
+
+    The ensemble's point model (fitted on the whole panel) and the outlook's population;
+    cheap enough to call once per sensitivity row.
+    """
+    model = outlook.ensemble.point_
+    return lambda paths: peaks.forecast(model, outlook.panel, paths, outlook.population)
+
+
+def rule_contrast(panel: pd.DataFrame, scenario: scenarios.Scenario | str = "baseline", *,
+                  drivers: Sequence[str] = peaks.KEY_DRIVERS,
+                  targets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """How each reading of the moving-average rule treats a trend, per driver.
+
+    For every driver: ``rising`` — regions whose driver rose in the last observed year;
+    and per rule, ``turns_<rule>`` — of those, the regions whose first projected value is
+    *below* the last observation (the trend reverses at once). Drivers set by planning
+    anchors in the first projected year count like the others.
+    """
+    sc = scenarios.load_scenario(scenario) if isinstance(scenario, str) else scenario
+    last_year = int(panel["year"].max())
+    last = panel[panel["year"] == last_year].set_index("region")[list(drivers)]
+    prev = panel[panel["year"] == last_year - 1].set_index("region")[list(drivers)]
+    rising = last > prev.reindex(last.index)
+    rows = {d: {"driver": d, "rising": int(rising[d].sum())} for d in drivers}
+    for rule in scenarios.RULES:
+        paths = scenarios.driver_paths(panel, sc, drivers=list(drivers), targets=targets, rule=rule)
+        nxt = paths[paths["year"] == last_year + 1].set_index("region")[list(drivers)]
+        turns = rising & (nxt.reindex(last.index) < last)
+        for d in drivers:
+            rows[d][f"turns_{rule}"] = int(turns[d].sum())
+    return pd.DataFrame(list(rows.values()))
+
+
 def gas_check(fc: pd.DataFrame, paths: pd.DataFrame, fuel_use: pd.DataFrame, *,
               year: int = 2030, factors: str = "ndrc2011") -> pd.DataFrame:
     """National natural-gas use implied by a forecast, in the teaching world's units.
@@ -291,3 +340,26 @@ def gas_check(fc: pd.DataFrame, paths: pd.DataFrame, fuel_use: pd.DataFrame, *,
     tot["gas_share"] = tot["gas_1e8m3"] * tj_per_1e8m3 / tot["energy_tj"]
     tot["region"] = "China"
     return pd.concat([out, tot[out.columns]], ignore_index=True)
+
+
+def plot_sensitivity(table: pd.DataFrame, ax: Any = None) -> Any:
+    """Bars of :func:`driver_sensitivity`'s change in 2030 national emissions (%), one per
+    driver and variant, labelled with the national peak year. Returns the Axes."""
+    from carbonlab.plotting import PALETTE, new_figure
+
+    t = table[table["driver"] != "(none)"].reset_index(drop=True)
+    if ax is None:
+        _, ax = new_figure(figsize=(7, 0.35 * len(t) + 1.2))
+    colours = {v: PALETTE[i % len(PALETTE)] for i, v in enumerate(dict.fromkeys(t["variant"]))}
+    y = np.arange(len(t))[::-1]
+    ax.barh(y, t["change 2030 %"], color=[colours[v] for v in t["variant"]])
+    for yi, (_, r) in zip(y, t.iterrows(), strict=True):
+        peak = f"peak {r['national peak year']}" if r["national peaked"] else "no peak by 2030"
+        ax.annotate(peak, (max(r["change 2030 %"], 0.0), yi), xytext=(4, 0),
+                    textcoords="offset points", va="center", ha="left", fontsize=8)
+    ax.set_yticks(y, [f"{d}: {v}" for d, v in zip(t["driver"], t["variant"], strict=True)])
+    ax.axvline(0, color="0.4", lw=0.8)
+    base = table.iloc[0]
+    ax.set(xlabel="national emissions in 2030 vs the scenario (%)",
+           title=f"one driver at a time (scenario: national peak {base['national peak year']})")
+    return ax
