@@ -269,6 +269,7 @@ _NAMES: dict[str, str] = {
     "pmp": "PMP",
     "post_mean": "post. mean",
     "post_sd": "post. SD",
+    "cond_pos_sign": "P(β > 0 | included)",
     "r2": "R²",
     "mse": "MSE",
     "mae": "MAE",
@@ -325,7 +326,8 @@ def fmt(x: Any, precision: int | None = None, *, thousands: bool | None = None) 
         if abs(v) < 1e-6:  # tiny (a 1e-12 agreement): say so instead of printing 0.000000
             return f"{v:.1e}"
         precision = min(6, max(0, 3 - math.floor(math.log10(abs(v)))))
-    return f"{v:{sep}.{precision}f}"
+    out = f"{v:{sep}.{precision}f}"
+    return out[1:] if out.startswith("-") and not out.strip("-0.,") else out  # no "-0.000"
 
 
 class FoldedTable:

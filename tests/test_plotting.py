@@ -61,6 +61,7 @@ def test_fmt_never_uses_positive_exponents():
     assert plotting.fmt(0.0) == "0" and plotting.fmt(float("nan")) == "–"
     assert plotting.fmt(True) == "yes" and plotting.fmt(2030) == "2030"
     assert plotting.fmt(3.14159, 2) == "3.14"
+    assert plotting.fmt(-0.0001, 3) == "0.000" and plotting.fmt(-0.25, 1) == "-0.2"
 
 
 def test_header_adds_units():
