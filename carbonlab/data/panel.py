@@ -169,9 +169,10 @@ _COVERAGE: dict[str, tuple[str, str, str]] = {
             "natural-gas share of FOSSIL energy (CEADs CO2 by fuel / CEADs factors), "
             "not of all energy"),
     "fossil": ("proxy", "nbs-wack520 generation + CEADs + CESY 2007",
-               "non-thermal generation (coal-equivalent: the 2007 fuel input per kWh of "
-               "thermal power) over that plus fossil energy of the province; imported "
-               "electricity is not counted"),
+               "non-fossil electricity consumed (local non-thermal generation, plus net "
+               "imports at the grid's non-thermal share) over energy consumed (fossil fuels "
+               "burnt, local non-thermal generation and net imports), electricity at the "
+               "coal-equivalent rate of 2007 thermal power (CESY input / CPSY generation)"),
     "urban": ("real", "nbs-wack520 (A030102 / A030101)", "urban / resident population"),
     "ledufund": ("real", "techme PublicBudget (教育)", "ln education expenditure, 10^8 yuan"),
     "college": ("unavailable", "", "share with college education: no public file"),
@@ -217,11 +218,28 @@ def _driver_frames(data_dir: PathLike, verify: bool) -> dict[str, pd.DataFrame]:
     gen07 = real.generation_by_fuel(data_dir=data_dir, verify=verify)
     thermal07 = float(gen07.loc[gen07["year"] == 2007, "coal_gwh"].sum())
     tj_per_gwh = float(hs["power_tj"].sum()) / thermal07
-    pw = nbs.nbs_power(data_dir, verify)
-    nf_tj = (pw["total_gwh"] - pw["thermal_gwh"]) * tj_per_gwh
-    nf = pd.DataFrame({"region": pw["region"], "year": pw["year"], "nf_tj": nf_tj})
+    pw = nbs.nbs_power(data_dir, verify).assign(
+        nf_gwh=lambda d: d["total_gwh"] - d["thermal_gwh"])
+    pw["grid"] = pw["region"].map(grid_region)
+    gsum = pw.groupby(["grid", "year"])[["nf_gwh", "total_gwh"]].transform("sum")
+    pw["grid_nf_share"] = gsum["nf_gwh"] / gsum["total_gwh"]
+    net = real.net_electricity_imports(data_dir=data_dir, verify=verify)
+    pw = pw.merge(net[["region", "year", "net_import_gwh"]], on=["region", "year"], how="inner")
+    # non-fossil electricity consumed: an importer adds its imports at the grid's non-fossil
+    # share; an exporter keeps its own mix on what it consumes
+    consumed = pw["total_gwh"] + pw["net_import_gwh"]
+    nf_used = np.where(pw["net_import_gwh"] >= 0,
+                       pw["nf_gwh"] + pw["net_import_gwh"] * pw["grid_nf_share"],
+                       pw["nf_gwh"] * consumed / pw["total_gwh"])
+    nf = pd.DataFrame({"region": pw["region"], "year": pw["year"],
+                       "nf_tj": nf_used * tj_per_gwh,
+                       "net_tj": pw["net_import_gwh"] * tj_per_gwh})
     nf = nf.merge(fossil_tj.rename("fossil_tj").reset_index(), on=["region", "year"])
-    nf["fossil"] = nf["nf_tj"] / (nf["nf_tj"] + nf["fossil_tj"])
+    # energy consumed: fossil fuels burnt in the province, plus local non-fossil generation
+    # and net electricity imports at the coal-equivalent rate (exports subtract)
+    local_nf_tj = (pw.set_index(["region", "year"])["nf_gwh"] * tj_per_gwh).rename("local_nf_tj")
+    nf = nf.merge(local_nf_tj.reset_index(), on=["region", "year"])
+    nf["fossil"] = nf["nf_tj"] / (nf["fossil_tj"] + nf["local_nf_tj"] + nf["net_tj"])
     nf.attrs["tj_per_gwh"] = tj_per_gwh
     out["fossil"] = nf
     return {d: f[["region", "year", d]].dropna() for d, f in out.items()}
