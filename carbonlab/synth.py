@@ -679,7 +679,7 @@ def _card(seed: int, panel: pd.DataFrame, fuel_use: pd.DataFrame, targets: pd.Da
         target=[f"{lo:g}" if lo == hi else (f"≥ {lo:g}" if not np.isfinite(hi) else f"{lo:g}–{hi:g}")
                 for lo, hi in zip(chk["low"], chk["high"], strict=True)],
         panel=[f"{v:.4g}" for v in chk["value"]],
-        dev=[f"{d:+.1f}" for d in chk["deviation_pct"]],
+        dev=[f"{d:+.1f}" if abs(d) >= 0.05 else "0.0" for d in chk["deviation_pct"]],
         tol=[f"±{t:g}" for t in chk["tolerance_pct"]],
     )
     src = targets.assign(key=targets["region"] + "|" + targets["quantity"] + "|"
@@ -711,9 +711,9 @@ def _card(seed: int, panel: pd.DataFrame, fuel_use: pd.DataFrame, targets: pd.Da
         "2025 (the study's anchor from the provinces' 14th five-year energy plans). Plausible, "
         "not the provinces' published numbers.",
         "- `truth.csv`: the true driver model.",
-        "- `calibration.csv` (input, hand-made): population 2005/2021, the 2005 and 2021 end "
-        "points of the four share drivers, the 2021 share of net imported electricity in CE, "
-        "private cars per person in 2005.",
+        "- `calibration.csv` (input, hand-made): population 2005/2021, prior 2005 and 2021 end "
+        "points of the four share drivers and of private cars per person, the 2021 share of net "
+        "imported electricity in CE (computed instead where the study states the fossil-only CE1).",
         "- `calibration_targets.csv` (input, hand-made): every figure the panel is calibrated to, "
         "with its source sentence: the province emissions the study states in §2.1 (basis "
         "`study`, or `study (reading)` for a plateau or a threshold), the few values the study "
@@ -738,15 +738,24 @@ def _card(seed: int, panel: pd.DataFrame, fuel_use: pd.DataFrame, targets: pd.Da
         "computes from `fuel_use.csv` (the committed quantities, rounded to 4 decimals).",
         "",
         "## How the calibration is met",
-        "1. The four share drivers run from their 2005 to their 2021 end points (`calibration.csv`) "
-        "on smooth province paths.",
-        "2. Private cars close each province's 2005→2021 change in ln emissions per person that "
-        "the shares leave, and in between follow an S-curve (logistic) in income: cars per person "
-        f"= K / (1 + exp(−k (lconsume − m))), K = max({CAR_SATURATION}, {CAR_HEADROOM} × the 2021 level), k and m "
-        "through the two end points.",
-        "3. Intermediate figures (plateaus, Liaoning 2018, Guangdong 2011, Shaanxi 2012, Hebei's dip) "
-        "are met by a smooth correction of the four share drivers (zero in 2005 and 2021), each "
-        "moved in proportion to scale² · β.",
+        "1. End points: the 2005 values of `calibration.csv` are kept (α puts each province on "
+        "its 2005 emissions); the prior 2021 values of cars per person and the four shares are "
+        "moved the least (weighted least squares, scales "
+        + ", ".join(f"{d} {v:g}" for d, v in _END_SCALE.items())
+        + ", a share's scale at most a third of its value) so that the true model reproduces each "
+        "province's 2005→2021 change in ln emissions per person.",
+        "2. Private cars per person follow an S-curve (logistic) in income between the two end "
+        "points: c = K / (1 + exp(−k (u − m))) with u the smooth part of `lconsume`, "
+        f"K = max({CAR_SATURATION}, {CAR_HEADROOM} × the 2021 level) (where the study states "
+        "intermediate figures, the K whose curve passes closest to them), k and m through the "
+        "end points.",
+        "3. Where the study states intermediate figures (plateaus, Liaoning 2018, Guangdong 2011, "
+        "Shaanxi 2012, Hebei's dip), ln emissions per person follow the monotone (PCHIP) "
+        "interpolation of all the province's figures; the difference from the drivers' own path "
+        "(zero in 2005 and 2021) is shared by the five true drivers in proportion to scale² · β "
+        f"(cars with scale {_INNER_CAR_SCALE}).",
+        "4. ε is zero in the years with a figure, so the panel meets them up to the rounding of "
+        "the fuel quantities; the other years carry the AR(1) noise.",
         "",
         f"## Calibration: {n_ok} of {len(chk)} checks within tolerance",
         "",

@@ -140,3 +140,13 @@ def test_missing_and_unreadable_files(teaching_copy):
 def test_validate_reports_unknown_kind():
     with pytest.raises(ValueError, match="unknown schema kind"):
         schemas.validate(pd.DataFrame(), "nonsense")
+
+
+def test_data_card_documents_every_calibration_target():
+    card = (data.teaching_dir() / "README.md").read_text(encoding="utf-8")
+    targets = pd.read_csv(data.teaching_dir() / "calibration_targets.csv")
+    for row in targets.itertuples(index=False):
+        assert row.source in card, row.source
+    for name in ("calibration_targets.csv", "calibration.csv", "targets.csv", "truth.csv"):
+        assert f"`{name}`" in card
+    assert "Calibration: " in card and "checks within tolerance" in card

@@ -82,3 +82,31 @@ def test_gas_check_reproduces_the_last_year_from_the_fuel_use(world):
     assert 2030 in china.index and china.loc[2030, "gas_1e8m3"] > 0
     assert len(g) == 2 * 30 + 2 and np.isfinite(g["gas_1e8m3"]).all()
     assert isinstance(g, pd.DataFrame)
+
+
+def test_rule_contrast_counts_reversed_trends(world):
+    panel, targets, _, _ = world
+    rc = headline.rule_contrast(panel, "baseline", targets=targets)
+    assert list(rc["driver"]) == list(peaks.KEY_DRIVERS)
+    assert (rc[["turns_mean_change", "turns_level_ma"]].le(rc["rising"], axis=0)).all().all()
+    # the tertiary share has no target: every rising series falls back under level_ma
+    tert = rc.set_index("driver").loc["tertrate"]
+    assert tert["rising"] > 0 and tert["turns_level_ma"] == tert["rising"]
+    assert tert["turns_mean_change"] == 0
+
+
+def test_summarise_outlook_and_plot(world):
+    from types import SimpleNamespace
+
+    panel, targets, paths, fc = world
+    row = headline.summarise(fc, "x")
+    counts = pd.Series({c: row[c] for c in peaks.CLASSES})
+    nat = peaks.national_curve(fc)
+    fake = SimpleNamespace(counts=counts, national_peak=peaks.find_peak(nat["year"], nat["emissions_mt"]))
+    assert headline.summarise_outlook(fake, "x") == row
+    s = headline.driver_sensitivity(lambda p: headline.forecast_true(panel, p), panel,
+                                    targets=targets, vary=("gas",), variants=("frozen",))
+    ax = headline.plot_sensitivity(s)
+    assert len(ax.patches) == 1 and ax.figure is not None
+    with pytest.raises(ParameterError, match="vary"):
+        headline.driver_sensitivity(lambda p: fc, panel, targets=targets, vary=("urban",))
