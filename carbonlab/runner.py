@@ -460,6 +460,8 @@ def _execute(nb_path: Path, params: dict[str, Any], cwd: Path,
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
             kernel_manager_class=Recording, execution_timeout=timeout, start_timeout=120)
     except pm.PapermillExecutionError as exc:
+        if _CANCELLED.is_set():
+            raise KeyboardInterrupt from None
         evalue = (str(exc.evalue).strip().splitlines() or [""])[0]
         raise CarbonlabError(f"{nb_path.name}: cell {exc.exec_count} failed: {exc.ename}: "
                              f"{evalue}") from None
@@ -471,9 +473,11 @@ def _execute(nb_path: Path, params: dict[str, Any], cwd: Path,
             tail = km_holder[0].stderr_tail() if km_holder else ""
             raise CarbonlabError(f"{nb_path.name}: the kernel died"
                                  + (f" ({tail})" if tail else "")) from None
+        first = (str(exc).strip().splitlines() or [""])[0]
         if name in ("CellTimeoutError", "TimeoutError"):
-            raise CarbonlabError(f"{nb_path.name}: timed out ({exc})") from None
-        raise
+            raise CarbonlabError(f"{nb_path.name}: timed out ({first})") from None
+        # kernel could not start (no such kernel spec, port trouble, ...): one line
+        raise CarbonlabError(f"{nb_path.name}: could not run ({name}: {first})") from None
     finally:
         for km in km_holder:
             _forget(km)
@@ -507,8 +511,7 @@ def _in_thread(fn: Callable[[], Any], name: str) -> Any:
 def run_notebook(notebook: str | os.PathLike[str], params: Mapping[str, Any] | None = None,
                  output: str | os.PathLike[str] | None = None, *, check: bool = True,
                  log: Callable[[str], None] | None = None, cwd: str | os.PathLike[str] | None = None,
-                 timeout: float | None = None,
-                 after: Callable[[Any], None] | None = None) -> Path:
+                 timeout: float | None = None) -> Path:
     """Execute one notebook; the output appears only if every cell ran.
 
     Parameters
@@ -520,7 +523,6 @@ def run_notebook(notebook: str | os.PathLike[str], params: Mapping[str, Any] | N
     log : receives one line per finished run (name, seconds, output)
     cwd : the kernel's working directory (default the repository root)
     timeout : seconds per cell (default none)
-    after : called with the executed notebook (nbformat node) before it is written
 
     Returns the output path. Raises :class:`ParameterError` (bad input, checked before
     any work) or :class:`CarbonlabError` (a cell failed or did not run, the kernel died).
@@ -540,8 +542,6 @@ def run_notebook(notebook: str | os.PathLike[str], params: Mapping[str, Any] | N
         raise CarbonlabError(f"{nb_path.name}: code cell {count + 1} (cell {bad}) did not run "
                              "(the notebook stopped early, e.g. sys.exit)")
     _hide_parameter_cells(nb)
-    if after is not None:
-        after(nb)
     with atomic_path(out, suffix=".ipynb") as tmp:
         nbformat.write(nb, str(tmp))
     if log:
