@@ -110,12 +110,17 @@ class PeakResult:
         """The class of :func:`classify` with the study's years."""
         return classify(self.peak_year, self.peaked)
 
-    def __str__(self) -> str:
+    def describe(self, unit: str = "") -> str:
+        """One line for a reader, e.g. "peaked in 2012 at 105.0 Mt CO2 (peaked before 2020; …)"."""
+        u = f" {unit}" if unit else ""
         if self.peaked:
-            return (f"peaked in {self.peak_year} at {self.peak_value:,.1f} "
+            return (f"peaked in {self.peak_year} at {self.peak_value:,.1f}{u} "
                     f"({self.peak_class}; last value {100 * self.end_gap:.1f} % below the peak)")
-        return (f"not peaked: highest value {self.peak_value:,.1f} in {self.peak_year}, "
+        return (f"not peaked: highest value {self.peak_value:,.1f}{u} in {self.peak_year}, "
                 f"last-year growth {100 * self.last_growth:+.2f} %")
+
+    def __str__(self) -> str:
+        return self.describe()
 
     def _repr_markdown_(self) -> str:
         return str(self)
