@@ -140,6 +140,11 @@ def _run(*params: str, out: str = "{tmp}/out/x.ipynb", nb: str = str(TINY)):
     return argv
 
 
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def _copy_tiny_and_run_onto_itself(tmp: Path) -> list[str]:
     src = tmp / "mine.ipynb"
     shutil.copy(TINY, src)
@@ -196,7 +201,15 @@ CASES: list[Case] = [
     Case("run-dead-kernel", "the kernel died", cli=_run("stop", "die")),
     Case("run-cell-raises-first-line", "cell 3 failed: ValueError: boom",
          cli=_run("stop", "raise"), subprocess=True),
+    Case("run-notebook-not-json", "cannot read notebook parameters", cli=lambda t: [
+        "run", str(_write(t / "broken.ipynb", "{not json")), "-o", str(t / "out" / "x.ipynb")]),
     # --- other commands
+    Case("book-jobs-not-a-number", "invalid int value: 'abc'",
+         cli=lambda t: ["book", "--jobs", "abc"]),
+    Case("verify-missing-data-dir", "does not exist",
+         cli=lambda t: ["data", "verify", "--data-dir", str(t / "nothing")]),
+    Case("batch-grid-wrong-suffix", "must end in .yaml, .yml or .csv", cli=lambda t: [
+        "batch", str(_write(t / "grid.txt", "tasks: []")), "-o", str(t / "out" / "r.parquet")]),
     Case("regions-resolve-empty", "region name is empty", cli=lambda t: ["regions", "--resolve", ""]),
     Case("regions-resolve-unknown", "unknown region 'Narnia'",
          cli=lambda t: ["regions", "--resolve", "Narnia"]),
