@@ -1,11 +1,13 @@
 """Course material: every exercise has a hidden solution, and solutions that compute run.
 
 Convention (CONTRIBUTING.md, "Exercises and solutions"): an exercise is a sphinx-exercise
-directive with a label, its solution is hidden (``:class: dropdown``); a solution with code
-is gated — a ``{solution-start} <label>`` Markdown cell, code cells tagged ``solution``, a
-``{solution-end}`` cell. A ``solution`` cell runs on its own right after the notebook's
-``parameters`` cell (it imports and loads what it needs), so each one is checked here
-without running the rest of the chapter.
+directive with a label, its solution is hidden (``:class: dropdown``). Solution code is
+either a code cell tagged ``solution`` inside a gated solution (``{solution-start} <label>``
+... ``{solution-end}``; it runs in the book) or a fenced ```` ```python ```` block inside a
+``{solution}`` directive whose own fence is longer (```` ````{solution} ````; shown, not run,
+in the book). Either runs on its own right after the notebook's ``parameters`` cell (it
+imports and loads what it needs), so each one is checked here without running the rest of
+the chapter.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ CHAPTERS = [p for p in NOTEBOOKS if re.match(r"\d\d_", p.name)]
 _EXERCISE = re.compile(r"^(`{3,}|:{3,})\{exercise\}[^\n]*\n(?::[^\n]*\n)*?:label:\s*(\S+)", re.M)
 _SOLUTION = re.compile(r"^(`{3,}|:{3,})\{solution(?:-start)?\}\s+(\S+)\s*\n((?::[^\n]*\n)*)", re.M)
 _OLD_STYLE = re.compile(r"\{admonition\}\s*Exercise", re.I)
+_PYTHON = re.compile(r"^(`{3,}|~{3,})\s*(?:python|py|ipython3?|\{code-cell\}\s*(?:python|ipython3)?)\s*\n"
+                     r"(?:(?::[^\n]*\n))*(.*?)^\1\s*$", re.M | re.S)
 
 
 def _cells(path: Path) -> list[dict]:
@@ -44,14 +48,35 @@ def _solution_cells(path: Path) -> list[dict]:
             and "solution" in c.get("metadata", {}).get("tags", [])]
 
 
+def _solution_bodies(md: str) -> dict[str, str]:
+    """label -> text inside each ``{solution}`` directive (up to its closing fence)."""
+    out = {}
+    for m in _SOLUTION.finditer(md):
+        fence = m[1]
+        end = re.compile(rf"^{re.escape(fence)}\s*$", re.M).search(md, m.end())
+        out[m[2]] = md[m.end(): end.start() if end else len(md)]
+    return out
+
+
+def _solution_code(path: Path) -> list[str]:
+    """Every piece of solution code: cells tagged ``solution`` and fenced python blocks."""
+    code = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in _solution_cells(path)]
+    for body in _solution_bodies(_markdown(path)).values():
+        code += [m[2] for m in _PYTHON.finditer(body)]
+    return code
+
+
 def test_parsers_find_exercises_and_solutions():
     md = ("```{exercise} Title\n:label: ex-a\n\nQ\n```\n"
-          "```{solution} ex-a\n:class: dropdown\n\nA\n```\n"
+          "````{solution} ex-a\n:class: dropdown\n\nA\n```python\nx = 1\n```\n````\n"
           "```{exercise}\n:label: ex-b\n```\n"
           "```{solution-start} ex-b\n:class: dropdown\n```\n")
     assert [m[2] for m in _EXERCISE.finditer(md)] == ["ex-a", "ex-b"]
     assert [(m[2], ":class: dropdown" in m[3]) for m in _SOLUTION.finditer(md)] == [
         ("ex-a", True), ("ex-b", True)]
+    bodies = _solution_bodies(md)
+    assert [m[2] for m in _PYTHON.finditer(bodies["ex-a"])] == ["x = 1\n"]
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
@@ -73,21 +98,22 @@ def test_every_exercise_has_a_hidden_solution(path):
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_each_chapter_has_a_solution_that_computes(path):
-    assert _solution_cells(path), (
-        f"{path.name}: no code cell tagged 'solution' (at least one exercise per chapter is "
-        "checked by running its solution)")
+    assert _solution_code(path), (
+        f"{path.name}: no solution code (a code cell tagged 'solution' or a ```python block in a "
+        "{solution}; at least one exercise per chapter is checked by running its solution)")
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", [p for p in CHAPTERS if _solution_cells(p)], ids=lambda p: p.stem)
-def test_solution_cells_run(path, tmp_path):
-    """Each ``solution`` cell, after the parameters cell alone, runs without error."""
+@pytest.mark.parametrize("path", [p for p in CHAPTERS if _solution_code(p)], ids=lambda p: p.stem)
+def test_solution_code_runs(path, tmp_path):
+    """Each piece of solution code, after the parameters cell alone, runs without error."""
     import nbformat
     import papermill as pm
 
     nb = nbformat.read(str(path), as_version=4)
     params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    solutions = [c for c in nb.cells if c.cell_type == "code" and "solution" in c.metadata.get("tags", [])]
+    solutions = [nbformat.v4.new_code_cell(code, metadata={"tags": ["solution"]})
+                 for code in _solution_code(path)]
     nb.cells = params + solutions
     src = tmp_path / path.name
     nbformat.write(nb, str(src))
@@ -100,5 +126,4 @@ def test_solution_cells_run(path, tmp_path):
            if "solution" in c.metadata.get("tags", [])]
     assert len(ran) == len(solutions)
     for cell in ran:
-        assert cell.outputs, f"{path.name}: a solution cell shows nothing:\n{cell.source[:200]}"
-        assert not [o for o in cell.outputs if o.output_type == "error"]
+        assert not [o for o in cell.outputs if o.output_type == "error"], cell.source[:200]
