@@ -74,12 +74,19 @@ def _gallery_choice(gallery: bool | Sequence[str]) -> list[str] | None:
 
 
 def _gallery_title(stem: str, value: str) -> str:
-    """A gallery page's title; a province's carries its Chinese name so search finds 宁夏."""
-    if GALLERY[stem][0] == "region":
+    """A gallery page's title with the Chinese name first, so search finds 宁夏 or 兰州."""
+    param = GALLERY[stem][0]
+    if param == "region":
         from carbonlab.regions import province_table
 
         zh = province_table().set_index("region").loc[resolve_region(value), "name_zh"]
         return f"{zh} {value}: {GALLERY[stem][2]}"
+    if param == "city":
+        from carbonlab.data import load_cities
+
+        names = load_cities("teaching").drop_duplicates("city").set_index("city")["city_zh"]
+        if value in names.index:
+            return f"{names[value]} {value}: {GALLERY[stem][2]}"
     return f"{value}: {GALLERY[stem][2]}"
 
 

@@ -109,3 +109,4 @@ def test_toc_groups_gallery_pages_under_landing_pages(tmp_path):
     only = yaml.safe_load(write_toc(tmp_path / "t2.yml", pages[:1]).read_text(encoding="utf-8"))
     assert [c["file"] for c in only["parts"][1]["chapters"]] == ["book/provinces"]
     assert _gallery_title("region", "Ningxia").startswith("宁夏 Ningxia")
+    assert _gallery_title("05_cities_leap", "Lanzhou").startswith("兰州 Lanzhou")
