@@ -316,6 +316,8 @@ def _kernel_manager_class() -> type:
             await super()._async_launch_kernel(kernel_cmd, **kw)
             with _ACTIVE_LOCK:
                 _ACTIVE[id(self)] = self
+            if _CANCELLED.is_set():  # cancelled while this kernel was starting
+                cancel_all()
 
         def stderr_tail(self) -> str:
             if self.stderr_log is None:
