@@ -120,6 +120,21 @@ def test_front_page_and_regions_in_chromium(built_book, browser):
                     shots, region, 1)
 
 
+def test_gallery_is_grouped_and_collapsed_in_the_sidebar(built_book, browser):
+    """On a chapter page the province pages hide under one collapsed "Provinces" entry."""
+    html = built_book.parent
+    _open(browser, html / "executed" / "00_overview.html")
+    state = browser.execute_script("""
+        const nav = document.querySelector('nav.bd-docs-nav') || document.querySelector('nav');
+        const group = Array.from(nav.querySelectorAll('a')).find(a => a.innerText.trim() === 'Provinces');
+        const page = Array.from(nav.querySelectorAll('a')).find(a => a.href.includes('region_Ningxia'));
+        const shown = e => e !== undefined && e.getClientRects().length > 0
+          && (e.closest('details') === null || e.closest('details').open);
+        return [group ? shown(group) : null, page ? shown(page) : null];""")
+    assert state[0] is True, "no visible 'Provinces' entry in the sidebar"
+    assert state[1] is False, "the province pages are listed open in the sidebar"
+
+
 def test_every_page_is_clean_offline(built_book, browser):
     """No raw reprs, every image loaded, no error output, no script redeclaration error."""
     html = built_book.parent
