@@ -127,3 +127,16 @@ def test_other_drivers_are_correlated_with_the_true_ones():
     others = [d for d in data.DRIVERS if d not in synth.TRUE_COEFFICIENTS]
     corr = p[list(data.DRIVERS)].corr().loc[others, list(synth.TRUE_COEFFICIENTS)].abs().max(axis=1)
     assert (corr > 0.3).sum() >= 10
+
+
+def test_province_paths_are_smooth_and_cars_s_shaped():
+    p = data.load_panel()
+    for d in ("fossil", "gas", "tertrate", "first"):
+        step = p.pivot(index="region", columns="year", values=d).diff(axis=1).abs().max().max()
+        assert step < 0.05, (d, step)  # no share jumps by 5 points in a year
+    e = p.pivot(index="region", columns="year", values="emissions_mt")
+    g = e.pct_change(axis=1).iloc[:, 1:]
+    assert g.min().min() > -0.15 and g.max().max() < 0.25
+    lc = p.pivot(index="region", columns="year", values="lcar")
+    early, late = (lc[2010] - lc[2005]) / 5, (lc[2021] - lc[2016]) / 5
+    assert (late < early).sum() >= 25  # car growth slows down in nearly every province
