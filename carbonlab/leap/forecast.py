@@ -246,7 +246,7 @@ class TunedRF(RegressorMixin, BaseEstimator):
         grid = [{"max_features": p if m == "all" else min(int(m), p), "min_samples_leaf": leaf}
                 for m in self.max_features for leaf in self.min_samples_leaf]
         grid = [dict(t) for t in dict.fromkeys(tuple(sorted(g.items())) for g in grid)]
-        inner = max(50, self.n_estimators // 4)
+        inner = max(25, self.n_estimators // 4)
         self.best_params_ = _inner_search(self._make(inner), grid, X, y, self.n_splits)
         self.estimator_ = self._make(self.n_estimators)(**self.best_params_).fit(X, y)
         return self
@@ -429,12 +429,12 @@ def city_model(name: str, random_state: int = 0, fast: bool = False) -> Any:
                         epsilon=(0.1,) if fast else (0.01, 0.1),
                         gamma=(0.3, 1.0, 3.0), random_state=random_state)
     if name == "rf":
-        return TunedRF(n_estimators=100 if fast else 200, min_samples_leaf=(1, 3),
+        return TunedRF(n_estimators=60 if fast else 200, min_samples_leaf=(1, 3),
                        random_state=random_state)
     if name == "bpnn":
         return EarlyStoppedBP(random_state=random_state)
     if name == "lstm":
-        return EarlyStoppedLSTM(max_epochs=100 if fast else 200, random_state=random_state)
+        return EarlyStoppedLSTM(max_epochs=80 if fast else 200, random_state=random_state)
     return get_model(name, random_state=random_state)
 
 
@@ -645,7 +645,12 @@ def all_cities(
 
 def ranking_sentence(order: Sequence[str], study: Sequence[str] = STUDY_RANKING) -> str:
     """'LSTM > BP > ...' for a computed order of the study's models next to the study's."""
-    ours = " > ".join(LABELS[m] for m in order if m in study)
-    theirs = " > ".join(LABELS[m] for m in study)
-    same = [m for m in order if m in study] == list(study)
-    return f"{ours} (the study: {theirs}; {'the same order' if same else 'a different order'})"
+    ours_l = [m for m in order if m in study]
+    theirs_l = [m for m in study if m in ours_l]
+    ours = " > ".join(LABELS[m] for m in ours_l)
+    theirs = " > ".join(LABELS[m] for m in theirs_l)
+    same = ours_l == theirs_l
+    left = [LABELS[m] for m in study if m not in ours_l]
+    note = f"; {', '.join(left)} not scored" if left else ""
+    return (f"{ours} (the study, on the same models: {theirs}; "
+            f"{'the same order' if same else 'a different order'}{note})")
