@@ -89,13 +89,23 @@ def heat_shares_2007(data_dir: PathLike = None, verify: bool = True) -> pd.DataF
 
 
 def _generation(data_dir: PathLike, verify: bool) -> pd.DataFrame:
-    """region, year, total_gwh, gen_source: NBS from 2012, CPSY (China Electric Power
-    Yearbook via GCAM-China) before."""
+    """region, year, total_gwh, thermal_gwh, gen_source: NBS from 2012, CPSY (China Electric
+    Power Yearbook via GCAM-China) before; CPSY's missing 2006 is interpolated linearly
+    between 2005 and 2007 per province (``gen_source`` says so)."""
     from carbonlab.data import nbs, real
 
-    cpsy = real.generation_by_fuel(data_dir=data_dir, verify=verify)[["region", "year", "total_gwh"]]
-    nb = nbs.nbs_power(data_dir, verify)[["region", "year", "total_gwh"]]
+    cp = real.generation_by_fuel(data_dir=data_dir, verify=verify)
+    cpsy = cp[["region", "year", "total_gwh", "coal_gwh"]].rename(columns={"coal_gwh": "thermal_gwh"})
+    nb = nbs.nbs_power(data_dir, verify)[["region", "year", "total_gwh", "thermal_gwh"]]
     cpsy = cpsy[cpsy["year"] < int(nb["year"].min())].assign(gen_source="CPSY")
+    gap = cpsy["year"] == 2006
+    if gap.any() and cpsy.loc[gap, "total_gwh"].isna().all():
+        w = cpsy.set_index(["region", "year"])
+        for col in ("total_gwh", "thermal_gwh"):
+            a = w[col].xs(2005, level="year")
+            b = w[col].xs(2007, level="year")
+            cpsy.loc[gap, col] = ((a + b) / 2).reindex(cpsy.loc[gap, "region"]).to_numpy()
+        cpsy.loc[gap, "gen_source"] = "CPSY, 2006 interpolated (missing in the source)"
     return pd.concat([cpsy, nb.assign(gen_source="NBS")], ignore_index=True)
 
 
@@ -173,7 +183,8 @@ _COVERAGE: dict[str, tuple[str, str, str]] = {
                "imports at the grid's non-thermal share) over energy consumed (fossil fuels "
                "burnt, local non-thermal generation and net imports), electricity at the "
                "coal-equivalent rate of 2007 thermal power (CESY input / CPSY generation)"),
-    "urban": ("real", "nbs-wack520 (A030102 / A030101)", "urban / resident population"),
+    "urban": ("real", "gcam-china-hk (China Statistical Yearbook 2018, Table 2-7)",
+              "urbanisation rate, one consistent series to 2017"),
     "ledufund": ("real", "techme PublicBudget (教育)", "ln education expenditure, 10^8 yuan"),
     "college": ("unavailable", "", "share with college education: no public file"),
     "lpatent": ("real", "techme RDPatentAuthority (发明)", "ln invention patents granted"),
@@ -196,7 +207,7 @@ def _driver_frames(data_dir: PathLike, verify: bool) -> dict[str, pd.DataFrame]:
     sc = nbs.shu_ces(data_dir, verify)
     out: dict[str, pd.DataFrame] = {}
     out["tertrate"] = ns.assign(tertrate=ns["tertiary_100m_cny"] / ns["gdp_100m_cny"])
-    out["urban"] = ns.assign(urban=ns["urban_population_10k"] / ns["population_10k"])
+    out["urban"] = real.urbanisation(data_dir=data_dir, verify=verify)
     out["ltourist"] = ns.assign(ltourist=np.log(ns["passenger_turnover_100m_pkm"]))
     out["lfreight"] = ns.assign(lfreight=np.log(ns["freight_turnover_100m_tkm"]))
     out["lindustry"] = ns.assign(lindustry=np.log(ns["gdp_100m_cny"] - ns["tertiary_100m_cny"]))
@@ -218,7 +229,7 @@ def _driver_frames(data_dir: PathLike, verify: bool) -> dict[str, pd.DataFrame]:
     gen07 = real.generation_by_fuel(data_dir=data_dir, verify=verify)
     thermal07 = float(gen07.loc[gen07["year"] == 2007, "coal_gwh"].sum())
     tj_per_gwh = float(hs["power_tj"].sum()) / thermal07
-    pw = nbs.nbs_power(data_dir, verify).assign(
+    pw = _generation(data_dir, verify).dropna(subset=["total_gwh", "thermal_gwh"]).assign(
         nf_gwh=lambda d: d["total_gwh"] - d["thermal_gwh"])
     pw["grid"] = pw["region"].map(grid_region)
     gsum = pw.groupby(["grid", "year"])[["nf_gwh", "total_gwh"]].transform("sum")
@@ -268,14 +279,21 @@ def driver_coverage(data_dir: PathLike = None, verify: bool = True,
 
 def real_panel(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
     """The real panel: region, year, population_10k, emissions_mt (= ce1_mt + ce2_mt),
-    ce1_mt, ce2_mt, process_mt and the available drivers, over the years in which
-    emissions and every included driver overlap (all 30 provinces in every year).
+    ce1_mt, ce2_mt, process_mt and the available drivers.
 
-    ``attrs``: ``years`` (first, last), ``drivers`` (included), ``unavailable``,
-    ``proxies`` (driver -> description), ``coverage`` (see :func:`driver_coverage`),
-    ``heat_shares`` and ``grid_factors`` (the electricity-only factors used).
+    Rows: every year in which CE1 and CE2 exist for all 30 provinces (CEADs to 2017,
+    electricity flows from 2005). A driver is NaN outside its source's years, so the
+    complete cases (``attrs["years"]``: the years in which emissions and *all*
+    included drivers overlap) are what BMA over all drivers uses, while the drivers
+    complete over every row (``attrs["forecast_drivers"]``) give forecasts a longer
+    history. Population is the China Statistical Yearbook series (via GCAM-China), one
+    source for all years.
+
+    ``attrs``: ``years``, ``span`` (first, last row year), ``drivers`` (included),
+    ``forecast_drivers``, ``unavailable``, ``proxies`` (driver -> description),
+    ``coverage`` (see :func:`driver_coverage`), ``repairs``.
     """
-    from carbonlab.data import nbs, real
+    from carbonlab.data import real
 
     fuels = real.ceads_province_fuels(data_dir=data_dir, verify=verify)
     ce1 = (fuels[fuels["fuel"] != "process"].groupby(["region", "year"], as_index=False)
@@ -283,58 +301,76 @@ def real_panel(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
     proc = (fuels[fuels["fuel"] == "process"][["region", "year", "emissions_mt"]]
             .rename(columns={"emissions_mt": "process_mt"}))
     ce2 = ce2_electricity_only(data_dir, verify)
-    pop = nbs.nbs_series(data_dir, verify)[["region", "year", "population_10k"]]
+    pop = real.population(data_dir=data_dir, verify=verify)
     frames = _driver_frames(data_dir, verify)
     df = (ce1.merge(proc, on=["region", "year"]).merge(ce2[["region", "year", "ce2_mt"]],
                                                         on=["region", "year"])
           .merge(pop, on=["region", "year"]))
     df = df[df["ce1_mt"] > 0]
+    full = df.groupby("year")["region"].nunique()
+    df = df[df["year"].isin(full.index[full == len(PROVINCES)])]
     cov = driver_coverage(frames=frames)
     included = [d for d in DRIVERS if d in frames]
     for d in included:
-        df = df.merge(frames[d], on=["region", "year"], how="inner")
-    complete = df.groupby("year")["region"].nunique()
+        df = df.merge(frames[d], on=["region", "year"], how="left")
+    complete = df.dropna(subset=included).groupby("year")["region"].nunique()
     years = sorted(int(y) for y in complete.index[complete == len(PROVINCES)])
     if not years:
         raise DataError("real panel: no year in which emissions and all drivers cover the 30 "
                         "provinces")
-    df = df[df["year"].between(years[0], years[-1])]
     df["emissions_mt"] = df["ce1_mt"] + df["ce2_mt"]
     cols = ["region", "year", "population_10k", "emissions_mt", "ce1_mt", "ce2_mt", "process_mt",
             *included]
     df = validate(_order(df[cols]), "panel_partial", source="real panel")
+    forecast = [d for d in included if df[d].notna().all()]
+    gen = _generation(data_dir, verify)
+    repairs = list(pop.attrs.get("repairs", []))
+    if gen["gen_source"].str.contains("interpolated").any():
+        repairs.append({"file": real.CPSY_FILE, "column": "total_gwh, coal_gwh", "year": 2006,
+                        "reason": "2006 missing in the source: interpolated between 2005 and "
+                                  "2007 for the grid factors and the non-fossil proxy"})
     df.attrs["units"] = {"population_10k": "10^4 persons", "emissions_mt": "Mt CO2",
                          "ce1_mt": "Mt CO2", "ce2_mt": "Mt CO2", "process_mt": "Mt CO2",
                          **{d: DRIVERS[d][1] for d in included}}
     df.attrs["source"] = ("CEADs provincial inventories (CE1, process), ABSPI electricity flows "
-                          "x electricity-only grid factors (CE2), NBS / techme / SHU-CES drivers")
+                          "x electricity-only grid factors (CE2), China Statistical Yearbook "
+                          "population, NBS / techme / SHU-CES drivers")
     df.attrs["years"] = (years[0], years[-1])
+    df.attrs["span"] = (int(df["year"].min()), int(df["year"].max()))
     df.attrs["drivers"] = included
+    df.attrs["forecast_drivers"] = forecast
     df.attrs["unavailable"] = [d for d in DRIVERS if d not in included]
     df.attrs["proxies"] = {d: f"PROXY: {how}" for d, (s, _src, how) in _COVERAGE.items()
                            if s == "proxy" and d in included}
     df.attrs["coverage"] = cov
     df.attrs["dropped"] = []
-    df.attrs["repairs"] = []
+    df.attrs["repairs"] = repairs
     return df
 
 
 def forecasting_inputs(data_dir: PathLike = None, verify: bool = True) -> dict:
-    """What the real-data chapters need: the panel, its drivers, the provincial targets
-    and an observed population path (NBS 2012-2023) for the forecasts.
+    """What the real-data forecasting chapters need: the panel over its whole span with the
+    drivers that cover every year (``attrs["forecast_drivers"]``; the other driver columns
+    are dropped), the provincial targets and the observed population (China Statistical
+    Yearbook to 2019, the panel's own source) as projection.
 
     Returns a dict with keys ``panel, drivers, targets, population_projection, note``
     (the shape of :func:`carbonlab.peaks.chapter_inputs`).
     """
-    from carbonlab.data import load_targets, nbs
+    from carbonlab.data import load_targets, real
 
     p = real_panel(data_dir, verify)
-    drivers = tuple(p.attrs["drivers"])
+    drivers = tuple(p.attrs["forecast_drivers"])
+    drop = [d for d in p.attrs["drivers"] if d not in drivers]
+    attrs = dict(p.attrs)
+    p = p.drop(columns=drop)
+    p.attrs.update(attrs)
     proxies = [d for d in drivers if d in p.attrs["proxies"]]
-    y0, y1 = p.attrs["years"]
-    pop = nbs.nbs_series(data_dir, verify)[["region", "year", "population_10k"]]
-    note = (f"real panel {y0}-{y1} (CE1 + CE2 with electricity-only grid factors), "
-            f"{len(drivers)} drivers ({', '.join(proxies)} are proxies), provincial "
-            "targets from targets-sources.md (national 20 %/25 % where none was found)")
+    y0, y1 = p.attrs["span"]
+    note = (f"real panel {y0}-{y1} (CE1 + CE2 with electricity-only grid factors), the "
+            f"{len(drivers)} drivers that cover every year ({', '.join(drivers)}; "
+            f"{', '.join(proxies)} are proxies), provincial targets from targets-sources.md "
+            "(national 20 %/25 % where none was found)")
     return {"panel": p, "drivers": drivers, "targets": load_targets("ceads", data_dir),
-            "population_projection": pop, "note": note}
+            "population_projection": real.population(data_dir=data_dir, verify=verify),
+            "note": note}
