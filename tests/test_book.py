@@ -110,3 +110,30 @@ def test_toc_groups_gallery_pages_under_landing_pages(tmp_path):
     assert [c["file"] for c in only["parts"][1]["chapters"]] == ["book/provinces"]
     assert _gallery_title("region", "Ningxia").startswith("宁夏 Ningxia")
     assert _gallery_title("05_cities_leap", "Lanzhou").startswith("兰州 Lanzhou")
+
+
+TINY = ROOT / "tests" / "fixtures" / "tiny.ipynb"
+
+
+@pytest.mark.parametrize("stop", ["", "raise"], ids=["ok", "failing-notebook"])
+def test_execute_all_replaces_executed_only_when_everything_ran(tmp_path, monkeypatch, stop):
+    """executed/ is swapped in whole: a failing notebook keeps the previous one untouched."""
+    from carbonlab import book
+    from carbonlab._util import CarbonlabError
+
+    executed = tmp_path / "executed"
+    executed.mkdir()
+    (executed / "previous.ipynb").write_text("{}", encoding="utf-8")
+    monkeypatch.setattr(book, "notebooks", lambda root=None: [TINY])
+    lines: list[str] = []
+    run = lambda: book.execute_all(out_dir=executed, jobs=1, gallery=False,  # noqa: E731
+                                   log=lines.append, extra={"tiny": {"stop": stop}})
+    if stop:
+        with pytest.raises(CarbonlabError, match="ValueError: boom"):
+            run()
+        assert [p.name for p in executed.iterdir()] == ["previous.ipynb"]
+    else:
+        assert run() == [executed / "tiny.ipynb"]
+        assert sorted(p.name for p in executed.iterdir()) == ["_toc.yml", "tiny.ipynb"]
+        assert lines and lines[-1].startswith("[1/1] tiny.ipynb")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["executed"]
