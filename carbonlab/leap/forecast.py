@@ -2,7 +2,8 @@
 
 The city study forecasts each city's CO2 from its own past with sliding windows of the
 last ``window`` years and four models (BP network, LSTM, SVR, random forest); it ranks
-them by one-step test RMSE on one split (LSTM > BP > RF > SVR). Here every model comes
+them by one-step test RMSE on one 7:3 split (LSTM > BP > RF > SVR, i.e. SVR best) and
+forecasts with SVR. Here every model comes
 from the one registry (:func:`carbonlab.models.get_model`) and is scored the way it is
 used: **rolling origin, recursively over the horizon actually forecast** (h = 1 ... 5),
 next to the naive baselines persistence and drift.
@@ -72,8 +73,9 @@ CITY_MODELS: tuple[str, ...] = ML_MODELS + NAIVE_MODELS
 LABELS: dict[str, str] = {"bpnn": "BP", "lstm": "LSTM", "svr": "SVR", "rf": "RF",
                           "persistence": "persistence", "drift": "drift",
                           "ensemble": "error-weighted ensemble"}
-STUDY_RANKING: tuple[str, ...] = ("lstm", "bpnn", "rf", "svr")
-"""The city study's ranking by test RMSE: LSTM > BP > RF > SVR."""
+STUDY_RANKING: tuple[str, ...] = ("svr", "rf", "bpnn", "lstm")
+"""The city study's models from best to worst: its test RMSE was LSTM > BP > RF > SVR
+(section 1.6: "LSTM ... worst, SVM ... best"), so it forecast with SVR."""
 HORIZON: int = 5
 MIN_TRAIN_WINDOWS: int = 6
 """Fewest lag windows a windowed model is fitted on (inner validation needs >= 2 + 2)."""
@@ -644,7 +646,10 @@ def all_cities(
 
 
 def ranking_sentence(order: Sequence[str], study: Sequence[str] = STUDY_RANKING) -> str:
-    """'LSTM > BP > ...' for a computed order of the study's models next to the study's."""
+    """A computed best-to-worst order of the study's models next to the study's own.
+
+    ``order`` is best first (lowest error first); so is ``study``.
+    """
     ours_l = [m for m in order if m in study]
     theirs_l = [m for m in study if m in ours_l]
     ours = " > ".join(LABELS[m] for m in ours_l)
@@ -652,5 +657,5 @@ def ranking_sentence(order: Sequence[str], study: Sequence[str] = STUDY_RANKING)
     same = ours_l == theirs_l
     left = [LABELS[m] for m in study if m not in ours_l]
     note = f"; {', '.join(left)} not scored" if left else ""
-    return (f"{ours} (the study, on the same models: {theirs}; "
+    return (f"{ours}, best to worst (the study, on the same models: {theirs}; "
             f"{'the same order' if same else 'a different order'}{note})")

@@ -33,12 +33,13 @@ __all__ = ["STUDY_PEAKS", "CityRun", "compare_cities", "evaluate_cached", "peak_
            "pilot_effect", "readings_table", "run_city"]
 
 STUDY_PEAKS: dict[str, dict[str, str]] = {
-    "Beijing": {"baseline": "2024", "policy": "2024"},
+    "Beijing": {"baseline": "no year (growth slowing)", "policy": "2024"},
     "Lanzhou": {"baseline": "2028", "policy": "2025"},
     "Hohhot": {"baseline": "2032", "policy": "2027"},
     "Shangluo": {"baseline": "after 2035", "policy": "before 2035"},
 }
-"""The city study's peak years (its section 2; Beijing: one year, 2024, for both)."""
+"""The city study's peak years (its sections 1.6 and 2.3; for Beijing's SVR baseline it
+gives no year, only slowing growth)."""
 
 
 def peak_text(res: Any, end_year: int, first_forecast: int) -> str:

@@ -50,7 +50,7 @@ def plot_lmdi(dec: pd.DataFrame, year: int, ax: Any = None) -> Any:
         _, ax = new_figure()
     d = dec[dec["year"] == year]
     g = d.groupby(["sector", "factor"])["effect"].sum()
-    g = g[g.abs() > 1e-9 * max(1.0, g.abs().max())].sort_values()
+    g = g[g.abs() > 1e-3 * max(1e-12, g.abs().max())].sort_values()
     ax.barh(np.arange(len(g)), g.to_numpy(),
             color=[PALETTE[1] if v < 0 else PALETTE[0] for v in g.to_numpy()])
     ax.set_yticks(np.arange(len(g)), [f"{s}: {f.replace('_', ' ')}" for s, f in g.index])
@@ -97,7 +97,7 @@ def plot_scenarios(run: CityRun, ax: Any = None, legend: bool = True) -> Any:
                         textcoords="offset points", xytext=(4, 6 if i == 0 else -12), fontsize=8,
                         color=PALETTE[i])
     pil = "never (hypothetical)" if run.pilot_year is None else run.pilot_year
-    ax.set_title(f"{run.city} (pilot: {pil}; baseline: {LABELS.get(run.model, run.model)})",
+    ax.set_title(f"{run.city}\npilot: {pil}; baseline: {LABELS.get(run.model, run.model)}",
                  fontsize=9)
     ax.set_xlabel("year")
     ax.set_ylabel("emissions (Mt CO2)")
