@@ -218,17 +218,13 @@ def check_parameters(nb: Path, params: Mapping[str, Any], *, where: str = "") ->
 def resolve_city(value: str, dataset: str = "teaching") -> str:
     """Canonical city name (English or Chinese, with or without 市/City) in a city panel."""
     from carbonlab.data import load_cities
+    from carbonlab.data.cities import match_city  # the same rule as leap.city_series
 
     ds = dataset if dataset in ("teaching", "ceads") else "teaching"
-    cities = load_cities(ds)
-    names = dict(zip(cities["city"], cities["city"], strict=False))
-    names.update(dict(zip(cities["city_zh"], cities["city"], strict=False)))
-    key = {k.lower().replace(" ", ""): v for k, v in names.items()}
-    k = str(value).lower().replace(" ", "").removesuffix("市").removesuffix("city")
-    v = key.get(k) if k else None
-    if v is None:
-        raise ParameterError(f"unknown city {value!r} in the {ds} city panel")
-    return v
+    try:
+        return match_city(load_cities(ds), str(value).strip())
+    except ParameterError:
+        raise ParameterError(f"unknown city {value!r} in the {ds} city panel") from None
 
 
 # --------------------------------------------------------------------------- outputs
