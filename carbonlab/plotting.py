@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import html
 import math
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import matplotlib as mpl
@@ -62,8 +64,7 @@ RC: dict[str, Any] = {
     "legend.fontsize": 9,
     "legend.frameon": False,
     "lines.linewidth": 1.8,
-    "font.family": "sans-serif",
-    "font.sans-serif": ["DejaVu Sans"],
+    "font.family": ["DejaVu Sans"],
     # no offset or scientific notation on axes ("1e4" above an axis is easy to miss)
     "axes.formatter.useoffset": False,
     "axes.formatter.limits": (-5, 7),
@@ -75,19 +76,34 @@ _CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "WenQuanYi
               "Source Han Sans SC", "SimHei")
 
 
+@functools.lru_cache(maxsize=1)
 def _cjk_font() -> str | None:
-    """The first installed CJK font (fonts-noto-cjk on Debian), or None."""
+    """The first installed CJK font (fonts-noto-cjk on Debian), or None.
+
+    A font installed after matplotlib built its font cache is not in that cache, so the
+    system's CJK font files are registered once if none of the known names is found.
+    """
     from matplotlib import font_manager
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    return next((f for f in _CJK_FONTS if f in names), None)
+    fm = font_manager.fontManager
+
+    def known() -> str | None:
+        names = {f.name for f in fm.ttflist}
+        return next((f for f in _CJK_FONTS if f in names), None)
+
+    if known() is None:
+        for path in font_manager.findSystemFonts():
+            if any(k in Path(path).name for k in ("NotoSansCJK", "NotoSansSC", "wqy-zenhei")):
+                with contextlib.suppress(Exception):  # an unreadable font file is skipped
+                    fm.addfont(path)
+    return known()
 
 
 def _apply_rc() -> None:
     mpl.rcParams.update(RC)
     cjk = _cjk_font()
     if cjk:  # font fallback: Latin from DejaVu Sans, Chinese (亿t, 宁夏) from the CJK font
-        mpl.rcParams["font.sans-serif"] = ["DejaVu Sans", cjk]
+        mpl.rcParams["font.family"] = ["DejaVu Sans", cjk]
 
 
 def use_style() -> None:

@@ -107,3 +107,17 @@ def test_glue_result_glues_scalar_fields(monkeypatch):
     assert glued == out and type(glued["pk_peak_year"]) is int
     with pytest.raises(ParameterError, match="no field"):
         plotting.glue_result("pk", Result(1, 1.0, True, pd.DataFrame()), fields=["nope"])
+
+
+def test_chinese_text_renders_with_the_cjk_font_when_installed():
+    import warnings
+
+    if plotting._cjk_font() is None:
+        pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk)")
+    plotting.use_style()
+    fig, ax = plotting.new_figure(figsize=(3, 2))
+    ax.set_title("宁夏 1 亿t = 100 Mt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph ... missing from font(s)" would raise
+        fig.canvas.draw()
+    matplotlib.pyplot.close(fig)
