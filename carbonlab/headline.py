@@ -359,6 +359,7 @@ def plot_sensitivity(table: pd.DataFrame, ax: Any = None) -> Any:
                     textcoords="offset points", va="center", ha="left", fontsize=8)
     ax.set_yticks(y, [f"{d}: {v}" for d, v in zip(t["driver"], t["variant"], strict=True)])
     ax.axvline(0, color="0.4", lw=0.8)
+    ax.margins(x=0.2)  # room for the labels
     base = table.iloc[0]
     ax.set(xlabel="national emissions in 2030 vs the scenario (%)",
            title=f"one driver at a time (scenario: national peak {base['national peak year']})")
