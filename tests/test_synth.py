@@ -140,3 +140,26 @@ def test_province_paths_are_smooth_and_cars_s_shaped():
     lc = p.pivot(index="region", columns="year", values="lcar")
     early, late = (lc[2010] - lc[2005]) / 5, (lc[2021] - lc[2016]) / 5
     assert (late < early).sum() >= 25  # car growth slows down in nearly every province
+
+
+def test_every_figure_of_the_studys_section_2_1_is_a_target():
+    """Each "x.xx亿t" of §2.1 (and the two growth multiples) is in the calibration table."""
+    import os
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    data_dir = Path(os.environ.get("CARBONLAB_DATA_DIR", root.parent / "shared" / "data"))
+    study = data_dir.parent / "seeds" / "001_0651053c1e048a56.txt"
+    if not study.is_file():
+        pytest.skip("the provincial study's text is not on this machine")
+    text = study.read_text(encoding="utf-8")
+    sec = text[text.index("2.1 碳排放现状分析"):text.index("2.2 省域碳排放影响因素筛选")]
+    figures = [float(x) * 100 for x in re.findall(r"(\d+(?:\.\d+)?)\s*亿(?:t|~)", sec)]
+    ratios = [float(x) + 1 for x in re.findall(r"增长了(\d+(?:\.\d+)?)倍", sec)]
+    assert len(figures) > 50 and len(ratios) == 2
+    t = pd.read_csv(data.teaching_dir() / "calibration_targets.csv")
+    study_rows = t[t["basis"].str.startswith("study")]
+    values = set(study_rows["low"].round(4)) | set(study_rows["high"].dropna().round(4))
+    missing = [v for v in figures + ratios if round(v, 4) not in values]
+    assert not missing, missing
