@@ -49,7 +49,7 @@ from carbonlab.regions import PROVINCES
 from carbonlab.units import UNITS
 
 __all__ = ["SEED", "YEARS", "TRUE_COEFFICIENTS", "generate", "write", "render", "FILES",
-           "calibration_targets", "check_calibration", "national_aggregates"]
+           "calibration_targets", "check_calibration", "national_aggregates", "energy_consumption"]
 
 SEED = 20240601
 """The seed of the committed teaching panel."""
@@ -532,7 +532,7 @@ def generate(seed: int = SEED, folder: str | os.PathLike[str] | None = None
         "true": [d in TRUE_COEFFICIENTS for d in DRIVERS],
         "unit": [DRIVERS[d][1] for d in DRIVERS],
     })
-    card = _card(seed, panel, fuel_use, targets)
+    card = _card(seed, panel, fuel_use, targets, plans)
     return {"panel.csv": panel, "fuel_use.csv": fuel_use, "cities.csv": cities,
             "targets.csv": plans, "truth.csv": truth, "README.md": card}
 
@@ -597,6 +597,20 @@ _GDP_WEIGHTED = ("tertrate", "first")
 _POP_WEIGHTED = ("urban",)
 
 
+def energy_consumption(panel: pd.DataFrame, fuel_use: pd.DataFrame) -> pd.Series:
+    """Energy consumption per (region, year) in TJ: the fossil energy of ``fuel_use``
+    divided by 1 − the panel's non-fossil share ``fossil``."""
+    ef = accounting.emission_factors(FACTOR_SET)
+    fu = fuel_use[fuel_use["fuel"] != ELECTRICITY]
+    tj = (fu["quantity"].to_numpy(float) * fu["unit"].map(lambda u: UNITS[u][1]).to_numpy(float)
+          * ef.loc[fu["fuel"], "tj_per_base"].to_numpy(float))
+    fossil_tj = pd.Series(tj).groupby([fu["region"].to_numpy(), fu["year"].to_numpy()]).sum()
+    p = panel.set_index(["region", "year"])
+    out = fossil_tj.reindex(p.index) / (1 - p["fossil"])
+    out.name = "energy_tj"
+    return out
+
+
 def national_aggregates(panel: pd.DataFrame, fuel_use: pd.DataFrame | None = None
                         ) -> pd.DataFrame:
     """30-province aggregates of the drivers per year, comparable with national statistics.
@@ -610,13 +624,8 @@ def national_aggregates(panel: pd.DataFrame, fuel_use: pd.DataFrame | None = Non
         from carbonlab.data import load_fuel_use
 
         fuel_use = load_fuel_use()
-    ef = accounting.emission_factors(FACTOR_SET)
-    fu = fuel_use[fuel_use["fuel"] != ELECTRICITY]
-    tj = (fu["quantity"].to_numpy(float) * fu["unit"].map(lambda u: UNITS[u][1]).to_numpy(float)
-          * ef.loc[fu["fuel"], "tj_per_base"].to_numpy(float))
-    fossil_tj = pd.Series(tj).groupby([fu["region"].to_numpy(), fu["year"].to_numpy()]).sum()
     p = panel.set_index(["region", "year"])
-    energy = fossil_tj.reindex(p.index).to_numpy() / (1 - p["fossil"].to_numpy())
+    energy = energy_consumption(panel, fuel_use).reindex(p.index).to_numpy()
     w = {"energy": energy, "gdp": np.exp(p["lconsume"].to_numpy()) * p["population_10k"].to_numpy(),
          "pop": p["population_10k"].to_numpy()}
     year = p.index.get_level_values("year").to_numpy()
@@ -673,8 +682,15 @@ def check_calibration(panel: pd.DataFrame | None = None, fuel_use: pd.DataFrame 
     return pd.DataFrame(rows)
 
 
-def _card(seed: int, panel: pd.DataFrame, fuel_use: pd.DataFrame, targets: pd.DataFrame) -> str:
+def _card(seed: int, panel: pd.DataFrame, fuel_use: pd.DataFrame, targets: pd.DataFrame,
+          plans: pd.DataFrame) -> str:
     chk = check_calibration(panel, fuel_use, targets)
+    last = YEARS[-1]
+    e = energy_consumption(panel, fuel_use).xs(last, level="year")
+    equiv = {(d, y): float((g.set_index("region")["value"].reindex(e.index) * e).sum() / e.sum())
+             for (d, y), g in plans.groupby(["driver", "year"])}
+    plan_text = ", ".join(f"{'non-fossil' if d == 'fossil' else d} {100 * v:.1f} % in {y}"
+                          for (d, y), v in sorted(equiv.items()))
     fmt = chk.assign(
         target=[f"{lo:g}" if lo == hi else (f"≥ {lo:g}" if not np.isfinite(hi) else f"{lo:g}–{hi:g}")
                 for lo, hi in zip(chk["low"], chk["high"], strict=True)],
@@ -709,7 +725,8 @@ def _card(seed: int, panel: pd.DataFrame, fuel_use: pd.DataFrame, targets: pd.Da
         "- `targets.csv`: per province, teaching planning targets: the non-fossil share (`fossil`) "
         "in 2025 and 2030 (around the national 20 %/25 %) and the natural-gas share (`gas`) in "
         "2025 (the study's anchor from the provinces' 14th five-year energy plans). Plausible, "
-        "not the provinces' published numbers.",
+        f"not the provinces' published numbers; weighted by {last} energy consumption they amount "
+        f"nationally to {plan_text}.",
         "- `truth.csv`: the true driver model.",
         "- `calibration.csv` (input, hand-made): population 2005/2021, prior 2005 and 2021 end "
         "points of the four share drivers and of private cars per person, the 2021 share of net "
