@@ -543,8 +543,9 @@ def chapter_inputs(dataset: str = "teaching", data_dir: str | os.PathLike[str] |
     """Panel, drivers, targets and population projection for the chapter on ``dataset``.
 
     ``"teaching"``: the teaching panel 2005–2021, the five key drivers, the teaching
-    targets. ``"ceads"``: the real panel, its drivers, the provincial targets and the
-    NBS population (:func:`carbonlab.data.panel.forecasting_inputs`).
+    targets. ``"ceads"``: the real panel over its whole span with the drivers that cover
+    every year, the provincial targets and the observed population
+    (:func:`carbonlab.data.panel.forecasting_inputs`).
 
     Returns a dict with keys ``panel, drivers, targets, population_projection, note``.
     """
