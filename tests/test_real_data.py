@@ -698,3 +698,18 @@ def test_shu_ces_bad_json_is_a_dataerror(tmp_path):
     (root / rel).write_text('{"北京市": [{"年份": "2005", "民用汽车拥有量(万辆)": -1}]', encoding="utf-8")
     with pytest.raises(DataError, match="merged_provincial_data.json: not valid JSON"):
         nbs.shu_ces(root, verify=False)
+
+
+def test_forecasting_inputs_fit_the_chapters():
+    from carbonlab.data import panel as rp
+    from carbonlab.models import rolling_origin_splits
+
+    fi = rp.forecasting_inputs(REAL)
+    p, drivers = fi["panel"], fi["drivers"]
+    assert set(drivers) == set(p.attrs["forecast_drivers"]) and len(drivers) >= 3
+    assert p[list(drivers)].notna().all().all()
+    assert not set(p.attrs["drivers"]) - set(drivers) & set(p.columns)  # other drivers dropped
+    assert len(rolling_origin_splits(p, n_folds=3, horizon=2)) == 3  # enough years for selection
+    assert set(fi["targets"]["region"]) == set(PROVINCES)
+    pop = fi["population_projection"]
+    assert pop["year"].max() > p["year"].max()
