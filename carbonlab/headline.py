@@ -25,6 +25,7 @@ Peaks and classes come from :mod:`carbonlab.peaks` (``find_peak``, ``peak_table`
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -200,7 +201,7 @@ def _variant_paths(panel: pd.DataFrame, base: pd.DataFrame, scenario: scenarios.
     elif variant == "rolled forward":
         if driver not in scenario.saturate:
             return None
-        plain = scenarios.Scenario(**{**scenario.__dict__, "saturate": ()})
+        plain = dataclasses.replace(scenario, saturate=())
         alt = scenarios.driver_paths(panel, plain, drivers=list(drivers), targets=targets)
     else:
         raise ParameterError(f"variant: {variant!r} is not one of {', '.join(VARIANTS)}")
