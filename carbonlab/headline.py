@@ -16,6 +16,10 @@ context, as tidy tables:
 * :func:`driver_sensitivity` — one driver at a time, its projected path is replaced
   (frozen at the last observed value; the other reading of the moving-average rule;
   for a saturating driver, the plain roll-forward) and the national peak recomputed.
+  :func:`model_forecaster` turns a :func:`carbonlab.peaks.outlook` into the
+  ``paths -> forecast`` callable it needs; :func:`plot_sensitivity` draws the result.
+* :func:`rule_contrast` — how many rising drivers each reading of the moving-average
+  rule turns down in the first projected year (the argument for the default).
 * :func:`gas_check` — the national natural-gas use in 2030 that a scenario implies, in
   the teaching world's own units, against the study's plausibility range.
 
