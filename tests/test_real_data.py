@@ -664,6 +664,10 @@ def test_targets_flags_sources_and_national_defaults():
     bj = pub[pub["region"] == "Beijing"]
     assert set(bj["measure"]) == {"renewable"}
     assert pub.loc[pub["status"] == "lead", "confirmed"].eq(False).all()
+    conf = targets.confirmations()
+    rec = pub[pub["status"] == "lead, confirmed"]
+    assert rec["confirmed"].all() and len(rec) == len(conf)  # every confirmation matched a lead
+    assert rec["source"].str.startswith("http").all()
     assert pub.loc[pub["status"] == "quoted", "confirmed"].all()
     assert (pub["source"].str.len() > 0).all()
     t = load_targets("ceads", REAL)

@@ -6,7 +6,10 @@ Markdown tables are parsed:
 
 - **Figures found**: a figure quoted from a named page; ``confirmed`` is True
   except for the Ningxia consultation draft (``status="draft"``).
-- **Leads not re-confirmed**: seen once, not re-quoted; ``confirmed`` is False.
+- **Leads not re-confirmed**: seen once, not re-quoted; ``confirmed`` is False unless
+  ``data/targets/confirmations.csv`` (committed; one row per figure re-found on a public
+  page by carbonlab's authors, with its URL and a note, no quotation) has the same value
+  for the province and year: then ``confirmed`` is True and ``status`` ``"lead, confirmed"``.
 
 A cell like ``>14.4 %``, ``≥11.7 % (力争)``, ``≈25 %`` becomes ``value`` (fraction)
 and ``qualifier`` (``>``, ``≥``, ``≈``, ``=``); ``not found`` gives no row.
@@ -23,12 +26,12 @@ import re
 
 import pandas as pd
 
-from carbonlab._util import DataError
+from carbonlab._util import DataError, repo_root
 from carbonlab.data.nbs import province_or_none
 from carbonlab.data.registry import check_file, data_dir
 from carbonlab.regions import PROVINCES
 
-__all__ = ["TARGETS_FILE", "published_targets", "provincial_targets"]
+__all__ = ["TARGETS_FILE", "confirmations", "published_targets", "provincial_targets"]
 
 TARGETS_FILE = "targets-sources.md"
 _NUM = re.compile(r"([<>≥≤≈~]?)\s*(\d+(?:\.\d+)?)\s*%")
@@ -58,6 +61,38 @@ def _tables(text: str, path) -> dict[str, list[list[str]]]:
             out.setdefault(head, []).append(cells)
     for key in out:
         out[key] = out[key][1:]  # drop the header row
+    return out
+
+
+def confirmations(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Re-confirmations of the leads (``data/targets/confirmations.csv``): region, year,
+    value (fraction), measure, url, document, note."""
+    from pathlib import Path
+
+    path = Path(path) if path is not None else repo_root() / "data" / "targets" / "confirmations.csv"
+    if not path.is_file():
+        raise DataError(f"{path}: confirmations table not found")
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    need = ["region", "year", "value", "measure", "url", "document", "note"]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {', '.join(missing)}")
+    out = df[need].copy()
+    for i, r in out.iterrows():
+        where = f"{path}, line {i + 2}"
+        region = province_or_none(r["region"], f"{where}, column region")
+        if region is None:
+            raise DataError(f"{where}, column region: not one of the 30 provinces")
+        out.loc[i, "region"] = region
+        for col in ("year", "value"):
+            try:
+                float(r[col])
+            except ValueError:
+                raise DataError(f"{where}, column {col}: not a number {r[col]!r}") from None
+        if not r["url"].startswith("http"):
+            raise DataError(f"{where}, column url: expected a URL, found {r['url']!r}")
+    out["year"] = out["year"].astype(int)
+    out["value"] = out["value"].astype(float)
     return out
 
 
@@ -111,6 +146,14 @@ def published_targets(data_dir_: str | os.PathLike[str] | None = None, verify: b
                              status == "quoted", source, document))
     out = pd.DataFrame(rows, columns=["region", "year", "value", "qualifier", "measure", "status",
                                       "confirmed", "source", "document"])
+    conf = confirmations().set_index(["region", "year"])
+    for i, r in out[out["status"] == "lead"].iterrows():
+        key = (r["region"], int(r["year"]))
+        if key in conf.index and abs(conf.loc[key, "value"] - r["value"]) < 1e-9:
+            out.loc[i, "confirmed"] = True
+            out.loc[i, "status"] = "lead, confirmed"
+            out.loc[i, "source"] = f"{conf.loc[key, 'url']} (re-confirmed; lead: {r['source']})"
+            out.loc[i, "document"] = conf.loc[key, "document"]
     dup = out.duplicated(["region", "year"], keep="first")
     out = out[~dup].reset_index(drop=True)  # a quoted figure wins over a lead
     out.attrs["national"] = national
