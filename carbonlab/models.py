@@ -959,7 +959,7 @@ class PanelFE(RegressorMixin, BaseEstimator):
         resid = ya - Xa @ self.coef_
         self.effects_ = pd.Series(resid, index=g).groupby(level=0).mean()
         self.n_features_in_ = Xa.shape[1]
-        self.result_ = res
+        self.std_errors_ = res.std_errors.reindex(names).to_numpy(float)
         return self
 
     def predict(self, X: Any, groups: Any = None) -> np.ndarray:

@@ -422,18 +422,18 @@ class PeakEnsemble:
     def _member(self, seed: int) -> PanelModel:
         return PanelModel(self.model, self.drivers, self.fixed_effects, seed)
 
-    def _fit_all(self, panel: pd.DataFrame) -> tuple[PanelModel, list[PanelModel]]:
-        point = self._member(self.random_state).fit(panel)
+    def _refits(self, panel: pd.DataFrame) -> list[PanelModel]:
         groups = [g.index.to_numpy() for _, g in panel.groupby("region", sort=True)]
         members = []
         for b in range(self.n_boot):
             rng = np.random.default_rng(self.random_state + 1 + b)
             idx = np.concatenate([rng.choice(ix, size=len(ix), replace=True) for ix in groups])
             members.append(self._member(self.random_state + 1 + b).fit(panel.loc[idx]))
-        return point, members
+        return members
 
     def fit(self, panel: pd.DataFrame) -> PeakEnsemble:
-        """Fit (or load from the cache) the point model and the bootstrap refits."""
+        """Fit (or load from the cache) the point model; the refits are fitted (or loaded)
+        on first use of ``members_``."""
         panel = panel.sort_values(["region", "year"], ignore_index=True)
         cols = ["region", "year", "emissions_mt", "population_10k", *self.drivers]
         model = self.model if isinstance(self.model, str) else self.model.get_params()
@@ -442,15 +442,26 @@ class PeakEnsemble:
                                "seed": self.random_state}]
         computed = []
 
-        def compute() -> tuple[PanelModel, list[PanelModel]]:
+        def point() -> PanelModel:
             computed.append(True)
-            return self._fit_all(panel)
+            return self._member(self.random_state).fit(panel)
 
         self.cache_path_ = cache_path("ensemble", parts)
-        self.point_, self.members_ = cached("ensemble", parts, compute, enabled=self.cache)
+        self.point_ = cached("ensemble-point", parts, point, enabled=self.cache)
         self.from_cache_ = not computed
+        self._parts, self._panel, self._members = parts, panel, None
         self.noise_, self.noise_walk_ = _residual_noise(self.point_, panel)
         return self
+
+    @property
+    def members_(self) -> list[PanelModel]:
+        """The ``n_boot`` bootstrap refits (fitted or loaded from the cache on first use)."""
+        if getattr(self, "_panel", None) is None:
+            raise ParameterError("PeakEnsemble: call fit before using the members")
+        if self._members is None:
+            self._members = cached("ensemble", self._parts, lambda: self._refits(self._panel),
+                                   enabled=self.cache)
+        return self._members
 
     def forecast(self, panel: pd.DataFrame, paths: pd.DataFrame,
                  population: pd.DataFrame | None = None, *, align: bool = True) -> pd.DataFrame:
@@ -656,7 +667,11 @@ def outlook(dataset: str = "teaching", *, model: str = "auto", n_boot: int = 50,
     paths = scenarios.driver_paths(panel, sc, drivers=list(drivers), targets=inputs["targets"])
     population = scenarios.population_path(panel, projection=inputs["population_projection"])
     ens = PeakEnsemble(name, drivers=drivers, n_boot=n_boot, random_state=seed).fit(panel)
-    members = ens.forecast(panel, paths, population)
+    cols = ["region", "year", "emissions_mt", "population_10k", *drivers]
+    members = cached("members", [panel[cols].sort_values(["region", "year"], ignore_index=True),
+                                 paths, population, {"model": name, "drivers": list(drivers),
+                                                     "n_boot": n_boot, "seed": seed}],
+                     lambda: ens.forecast(panel, paths, population))
     point = members[members["member"] == -1]
     table = peak_table(point).merge(peak_probabilities(members), on="region")
     nband = national_band(members)

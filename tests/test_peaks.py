@@ -381,21 +381,31 @@ def test_backtest_peaks(panel):
 
 
 @pytest.mark.slow
-def test_notebook_runs(tmp_path):
+def test_notebooks_forecast_with_the_winner_and_print_no_raw_output(tmp_path):
+    import json
+
     from tests.nbrun import run_notebook
 
     env = os.environ.copy()
     os.environ["CARBONLAB_CACHE_DIR"] = str(tmp_path / "cache")
     try:
-        out = run_notebook("04_forecast_peaks.ipynb", tmp_path, region="宁夏", n_boot=4, seed=1)
+        out4 = run_notebook("04_forecast_peaks.ipynb", tmp_path, region="宁夏", n_boot=4, seed=1,
+                            bt_boot=3)
+        out0 = run_notebook("index.ipynb", tmp_path, n_boot=4, seed=1)
+        winner = peaks_mod.chosen_model("teaching", seed=1).winner
     finally:
         os.environ.clear()
         os.environ.update(env)
-    import nbformat
+    from carbonlab.models import MODEL_LABELS
 
-    nb = nbformat.read(out, as_version=4)
-    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
-    assert "Ningxia" in text
+    for out in (out4, out0):
+        nb = json.loads(out.read_text(encoding="utf-8"))
+        text = json.dumps([c.get("outputs", []) for c in nb["cells"] if c["cell_type"] == "code"],
+                          ensure_ascii=False)
+        for bad in ("PeakResult(", "generalised best", "dtype:", "AdjustmentResult("):
+            assert bad not in text, f"{out.name}: {bad!r} in the outputs"
+        assert repr(MODEL_LABELS[winner]) in text  # the glued forecaster is the winner
+    assert "Ningxia" in out4.read_text(encoding="utf-8")
 
 
 class _WrongSignModel:
