@@ -188,7 +188,9 @@ _COVERAGE: dict[str, tuple[str, str, str]] = {
     "ledufund": ("real", "techme PublicBudget (教育)", "ln education expenditure, 10^8 yuan"),
     "college": ("unavailable", "", "share with college education: no public file"),
     "lpatent": ("real", "techme RDPatentAuthority (发明)", "ln invention patents granted"),
-    "lcar": ("proxy", "shu-ces (民用汽车拥有量)", "ln CIVIL vehicles, not private cars"),
+    "lcar": ("proxy", "shu-ces (民用汽车拥有量)",
+             "ln CIVIL vehicles, not private cars (scaling by a constant private share would "
+             "only shift the log, which province effects absorb)"),
     "ltourist": ("real", "nbs-wack520 (A0G0401)",
                  "ln passenger turnover; statistical basis changes 2012 -> 2013"),
     "lfreight": ("real", "nbs-wack520 (A0G0601)", "ln freight turnover; level shifts ~2019"),
