@@ -111,19 +111,24 @@ _KERAS_ACT = {"logistic": "sigmoid", "tanh": "tanh", "softplus": "softplus", "re
 
 # --------------------------------------------------------------------------- validation
 
+class _DataTypeError(DataError, TypeError):
+    """A DataError for input of the wrong type (also a TypeError, as scikit-learn expects)."""
+
+
 def _as_2d(X: Any, name: str = "X") -> np.ndarray:
+    """A finite 2-D float array (scikit-learn's ``check_array`` rules: no sparse, complex or
+    1-D input, at least one row and column), or a one-line :class:`DataError`."""
+    from sklearn.utils import check_array
+
     try:
-        arr = np.asarray(X, dtype=float)
-    except (TypeError, ValueError):
-        raise DataError(f"{name}: features must be numeric") from None
-    if arr.ndim == 1:
-        arr = arr.reshape(-1, 1)
-    if arr.ndim != 2:
-        raise DataError(f"{name}: expected a 2-D feature table, got {arr.ndim} dimensions")
-    if arr.shape[0] == 0:
-        raise DataError(f"{name}: empty training set (0 rows)")
-    if arr.shape[1] == 0:
-        raise DataError(f"{name}: no feature columns")
+        arr = check_array(X, dtype=float, ensure_all_finite=False, input_name=name)
+    except TypeError as exc:
+        raise _DataTypeError(f"{name}: {' '.join(str(exc).split())}") from None
+    except ValueError as exc:
+        msg = " ".join(str(exc).split())
+        if "0 sample(s)" in msg:
+            msg = f"empty training set (0 rows). {msg}"
+        raise DataError(f"{name}: {msg}") from None
     bad = ~np.isfinite(arr)
     if bad.any():
         r, c = np.argwhere(bad)[0]
@@ -134,9 +139,18 @@ def _as_2d(X: Any, name: str = "X") -> np.ndarray:
 
 def _check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """Validate a training set: non-empty, finite, same length, non-constant target."""
+    if y is None:
+        raise DataError("y: this estimator requires y to be passed, but the target y is None")
     Xa = _as_2d(X)
+    yv = np.asarray(y)
+    if yv.ndim == 2 and yv.shape[1] == 1:
+        from sklearn.utils import column_or_1d
+
+        yv = column_or_1d(yv, warn=True)  # sklearn's DataConversionWarning
+    if yv.ndim != 1:
+        raise DataError(f"y: target must be 1-D, got shape {yv.shape}")
     try:
-        ya = np.asarray(y, dtype=float).ravel()
+        ya = yv.astype(float)
     except (TypeError, ValueError):
         raise DataError("y: target must be numeric") from None
     if ya.size == 0:
@@ -145,7 +159,9 @@ def _check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"y: {ya.size} values for {Xa.shape[0]} rows of X")
     if not np.all(np.isfinite(ya)):
         raise DataError(f"y: NaN or infinite target at row {int(np.flatnonzero(~np.isfinite(ya))[0])}")
-    if ya.size < 2 or np.ptp(ya) == 0:
+    if ya.size < 2:
+        raise DataError(f"y: {ya.size} sample, need at least 2 to fit")
+    if np.ptp(ya) == 0:
         raise DataError("y: constant target (nothing to learn; every model would predict it)")
     return Xa, ya
 
@@ -161,8 +177,8 @@ def _check_fitted(est: Any, attr: str) -> None:
 
 def _check_n_features(est: Any, X: np.ndarray) -> None:
     if X.shape[1] != est.n_features_in_:
-        raise DataError(
-            f"X: {X.shape[1]} feature columns, the model was fitted on {est.n_features_in_}")
+        raise DataError(f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
+                        f"{est.n_features_in_} features as input")
 
 
 def _positive_int(value: Any, name: str, minimum: int = 1) -> int:
