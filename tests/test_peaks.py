@@ -338,6 +338,13 @@ def test_adjustment_study_ordering_and_infeasible(panel, paths):
     np.testing.assert_allclose(np.abs(res2.z), m_sd, rtol=1e-6)  # the corner of the box
     assert res2.corner and set(res2.binding) == {"lcar", "tertrate", "gas"}
     assert "bounds bind for lcar, tertrate, gas" in res2.message
+    # just wide enough a box: feasible, and the drivers with the most leverage sit on their bounds
+    res3 = peak_adjustment(m, panel, paths, region, max_sd=1.02 * c / three, then=())
+    assert res3.feasible and res3.binding and set(res3.binding) <= {"lcar", "tertrate", "gas"}
+    assert ("corner solution" in res3.message) == res3.corner
+    assert "at a bound" in res3.message or res3.corner
+    for d in res3.binding:
+        assert abs(res3.z[d]) == pytest.approx(1.02 * c / three, rel=1e-6)
     assert res2.last_growth_pct < 100 * (e[2030] / e[2029] - 1)
 
 
