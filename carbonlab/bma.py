@@ -32,7 +32,7 @@ import pandas as pd
 from scipy import special
 
 from carbonlab._util import DataError, ParameterError
-from carbonlab.plotting import PALETTE, new_figure
+from carbonlab.plotting import PALETTE, legend_outside, new_figure
 
 __all__ = [
     "BMA",
@@ -862,9 +862,10 @@ def plot_pip(summary: pd.DataFrame, ax: Any = None, truth: Sequence[str] | None 
     bounds = [b for b, _ in EVIDENCE_BANDS] + [1.0]
     shades = ["#ffffff", "#f3f3f3", "#e6e6e6", "#d4d4d4", "#bfbfbf"]
     for (lo, lab), hi, col in zip(EVIDENCE_BANDS, bounds[1:], shades, strict=True):
-        ax.axvspan(lo, hi, color=col, zorder=0, lw=0)
-        ax.text((lo + hi) / 2 if hi - lo > 0.1 else hi, len(s) - 0.3, lab, ha="center" if hi - lo > 0.1 else "right",
-                va="bottom", fontsize=7, color="#555555", rotation=0 if hi - lo > 0.1 else 90)
+        # the bands are named in a legend below the axes: the narrow "strong" and "very
+        # strong" bands leave no room for a label on the plot
+        ax.axvspan(lo, hi, facecolor=col, edgecolor="#9a9a9a", lw=0.5, zorder=0,
+                   label=f"{lab} ({lo:g}–{hi:g})")
     colors = [PALETTE[0] if v >= 0 else PALETTE[1] for v in s["post_mean"]]
     labels = [f"{n} *" if truth is not None and n in truth else str(n) for n in s.index]
     ax.barh(np.arange(len(s)), s["pip"], color=colors, zorder=2)
@@ -873,6 +874,7 @@ def plot_pip(summary: pd.DataFrame, ax: Any = None, truth: Sequence[str] | None 
     ax.set_ylim(-0.6, len(s) + 0.6)
     ax.set_xlabel("posterior inclusion probability (blue: + mean, orange: − mean)")
     ax.grid(axis="y", visible=False)
+    legend_outside(ax, "bottom", ncols=3, title="Kass–Raftery evidence bands (PIP)")
     return ax
 
 

@@ -195,14 +195,15 @@ def legend_outside(ax: Any, where: str = "right", *, ncols: int | None = None,
     if not handles:
         return None
     if where == "right":
-        kw = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "ncols": ncols or
-              (1 if len(handles) <= 16 else 2), **kw}
-    elif where == "bottom":
-        kw = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.14), "ncols": ncols or
-              min(len(handles), 4), **kw}
+        kw = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "borderaxespad": 0.0,
+              "ncols": ncols or (1 if len(handles) <= 16 else 2), **kw}
+    elif where == "bottom":  # below the tick labels and the x label (pad in font sizes)
+        kw = {"loc": "upper center", "bbox_to_anchor": (0.5, 0.0),
+              "borderaxespad": 4.0 if ax.get_xlabel() else 2.5,
+              "ncols": ncols or min(len(handles), 4), **kw}
     else:
         raise ParameterError(f"legend_outside: where must be 'right' or 'bottom', got {where!r}")
-    return ax.legend(handles, labels, title=title, borderaxespad=0.0, **kw)
+    return ax.legend(handles, labels, title=title, **kw)
 
 
 def small_multiples(n: int, *, ncols: int = 3, panel_size: tuple[float, float] = (3.0, 2.2),
