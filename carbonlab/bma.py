@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 from scipy import special
 
 from carbonlab._util import DataError, ParameterError
@@ -900,6 +901,7 @@ def plot_model_size(model_size: pd.DataFrame, ax: Any = None) -> Any:
     ax.plot(k, model_size["posterior"], "o-", color=PALETTE[0], label="posterior", ms=4)
     ax.set_xlabel("model size k (regressors included)")
     ax.set_ylabel("probability")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # k is a count: no 2.5 ticks
     ax.legend()
     return ax
 
