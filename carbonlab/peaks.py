@@ -46,6 +46,11 @@ from carbonlab.scenarios import (
 __all__ = [
     "KEY_DRIVERS",
     "CLASSES",
+    "CLASS_BEFORE",
+    "CLASS_2025",
+    "CLASS_2030",
+    "CLASS_NOT",
+    "CLASS_COLORS",
     "PEAK_TOL",
     "PLEDGE_YEAR",
     "Outlook",
@@ -609,7 +614,8 @@ class Outlook:
     ``model="auto"``); ``note``: one line naming data, model, ensemble and scenario.
     The inputs are kept for further analysis: ``panel``, ``drivers``, ``targets``,
     ``scenario``, driver ``paths``, ``population``, the fitted ``ensemble`` and its
-    ``members`` (member −1 is the median). :meth:`region` gives one region's answer.
+    ``members`` (member −1 is the median). :meth:`region` gives one region's answer,
+    :meth:`adjustment_model` the model for :func:`peak_adjustment`.
     """
 
     table: pd.DataFrame
@@ -629,6 +635,18 @@ class Outlook:
     selection: Selection | None = None
     band: pd.DataFrame = field(default_factory=pd.DataFrame)
     national_band: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def adjustment_model(self) -> tuple[str, Any]:
+        """(name, fitted model) for the inverse problem: the forecaster if it responds to the
+        drivers, otherwise the best driver-based model of the selection (the naive baselines
+        persistence and drift ignore the drivers, so no driver change could move them)."""
+        name = self.model
+        if name in ("persistence", "drift"):
+            name = self.selection.best_driver_model if self.selection is not None else "fe"
+        if name == self.model:
+            return name, self.ensemble.point_
+        return name, PanelModel(name, self.drivers, random_state=self.ensemble.random_state
+                                ).fit(self.panel)
 
     def region(self, region: str) -> dict[str, Any]:
         """One region's answer: ``region, class, peak_year, peak_mt, peaked, p_by_2025,

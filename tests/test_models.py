@@ -512,7 +512,11 @@ def test_forecaster_is_the_rolling_origin_winner(dataset, tmp_path, monkeypatch)
     assert out.model == sel.winner == peaks.chosen_model(dataset).winner
     assert out.selection.winner == sel.winner and sel.winner in m.PANEL_MODELS
     other = next(n for n in ("drift", "persistence") if n != sel.winner)
-    assert peaks.outlook(dataset, n_boot=2, model=other).model == other
+    naive = peaks.outlook(dataset, n_boot=2, model=other)
+    assert naive.model == other
+    name, fitted = naive.adjustment_model()  # the inverse problem needs a driver-based model
+    assert name == sel.best_driver_model and name not in ("persistence", "drift")
+    assert np.isfinite(fitted.predict(inputs["panel"])).all()
     with pytest.raises(ParameterError, match="unknown model"):
         peaks.outlook(dataset, n_boot=2, model="xgb")
 
