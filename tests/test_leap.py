@@ -514,9 +514,14 @@ def test_tuned_and_early_stopped_models():
 
 
 def test_all_cities_table():
-    out = leap.all_cities(synthetic_cities(), ("svr", "persistence", "drift"), n_origins=5,
-                          cache=False)
+    df = synthetic_cities()
+    out = leap.all_cities(df, ("svr", "persistence", "drift"), n_origins=5, cache=False)
     assert int(out["wins"].sum()) == len(out["winners"]) == 4
+    # a city run reuses the table's scores: its baseline model is the table's winner
+    run = leap.run_city(df, "兰州", models=("svr", "persistence", "drift"), fast=True,
+                        evaluation=out["evaluation"], horizon_end=2030, cache=False)
+    assert run.model == out["winners"].loc["Lanzhou", "winner"]
+    assert set(run.evaluation["city"]) == {"Lanzhou"}
     assert list(out["median_ape"].index) == ["svr", "persistence", "drift"]
     assert {"h1", "h5", "all"} <= set(out["median_ape"].columns)
     assert "SVR" in leap.ranking_sentence(["svr", "lstm", "bpnn", "rf"])

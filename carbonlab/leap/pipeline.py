@@ -25,6 +25,7 @@ from carbonlab.leap.forecast import (
     city_series,
     evaluate_city,
     forecast_city,
+    windowed_reason,
 )
 from carbonlab.leap.pilots import BATCHES, REPRESENTATIVES, STUDY_PILOTS
 from carbonlab.peaks import PEAK_TOL, find_peak
@@ -130,7 +131,8 @@ def run_city(
     window: int = 3, pilots: pd.DataFrame | Mapping[str, Any] | None = None,
     reading: str = "pp", baseline: str = "ml", max_gap: int = 1, n_origins: int = 8,
     fast: bool = False, tol: float = PEAK_TOL, random_state: int = 0, cache: bool = True,
-    leap_model: CityModel | None = None,
+    leap_model: CityModel | None = None, models: Sequence[str] | None = None,
+    evaluation: pd.DataFrame | None = None,
 ) -> CityRun:
     """Run one city end to end (see the module docstring).
 
@@ -140,14 +142,23 @@ def run_city(
     ``"drivers"`` (LEAP's own GDP/population-driven projection). ``reading``: how the
     study's yearly rates are read (``"pp"`` or ``"relative"``). ``pilots``: a mapping or a
     :func:`~carbonlab.leap.pilots.read_pilot_list` table; default the study's four.
+    ``models``: the candidates (default all six; without the LSTM when ``fast``).
+    ``evaluation``: scores already computed (e.g. ``all_cities(...)["evaluation"]``; the
+    rows of this city are used) instead of scoring the city here; ``fast`` then should
+    match the setting they were computed with, since the chosen model is refitted with it.
     """
     if baseline not in ("ml", "drivers"):
         raise ParameterError(f"baseline: {baseline!r} is not 'ml' or 'drivers'")
     hist = city_series(cities, city, max_gap=max_gap)
     name = hist.attrs["city"]
-    models = [m for m in CITY_MODELS if not (fast and m == "lstm")]
-    ev = evaluate_cached(hist, models, window=window, n_origins=n_origins,
-                         random_state=random_state, fast=fast, cache=cache)
+    if models is None:
+        models = [m for m in CITY_MODELS if not (fast and m == "lstm")]
+    if evaluation is not None:
+        ev = evaluation[(evaluation["city"] == name) & evaluation["model"].isin(models)].copy()
+        ev.attrs["reason"] = windowed_reason(hist, window)
+    else:
+        ev = evaluate_cached(hist, models, window=window, n_origins=n_origins,
+                             random_state=random_state, fast=fast, cache=cache)
     if ev.empty:
         raise DataError(f"{name}: no year can be scored ({ev.attrs.get('reason')})")
     choice = choose_model(ev, model)

@@ -91,11 +91,16 @@ def plot_scenarios(run: CityRun, ax: Any = None, legend: bool = True) -> Any:
         ax.plot(tot.index, tot.to_numpy(), color=PALETTE[i], ls="--" if sc == "baseline" else "-",
                 label=sc)
         res = run.peak(sc)
-        if res.peaked:
+        same = sc == "policy" and run.peak("baseline").peaked and \
+            run.peak("baseline").peak_year == res.peak_year
+        if res.peaked and not same:
             ax.plot([res.peak_year], [res.peak_value], "o", color=PALETTE[i])
             ax.annotate(f"peak {res.peak_year}", (res.peak_year, res.peak_value),
                         textcoords="offset points", xytext=(4, 6 if i == 0 else -12), fontsize=8,
                         color=PALETTE[i])
+        elif same:  # one marker for the peak both scenarios share
+            ax.annotate("(both)", (res.peak_year, res.peak_value), textcoords="offset points",
+                        xytext=(4, -8), fontsize=7, color="#555555")
     pil = "never (hypothetical)" if run.pilot_year is None else run.pilot_year
     ax.set_title(f"{run.city}\npilot: {pil}; baseline: {LABELS.get(run.model, run.model)}",
                  fontsize=9)
