@@ -542,18 +542,22 @@ _ENERGY_MAPPED = {"cleaned_coal": "raw_coal", "other_washed_coal": "raw_coal",
 def _study_rows(comb: pd.DataFrame) -> pd.DataFrame:
     """CESY 2007 combustion (17 CEADs-like fuels) as study-fuel rows, tagged with the
     CESY fuel they came from (``source_fuel``)."""
+    from carbonlab.data import cesy2008
     from carbonlab.data.panel import FU04_NAME
 
+    origin = cesy2008.other_gas_origin_2007()
+    manuf = origin.set_index("region")["manufactured_share"].fillna(
+        origin.attrs["national_share"])
     rows = []
     cf = None
     for r in comb.itertuples(index=False):
         if r.fuel == "other_gas":
+            m = float(manuf[r.region])
+            rows.append((r.region, r.year, "other_gas", r.quantity * m, r.unit, r.fuel))
             for f, share in OTHER_GAS_SPLIT.items():
-                rows.append((r.region, r.year, f, r.quantity * share, r.unit, r.fuel))
+                rows.append((r.region, r.year, f, r.quantity * (1 - m) * share, r.unit, r.fuel))
         elif r.fuel in _ENERGY_MAPPED:
             if cf is None:
-                from carbonlab.data import cesy2008
-
                 cf = (cesy2008.conversion_factors().drop_duplicates("name")
                       .set_index("name")["ncv_kj"])
             scale = UNITS[r.unit][1]
@@ -591,8 +595,10 @@ def check_2007(factor_sets: Iterable[str] = FACTOR_SETS) -> Check2007:
     final use minus non-energy use plus the inputs to thermal power and heating
     (:func:`carbonlab.data.cesy2008.combustion_2007`). ``ceads`` accounts the 17 fuels
     directly; the study's sets map them onto the 14 (coal and oil sub-products by
-    energy with the yearbook's calorific values, 其他煤气 split into blast-furnace and
-    converter gas by :data:`OTHER_GAS_SPLIT`).
+    energy with the yearbook's calorific values; 其他煤气 is split by its origin in the same
+    balance: the part made in gas works and coke ovens is ``other_gas`` (producer-gas
+    factors), the recovered part blast-furnace and converter gas by :data:`OTHER_GAS_SPLIT`;
+    :func:`carbonlab.data.cesy2008.other_gas_origin_2007`).
     """
     from carbonlab.data import cesy2008, real
 
@@ -713,13 +719,16 @@ def reconcile(dataset: str = "teaching", fuel_use: pd.DataFrame | None = None) -
 
     check_dataset(dataset)
     if dataset == "ceads":
-        from carbonlab.data import real
+        from carbonlab.data import cesy2008, real
         from carbonlab.data.ceads_fuels import backout_activity, map_to_study_fuels
 
         fe = real.ceads_province_fuels()
         act = backout_activity(fe)
         rt = roundtrip(act, fe)
-        comparison = compare_factor_sets(map_to_study_fuels(act), rt)
+        origin = cesy2008.other_gas_origin_2007()
+        share = origin.set_index("region")["manufactured_share"].fillna(
+            origin.attrs["national_share"]).to_dict()
+        comparison = compare_factor_sets(map_to_study_fuels(act, manufactured_share=share), rt)
         med = comparison.groupby("factor_set")["rel_diff"].median()
         summary = (f"(a) the round trip reproduces all {int(rt['rel_diff'].notna().sum())} CEADs "
                    f"province-years to within {100 * np.nanmax(np.abs(rt['rel_diff'])):.1e} % "

@@ -717,3 +717,18 @@ def test_forecasting_inputs_fit_the_chapters():
     assert set(fi["targets"]["region"]) == set(PROVINCES)
     pop = fi["population_projection"]
     assert pop["year"].max() > p["year"].max()
+
+
+def test_other_gas_origin_split_conserves_volume():
+    from carbonlab.accounting import _study_rows
+    from carbonlab.data import cesy2008
+
+    o = cesy2008.other_gas_origin_2007(REAL).set_index("region")
+    assert o["manufactured_share"].dropna().between(0, 1).all()
+    assert o.loc["Beijing", "manufactured_share"] == 1.0  # no steel-works gas in Beijing's 2007 balance
+    assert 0 < cesy2008.other_gas_origin_2007(REAL).attrs["national_share"] < 1
+    comb = cesy2008.combustion_2007(REAL)
+    rows = _study_rows(comb)
+    og = rows[rows["source_fuel"] == "other_gas"]
+    assert set(og["fuel"]) == {"other_gas", "blast_furnace_gas", "converter_gas"}
+    np.testing.assert_allclose(og["quantity"].sum(), comb.loc[comb["fuel"] == "other_gas", "quantity"].sum())

@@ -15,11 +15,12 @@ Briquettes                 raw_coal            by energy (briquettes are made fr
 Coke                       coke                1:1, physical
 Other Coking Products      coke                by energy (closest solid coking product)
 Coke Oven Gas              coke_oven_gas       1:1, physical (10^8 m3)
-Other Gas                  blast_furnace_gas,  physical (10^8 m3), split by volume
-                           converter_gas       (:data:`OTHER_GAS_SPLIT`): CEADs' "other
-                                               gas" is blast-furnace plus converter gas
-                                               (Shan et al. 2018, Table 1), each with its
-                                               own factors
+Other Gas                  blast_furnace_gas,  physical (10^8 m3): the part the 2007
+                           converter_gas,      energy balance shows as recovered gas is
+                           other_gas           blast-furnace plus converter gas, split by
+                                               volume (:data:`OTHER_GAS_SPLIT`), each with
+                                               its own factors; the part made in gas works
+                                               is ``other_gas`` (producer gas)
 Crude Oil ... Fuel Oil     same codes          1:1, physical
 LPG                        lpg                 1:1, physical
 Refinery Gas               lpg                 by energy (a light petroleum gas)
@@ -28,7 +29,7 @@ Other Petroleum Products   fuel_oil            by energy (naphtha, lubricants, w
 Natural Gas                natural_gas         1:1, physical; includes LNG in CEADs
 =========================  ==================  =========================================
 
-``other_gas`` and ``lng`` get no rows (CEADs' natural gas includes LNG). "By energy" rows are in ``10^4 tce`` so that re-accounting with
+``lng`` gets no rows (CEADs' natural gas includes LNG). "By energy" rows are in ``10^4 tce`` so that re-accounting with
 another factor set keeps their energy content and applies the target fuel's
 carbon content; 1:1 rows stay physical so that the target set's NCV applies.
 """
@@ -151,8 +152,13 @@ def backout_activity(fuel_emissions: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def map_to_study_fuels(activity: pd.DataFrame) -> pd.DataFrame:
+def map_to_study_fuels(activity: pd.DataFrame,
+                       manufactured_share: dict[str, float] | None = None) -> pd.DataFrame:
     """Map backed-out CEADs activity (17 fuels) onto the study's fuel codes.
+
+    ``manufactured_share`` (region -> fraction) sends that part of each province's "Other
+    Gas" to ``other_gas`` (gas made in gas works: producer-gas factors) and the rest to
+    blast-furnace and converter gas (:data:`OTHER_GAS_SPLIT`); None: all of it recovered gas.
 
     1:1 fuels keep their physical units; folded-in fuels become energy rows in
     ``10^4 tce`` (see :data:`MAPPING`). Rows of the same study fuel and unit are summed,
@@ -167,12 +173,18 @@ def map_to_study_fuels(activity: pd.DataFrame) -> pd.DataFrame:
     split = rows["fuel"].map(lambda f: MAPPING[f][1]) == "split"
     if split.any():
         parts = [rows[~split]]
+        gas = rows[split]
+        m = (gas["region"].map(manufactured_share).fillna(0.0).to_numpy(dtype=float)
+             if manufactured_share is not None else np.zeros(len(gas)))
+        shares = {"other_gas": m}
         for fuel, share in OTHER_GAS_SPLIT.items():
-            part = rows[split].copy()
+            shares[fuel] = (1.0 - m) * share
+        for fuel, share in shares.items():
+            part = gas.copy()
             part["quantity"] = part["quantity"] * share
             part["energy_tj"] = part["energy_tj"] * share
             part["_target"] = fuel
-            parts.append(part)
+            parts.append(part[share > 0] if np.ndim(share) else part)
         rows = pd.concat(parts, ignore_index=True)
     target = rows["fuel"].map(lambda f: MAPPING[f][0])
     if "_target" in rows.columns:
@@ -213,7 +225,12 @@ def ceads_fuel_use(data_dir: str | os.PathLike[str] | None = None, mapped: bool 
 
     act = backout_activity(real.ceads_province_fuels(data_dir=data_dir, verify=verify))
     if mapped:
-        fu = map_to_study_fuels(act).drop(columns="ceads_fuels")
+        from carbonlab.data import cesy2008
+
+        origin = cesy2008.other_gas_origin_2007(data_dir, verify)
+        share = origin.set_index("region")["manufactured_share"].fillna(
+            origin.attrs["national_share"]).to_dict()
+        fu = map_to_study_fuels(act, manufactured_share=share).drop(columns="ceads_fuels")
     else:
         fu = act.drop(columns="energy_tj")
     if electricity:

@@ -33,6 +33,7 @@ __all__ = [
     "CEADS_FUEL_OF",
     "energy_balance",
     "combustion_2007",
+    "other_gas_origin_2007",
     "conversion_factors",
 ]
 
@@ -203,6 +204,35 @@ def combustion_2007(data_dir_: str | os.PathLike[str] | None = None, verify: boo
                "power_input", "heat_input"]]
     out.attrs["source"] = "China Energy Statistical Yearbook 2008, Tables 6-1 to 6-30"
     out.attrs["repairs"] = repairs
+    return out
+
+
+def other_gas_origin_2007(data_dir_: str | os.PathLike[str] | None = None, verify: bool = True
+                          ) -> pd.DataFrame:
+    """Where each province's "other gas" (其他煤气) came from in 2007.
+
+    Recovered gas (row 13, 回收能: blast-furnace and converter gas of the steel works)
+    against gas made in gas works and coke ovens (the positive outputs of rows 27
+    制气 and 25 炼焦: producer gas, water gas and the like).
+
+    Returns
+    -------
+    DataFrame
+        region, recovered, manufactured (10^8 m3), manufactured_share (of the two; NaN where
+        the province has neither). ``attrs["national_share"]``: the share for China.
+    """
+    rows = []
+    for region in PROVINCES:
+        b = energy_balance(region, data_dir_, verify)
+        g = b[b["fuel"] == "other_gas"].set_index("item")["quantity"]
+        rec = max(float(g["recovered"]), 0.0)
+        man = max(float(g["gas_making"]), 0.0) + max(float(g["coking"]), 0.0)
+        rows.append((region, rec, man))
+    out = pd.DataFrame(rows, columns=["region", "recovered", "manufactured"])
+    tot = out["recovered"] + out["manufactured"]
+    out["manufactured_share"] = (out["manufactured"] / tot).where(tot > 0)
+    out.attrs["national_share"] = float(out["manufactured"].sum() / tot.sum())
+    out.attrs["source"] = "China Energy Statistical Yearbook 2008, rows 13, 25 and 27 of Tables 6-N"
     return out
 
 
