@@ -13,11 +13,14 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "CarbonlabError",
     "DataError",
     "ParameterError",
+    "NotFittedError",  # noqa: F822 - built on first use by the module __getattr__
+    "check_fitted",
     "atomic_path",
     "atomic_dir",
     "sha256_file",
@@ -39,6 +42,36 @@ class DataError(CarbonlabError):
 
 class ParameterError(CarbonlabError):
     """A function or notebook parameter is invalid."""
+
+
+def _not_fitted_error() -> type:
+    """The class :class:`NotFittedError`, built once, on first use: its scikit-learn base class
+    costs the import of scikit-learn, which this module's light users (the CLI, the cache)
+    should not pay."""
+    cls = globals().get("NotFittedError")
+    if cls is None:
+        from sklearn.exceptions import NotFittedError as SkNotFittedError
+
+        class NotFittedError(ParameterError, SkNotFittedError):
+            """A fitted attribute, ``predict`` or a result used before ``fit``: a carbonlab
+            :class:`ParameterError` and scikit-learn's ``NotFittedError`` (an AttributeError)."""
+
+        NotFittedError.__module__, NotFittedError.__qualname__ = __name__, "NotFittedError"
+        cls = globals()["NotFittedError"] = NotFittedError
+    return cls
+
+
+def __getattr__(name: str) -> Any:
+    if name == "NotFittedError":
+        return _not_fitted_error()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def check_fitted(est: Any, attr: str, action: str = "predict") -> None:
+    """Raise :class:`NotFittedError` ("<Estimator>: call fit before <action>") unless ``est``
+    has the fitted attribute ``attr``."""
+    if not hasattr(est, attr):
+        raise _not_fitted_error()(f"{type(est).__name__}: call fit before {action}")
 
 
 def repo_root() -> Path:

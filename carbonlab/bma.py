@@ -31,8 +31,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 from scipy import special
+from sklearn.base import BaseEstimator
 
-from carbonlab._util import DataError, ParameterError
+from carbonlab._util import DataError, NotFittedError, ParameterError, check_fitted
 from carbonlab.plotting import PALETTE, legend_outside, new_figure
 
 __all__ = [
@@ -327,8 +328,11 @@ def _prepare(X: Any, y: Any, groups: Any, within: str | None
 # ----------------------------------------------------------------------------- the estimator
 
 
-class BMA:
+class BMA(BaseEstimator):
     """Zellner g-prior Bayesian model averaging, equal to R's ``BMS::bms(mcmc="enumerate")``.
+
+    A scikit-learn estimator (``get_params``/``set_params``/``clone``, fitted attributes
+    ending in ``_``); it explains y rather than predicts it, so there is no ``predict``.
 
     Parameters
     ----------
@@ -348,7 +352,39 @@ class BMA:
     hyper_f21 : "exact" (stable ln ₂F₁) or "bms" (BMS 0.3.5's truncated series, to match BMS
         where it is wrong: R² ≳ 0.9; it overflows above ≈ 0.95 and then fit raises).
     max_exact : the largest K enumerated exactly (2^K models).
+
+    Attributes
+    ----------
+    Set by :meth:`fit`; reading one before raises :class:`carbonlab._util.NotFittedError`
+    (a scikit-learn ``NotFittedError``).  Coefficients are in units of y per unit of the
+    regressor (chapter 2: ln(t CO2/person) per unit of the driver); Series are indexed by
+    ``regressor`` in the column order of X.
+
+    pip_ : Series, posterior inclusion probability of each regressor (0–1).
+    coef_mean_ : Series, unconditional posterior mean of each coefficient (BMS's ``Post Mean``).
+    coef_sd_ : Series, unconditional posterior SD of each coefficient (BMS's ``Post SD``).
+    cond_pos_sign_ : Series, posterior probability (0–1) of a positive coefficient among the
+        models that include the regressor (BMS's ``Cond.Pos.Sign``, rounded to 8 decimals).
+    intercept_ : float, ȳ − Σ coef_mean_j·x̄_j on the (demeaned) data, in units of y.
+    models_ : DataFrame, the ``nmodel`` best models, best first, as :meth:`top_models`.
+    post_model_prob_ : Series, posterior probability (0–1) of each of ``models_``
+        (indexed by BMS's hex ``model_id``; over all 2^K models, for MC3 over the visited ones).
+    n_models_ : int, models evaluated (2^K when enumerated, the distinct visited for MC3).
+    log_evidence_ : float, ln Σ_M exp(ℓ(M) + ln π(M)) (natural log, unnormalised priors).
+    r2_full_ : float, R² of the model with every regressor (on the demeaned data).
+    n_obs_, n_features_in_ : int, rows N and regressors K (``n_regressors_``, the same).
+    feature_names_in_ : ndarray of the regressor names (``names_``: the same as a list).
+    method_ : "enumerate" or "mc3" (what ``method`` resolved to).
+    prior_msize_ : float, prior mean model size.
+    mc3_models_visited_ : int, distinct models the MC3 chain visited (``method_ == "mc3"``).
     """
+
+    #: fitted attributes: reading one before :meth:`fit` raises NotFittedError
+    _FITTED = frozenset({
+        "pip_", "coef_mean_", "coef_sd_", "cond_pos_sign_", "intercept_", "models_",
+        "post_model_prob_", "n_models_", "log_evidence_", "r2_full_", "n_obs_",
+        "n_features_in_", "n_regressors_", "feature_names_in_", "names_", "method_",
+        "prior_msize_", "yty_", "mc3_models_visited_"})
 
     def __init__(self, g: str | float = "UIP", mprior: str = "uniform",
                  mprior_size: float | None = None, within: str | None = None,
@@ -366,6 +402,12 @@ class BMA:
         self.nmodel = nmodel
         self.hyper_f21 = hyper_f21
         self.max_exact = max_exact
+
+    def __getattr__(self, name: str) -> Any:
+        # reached only when normal lookup fails, so only before fit (or for a missing name)
+        if name in BMA._FITTED:
+            raise NotFittedError(f"BMA: call fit(X, y) before reading {name}")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # -- per-model quantities -------------------------------------------------------------
     def _model_terms(self, k: np.ndarray, r2: np.ndarray
@@ -422,6 +464,7 @@ class BMA:
         Xc, yc, names, sx, yty = _prepare(X, y, groups, self.within)
         N, K = Xc.shape
         self.n_obs_, self.n_regressors_, self.names_, self.yty_ = N, K, names, yty
+        self.n_features_in_, self.feature_names_in_ = K, np.asarray(names, dtype=object)
         self._gkind, self._gval = _parse_g(self.g, N, K)
         if self._gkind == "hyper" and N - 3 - K - self._gval <= 0:
             raise DataError(f"X: hyper-g needs N > K + a + 3; N = {N}, K = {K}, a = {self._gval:.4g}")
@@ -444,9 +487,11 @@ class BMA:
         # intercept as BMS reports it: ȳ − Σ PostMean_j x̄_j (on the demeaned data BMS receives)
         Xv = within_transform(X.to_numpy(dtype=float), groups, self.within)
         yv = within_transform(np.asarray(y, dtype=float)[:, None], groups, self.within)[:, 0]
-        self.intercept_ = float(yv.mean() - self._post_mean @ Xv.mean(axis=0))
-        full = self._full_model_r2(G)
-        self.r2_full_ = full
+        self.intercept_ = float(yv.mean() - self.coef_mean_.to_numpy() @ Xv.mean(axis=0))
+        self.r2_full_ = self._full_model_r2(G)
+        self.models_ = self._models_table(self._top)
+        self.post_model_prob_ = self.models_["pmp"].rename("post_model_prob")
+        del self._top
         return self
 
     @staticmethod
@@ -526,14 +571,18 @@ class BMA:
         K = self.n_regressors_
         res = acc.result()
         self.log_evidence_ = res["logZ"]
-        self._pip = res["pip"]
         scale = self._sy / self._sx
-        self._post_mean = res["mean"] * scale
+        mean = res["mean"] * scale
         self._e2 = res["e2"] * scale * scale
-        self._post_sd = np.sqrt(np.maximum(self._e2 - self._post_mean ** 2, 0.0))
         with np.errstate(invalid="ignore", divide="ignore"):
             cps = np.round(res["pos"] / res["pip"], 8)
-        self._cond_pos = np.where(res["pip"] > 0, cps, np.nan)
+        idx = pd.Index(self.names_, name="regressor")
+        self.pip_ = pd.Series(res["pip"], index=idx, name="pip")
+        self.coef_mean_ = pd.Series(mean, index=idx, name="coef_mean")
+        self.coef_sd_ = pd.Series(np.sqrt(np.maximum(self._e2 - mean ** 2, 0.0)), index=idx,
+                                  name="coef_sd")
+        self.cond_pos_sign_ = pd.Series(np.where(res["pip"] > 0, cps, np.nan), index=idx,
+                                        name="cond_pos_sign")
         self._size_post = res["size"]
         self._shrink = (res["es"], res["es2"])
         self._top = res["top"]
@@ -608,8 +657,8 @@ class BMA:
         accf = _Accumulator(K, self.nmodel)
         self._accumulate_block(accf, incl.T.astype(float), rss, bh.T, dd.T, weights=freq)
         self._finish(accf)
-        freq_stats = (self._pip, self._post_mean, self._post_sd, self._cond_pos, self._size_post,
-                      self._shrink, self._e2)
+        freq_stats = (self.pip_, self.coef_mean_, self.coef_sd_, self.cond_pos_sign_,
+                      self._size_post, self._shrink, self._e2)
         self._finish(acc)
         self._freq_stats = freq_stats
         self.mc3_models_visited_ = len(counts)
@@ -618,9 +667,8 @@ class BMA:
         top["freq"] = np.array([key_of[int(i @ weights)] for i in top["incl"].astype(np.int64)])
 
     # -- results ----------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "_pip"):
-            raise ParameterError("BMA: call fit(X, y) first")
+    def _check_fitted(self, action: str) -> None:
+        check_fitted(self, "pip_", action)
 
     def summary(self, order_by_pip: bool = True, conditional: bool = False,
                 weights: str = "analytic") -> pd.DataFrame:
@@ -632,14 +680,15 @@ class BMA:
         ``cond_mean``/``cond_sd`` (given inclusion).  For MC3, ``weights="freq"`` uses the visit
         frequencies instead of the analytic PMPs of the visited models.
         """
-        self._check_fitted()
+        self._check_fitted("summary")
         if weights == "analytic":
-            pip, mean, sd, cps, e2 = (self._pip, self._post_mean, self._post_sd, self._cond_pos,
-                                      self._e2)
+            pip, mean, sd, cps, e2 = (self.pip_, self.coef_mean_, self.coef_sd_,
+                                      self.cond_pos_sign_, self._e2)
         elif weights == "freq" and self.method_ == "mc3":
             pip, mean, sd, cps, _, _, e2 = self._freq_stats
         else:
             raise ParameterError(f"weights: expected 'analytic' (or 'freq' after MC3), got {weights!r}")
+        pip, mean, sd, cps = (np.asarray(v, dtype=float) for v in (pip, mean, sd, cps))
         df = pd.DataFrame({"pip": pip, "post_mean": mean, "post_sd": sd, "cond_pos_sign": cps,
                            "evidence": evidence_class(pip)},
                           index=pd.Index(self.names_, name="regressor"))
@@ -660,20 +709,22 @@ class BMA:
         """The ``n`` best models by posterior kernel: 0/1 inclusion per regressor, ``k``,
         ``log_marglik`` (ℓ exactly as BMS's ``lprob``), ``log_prior`` (BMS's prior kernel),
         ``pmp`` (exact posterior probability over all 2^K models; for MC3 over the visited
-        models, plus ``freq``), indexed by BMS's hex ``model_id``."""
-        self._check_fitted()
+        models, plus ``freq``), indexed by BMS's hex ``model_id`` (the first rows of
+        ``models_``)."""
+        self._check_fitted("top_models")
         if not isinstance(n, numbers.Integral) or n < 1:
             raise ParameterError(f"n: expected a positive integer, got {n!r}")
-        t = self._top
-        sel = slice(0, min(int(n), len(t["L"])))
-        incl = t["incl"][sel].astype(int)
+        return self.models_.iloc[: int(n)].copy()
+
+    def _models_table(self, t: dict[str, np.ndarray]) -> pd.DataFrame:
+        incl = t["incl"].astype(int)
         df = pd.DataFrame(incl, columns=self.names_)
         df["k"] = incl.sum(axis=1)
-        df["log_marglik"] = t["ell"][sel]
-        df["log_prior"] = t["L"][sel] - t["ell"][sel]
-        df["pmp"] = np.exp(t["L"][sel] - self.log_evidence_)
+        df["log_marglik"] = t["ell"]
+        df["log_prior"] = t["L"] - t["ell"]
+        df["pmp"] = np.exp(t["L"] - self.log_evidence_)
         if "freq" in t:
-            df["freq"] = t["freq"][sel]
+            df["freq"] = t["freq"]
         df.index = pd.Index(bms_hexcode(incl), name="model_id")
         return df
 
@@ -692,7 +743,7 @@ class BMA:
     def model_size(self) -> pd.DataFrame:
         """Prior and posterior probability of each model size k = 0..K (index ``k``);
         attrs hold the prior and posterior mean sizes."""
-        self._check_fitted()
+        self._check_fitted("model_size")
         K = self.n_regressors_
         df = pd.DataFrame({"prior": self._size_prior, "posterior": self._size_post},
                           index=pd.Index(np.arange(K + 1), name="k"))
@@ -703,7 +754,7 @@ class BMA:
     def shrinkage(self) -> pd.Series:
         """Posterior shrinkage factor s = g/(1+g): ``mean`` = Σ p_M E[s|M], ``second_moment``,
         ``sd`` (0 for fixed g)."""
-        self._check_fitted()
+        self._check_fitted("shrinkage")
         es, es2 = self._shrink
         if self._gkind == "fixed":
             es2 = es * es

@@ -40,12 +40,11 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.exceptions import NotFittedError as _SkNotFittedError
 from sklearn.svm import SVR
 from sklearn.tree import DecisionTreeRegressor
 from threadpoolctl import threadpool_limits
 
-from carbonlab._util import DataError, ParameterError
+from carbonlab._util import DataError, NotFittedError, ParameterError, check_fitted
 from carbonlab.cache import cached
 from carbonlab.data import TRUE_DRIVERS, log_emissions_per_capita
 from carbonlab.plotting import PALETTE, new_figure
@@ -164,15 +163,6 @@ def _check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     if np.ptp(ya) == 0:
         raise DataError("y: constant target (nothing to learn; every model would predict it)")
     return Xa, ya
-
-
-class NotFittedError(ParameterError, _SkNotFittedError):
-    """``predict`` before ``fit``: a carbonlab ParameterError and scikit-learn's NotFittedError."""
-
-
-def _check_fitted(est: Any, attr: str) -> None:
-    if not hasattr(est, attr):
-        raise NotFittedError(f"{type(est).__name__}: call fit before predict")
 
 
 def _check_n_features(est: Any, X: np.ndarray) -> None:
@@ -403,7 +393,7 @@ class _Forest(RegressorMixin, BaseEstimator):
 
     def tree_predictions(self, X: Any) -> np.ndarray:
         """Per-tree predictions, shape (n_trees, n_rows)."""
-        _check_fitted(self, "estimators_")
+        check_fitted(self, "estimators_")
         Xa = _as_2d(X)
         _check_n_features(self, Xa)
         return _tree_preds(self.estimators_, Xa)
@@ -426,7 +416,7 @@ class _Forest(RegressorMixin, BaseEstimator):
 
     def oob_curve(self) -> pd.DataFrame:
         """Out-of-bag MSE for k = 1…n_trees (R randomForest's ``mse``), from the in-bag counts."""
-        _check_fitted(self, "estimators_")
+        check_fitted(self, "estimators_")
         mse = _oob_curve(self.estimators_, self.inbag_, self._X_train, self._y_train)
         return pd.DataFrame({"n_trees": np.arange(1, mse.size + 1), "mse_oob": mse})
 
@@ -552,7 +542,7 @@ class SVRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        _check_fitted(self, "svr_")
+        check_fitted(self, "svr_")
         Xa = _as_2d(X)
         _check_n_features(self, Xa)
         z = self.svr_.predict((Xa - self.x_mean_) / self.x_scale_)
@@ -747,7 +737,7 @@ class FastMLP(_Standardised):
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        _check_fitted(self, "coefs_")
+        check_fitted(self, "coefs_")
         a = self._scale_x(X)
         f, _ = _act(self.activation)
         for k, (W, b) in enumerate(self.coefs_):
@@ -850,7 +840,7 @@ class _KerasRegressor(_Standardised):
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        _check_fitted(self, "model_")
+        check_fitted(self, "model_")
         Xs = self._shape(self._scale_x(X)).astype("float32")
         z = np.asarray(self.model_(Xs, training=False), dtype=float)[:, 0]
         return z * self.y_scale_ + self.y_mean_
@@ -979,7 +969,7 @@ class PanelFE(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X: Any, groups: Any = None) -> np.ndarray:
-        _check_fitted(self, "coef_")
+        check_fitted(self, "coef_")
         Xa = _as_2d(X)
         _check_n_features(self, Xa)
         g = self._groups(X, groups)
@@ -1032,7 +1022,7 @@ class _Naive(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        _check_fitted(self, "mode_")
+        check_fitted(self, "mode_")
         if self.mode_ == "window":
             Xa = _as_2d(X)
             _check_n_features(self, Xa)
@@ -1222,7 +1212,7 @@ class PanelModel(RegressorMixin, BaseEstimator):
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """ln(t CO2/person) for each row of ``frame`` (``region``, ``year`` + drivers)."""
-        _check_fitted(self, "estimator_")
+        check_fitted(self, "estimator_")
         self._check(frame, "frame")
         out = np.asarray(self.estimator_.predict(self._features(frame)), dtype=float)
         if self.fixed_effects == "demean" and not self._aware():
@@ -1707,13 +1697,13 @@ class SlidingWindowForecaster:
 
     def predict_in_sample(self) -> pd.Series:
         """One-step-ahead fitted values for the training series (from its ``window``-th value)."""
-        _check_fitted(self, "estimator_")
+        check_fitted(self, "estimator_")
         X, _ = _lagged(self.series_.to_numpy(), self.window)
         return pd.Series(self.estimator_.predict(X), index=self.series_.index[self.window:])
 
     def forecast(self, horizon: int, last: Any = None) -> pd.Series:
         """Recursive ``horizon``-step forecast after the training series (or after ``last``)."""
-        _check_fitted(self, "estimator_")
+        check_fitted(self, "estimator_")
         horizon = _positive_int(horizon, "horizon")
         hist = self.series_ if last is None else _series(last)
         if hist.size < self.window:

@@ -317,3 +317,56 @@ def test_design_from_panel(teaching) -> None:
     assert len(X2) == len(y2) == len(g2) == len(panel) - 1
     with pytest.raises(DataError, match=r"\['garbage'\] are missing"):
         design_from_panel(holed, drivers=["gas", "garbage"])
+
+
+def test_fitted_attributes_match_the_tables() -> None:
+    """The scikit-learn style fitted attributes are the summary's and top_models' numbers."""
+    X, y = make_data(N=80, K=6, seed=4)
+    fit = BMA(nmodel=20).fit(X, y)
+    s = fit.summary(order_by_pip=False)
+    for attr, col in (("pip_", "pip"), ("coef_mean_", "post_mean"), ("coef_sd_", "post_sd"),
+                      ("cond_pos_sign_", "cond_pos_sign")):
+        got = getattr(fit, attr)
+        assert isinstance(got, pd.Series) and list(got.index) == list(X.columns), attr
+        assert got.index.name == "regressor"
+        np.testing.assert_array_equal(got.to_numpy(), s[col].to_numpy())
+    # v0 (true +0.8) is in; the posterior mean brackets it; v1 (no effect) is doubtful
+    assert fit.pip_["v0"] > 0.99 and abs(fit.coef_mean_["v0"] - 0.8) < 3 * fit.coef_sd_["v0"]
+    assert fit.pip_["v1"] < 0.5
+    assert fit.n_models_ == 2 ** 6 and fit.n_features_in_ == 6 and fit.n_obs_ == 80
+    assert list(fit.feature_names_in_) == list(X.columns)
+    assert len(fit.models_) == 20 and fit.models_["pmp"].is_monotonic_decreasing
+    pd.testing.assert_frame_equal(fit.models_.iloc[:5], fit.top_models(5))
+    np.testing.assert_array_equal(fit.post_model_prob_.to_numpy(), fit.models_["pmp"].to_numpy())
+    assert list(fit.post_model_prob_.index) == list(fit.models_.index)
+    # PIP = posterior mass of the models that include the regressor (all 64 kept here)
+    full = BMA(nmodel=64).fit(X, y)
+    np.testing.assert_allclose(full.post_model_prob_ @ full.models_[list(X.columns)],
+                               full.pip_.to_numpy(), atol=1e-12)
+    assert full.post_model_prob_.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("use", [
+    lambda b: b.pip_, lambda b: b.coef_mean_, lambda b: b.coef_sd_, lambda b: b.models_,
+    lambda b: b.post_model_prob_, lambda b: b.n_models_, lambda b: b.summary(),
+    lambda b: b.top_models(3), lambda b: b.model_size(), lambda b: b.shrinkage(),
+])
+def test_not_fitted_raises_sklearn_not_fitted_error(use) -> None:
+    from sklearn.exceptions import NotFittedError as SkNotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    from carbonlab._util import NotFittedError
+    from carbonlab.models import NotFittedError as ModelsNotFittedError
+
+    assert NotFittedError is ModelsNotFittedError  # one error class for the idiom
+    with pytest.raises(NotFittedError, match="BMA: call fit") as info:
+        use(BMA())
+    assert isinstance(info.value, SkNotFittedError) and isinstance(info.value, ParameterError)
+    with pytest.raises(SkNotFittedError):
+        check_is_fitted(BMA())
+    X, y = make_data(N=40, K=3)
+    fitted = BMA().fit(X, y)
+    check_is_fitted(fitted)
+    use(fitted)
+    with pytest.raises(AttributeError, match="no attribute 'nonsense_'"):
+        _ = fitted.nonsense_
