@@ -122,8 +122,8 @@ def comparison_table(base: ScenarioResult, policy: ScenarioResult,
     b, p = base.totals(), policy.totals()
     t = pd.DataFrame({"baseline_mt": b, "policy_mt": p, "difference_mt": p - b,
                       "reduction_pct": 100 * (1 - p / b),
-                      "grid_baseline_t_per_mwh": base.grid_factor,
-                      "grid_policy_t_per_mwh": policy.grid_factor})
+                      "grid_baseline_tco2_per_mwh": base.grid_factor,
+                      "grid_policy_tco2_per_mwh": policy.grid_factor})
     if years is not None:
         t = t.loc[[y for y in years if y in t.index]]
     return t
