@@ -33,7 +33,7 @@ import sys
 import time
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -84,6 +84,7 @@ __all__ = [
     "check_bpnn_budget",
     "bpnn_search",
     "Comparison",
+    "ComparisonSettings",
     "run_comparison",
     "compare_models",
     "usable_drivers",
@@ -1306,9 +1307,6 @@ SVR_KERNELS: tuple[str, ...] = ("rbf", "linear", "poly", "sigmoid")
 STUDY_BPNN: tuple[tuple[int, ...], ...] = ((12,), (8, 7))
 """The study's two nets on 5 inputs: 85 and 119 parameters (its Table 5)."""
 
-_VARIANT = {"fe": "entity effects", "persistence": "last value", "drift": "last value + mean change"}
-
-
 @dataclass
 class Comparison:
     """Everything :func:`run_comparison` computed.
@@ -1325,21 +1323,189 @@ class Comparison:
     curves: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _fit_predict(model: Any, X: pd.DataFrame, y: pd.Series, tr: np.ndarray, te: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    Xtr, Xte = X[tr], X[te]
-    model.fit(Xtr, y[tr].to_numpy())
-    return model.predict(Xtr), model.predict(Xte)
+_VARIANT = {"fe": "entity effects", "persistence": "last value", "drift": "last value + mean change"}
+
+
+@dataclass(frozen=True)
+class ComparisonSettings:
+    """What :func:`run_comparison` fits and how; the defaults are the study's.
+
+    models : registry names (:data:`MODELS`) among "bagging", "rf", "fe", "svr", "bpnn",
+        "persistence", "drift"; with ``baselines`` the :data:`BASELINES` are always added.
+    n_trees, mtry_trees : forest size (the study: 10,000) and trees per mtry candidate.
+        Forest variant "(1)" uses all trees, "(2)" the count ≤ n_trees with the least
+        test MSE (the study's choice — it looks at the test rows).
+    epochs, bpnn_hidden, activations, bpnn_trainer, max_params : BP networks: Keras epochs,
+        hidden layers of each net, activations, trainer ("keras" or "fast" =
+        :class:`FastMLP`) and parameter budget (< max_params, or None).
+    svr_kernels : SVR kernels (ε = 0.1, C = 1, tol = 1e-4, e1071 scaling).
+    n_train : training years of the study's random split.
+    random_state : one seed for split, forests and networks.
+
+    Lists are stored as tuples; a bad value raises :class:`ParameterError` on construction.
+    """
+
+    models: tuple[str, ...] = DEFAULT_MODELS
+    baselines: bool = True
+    n_trees: int = 10_000
+    mtry_trees: int = 500
+    epochs: int = 500
+    bpnn_hidden: tuple[tuple[int, ...], ...] = STUDY_BPNN
+    activations: tuple[str, ...] = ACTIVATIONS
+    bpnn_trainer: str = "keras"
+    max_params: int | None = STUDY_MAX_PARAMS
+    svr_kernels: tuple[str, ...] = SVR_KERNELS
+    n_train: int = 11
+    random_state: int = 0
+
+    def __post_init__(self) -> None:
+        def names(v: Any) -> tuple[str, ...]:
+            return (v,) if isinstance(v, str) else tuple(v)
+
+        unknown = [k for k in names(self.models) if k not in DEFAULT_MODELS]
+        if unknown:
+            raise ParameterError(f"models: unknown model {unknown[0]!r}; use {', '.join(DEFAULT_MODELS)}")
+        if self.bpnn_trainer not in ("keras", "fast"):
+            raise ParameterError(f"bpnn_trainer: expected 'keras' or 'fast', got {self.bpnn_trainer!r}")
+        fixed = {"models": names(self.models), "activations": names(self.activations),
+                 "svr_kernels": names(self.svr_kernels),
+                 "bpnn_hidden": tuple(tuple(int(u) for u in h) for h in self.bpnn_hidden),
+                 **{k: _positive_int(getattr(self, k), k)
+                    for k in ("n_trees", "mtry_trees", "epochs", "n_train")}}
+        for k, v in fixed.items():
+            object.__setattr__(self, k, v)
+
+    @property
+    def model_names(self) -> tuple[str, ...]:
+        """``models``, plus the :data:`BASELINES` when ``baselines``."""
+        return tuple(dict.fromkeys([*self.models, *BASELINES])) if self.baselines else self.models
+
+
+_SETTINGS = tuple(f.name for f in fields(ComparisonSettings))
+
+
+@dataclass(frozen=True)
+class _Fold:
+    """One fold of the comparison: the whole design and the fold's train/test row masks."""
+
+    split: str
+    fold: YearSplit
+    X: pd.DataFrame
+    y: pd.Series
+    population: pd.Series
+    tr: np.ndarray
+    te: np.ndarray
+
+    def fit_predict(self, model: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Fit on the training rows; predictions on the training and the test rows."""
+        model.fit(self.X[self.tr], self.y[self.tr].to_numpy())
+        return model.predict(self.X[self.tr]), model.predict(self.X[self.te])
+
+
+@dataclass(frozen=True)
+class _Variant:
+    """One fitted variant of a model on a fold (predictions in ln t CO2/person)."""
+
+    variant: str
+    p_train: np.ndarray
+    p_test: np.ndarray
+    detail: str = ""
+
+
+def _forest_variants(key: str, d: _Fold, s: ComparisonSettings
+                     ) -> tuple[list[_Variant], pd.DataFrame | None]:
+    """One forest of ``n_trees``; variants (1) all trees and (2) the best count, and its
+    tree-count curve (test and OOB MSE of the first 1…n_trees trees)."""
+    kw = {"mtry_trees": s.mtry_trees} if key == "rf" else {}
+    est = get_model(key, s.random_state, n_estimators=s.n_trees, **kw)
+    est.fit(d.X[d.tr], d.y[d.tr].to_numpy())
+    P_tr, P_te = est.tree_predictions(d.X[d.tr]), est.tree_predictions(d.X[d.te])
+    mse_te = _cum_mse(P_te, d.y[d.te].to_numpy())
+    curve = pd.DataFrame({"n_trees": np.arange(1, s.n_trees + 1), "mse_test": mse_te,
+                          "mse_oob": est.oob_curve()["mse_oob"].to_numpy()})
+    best = int(np.argmin(mse_te)) + 1
+    return [_Variant("(1) all trees", P_tr.mean(0), P_te.mean(0),
+                     f"mtry={est.mtry_}, trees={s.n_trees}"),
+            _Variant("(2) best count", P_tr[:best].mean(0), P_te[:best].mean(0),
+                     f"mtry={est.mtry_}, trees={best}")], curve
+
+
+def _svr_variants(key: str, d: _Fold, s: ComparisonSettings
+                  ) -> tuple[list[_Variant], pd.DataFrame | None]:
+    """One SVR per kernel."""
+    return [_Variant(k, *d.fit_predict(get_model(key, kernel=k))) for k in s.svr_kernels], None
+
+
+def _bpnn_variants(key: str, d: _Fold, s: ComparisonSettings
+                   ) -> tuple[list[_Variant], pd.DataFrame | None]:
+    """One BP network per (hidden layers, activation)."""
+    kw = {"epochs": s.epochs} if s.bpnn_trainer == "keras" else {}
+    out = []
+    for hidden, act in itertools.product(s.bpnn_hidden, s.activations):
+        est = get_model(key, s.random_state, trainer=s.bpnn_trainer, hidden=hidden,
+                        activation=act, max_params=s.max_params, **kw)
+        out.append(_Variant(f"{'-'.join(map(str, hidden))} {act}", *d.fit_predict(est),
+                            f"{est.n_params_} params"))
+    return out, None
+
+
+def _one_variant(key: str, d: _Fold, s: ComparisonSettings
+                 ) -> tuple[list[_Variant], pd.DataFrame | None]:
+    """fe, persistence, drift: the registry's model as it is."""
+    return [_Variant(_VARIANT[key], *d.fit_predict(get_model(key, s.random_state)))], None
+
+
+#: how each registry model enters the comparison (default :func:`_one_variant`)
+_VARIANTS: dict[str, Any] = {"bagging": _forest_variants, "rf": _forest_variants,
+                             "svr": _svr_variants, "bpnn": _bpnn_variants}
+
+
+def _tidy_predictions(d: _Fold, model: str, v: _Variant) -> list[pd.DataFrame]:
+    regions = d.X.index.get_level_values("region").to_numpy()
+    years = d.X.index.get_level_values("year").to_numpy()
+    return [pd.DataFrame({
+        "model": model, "variant": v.variant, "split": d.split, "fold": d.fold.name,
+        "region": regions[mask], "year": years[mask], "set": name,
+        "y_true": d.y.to_numpy()[mask], "y_pred": np.asarray(p, dtype=float),
+        "population_10k": d.population.to_numpy()[mask]})
+        for name, mask, p in (("train", d.tr, v.p_train), ("test", d.te, v.p_test))]
+
+
+def _compare(X: pd.DataFrame, y: pd.Series, pop: pd.Series, split_name: str,
+             folds: Sequence[YearSplit], s: ComparisonSettings) -> Comparison:
+    """Every model's variants on every fold, then the metrics table."""
+    regions = X.index.get_level_values("region").to_numpy()
+    years = X.index.get_level_values("year").to_numpy()
+    preds: list[pd.DataFrame] = []
+    curves: list[pd.DataFrame] = []
+    details: dict[tuple[str, str], list[str]] = {}
+    for fold in folds:
+        tr, te = _check_split(regions, years, fold)
+        _check_xy(X[tr], y[tr])
+        d = _Fold(split_name, fold, X, y, pop, tr, te)
+        for key in s.model_names:
+            label = MODEL_LABELS[key]
+            variants, curve = _VARIANTS.get(key, _one_variant)(key, d, s)
+            if curve is not None:
+                curves.append(pd.concat([pd.DataFrame({"model": label, "split": split_name,
+                                                       "fold": fold.name}, index=curve.index),
+                                         curve], axis=1))
+            for v in variants:
+                preds += _tidy_predictions(d, label, v)
+                details.setdefault((label, v.variant), []).append(v.detail)
+    pred = pd.concat(preds, ignore_index=True)
+    table = _metrics_table(pred, details)
+    table.insert(1, "name", table["model"].map({v: k for k, v in MODEL_LABELS.items()}))
+    pred.attrs["units"] = {"y_true": "ln t CO2/person", "y_pred": "ln t CO2/person",
+                           "population_10k": "10^4 persons"}
+    cur = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(
+        columns=["model", "split", "fold", "n_trees", "mse_test", "mse_oob"])
+    return Comparison(table, pred, cur)
 
 
 def run_comparison(panel: pd.DataFrame, drivers: Sequence[str] | str = TRUE_DRIVERS,
-                   split: Any = "random", *, models: Sequence[str] = DEFAULT_MODELS,
-                   n_trees: int = 10_000, mtry_trees: int = 500, epochs: int = 500,
-                   bpnn_hidden: Sequence[Sequence[int]] = STUDY_BPNN,
-                   activations: Sequence[str] = ACTIVATIONS, svr_kernels: Sequence[str] = SVR_KERNELS,
-                   bpnn_trainer: str = "keras", max_params: int | None = STUDY_MAX_PARAMS,
-                   n_train: int = 11, random_state: int = 0, baselines: bool = True,
-                   cache: bool = False) -> Comparison:
+                   split: Any = "random", settings: ComparisonSettings | None = None, *,
+                   cache: bool = False, **options: Any) -> Comparison:
     """Fit the zoo on a split of the panel and collect metrics, predictions and curves.
 
     Parameters
@@ -1349,98 +1515,28 @@ def run_comparison(panel: pd.DataFrame, drivers: Sequence[str] | str = TRUE_DRIV
     split : "random" (the study: ``n_train`` random years train, seeded), "rolling"
         (:func:`rolling_origin_splits` defaults: three 2-year folds), a YearSplit or a
         list of them. Metrics pool the predictions of all folds.
-    models : registry names (:data:`MODELS`) among "bagging", "rf", "fe", "svr", "bpnn",
-        "persistence", "drift"; with ``baselines`` the :data:`BASELINES` are always added.
-    n_trees, mtry_trees : forest size (the study: 10,000) and trees per mtry candidate.
-        Forest variant "(1)" uses all trees, "(2)" the count ≤ n_trees with the least
-        test MSE (the study's choice — it looks at the test rows).
-    epochs, bpnn_hidden, activations, bpnn_trainer : BP networks ("keras" or "fast").
-    svr_kernels : SVR kernels (ε = 0.1, C = 1, tol = 1e-4, e1071 scaling).
-    max_params : BPNN parameter budget (< max_params) or None.
-    random_state : one seed for split, forests and networks.
+    settings : the models and their options (:class:`ComparisonSettings`; default the
+        study's); ``options`` are fields of it that override ``settings``, e.g.
+        ``run_comparison(panel, drivers, n_trees=200, epochs=30)``.
     cache : keep the result in the content-keyed cache (:mod:`carbonlab.cache`), keyed by
-        the data, the split, every parameter and the package source.
+        the data, the split, the settings and the package source.
+
+    Every model is built by name from the registry (:func:`get_model`); how a model
+    enters the table (forests: two tree counts and a curve, SVR: one row per kernel, BP
+    networks: one per architecture × activation, the others: one row) is looked up in
+    ``_VARIANTS``.
     """
-    if cache:
-        kw = {"models": tuple(models), "n_trees": n_trees, "mtry_trees": mtry_trees,
-              "epochs": epochs, "bpnn_hidden": tuple(map(tuple, bpnn_hidden)),
-              "activations": tuple(activations), "svr_kernels": tuple(svr_kernels),
-              "bpnn_trainer": bpnn_trainer, "max_params": max_params, "n_train": n_train,
-              "random_state": random_state, "baselines": baselines}
-        X, y, pop = design_matrix(panel, drivers)
-        folds = _resolve_splits(panel, split, random_state, n_train)
-        return _cached("comparison", [X, y, pop, folds, sorted(kw.items())],
-                       lambda: run_comparison(panel, drivers, split, **kw))
-    unknown = [k for k in models if k not in DEFAULT_MODELS]
+    unknown = [k for k in options if k not in _SETTINGS]
     if unknown:
-        raise ParameterError(f"models: unknown model {unknown[0]!r}; use {', '.join(DEFAULT_MODELS)}")
-    if baselines:
-        models = tuple(dict.fromkeys([*models, *BASELINES]))
-    if bpnn_trainer not in ("keras", "fast"):
-        raise ParameterError(f"bpnn_trainer: expected 'keras' or 'fast', got {bpnn_trainer!r}")
-    n_trees = _positive_int(n_trees, "n_trees")
+        raise ParameterError(f"{unknown[0]}: not an option of run_comparison; use "
+                             f"{', '.join(_SETTINGS)}, settings or cache")
+    s = replace(settings or ComparisonSettings(), **options)
     X, y, pop = design_matrix(panel, drivers)
-    split_name, folds = _resolve_splits(panel, split, random_state, n_train)
-    regions = X.index.get_level_values("region").to_numpy()
-    years = X.index.get_level_values("year").to_numpy()
-    preds: list[pd.DataFrame] = []
-    curves: list[pd.DataFrame] = []
-    details: dict[tuple[str, str], list[str]] = {}
-
-    def add(model: str, variant: str, fold: YearSplit, tr: np.ndarray, te: np.ndarray,
-            p_tr: np.ndarray, p_te: np.ndarray, detail: str = "") -> None:
-        for name, mask, p in (("train", tr, p_tr), ("test", te, p_te)):
-            preds.append(pd.DataFrame({
-                "model": model, "variant": variant, "split": split_name, "fold": fold.name,
-                "region": regions[mask], "year": years[mask], "set": name,
-                "y_true": y.to_numpy()[mask], "y_pred": np.asarray(p, dtype=float),
-                "population_10k": pop.to_numpy()[mask]}))
-        details.setdefault((model, variant), []).append(detail)
-
-    for fold in folds:
-        tr, te = _check_split(regions, years, fold)
-        _check_xy(X[tr], y[tr])
-        for key in models:
-            label = MODEL_LABELS[key]
-            if key in ("bagging", "rf"):
-                kw = {"mtry_trees": mtry_trees} if key == "rf" else {}
-                est = get_model(key, random_state, n_estimators=n_trees, **kw)
-                est.fit(X[tr], y[tr].to_numpy())
-                P_tr, P_te = est.tree_predictions(X[tr]), est.tree_predictions(X[te])
-                mse_te = _cum_mse(P_te, y[te].to_numpy())
-                oob = est.oob_curve()["mse_oob"].to_numpy()
-                curves.append(pd.DataFrame({"model": label, "split": split_name, "fold": fold.name,
-                                            "n_trees": np.arange(1, n_trees + 1),
-                                            "mse_test": mse_te, "mse_oob": oob}))
-                best = int(np.argmin(mse_te)) + 1
-                add(label, "(1) all trees", fold, tr, te, P_tr.mean(0), P_te.mean(0),
-                    f"mtry={est.mtry_}, trees={n_trees}")
-                add(label, "(2) best count", fold, tr, te, P_tr[:best].mean(0),
-                    P_te[:best].mean(0), f"mtry={est.mtry_}, trees={best}")
-            elif key == "svr":
-                for k in svr_kernels:
-                    add(label, k, fold, tr, te, *_fit_predict(get_model("svr", kernel=k), X, y, tr, te))
-            elif key == "bpnn":
-                for hidden in bpnn_hidden:
-                    for a in activations:
-                        kw = {"epochs": epochs} if bpnn_trainer == "keras" else {}
-                        est = get_model("bpnn", random_state, trainer=bpnn_trainer,
-                                        hidden=tuple(hidden), activation=a, max_params=max_params,
-                                        **kw)
-                        p_tr, p_te = _fit_predict(est, X, y, tr, te)
-                        add(label, f"{'-'.join(map(str, hidden))} {a}", fold, tr, te, p_tr, p_te,
-                            f"{est.n_params_} params")
-            else:  # fe, persistence, drift: one variant, the registry's model
-                add(label, _VARIANT[key], fold, tr, te,
-                    *_fit_predict(get_model(key, random_state), X, y, tr, te))
-    pred = pd.concat(preds, ignore_index=True)
-    table = _metrics_table(pred, details)
-    table.insert(1, "name", table["model"].map({v: k for k, v in MODEL_LABELS.items()}))
-    pred.attrs["units"] = {"y_true": "ln t CO2/person", "y_pred": "ln t CO2/person",
-                           "population_10k": "10^4 persons"}
-    cur = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(
-        columns=["model", "split", "fold", "n_trees", "mse_test", "mse_oob"])
-    return Comparison(table, pred, cur)
+    split_name, folds = _resolve_splits(panel, split, s.random_state, s.n_train)
+    if cache:
+        key = [X, y, pop, split_name, folds, sorted(asdict(s).items())]
+        return _cached("comparison", key, lambda: _compare(X, y, pop, split_name, folds, s))
+    return _compare(X, y, pop, split_name, folds, s)
 
 
 def _metrics_table(pred: pd.DataFrame, details: dict[tuple[str, str], list[str]]) -> pd.DataFrame:

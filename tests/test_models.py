@@ -295,6 +295,51 @@ def test_compare_models_table(panel):
     pd.testing.assert_frame_equal(t, again)
 
 
+def test_comparison_settings_group_the_options(panel):
+    """Options are a frozen ComparisonSettings; keywords override it; bad ones are named."""
+    import dataclasses
+
+    st = m.ComparisonSettings(models=["svr"], svr_kernels=["rbf", "linear"], baselines=False)
+    assert st.models == ("svr",) and st.svr_kernels == ("rbf", "linear")  # lists → tuples
+    assert st.model_names == ("svr",)
+    assert m.ComparisonSettings(models=("svr",)).model_names == ("svr", *m.BASELINES)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        st.n_trees = 5
+    by_settings = m.run_comparison(panel, DRIVERS, "random", st)
+    by_keywords = m.run_comparison(panel, DRIVERS, "random", models=("svr",),
+                                   svr_kernels=("rbf", "linear"), baselines=False)
+    pd.testing.assert_frame_equal(by_settings.table, by_keywords.table)
+    assert list(by_settings.table["variant"]) == ["rbf", "linear"]
+    # a keyword overrides the settings it is given with
+    lin = m.run_comparison(panel, DRIVERS, "random", st, svr_kernels=("linear",)).table
+    assert list(lin["variant"]) == ["linear"]
+    assert lin["mse_test"].iloc[0] == by_settings.table["mse_test"].iloc[1]
+    with pytest.raises(ParameterError, match="n_tree: not an option of run_comparison"):
+        m.run_comparison(panel, DRIVERS, n_tree=5)
+    with pytest.raises(ParameterError, match="bpnn_trainer"):
+        m.ComparisonSettings(bpnn_trainer="torch")
+    with pytest.raises(ParameterError, match="n_trees"):
+        m.run_comparison(panel, DRIVERS, st, n_trees=0)
+    with pytest.raises(ParameterError, match="unknown model 'ols'"):
+        m.ComparisonSettings(models=("ols",))
+
+
+def test_comparison_builds_every_model_from_the_registry(panel, monkeypatch):
+    """run_comparison dispatches through get_model: every fitted estimator comes from it."""
+    built = []
+    real = m.get_model
+
+    def spy(name, random_state=0, **params):
+        built.append(name)
+        return real(name, random_state, **params)
+
+    monkeypatch.setattr(m, "get_model", spy)
+    m.run_comparison(panel, DRIVERS, "random", n_trees=5, mtry_trees=3, bpnn_trainer="fast",
+                     bpnn_hidden=((2,),), activations=("tanh",), svr_kernels=("rbf",))
+    assert sorted(set(built)) == sorted(m.DEFAULT_MODELS)
+    assert len(built) == len(m.DEFAULT_MODELS)  # one fold, one variant each here
+
+
 def test_compare_models_rolling_never_trains_on_the_future(panel):
     res = m.run_comparison(panel, DRIVERS, "rolling", models=("svr", "fe"))
     assert set(res.table["split"]) == {"rolling"}
