@@ -101,6 +101,9 @@ def _label_slug(value: str) -> str:
 
 _MYST_TARGET = re.compile(r"^\(([^()\s]+)\)=[ \t]*$", re.MULTILINE)
 _REF_ROLE = re.compile(r"(\{(?:numref|ref)\}`(?:[^`<]*<)?)([^`<>]+)(>?`)")
+# sphinx-exercise labels (``:label: ex-x``) and the solutions that name them (```{solution} ex-x)
+_EXERCISE_LABEL = re.compile(r"^(:label:[ \t]+)(\S+)[ \t]*$", re.MULTILINE)
+_SOLUTION_OF = re.compile(r"^([`:]{3,}\{solution\}[ \t]+)(\S+)[ \t]*$", re.MULTILINE)
 
 
 def _adapt_gallery_page(path: Path, title: str, value: str) -> None:
@@ -108,9 +111,9 @@ def _adapt_gallery_page(path: Path, title: str, value: str) -> None:
 
     Replaces the page title (the first Markdown H1) with ``title``. Sphinx labels are
     global and the same chapter appears once per value, so every figure name
-    (``mystnb.figure.name`` in a cell's metadata) and every MyST target ``(label)=`` gets
-    the suffix ``-<slug of value>`` (``fig-peaks-path-inner-mongolia``), and the page's own
-    ``{numref}``/``{ref}`` references to them follow.
+    (``mystnb.figure.name`` in a cell's metadata), every MyST target ``(label)=`` and every
+    exercise ``:label:`` gets the suffix ``-<slug of value>`` (``fig-peaks-path-inner-mongolia``),
+    and the page's own ``{numref}``/``{ref}`` references and ``{solution}`` directives follow.
     """
     nb = json.loads(path.read_text(encoding="utf-8"))
     suffix = f"-{_label_slug(value)}"
@@ -127,6 +130,8 @@ def _adapt_gallery_page(path: Path, title: str, value: str) -> None:
         if cell["cell_type"] == "markdown":
             for label in _MYST_TARGET.findall(text(cell)):
                 renamed[label] = f"{label}{suffix}"
+            for _, label in _EXERCISE_LABEL.findall(text(cell)):
+                renamed[label] = f"{label}{suffix}"
     first = True
     for cell in nb["cells"]:
         if cell["cell_type"] != "markdown":
@@ -139,6 +144,8 @@ def _adapt_gallery_page(path: Path, title: str, value: str) -> None:
             first = False
         src = _MYST_TARGET.sub(lambda m: f"({renamed[m[1]]})=", src)
         src = _REF_ROLE.sub(lambda m: m[1] + renamed.get(m[2], m[2]) + m[3], src)
+        for pattern in (_EXERCISE_LABEL, _SOLUTION_OF):
+            src = pattern.sub(lambda m: m[1] + renamed.get(m[2], m[2]), src)
         cell["source"] = src
     path.write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
 

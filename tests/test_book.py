@@ -78,6 +78,26 @@ def test_gallery_pages_get_unique_figure_names(tmp_path):
     assert len(labels) == len(set(labels))
 
 
+def test_gallery_pages_get_unique_exercise_labels(tmp_path):
+    """A city page is chapter 5 run for one city: its exercises and solutions are renamed too."""
+    import json
+
+    from carbonlab.book import _adapt_gallery_page
+
+    chapter = json.loads((ROOT / "notebooks" / "05_cities_leap.ipynb").read_text(encoding="utf-8"))
+    text = "\n".join("".join(c["source"]) for c in chapter["cells"] if c["cell_type"] == "markdown")
+    original = re.findall(r"^:label:\s+(ex-\S+)", text, re.MULTILINE)
+    assert original
+    page = tmp_path / "Lanzhou.ipynb"
+    page.write_text(json.dumps(chapter, ensure_ascii=False), encoding="utf-8")
+    _adapt_gallery_page(page, "Lanzhou", "Lanzhou")
+    nb = json.loads(page.read_text(encoding="utf-8"))
+    text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert re.findall(r"^:label:\s+(ex-\S+)", text, re.MULTILINE) == [f"{x}-lanzhou" for x in original]
+    solved = re.findall(r"\{solution\}\s+(\S+)", text)
+    assert solved and all(s.endswith("-lanzhou") for s in solved)
+
+
 def test_figure_names_are_unique_across_the_book():
     import json
 
