@@ -8,6 +8,7 @@ with the book's one peak rule :func:`carbonlab.peaks.find_peak` on inventory + p
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -94,7 +95,9 @@ def sobol_sensitivity(
         if np.ptp(yj) == 0:
             si = {k: np.zeros(prob["num_vars"]) for k in ("S1", "S1_conf", "ST", "ST_conf")}
         else:
-            si = sobol_an.analyze(prob, yj, calc_second_order=False, seed=random_state)
+            with warnings.catch_warnings():  # constant sub-samples (a peak year that never moves)
+                warnings.simplefilter("ignore", UserWarning)
+                si = sobol_an.analyze(prob, yj, calc_second_order=False, seed=random_state)
         for i, name in enumerate(prob["names"]):
             rows.append({"output": out, "parameter": name, "S1": float(si["S1"][i]),
                          "S1_conf": float(si["S1_conf"][i]), "ST": float(si["ST"][i]),
