@@ -650,7 +650,7 @@ def check_2007(factor_sets: Iterable[str] = FACTOR_SETS) -> Check2007:
 # --------------------------------------------------------------------------- plots
 def plot_fuel_breakdown(detail: pd.DataFrame, region: str, ax=None):
     """Stacked area of CO2 by fuel over time for one region (``account(..., by_fuel=True)``)."""
-    from carbonlab.plotting import PALETTE, new_figure
+    from carbonlab.plotting import legend_outside, new_figure, palette
 
     region = resolve_region(region)
     d = detail[(detail["region"] == region) & (detail["fuel"] != ELECTRICITY)]
@@ -660,15 +660,15 @@ def plot_fuel_breakdown(detail: pd.DataFrame, region: str, ax=None):
     wide = wide.loc[:, wide.sum().sort_values(ascending=False).index]
     if ax is None:
         _, ax = new_figure()
-    colors = [PALETTE[i % len(PALETTE)] for i in range(wide.shape[1])]
-    ax.stackplot(wide.index, wide.T.to_numpy(), labels=wide.columns, colors=colors, alpha=0.9)
+    ax.stackplot(wide.index, wide.T.to_numpy(), labels=[f.replace("_", " ") for f in wide.columns],
+                 colors=palette(wide.shape[1]), alpha=0.9)
     el = detail[(detail["region"] == region) & (detail["fuel"] == ELECTRICITY)]
     if not el.empty:
         e = el.set_index("year")["emissions_mt"]
         ax.plot(e.index, wide.sum(axis=1).reindex(e.index) + e, color="black", ls="--",
                 label="CE (with net electricity)")
     ax.set(xlabel="year", ylabel="Mt CO2", title=f"{region}: CO2 by fuel")
-    ax.legend(ncol=2, fontsize=7, loc="upper left")
+    legend_outside(ax, fontsize=8)
     return ax
 
 
@@ -688,6 +688,14 @@ def plot_fossil_vs_total(contrast: pd.DataFrame, ax=None):
     ax.set(ylabel="Mt CO2", title=f"Fossil-only vs with electricity, {int(d['year'].iloc[0])}")
     ax.legend(fontsize=8)
     return ax
+
+
+def _within(rel: float) -> str:
+    """A largest relative difference as prose: "exactly" or "to within 0.0012 %"."""
+    if rel == 0.0:
+        return "exactly (largest relative difference 0)"
+    pct = 100 * rel
+    return f"to within {pct:.{max(1, 1 - int(np.floor(np.log10(pct))))}f} %"
 
 
 @dataclass(frozen=True)
@@ -731,7 +739,7 @@ def reconcile(dataset: str = "teaching", fuel_use: pd.DataFrame | None = None) -
         comparison = compare_factor_sets(map_to_study_fuels(act, manufactured_share=share), rt)
         med = comparison.groupby("factor_set")["rel_diff"].median()
         summary = (f"(a) the round trip reproduces all {int(rt['rel_diff'].notna().sum())} CEADs "
-                   f"province-years to within {100 * np.nanmax(np.abs(rt['rel_diff'])):.1e} % "
+                   f"province-years {_within(float(np.nanmax(np.abs(rt['rel_diff']))))} "
                    "(a check of the mapping and units, not a validation); (b) the median "
                    "difference from CEADs is "
                    + " and ".join(f"{100 * v:+.1f} % with {k}" for k, v in med.items()))
@@ -741,9 +749,9 @@ def reconcile(dataset: str = "teaching", fuel_use: pd.DataFrame | None = None) -
     check = account(fuel_use, factors="ndrc2011").merge(
         panel[["region", "year", "emissions_mt"]], on=["region", "year"])
     worst = float(np.max(np.abs(check["ce_mt"] / check["emissions_mt"] - 1)))
-    summary = (f"the teaching panel's emissions are reproduced by `account(fuel_use, 'ndrc2011')` "
-               f"for all {len(check)} province-years with a largest relative difference of "
-               f"{worst:.1e}, as they must be, because the generator computed them this way; "
+    summary = (f"the teaching panel's emissions are reproduced by the accounting with the NDRC 2011 "
+               f"factors for all {len(check)} province-years {_within(worst)}, as they must be, "
+               "because the generator computed them this way; "
                "run with dataset='ceads' for the real reconciliation")
     return Reconciliation(dataset, summary,
                           check=check[["region", "year", "emissions_mt", "ce_mt"]])
