@@ -239,16 +239,26 @@ def plot_region_lines(df: Any, value: str, *, region_col: str = "region", time_c
         _, ax = new_figure(figsize=(7.5, 4.6))
     last = wide.ffill().iloc[-1].sort_values(ascending=False)
     labelled = set(last.index[:top_labels]) | ({highlight} if highlight else set())
+    ends = []
     for name in wide.columns:
         bold = name == highlight
         ax.plot(wide.index, wide[name], color=PALETTE[1] if bold else "#9aa5b1",
                 lw=2.6 if bold else 0.9, alpha=1.0 if bold else 0.8, zorder=3 if bold else 2)
         if name in labelled:
             y = wide[name].dropna()
-            ax.annotate(name, (y.index[-1], y.iloc[-1]), xytext=(4, 0),
-                        textcoords="offset points", va="center", fontsize=8,
-                        color=PALETTE[1] if bold else "#444444",
-                        fontweight="bold" if bold else "normal")
+            ends.append((name, y.index[-1], float(y.iloc[-1]), bold))
+    # end labels at least one line (10 pt) apart so close line ends do not overlap
+    ax.autoscale_view()
+    lo, hi = ax.get_ylim()
+    pts_per_unit = ax.get_position().height * ax.figure.get_figheight() * 72 / (hi - lo)
+    placed: list[float] = []
+    for name, x, y, bold in sorted(ends, key=lambda e: e[2]):
+        at = max(y * pts_per_unit, placed[-1] + 10.0) if placed else y * pts_per_unit
+        placed.append(at)
+        ax.annotate(name, (x, y), xytext=(4, at - y * pts_per_unit),
+                    textcoords="offset points", va="center", fontsize=8,
+                    color=PALETTE[1] if bold else "#444444",
+                    fontweight="bold" if bold else "normal")
     ax.set_xlabel(time_col)
     ax.set_ylabel(ylabel or header(value))
     if time_col == "year":
