@@ -52,6 +52,7 @@ from carbonlab.plotting import PALETTE, new_figure
 __all__ = [
     "MODELS",
     "BASELINES",
+    "NAIVE",
     "PANEL_MODELS",
     "WINDOW_MODELS",
     "MODEL_LABELS",
@@ -1063,6 +1064,10 @@ MODELS: tuple[str, ...] = ("bpnn", "svr", "rf", "bagging", "fe", "lstm", "persis
 BASELINES: tuple[str, ...] = ("persistence", "drift", "fe")
 """The baselines every ranking shows: last value, last value + mean change, fixed-effects OLS."""
 
+NAIVE: tuple[str, ...] = ("persistence", "drift")
+"""The naive baselines among :data:`BASELINES` (they ignore the drivers); fixed-effects OLS is
+the simple statistical baseline."""
+
 PANEL_MODELS: tuple[str, ...] = ("bpnn", "svr", "rf", "bagging", "fe", "persistence", "drift")
 """Names that work on the province panel (``lstm`` needs a univariate window)."""
 
@@ -1634,10 +1639,16 @@ class Selection:
         return str(b["model"].iloc[0]) if len(b) else ""
 
     @property
+    def best_naive(self) -> str:
+        """The best naive baseline (:data:`NAIVE`: persistence, drift) in the table."""
+        b = self.table[self.table["model"].isin(NAIVE)]
+        return str(b["model"].iloc[0]) if len(b) else ""
+
+    @property
     def best_driver_model(self) -> str:
         """The best model that responds to the drivers (not persistence or drift): the one
         that can answer "what if the drivers change" (scenarios, the inverse problem)."""
-        t = self.table[~self.table["model"].isin(["persistence", "drift"])]
+        t = self.table[~self.table["model"].isin(NAIVE)]
         return str(t["model"].iloc[0]) if len(t) else self.winner
 
     def margin_pct(self, other: str | None = None) -> float:

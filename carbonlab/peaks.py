@@ -116,12 +116,13 @@ class PeakResult:
         return classify(self.peak_year, self.peaked)
 
     def describe(self, unit: str = "") -> str:
-        """One line for a reader, e.g. "peaked in 2012 at 105.0 Mt CO2 (peaked before 2020; …)"."""
+        """One line for a reader, e.g. "a peak in 2012 at 105.0 Mt CO2 (peaked before 2020; …)"
+        (no tense: the peak year may be observed or forecast)."""
         u = f" {unit}" if unit else ""
         if self.peaked:
-            return (f"peaked in {self.peak_year} at {self.peak_value:,.1f}{u} "
+            return (f"a peak in {self.peak_year} at {self.peak_value:,.1f}{u} "
                     f"({self.peak_class}; last value {100 * self.end_gap:.1f} % below the peak)")
-        return (f"not peaked: highest value {self.peak_value:,.1f}{u} in {self.peak_year}, "
+        return (f"no peak: highest value {self.peak_value:,.1f}{u} in {self.peak_year}, "
                 f"last-year growth {100 * self.last_growth:+.2f} %")
 
     def __str__(self) -> str:
@@ -142,6 +143,11 @@ CLASSES: tuple[str, ...] = (f"peaked before {PLEDGE_YEAR}", "by 2025", "by 2030"
 (leading: by 2025, standard: by 2030, not peaked by 2030). The one place they are named."""
 
 CLASS_BEFORE, CLASS_2025, CLASS_2030, CLASS_NOT = CLASSES
+
+ALREADY_P: float = 0.9
+"""A region is said to have *already peaked* when its class is :data:`CLASS_BEFORE`, or when
+the median path's maximum lies before the last data year and at least this share of the
+ensemble members peak by 2025 (:meth:`Outlook.region`). The one place the threshold is set."""
 
 CLASS_COLORS: dict[str, str] = {CLASS_BEFORE: PALETTE[7], CLASS_2025: PALETTE[2],
                                 CLASS_2030: PALETTE[4], CLASS_NOT: PALETTE[1]}
@@ -650,7 +656,13 @@ class Outlook:
 
     def region(self, region: str) -> dict[str, Any]:
         """One region's answer: ``region, class, peak_year, peak_mt, peaked, p_by_2025,
-        p_by_2030, band_2030_mt`` (5–95 % in 2030), ``peak`` (:class:`PeakResult`)."""
+        p_by_2030, band_2030_mt`` (5–95 % in 2030), ``peak`` (:class:`PeakResult`),
+        ``median_peak_year`` (of the members that peak), ``already`` (class
+        :data:`CLASS_BEFORE`, or maximum before the last data year with P(peak ≤ 2025) ≥
+        :data:`ALREADY_P`), ``disagree`` (the median path's peak year differs from the
+        members' median peak year, or its peak lies below the 2030 band's top) and
+        ``caveat``: a sentence saying what the median path does and where the members
+        disagree (empty when ``already`` or not peaked)."""
         r = resolve_region(region)
         rows = self.table[self.table["region"] == r]
         if rows.empty:
@@ -659,11 +671,36 @@ class Outlook:
         b = self.band[(self.band["region"] == r)]
         last = b[b["year"] == b["year"].max()].iloc[0]
         pt = self.members[(self.members["member"] == -1) & (self.members["region"] == r)]
+        pk = find_peak(pt["year"].to_numpy(), pt["emissions_mt"].to_numpy())
+        t_last = int(self.panel["year"].max())
+        p25, p30 = float(row["p_by_2025"]), float(row["p_by_2030"])
+        med = float(row["median_peak_year"]) if "median_peak_year" in row else float("nan")
+        lo, hi = float(last["lo_mt"]), float(last["hi_mt"])
+        already = bool(row["class"] == CLASS_BEFORE
+                       or (pk.peaked and pk.peak_year < t_last and p25 >= ALREADY_P))
+        above = pk.peaked and hi > pk.peak_value
+        disagree = bool(pk.peaked and (np.isnan(med) or abs(med - pk.peak_year) >= 1 or above))
+        caveat = ""
+        if pk.peaked and already and disagree:
+            caveat = f"P(peak ≤ 2025) = {p25:.2f} across the ensemble members."
+        elif pk.peaked and not already:
+            caveat = (f"The median path's maximum is in {pk.peak_year}"
+                      + (", the last data year, so the data do not yet show a decline"
+                         if pk.peak_year == t_last else "")
+                      + f"; P(peak ≤ 2025) = {p25:.2f} and P(peak ≤ 2030) = {p30:.2f} across "
+                      "the ensemble members.")
+        if caveat and disagree:
+            caveat += (" The median path and the members disagree: "
+                       + (f"the members that peak do so in {med:g} (median)"
+                          if not np.isnan(med) else "no member peaks by 2030")
+                       + (f", and the 2030 band ({lo:,.0f}–{hi:,.0f} Mt CO2) reaches above "
+                          f"the path's peak ({pk.peak_value:,.0f} Mt CO2)" if above else "")
+                       + ".")
         return {"region": r, "class": row["class"], "peak_year": int(row["peak_year"]),
                 "peak_mt": float(row["peak_mt"]), "peaked": bool(row["peaked"]),
-                "p_by_2025": float(row["p_by_2025"]), "p_by_2030": float(row["p_by_2030"]),
-                "band_2030_mt": (float(last["lo_mt"]), float(last["hi_mt"])),
-                "peak": find_peak(pt["year"].to_numpy(), pt["emissions_mt"].to_numpy())}
+                "p_by_2025": p25, "p_by_2030": p30, "band_2030_mt": (lo, hi), "peak": pk,
+                "median_peak_year": med, "already": already, "disagree": disagree,
+                "caveat": caveat}
 
 
 def outlook(dataset: str = "teaching", *, model: str = "auto", n_boot: int = 50, seed: int = 0,
@@ -765,9 +802,15 @@ class AdjustmentProblem:
 def adjustment_problem(model: Any, panel: pd.DataFrame, paths: pd.DataFrame, region: str,
                        drivers: Sequence[str], *, population: pd.DataFrame | None = None,
                        year: int = HORIZON, max_sd: float = 3.0, margin: float = 1e-4,
-                       align: bool = True, directions: pd.Series | None = None
-                       ) -> AdjustmentProblem:
-    """Build the :class:`AdjustmentProblem` (checks every input; see :func:`peak_adjustment`)."""
+                       align: bool = True, directions: pd.Series | None = None,
+                       base: pd.DataFrame | None = None) -> AdjustmentProblem:
+    """Build the :class:`AdjustmentProblem` (checks every input; see :func:`peak_adjustment`).
+
+    ``base`` (tidy ``region, year, emissions_mt``, e.g. an :class:`Outlook`'s median path,
+    member −1) is the unchanged path: the model then supplies only the response to a driver
+    change, ``E_t(z) = base_t · exp(f(x_t + δ_t) − f(x_t))``, so the adjustment starts from
+    the same path, and the same peak, as the forecast the book reports.
+    """
     region = resolve_region(region)
     drivers = list(drivers)
     for d in drivers:
@@ -799,7 +842,13 @@ def adjustment_problem(model: Any, panel: pd.DataFrame, paths: pd.DataFrame, reg
     fyears = fut["year"].to_numpy()
     ramp = np.minimum(1.0, (fyears - t0) / (year - t0))
     popv = pop.reindex(fyears).to_numpy(dtype=float)
-    off = _offsets(model, rpan)[region] if align else 0.0
+    off: Any = _offsets(model, rpan)[region] if align else 0.0
+    if base is not None:
+        bp = base[base["region"] == region].set_index("year")["emissions_mt"].reindex(fyears)
+        if bp.isna().any():
+            raise ParameterError(f"base: no emissions_mt for {region!r} in every year "
+                                 f"{int(fyears[0])}–{int(fyears[-1])}")
+        off = np.log(bp.to_numpy(dtype=float) * 100.0 / popv) - model.predict(fut)
     scale, lo, hi = [], [], []
     for d in drivers:
         sd = float(np.nanstd(hist[d].to_numpy(dtype=float), ddof=1))
@@ -954,7 +1003,10 @@ def _result(problem: AdjustmentProblem, z: np.ndarray, feasible: bool, stage: in
                            "binding": [d in binding for d in ds]})
     who, moved_names = problem.region, [d for d, m in zip(ds, moved, strict=True) if m]
     if stage == 0:
-        msg = (f"{who} has already peaked ({base_peak.peak_year}) on the scenario; "
+        t_last = int(np.max(problem.hist_years))
+        msg = (f"{who} has already peaked ({base_peak.peak_year}, before the last data year "
+               f"{t_last}) on the scenario; no change needed" if base_peak.peak_year < t_last
+               else f"{who} peaks in {base_peak.peak_year} on the scenario without any change; "
                "no change needed")
     elif feasible:
         msg = (f"{who} peaks in {pk.peak_year} with {', '.join(moved_names)} changed by "
@@ -998,6 +1050,7 @@ def peak_adjustment(
     align: bool = True,
     directions: pd.Series | str | None = "bma",
     random_state: int = 0,
+    base: pd.DataFrame | None = None,
 ) -> AdjustmentResult:
     """The smallest change of ``drivers`` by ``year`` that makes ``region`` peak by ``year``.
 
@@ -1013,7 +1066,8 @@ def peak_adjustment(
     The study's ordering: ``drivers`` first (cars, tertiary share, gas share); only if they
     cannot do it are the drivers in ``then`` (the non-fossil share) added (stage 2). An
     infeasible search reports the change with the lowest growth, never one worse than no
-    change; no exception is raised.
+    change; no exception is raised. ``base`` (see :func:`adjustment_problem`): the path to
+    start from, e.g. ``outlook.members`` member −1, so the peak quoted here is the outlook's.
     """
     drivers, then = list(drivers), [d for d in then if d not in drivers]
     allds = drivers + then
@@ -1025,7 +1079,7 @@ def peak_adjustment(
     elif directions is None:  # any direction: both signs allowed
         directions = pd.Series(0, index=allds)
     kw = {"population": population, "year": year, "max_sd": max_sd, "margin": margin,
-          "align": align}
+          "align": align, "base": base}
     stages = [drivers] + ([allds] if then else [])
     if not isinstance(directions, pd.Series):
         raise ParameterError("directions: expected 'bma', a Series of ±1 or None")
@@ -1065,9 +1119,9 @@ def laggard_table(model: Any, panel: pd.DataFrame, paths: pd.DataFrame, regions:
         name, mds = model, tuple(model_drivers)
         cols = ["region", "year", "emissions_mt", "population_10k", *mds]
         parts = [panel[cols].sort_values(["region", "year"]).reset_index(drop=True), paths,
-                 kwargs.get("population"), {"model": name, "drivers": list(mds),
-                                             "seed": random_state, "regions": regions,
-                                             **{k: v for k, v in kwargs.items() if k != "population"}}]
+                 kwargs.get("population"), kwargs.get("base"),
+                 {"model": name, "drivers": list(mds), "seed": random_state, "regions": regions,
+                  **{k: v for k, v in kwargs.items() if k not in ("population", "base")}}]
         return cached("laggards", parts, lambda: laggard_table(
             PanelModel(name, mds, random_state=random_state).fit(panel), panel, paths, regions,
             **kwargs), enabled=cache)
