@@ -694,6 +694,8 @@ def _within(rel: float) -> str:
     """A largest relative difference as prose: "exactly" or "to within 0.0012 %"."""
     if rel == 0.0:
         return "exactly (largest relative difference 0)"
+    if rel < 1e-9:
+        return "exactly, up to floating-point rounding"
     pct = 100 * rel
     return f"to within {pct:.{max(1, 1 - int(np.floor(np.log10(pct))))}f} %"
 
