@@ -52,6 +52,7 @@ from carbonlab.plotting import PALETTE, new_figure
 __all__ = [
     "MODELS",
     "BASELINES",
+    "DIVERGED_FACTOR",
     "NAIVE",
     "PANEL_MODELS",
     "WINDOW_MODELS",
@@ -1064,6 +1065,10 @@ MODELS: tuple[str, ...] = ("bpnn", "svr", "rf", "bagging", "fe", "lstm", "persis
 BASELINES: tuple[str, ...] = ("persistence", "drift", "fe")
 """The baselines every ranking shows: last value, last value + mean change, fixed-effects OLS."""
 
+DIVERGED_FACTOR: float = 100.0
+"""A comparison variant whose test MSE exceeds this many times the median variant's is
+reported as *diverged* (chapter 3's table), not with its back-transformed RMSE in Mt."""
+
 NAIVE: tuple[str, ...] = ("persistence", "drift")
 """The naive baselines among :data:`BASELINES` (they ignore the drivers); fixed-effects OLS is
 the simple statistical baseline."""
@@ -1889,7 +1894,9 @@ def plot_scatter_grid(predictions: pd.DataFrame, panels: Iterable[tuple[str, str
 
     ``predictions`` is :attr:`Comparison.predictions`; ``panels`` four (model, variant)
     pairs; x = predicted, y = actual ln(t CO2/person), on ``subset`` rows. The title of
-    each panel gives the share of points outside the bands.
+    each panel gives the share of points outside the bands. The axes span the actual values
+    of the plotted rows (plus ``band`` and a margin); a prediction beyond them (a diverged
+    model) is drawn clipped at the edge as a triangle, and the title counts the clipped points.
     """
     panels = list(panels)
     if len(panels) != 4:
@@ -1898,19 +1905,29 @@ def plot_scatter_grid(predictions: pd.DataFrame, panels: Iterable[tuple[str, str
     if fold_split is not None:
         d = d[d["split"] == fold_split]
     fig, axes = new_figure(2, 2, figsize=(7.5, 7.0), sharex=True, sharey=True)
-    lo = float(min(d["y_true"].min(), d["y_pred"].min())) - band
-    hi = float(max(d["y_true"].max(), d["y_pred"].max())) + band
-    line = np.array([lo, hi])
-    for ax, (model, variant), color in zip(axes.ravel(), panels, PALETTE, strict=False):
+    hs = []
+    for model, variant in panels:
         h = d[(d["model"] == model) & (d["variant"] == variant)]
         if h.empty:
             raise ParameterError(f"panels: no {subset} predictions for {model} / {variant}")
+        hs.append(h)
+    yt = pd.concat([h["y_true"] for h in hs])
+    pad = band + 0.05 * float(yt.max() - yt.min())
+    lo, hi = float(yt.min()) - pad, float(yt.max()) + pad
+    line = np.array([lo, hi])
+    for ax, h, (model, variant), color in zip(axes.ravel(), hs, panels, PALETTE, strict=False):
         outside = float(np.mean(np.abs(h["y_true"] - h["y_pred"]) > band))
-        ax.scatter(h["y_pred"], h["y_true"], s=12, alpha=0.7, color=color, edgecolor="none")
+        clip = (h["y_pred"] < lo) | (h["y_pred"] > hi)
+        ax.scatter(h["y_pred"][~clip], h["y_true"][~clip], s=12, alpha=0.7, color=color,
+                   edgecolor="none")
+        if clip.any():
+            ax.scatter(h["y_pred"][clip].clip(lo, hi), h["y_true"][clip], s=18, marker="^",
+                       color=color, edgecolor="black", lw=0.5)
         ax.plot(line, line, color="black", lw=1)
         for off in (-band, band):
             ax.plot(line, line + off, color="grey", lw=0.8, ls="--")
-        ax.set_title(f"{model} {variant}\n{outside:.0%} outside ±{band:g}")
+        note = f"; {int(clip.sum())} clipped" if clip.any() else ""
+        ax.set_title(f"{model} {variant}\n{outside:.0%} outside ±{band:g}{note}")
         ax.set_xlim(lo, hi)
         ax.set_ylim(lo, hi)
         ax.set_aspect("equal")

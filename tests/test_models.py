@@ -400,6 +400,15 @@ def test_plots(panel):
               ("SVR", "rbf"), ("SVR", "linear")]
     fig = m.plot_scatter_grid(res.predictions, panels)
     assert len(fig.axes) == 4
+    # the axes follow the actual values; a diverged prediction is clipped and counted
+    pred = res.predictions.copy()
+    rows = (pred["set"] == "test") & (pred["model"] == "SVR") & (pred["variant"] == "linear")
+    pred.loc[pred.index[rows][:3], "y_pred"] = 1e6
+    fig3 = m.plot_scatter_grid(pred, panels)
+    yt = pred.loc[pred["set"] == "test", "y_true"]
+    lo, hi = fig3.axes[3].get_xlim()
+    assert lo >= yt.min() - 1 and hi <= yt.max() + 1
+    assert "3 clipped" in fig3.axes[3].get_title() and "clipped" not in fig3.axes[0].get_title()
     with pytest.raises(ParameterError, match="4"):
         m.plot_scatter_grid(res.predictions, panels[:3])
     fig2 = m.plot_tree_curves(res.curves)
