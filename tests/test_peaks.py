@@ -480,3 +480,21 @@ def test_backtest_coverage_and_brier(panel):
     assert {"p_peaked", "brier", "covered_pct"} <= set(bt.columns)
     assert ((bt["brier"] - (bt["p_peaked"] - bt["true_peaked"].astype(float)) ** 2).abs() < 1e-12).all()
     assert bt["covered_pct"].between(0, 100).all() and bt["covered_pct"].mean() > 50
+
+
+def test_adjustment_starts_from_the_given_base_path(panel):
+    """With ``base`` the adjustment starts from that path, so it quotes the same peak."""
+    p = trend_paths(panel)
+    m = PanelModel("fe").fit(panel)
+    r = PROVINCES[0]
+    fut = p[(p["region"] == r) & p["projected"]].sort_values("year")
+    last = float(panel.loc[panel["region"] == r, "emissions_mt"].iloc[-1])
+    # rises for three years, then falls: a peak three years after the data end
+    shape = np.r_[1.05, 1.10, 1.15, np.linspace(1.1, 0.9, len(fut) - 3)]
+    base = pd.DataFrame({"region": r, "year": fut["year"].to_numpy(), "emissions_mt": last * shape})
+    res = peak_adjustment(m, panel, p, r, base=base)
+    got = res.base.set_index("year")["emissions_mt"].reindex(base["year"])
+    np.testing.assert_allclose(got.to_numpy(), base["emissions_mt"].to_numpy(), rtol=1e-9)
+    assert res.stage == 0 and f"peaks in {int(fut['year'].iloc[2])}" in res.message
+    with pytest.raises(ParameterError, match="base: no emissions_mt"):
+        peak_adjustment(m, panel, p, r, base=base.iloc[:-1])
