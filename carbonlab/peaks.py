@@ -1006,8 +1006,7 @@ def _result(problem: AdjustmentProblem, z: np.ndarray, feasible: bool, stage: in
         t_last = int(np.max(problem.hist_years))
         msg = (f"{who} has already peaked ({base_peak.peak_year}, before the last data year "
                f"{t_last}) on the scenario; no change needed" if base_peak.peak_year < t_last
-               else f"{who} peaks in {base_peak.peak_year} on the scenario without any change; "
-               "no change needed")
+               else f"{who} peaks in {base_peak.peak_year} on the scenario: no change needed")
     elif feasible:
         msg = (f"{who} peaks in {pk.peak_year} with {', '.join(moved_names)} changed by "
                f"{problem.year} (norm {np.linalg.norm(z):.2f} s.d.; growth in {problem.year} "
