@@ -662,7 +662,8 @@ class Outlook:
         :data:`ALREADY_P`), ``disagree`` (the median path's peak year differs from the
         members' median peak year, or its peak lies below the 2030 band's top) and
         ``caveat``: a sentence saying what the median path does and where the members
-        disagree (empty when ``already`` or not peaked)."""
+        disagree (empty when the path has not peaked, or has already peaked and the members
+        agree)."""
         r = resolve_region(region)
         rows = self.table[self.table["region"] == r]
         if rows.empty:
@@ -681,17 +682,15 @@ class Outlook:
         above = pk.peaked and hi > pk.peak_value
         disagree = bool(pk.peaked and (np.isnan(med) or abs(med - pk.peak_year) >= 1 or above))
         caveat = ""
-        if pk.peaked and already and disagree:
-            caveat = f"P(peak ≤ 2025) = {p25:.2f} across the ensemble members."
-        elif pk.peaked and not already:
+        if pk.peaked and not already:
             caveat = (f"The median path's maximum is in {pk.peak_year}"
                       + (", the last data year, so the data do not yet show a decline"
                          if pk.peak_year == t_last else "")
                       + f"; P(peak ≤ 2025) = {p25:.2f} and P(peak ≤ 2030) = {p30:.2f} across "
                       "the ensemble members.")
-        if caveat and disagree:
-            caveat += (" The median path and the members disagree: "
-                       + (f"the members that peak do so in {med:g} (median)"
+        if disagree:
+            caveat += ((" " if caveat else "") + "The median path and the members disagree: "
+                       + (f"the members that peak do so in {med:.0f} (median)"
                           if not np.isnan(med) else "no member peaks by 2030")
                        + (f", and the 2030 band ({lo:,.0f}–{hi:,.0f} Mt CO2) reaches above "
                           f"the path's peak ({pk.peak_value:,.0f} Mt CO2)" if above else "")
