@@ -106,7 +106,7 @@ def test_find_peak_edge_cases():
     plat2 = find_peak(y, [1, 2, 3, 3, 3, 2.9, 2.8, 2.7, 2.6, 2.5, 2.4])
     assert (plat2.peak_year, plat2.peaked) == (2022, True)
     assert "a peak in 2022" in str(plat2) and "PeakResult" not in plat2._repr_markdown_()
-    assert "not peaked" in str(up)
+    assert "no peak" in str(up)
 
 
 def test_find_peak_study_shapes():
