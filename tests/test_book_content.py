@@ -51,6 +51,13 @@ def test_every_cited_key_is_in_the_bibliography():
                 assert key in keys, f"{name}: {{cite}} of unknown key {key!r}"
 
 
+def test_no_python_domain_roles():
+    """The book has no API pages, so a {py:func} role is an unresolved reference under -n."""
+    for name, text in _sources().items():
+        roles = re.findall(r"\{py:\w+\}`[^`]+`", text)
+        assert not roles, f"{name}: {roles[:3]} (write the name as a literal instead)"
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_each_chapter_cites_in_the_text(path):
     cites = _CITE.findall(_notebook_markdown(path))
