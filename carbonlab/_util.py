@@ -137,3 +137,28 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def read_yaml_mapping(path: str | os.PathLike[str], what: str = "YAML file") -> dict[str, Any]:
+    """Read a UTF-8 YAML file whose top level is a mapping (scenario, city, tree files).
+
+    Every failure is one :class:`DataError` line naming the file: missing (``what`` names
+    the kind of file), not UTF-8 (with the byte offset), not YAML (with the line), or a top
+    level that is not a mapping.
+    """
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{p}: {what} not found")
+    try:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{p}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" (line {mark.line + 1})" if mark is not None else ""
+        raise DataError(f"{p}: not valid YAML{at}") from None
+    if not isinstance(doc, dict):
+        raise DataError(f"{p}: top level must be a mapping")
+    return doc

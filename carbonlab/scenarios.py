@@ -68,9 +68,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from carbonlab._util import DataError, ParameterError, repo_root
+from carbonlab._util import DataError, ParameterError, read_yaml_mapping, repo_root
 from carbonlab.data import DRIVERS as _DRIVER_TABLE
 from carbonlab.data import SHARE_DRIVERS as _SHARES
 from carbonlab.regions import resolve_region
@@ -288,17 +287,7 @@ def _consecutive(region: str, years: np.ndarray, what: str = "panel") -> None:
 
 
 def _read_doc(path: Path) -> dict[str, Any]:
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as "
-                        "UTF-8") from None
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        at = f", line {line + 1}" if line is not None else ""
-        raise DataError(f"{path}{at}: not valid YAML") from None
-    if not isinstance(doc, dict):
-        raise DataError(f"{path}: a scenario file must be a YAML mapping")
+    doc = read_yaml_mapping(path, "scenario file")
     unknown = set(doc) - _TOP_KEYS
     if unknown:
         raise DataError(f"{path}: unknown top-level key(s) {sorted(unknown)}")

@@ -54,9 +54,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from carbonlab._util import DataError, ParameterError
+from carbonlab._util import DataError, ParameterError, read_yaml_mapping
 from carbonlab.leap.engine import READINGS, diffuse, interp, scenario_dir
 from carbonlab.leap.power import Dispatch, PowerSector
 from carbonlab.leap.stock import StockResult, initial_vintages, stock_turnover, survival_curve
@@ -225,14 +224,7 @@ class CityModel:
     def from_yaml(cls, path: str | Path) -> CityModel:
         """Read and validate a city file (see ``data/scenarios/cities/template.yaml``)."""
         p = Path(path)
-        if not p.is_file():
-            raise DataError(f"{p}: city file not found")
-        try:
-            spec = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise DataError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from None
-        if not isinstance(spec, Mapping):
-            raise DataError(f"{p}: top level must be a mapping")
+        spec = read_yaml_mapping(p, "city file")
         return cls(spec, str(p))
 
     @classmethod

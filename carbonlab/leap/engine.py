@@ -54,9 +54,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from carbonlab._util import DataError, ParameterError, repo_root
+from carbonlab._util import DataError, ParameterError, read_yaml_mapping, repo_root
 from carbonlab.plotting import PALETTE, new_figure
 
 __all__ = [
@@ -396,14 +395,7 @@ class DemandTree:
     def from_yaml(cls, path: str | Path) -> DemandTree:
         """Read and validate a scenario file (see ``data/scenarios/cities/template.yaml``)."""
         p = Path(path)
-        if not p.is_file():
-            raise DataError(f"{p}: scenario file not found")
-        try:
-            spec = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise DataError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from None
-        if not isinstance(spec, Mapping):
-            raise DataError(f"{p}: top level must be a mapping")
+        spec = read_yaml_mapping(p, "scenario file")
         return cls(spec, str(p))
 
     def copy(self) -> DemandTree:
