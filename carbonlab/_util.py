@@ -162,3 +162,29 @@ def read_yaml_mapping(path: str | os.PathLike[str], what: str = "YAML file") -> 
     if not isinstance(doc, dict):
         raise DataError(f"{p}: top level must be a mapping")
     return doc
+
+
+def check_writable_dir(folder: str | os.PathLike[str], what: str) -> None:
+    """One-line :class:`ParameterError` unless ``folder`` is, or can become, a writable folder.
+
+    Walks up to the nearest existing ancestor, which must be a folder, and writes and removes
+    a probe file there (permission bits do not stop root; a read-only mount does). ``what``
+    names the argument in the message (``"output 'x.ipynb'"``, ``"fetch --dest"``).
+    """
+    import tempfile
+
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ParameterError(f"{what}: {folder} is not a folder")
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ParameterError(f"{what}: {existing} is not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".carbonlab-probe-", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ParameterError(f"{what}: {existing} cannot be written "
+                             f"({exc.strerror or exc})") from None

@@ -65,7 +65,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from carbonlab._util import CarbonlabError, ParameterError, atomic_path
+from carbonlab._util import CarbonlabError, ParameterError, atomic_path, check_writable_dir
 from carbonlab.regions import PROVINCES
 from carbonlab.runner import check_output, check_parameters, find_notebook, run_notebook
 
@@ -590,24 +590,11 @@ def run_batch(tasks: pd.DataFrame | Mapping[str, Any] | str | os.PathLike[str],
 
 def _check_results_path(path: Path) -> None:
     """One line, before any task runs, unless ``path`` can receive the results file."""
-    import tempfile
-
     if len(path.name.encode()) + 16 > 255:
         raise ParameterError(f"results file name {path.name[:40]!r}... is too long")
     if path.is_dir():
         raise ParameterError(f"results file {str(path)!r} is an existing folder")
-    existing = path.parent
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise ParameterError(f"results file {str(path)!r}: {existing} is not a folder")
-    try:
-        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=existing)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise ParameterError(f"results folder {existing} cannot be written "
-                             f"({exc.strerror or exc})") from None
+    check_writable_dir(path.parent, f"results file {str(path)!r}")
 
 
 def _check_notebook_outputs(table: pd.DataFrame) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from carbonlab import __version__
-from carbonlab._util import CarbonlabError
+from carbonlab._util import CarbonlabError, check_writable_dir
 
 __all__ = ["main"]
 
@@ -129,7 +129,7 @@ def _cmd_data(a: argparse.Namespace) -> int:
         dest = a.dest or os.environ.get("CARBONLAB_DATA_DIR")
         if not dest:
             raise CarbonlabError("fetch: give --dest or set CARBONLAB_DATA_DIR")
-        _check_writable_dir(Path(dest), "fetch --dest")
+        check_writable_dir(Path(dest), "fetch --dest")
         for p in fetch(Path(dest)):
             print(p)
         return 0
@@ -142,7 +142,7 @@ def _cmd_data(a: argparse.Namespace) -> int:
             raise CarbonlabError(f"teaching panel folder {folder} does not exist "
                                  "(check CARBONLAB_TEACHING_DIR)")
         if a.write:
-            _check_writable_dir(folder, "teaching --write")
+            check_writable_dir(folder, "teaching --write")
             for p in synth.write(teaching_dir()):
                 print(p)
             return 0
@@ -155,26 +155,6 @@ def _cmd_data(a: argparse.Namespace) -> int:
         print(f"teaching panel reproduced byte for byte ({len(rendered)} files)")
         return 0
     raise AssertionError(a.data_command)
-
-
-def _check_writable_dir(folder: Path, what: str) -> None:
-    """One-line error unless ``folder`` is (or can become) a folder we can write into."""
-    import tempfile
-
-    if folder.exists() and not folder.is_dir():
-        raise CarbonlabError(f"{what}: {folder} is not a folder")
-    existing = folder
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise CarbonlabError(f"{what}: {existing} is not a folder")
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".carbonlab-probe-", dir=existing)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise CarbonlabError(f"{what}: {existing} cannot be written "
-                             f"({exc.strerror or exc})") from None
 
 
 def _cmd_batch(a: argparse.Namespace) -> int:

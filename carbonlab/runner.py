@@ -39,7 +39,13 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from carbonlab._util import CarbonlabError, ParameterError, atomic_path, repo_root
+from carbonlab._util import (
+    CarbonlabError,
+    ParameterError,
+    atomic_path,
+    check_writable_dir,
+    repo_root,
+)
 from carbonlab.regions import resolve_region
 
 __all__ = [
@@ -271,19 +277,7 @@ def check_output(output: str | os.PathLike[str], source: Path | None = None) -> 
         raise ParameterError(f"output {str(output)!r} is the input notebook; choose another -o")
     if out.is_dir():
         raise ParameterError(f"output {str(output)!r} is an existing folder")
-    parent = out.parent
-    existing = parent
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise ParameterError(f"output {str(output)!r}: {existing} is not a folder")
-    try:  # a real probe: permission bits do not stop root, a read-only mount does
-        fd, probe = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".probe", dir=existing)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise ParameterError(f"output folder {existing} cannot be written "
-                             f"({exc.strerror or exc})") from None
+    check_writable_dir(out.parent, f"output {str(output)!r}")
     return out.absolute()
 
 
