@@ -645,17 +645,29 @@ def all_cities(
     return cached("leap-all-cities", parts, compute, enabled=cache)
 
 
-def ranking_sentence(order: Sequence[str], study: Sequence[str] = STUDY_RANKING) -> str:
-    """A computed best-to-worst order of the study's models next to the study's own.
+def ranking_sentence(order: Sequence[str], study: Sequence[str] = STUDY_RANKING, *,
+                     measure: str = "mean APE") -> str:
+    """Our order of the study's models next to the study's own, in words (never ``>``).
 
-    ``order`` is best first (lowest error first); so is ``study``.
+    ``order`` lists models from lowest to highest ``measure`` (best first); so does
+    ``study`` (the study's one-step test RMSE, which it wrote as "LSTM > BP > RF > SVR":
+    SVR lowest). Says whether the two orders agree and which places they share.
     """
     ours_l = [m for m in order if m in study]
     theirs_l = [m for m in study if m in ours_l]
-    ours = " > ".join(LABELS[m] for m in ours_l)
-    theirs = " > ".join(LABELS[m] for m in theirs_l)
-    same = ours_l == theirs_l
+    ours = ", ".join(LABELS[m] for m in ours_l)
+    theirs = ", ".join(LABELS[m] for m in theirs_l)
+    places = ("first", "second", "third", "fourth", "fifth", "sixth")
+    shared = [f"{LABELS[a]} {places[i]}"
+              for i, (a, b) in enumerate(zip(ours_l, theirs_l, strict=True)) if a == b]
+    if ours_l == theirs_l:
+        agree = "the same order"
+    elif shared:
+        agree = f"a different order, though both put {', '.join(shared[:-1])}" + (
+            f" and {shared[-1]}" if len(shared) > 1 else shared[-1])
+    else:
+        agree = "a different order, with no model in the same place"
     left = [LABELS[m] for m in study if m not in ours_l]
-    note = f"; {', '.join(left)} not scored" if left else ""
-    return (f"{ours}, best to worst (the study, on the same models: {theirs}; "
-            f"{'the same order' if same else 'a different order'}{note})")
+    note = f" ({', '.join(left)} not scored)" if left else ""
+    return (f"from lowest to highest {measure}: {ours}; the study, from lowest to highest "
+            f"one-step test RMSE: {theirs}{note} — {agree}")
