@@ -63,6 +63,7 @@ __all__ = [
     "OTHER_GAS_SPLIT",
     "check_2007",
     "Check2007",
+    "OTHER_GAS_UNIFORM_TOL",
     "plot_fuel_breakdown",
     "plot_fossil_vs_total",
     "plot_reconciliation",
@@ -539,15 +540,31 @@ _ENERGY_MAPPED = {"cleaned_coal": "raw_coal", "other_washed_coal": "raw_coal",
                   "refinery_gas": "lpg", "other_petroleum_products": "fuel_oil"}
 
 
+OTHER_GAS_UNIFORM_TOL = 0.005
+"""Relative tolerance within which a province's CEADs Other Gas CO2 per m3 of the yearbook's
+combusted other gas counts as CEADs' common factor (the tables print 2 decimals)."""
+
+_PRINTED_1E8M3 = 0.005
+"""Half the last digit the yearbook prints for gases (0.01 x 10^8 m3): a smaller combusted
+volume (Qinghai's other gas, 1.1e-5 x 10^8 m3) is noise and not used to estimate CEADs' factor."""
+
+
+def _manufactured_share() -> pd.Series:
+    """Share of each province's 其他煤气 made in gas works and coke ovens (national share
+    where the balance shows neither origin)."""
+    from carbonlab.data import cesy2008
+
+    origin = cesy2008.other_gas_origin_2007()
+    return origin.set_index("region")["manufactured_share"].fillna(origin.attrs["national_share"])
+
+
 def _study_rows(comb: pd.DataFrame) -> pd.DataFrame:
     """CESY 2007 combustion (17 CEADs-like fuels) as study-fuel rows, tagged with the
     CESY fuel they came from (``source_fuel``)."""
     from carbonlab.data import cesy2008
     from carbonlab.data.panel import FU04_NAME
 
-    origin = cesy2008.other_gas_origin_2007()
-    manuf = origin.set_index("region")["manufactured_share"].fillna(
-        origin.attrs["national_share"])
+    manuf = _manufactured_share()
     rows = []
     cf = None
     for r in comb.itertuples(index=False):
@@ -578,12 +595,116 @@ class Check2007:
     ``by_province``: the same summed over fuels; ``national``: summed over provinces,
     by fuel; ``summary``: per factor set the median and worst province relative
     difference, the worst province and the fuel that contributes most to its gap.
+    ``other_gas``: the Other Gas gap per factor set and province split into a volume
+    and a factor term (see :func:`check_2007`); ``other_gas_national``: the same summed
+    over provinces, one row per factor set.
     """
 
     by_fuel: pd.DataFrame
     by_province: pd.DataFrame
     national: pd.DataFrame
     summary: pd.DataFrame
+    other_gas: pd.DataFrame | None = None
+    other_gas_national: pd.DataFrame | None = None
+
+    def report(self, factor_set: str = "ndrc2011", top: int = 5) -> str:
+        """Plain-text report: every province's relative difference from CEADs (all fuels),
+        then the national Other Gas gap, its volume and factor terms, and the ``top``
+        provinces contributing most to it."""
+        if factor_set not in set(self.by_province["factor_set"]):
+            raise ParameterError(f"factor_set: {factor_set!r} was not checked "
+                                 f"(checked: {', '.join(self.summary['factor_set'])})")
+        d = self.by_province[self.by_province["factor_set"] == factor_set].sort_values("rel_diff")
+        lines = [f"2007 check, {factor_set}: accounted / CEADs - 1 per province (all fuels)"]
+        lines += [f"  {r.region:<15s} {100 * r.rel_diff:+7.1f} %  ({r.accounted_mt:8.1f} vs "
+                  f"{r.ceads_mt:8.1f} Mt)" for r in d.itertuples()]
+        if self.other_gas_national is not None:
+            n = self.other_gas_national.set_index("factor_set").loc[factor_set]
+            lines.append(
+                f"Other Gas, China: {n['accounted_mt']:.1f} vs CEADs {n['ceads_mt']:.1f} Mt "
+                f"({100 * n['rel_diff']:+.1f} %); gap {n['gap_mt']:+.1f} Mt = volume "
+                f"{n['volume_term_mt']:+.1f} + factor {n['factor_term_mt']:+.1f} Mt (recovered gas "
+                f"{n['factor_term_recovered_mt']:+.1f}, manufactured gas "
+                f"{n['factor_term_manufactured_mt']:+.1f}); CEADs' factor "
+                f"{n['ceads_kg_per_m3']:.4f} kg/m3 (uniform in {n['n_uniform']} of "
+                f"{n['n_with_gas']} provinces), {factor_set} {n['kg_per_m3']:.4f} kg/m3")
+            og = self.other_gas[self.other_gas["factor_set"] == factor_set]
+            og = og.reindex(og["gap_mt"].abs().sort_values(ascending=False).index).head(top)
+            lines += [f"  {r.region:<15s} gap {r.gap_mt:+6.2f} Mt = volume {r.volume_term_mt:+6.2f}"
+                      f" + factor {r.factor_term_mt:+6.2f}" for r in og.itertuples()]
+        return "\n".join(lines)
+
+
+def _other_gas_gap(detail: pd.DataFrame, comb: pd.DataFrame, ceads: pd.DataFrame,
+                   tol: float = OTHER_GAS_UNIFORM_TOL) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split the Other Gas gap into a volume and a factor term, per province and set.
+
+    ``detail``: factor_set, region, source_fuel, fuel (study fuel), accounted_mt;
+    ``comb``: :func:`carbonlab.data.cesy2008.combustion_2007`; ``ceads``: region, fuel, ceads_mt.
+    """
+    vol = comb[comb["fuel"] == "other_gas"].set_index("region")["quantity"].astype(float)
+    ce = (ceads[ceads["fuel"] == "Other Gas"].set_index("region")["ceads_mt"]
+          .reindex(vol.index).fillna(0.0))
+    m = _manufactured_share().reindex(vol.index)
+    has = vol >= _PRINTED_1E8M3
+    implied = pd.Series(np.nan, index=vol.index)
+    implied[has] = 10.0 * ce[has] / vol[has]  # Mt per 10^8 m3 -> kg per m3
+    ok = has & (ce > 0)
+    f_c = float(np.median(implied[ok]))
+    uniform = (implied / f_c - 1).abs() <= tol
+    parts = []
+    og = detail[detail["source_fuel"] == "other_gas"]
+    for fs, d in og.groupby("factor_set", sort=False):
+        co2 = d.groupby("region")["accounted_mt"].sum().reindex(vol.index).fillna(0.0)
+        man = (d[d["fuel"] == "other_gas"].groupby("region")["accounted_mt"].sum()
+               .reindex(vol.index).fillna(0.0))
+        if set(d["fuel"]) == {"other_gas"}:  # one factor for all other gas (the ceads set)
+            man = co2 * m
+        t = pd.DataFrame({
+            "factor_set": fs, "region": vol.index, "volume_1e8m3": vol.to_numpy(),
+            "recovered_1e8m3": (vol * (1 - m)).to_numpy(),
+            "manufactured_1e8m3": (vol * m).to_numpy(),
+            "ceads_volume_1e8m3": (10.0 * ce / f_c).to_numpy(),
+            "accounted_mt": co2.to_numpy(), "ceads_mt": ce.to_numpy(),
+        })
+        t["gap_mt"] = t["accounted_mt"] - t["ceads_mt"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t["rel_diff"] = np.where(t["ceads_mt"] > 0, t["gap_mt"] / t["ceads_mt"], np.nan)
+            t["kg_per_m3"] = np.where(t["volume_1e8m3"] > 0,
+                                      10.0 * t["accounted_mt"] / t["volume_1e8m3"], np.nan)
+        t["ceads_implied_kg_per_m3"] = implied.to_numpy()
+        t["ceads_kg_per_m3"] = f_c
+        t["uniform"] = uniform.to_numpy()
+        t["volume_term_mt"] = f_c * t["volume_1e8m3"] / 10.0 - t["ceads_mt"]
+        t["factor_term_mt"] = t["accounted_mt"] - f_c * t["volume_1e8m3"] / 10.0
+        t["factor_term_recovered_mt"] = ((co2 - man).to_numpy()
+                                         - f_c * t["recovered_1e8m3"] / 10.0)
+        t["factor_term_manufactured_mt"] = man.to_numpy() - f_c * t["manufactured_1e8m3"] / 10.0
+        parts.append(t)
+    per = pd.concat(parts, ignore_index=True)
+    sums = ["volume_1e8m3", "recovered_1e8m3", "manufactured_1e8m3", "ceads_volume_1e8m3",
+            "accounted_mt", "ceads_mt", "gap_mt", "volume_term_mt", "factor_term_mt",
+            "factor_term_recovered_mt", "factor_term_manufactured_mt"]
+    rows = []
+    for fs, d in per.groupby("factor_set", sort=False):
+        r = d[sums].sum()
+        rec_co2 = r["factor_term_recovered_mt"] + f_c * r["recovered_1e8m3"] / 10.0
+        man_co2 = r["factor_term_manufactured_mt"] + f_c * r["manufactured_1e8m3"] / 10.0
+        withgas = d[d["volume_1e8m3"] >= _PRINTED_1E8M3]
+        order = d.reindex(d["gap_mt"].abs().sort_values(ascending=False).index)
+        rows.append({
+            "factor_set": fs, **r.to_dict(), "rel_diff": r["gap_mt"] / r["ceads_mt"],
+            "kg_per_m3": 10.0 * r["accounted_mt"] / r["volume_1e8m3"],
+            "recovered_kg_per_m3": 10.0 * rec_co2 / r["recovered_1e8m3"],
+            "manufactured_kg_per_m3": 10.0 * man_co2 / r["manufactured_1e8m3"],
+            "ceads_kg_per_m3": f_c,
+            "n_with_gas": int(len(withgas)), "n_uniform": int(withgas["uniform"].sum()),
+            "not_uniform": ", ".join(withgas.loc[~withgas["uniform"], "region"]),
+            "ceads_only": ", ".join(d.loc[(d["volume_1e8m3"] < _PRINTED_1E8M3)
+                                          & (d["ceads_mt"] > 0), "region"]),
+            "largest": ", ".join(order["region"].head(3)),
+        })
+    return per, pd.DataFrame(rows)
 
 
 def check_2007(factor_sets: Iterable[str] = FACTOR_SETS) -> Check2007:
@@ -599,6 +720,20 @@ def check_2007(factor_sets: Iterable[str] = FACTOR_SETS) -> Check2007:
     balance: the part made in gas works and coke ovens is ``other_gas`` (producer-gas
     factors), the recovered part blast-furnace and converter gas by :data:`OTHER_GAS_SPLIT`;
     :func:`carbonlab.data.cesy2008.other_gas_origin_2007`).
+
+    **Other Gas decomposition** (``other_gas``, ``other_gas_national``). CEADs publishes
+    CO2, not volumes. Its factor for Other Gas, ``f_C`` (kg CO2/m3), is estimated as the
+    median over provinces of CEADs' Other Gas CO2 divided by the yearbook's combusted
+    volume ``V`` over provinces with a printed volume (a province whose ratio is within :data:`OTHER_GAS_UNIFORM_TOL` of it is
+    flagged ``uniform``: same volume, same factor). CEADs' volume is then ``CO2_C / f_C``
+    and, per province and set with CO2 ``A``,
+
+    .. math::
+
+        A - CO2_C = \\underbrace{f_C\\,(V - CO2_C/f_C)}_{\\text{volume term}}
+                  + \\underbrace{(A - f_C V)}_{\\text{factor term}},
+
+    the factor term split into recovered (blast-furnace and converter) and manufactured gas.
     """
     from carbonlab.data import cesy2008, real
 
@@ -606,13 +741,16 @@ def check_2007(factor_sets: Iterable[str] = FACTOR_SETS) -> Check2007:
     ceads = real.ceads_province_fuels()
     ceads = ceads[(ceads["year"] == 2007) & (ceads["fuel"] != "process")]
     ceads = ceads.rename(columns={"emissions_mt": "ceads_mt"})[["region", "fuel", "ceads_mt"]]
-    parts = []
+    parts, details = [], []
     for fs in factor_sets:
         rows = (comb.assign(source_fuel=comb["fuel"]) if fs == "ceads"
                 else _study_rows(comb))
         rows = rows[rows["quantity"] > 0].reset_index(drop=True)
         chk = _check_fuel_use(rows[list(_FUEL_USE_COLUMNS)])
         t = _fossil_tco2(chk, emission_factors(fs), fs)
+        details.append(pd.DataFrame({"factor_set": fs, "region": rows["region"],
+                                     "source_fuel": rows["source_fuel"], "fuel": rows["fuel"],
+                                     "accounted_mt": t / 1e6}))
         d = pd.DataFrame({"region": rows["region"],
                           "fuel": rows["source_fuel"].map(cesy2008.CEADS_FUEL_OF),
                           "accounted_mt": t / 1e6})
@@ -644,7 +782,8 @@ def check_2007(factor_sets: Iterable[str] = FACTOR_SETS) -> Check2007:
     summary = pd.DataFrame(rows, columns=["factor_set", "median_rel_diff", "worst_rel_diff",
                                           "worst_region", "worst_gap_fuel", "fuel_gap_mt",
                                           "region_gap_mt"])
-    return Check2007(by_fuel, by_prov, national, summary)
+    og, og_nat = _other_gas_gap(pd.concat(details, ignore_index=True), comb, ceads)
+    return Check2007(by_fuel, by_prov, national, summary, og, og_nat)
 
 
 # --------------------------------------------------------------------------- plots

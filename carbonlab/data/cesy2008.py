@@ -25,6 +25,7 @@ import pandas as pd
 from carbonlab._util import DataError
 from carbonlab.data.registry import check_file, data_dir
 from carbonlab.regions import PROVINCES, resolve_region
+from carbonlab.units import GJ_PER_TCE
 
 __all__ = [
     "FILES",
@@ -35,6 +36,7 @@ __all__ = [
     "combustion_2007",
     "other_gas_origin_2007",
     "conversion_factors",
+    "national_conversion_2007",
 ]
 
 FILES: dict[str, str] = {
@@ -270,4 +272,70 @@ def conversion_factors(data_dir_: str | os.PathLike[str] | None = None, verify: 
     if out.empty or "原煤" not in set(out["name"]):
         raise DataError(f"{path}: no conversion factor for 原煤 (raw coal) found")
     out.attrs["source"] = "China Energy Statistical Yearbook 2008, appendix 各种能源折标准煤参考系数"
+    return out
+
+
+# CEADs fuel code -> the start of its header in Tables 4-1 / 4-2 (spaces removed)
+_NATIONAL_HEADER: dict[str, str] = {
+    "raw_coal": "原煤", "cleaned_coal": "洗精煤", "other_washed_coal": "其他洗煤",
+    "briquettes": "型煤", "coke": "焦炭", "coke_oven_gas": "焦炉煤气", "other_gas": "其他煤气",
+    "other_coking_products": "其他焦化", "crude_oil": "原油", "gasoline": "汽油",
+    "kerosene": "煤油", "diesel": "柴油", "fuel_oil": "燃料油", "lpg": "液化石",
+    "refinery_gas": "炼厂干气", "other_petroleum_products": "其他石", "natural_gas": "天然气",
+}
+
+
+def _header_columns(sh, row: int, path) -> dict[str, int]:
+    heads = ["".join(str(sh.cell_value(row, j)).split()) for j in range(sh.ncols)]
+    out = {}
+    for fuel, pre in _NATIONAL_HEADER.items():
+        js = [j for j, h in enumerate(heads) if h.startswith(pre)]
+        if len(js) != 1:
+            raise DataError(f"{path}, row {row + 1}: expected one column headed {pre!r}, "
+                            f"found {len(js)}")
+        out[fuel] = js[0]
+    return out
+
+
+def national_conversion_2007(data_dir_: str | os.PathLike[str] | None = None,
+                             verify: bool = True) -> pd.DataFrame:
+    """The yearbook's own standard-coal conversion of each fuel in 2007.
+
+    Table 4-1 (``0401.xls``, national balance in 10^4 tce) divided cell by cell by
+    Table 4-2 (``0402.xls``, the same balance in physical units), over balance rows
+    11-43 where both cells are non-zero. This is the calorific value the statistics
+    themselves assign, e.g. to 其他煤气 (other gas), for which the appendix of
+    reference factors (``fu04.xls``) prints only its sub-kinds.
+
+    Returns
+    -------
+    DataFrame
+        fuel (CEADs code), unit (physical), kgce_per_base (kg of coal equivalent per kg or
+        m3: median of the cell ratios), ncv_kj (kJ per kg or m3, at 29.3076 MJ/kgce),
+        cells (number of ratios), spread (max/min - 1 of the absolute ratios; 0 where the
+        statistics use one factor for every row).
+    """
+    root = data_dir(data_dir_)
+    pa = check_file("cesy2008/0401.xls", root, verify_hash=verify)
+    pb = check_file("cesy2008/0402.xls", root, verify_hash=verify)
+    sa, sb = _open(pa), _open(pb)
+    ca, cb = _header_columns(sa, 4, pa), _header_columns(sb, 3, pb)
+    units = {f: u for f, u in FUEL_COLUMNS.values()}
+    rows = []
+    for fuel in _NATIONAL_HEADER:
+        ratios = []
+        for r in range(10, min(sa.nrows, sb.nrows, 43)):
+            x, y = sa.cell_value(r, ca[fuel]), sb.cell_value(r, cb[fuel])
+            if isinstance(x, float) and isinstance(y, float) and abs(x) > 1e-9 and abs(y) > 1e-9:
+                ratios.append(abs(x / y))  # 0401 prints some signs wrongly (README section 9)
+        if not ratios:
+            raise DataError(f"{pa}: no row with {_NATIONAL_HEADER[fuel]} in both 0401 and 0402")
+        q = np.asarray(ratios)
+        unit = units[fuel]
+        per_base = float(np.median(q)) * (1.0 if unit == "10^4 t" else 0.1)  # 10^4 tce/10^8 m3
+        rows.append((fuel, unit, per_base, per_base * GJ_PER_TCE * 1e3, len(q),
+                     float(q.max() / q.min() - 1)))
+    out = pd.DataFrame(rows, columns=["fuel", "unit", "kgce_per_base", "ncv_kj", "cells", "spread"])
+    out.attrs["source"] = ("China Energy Statistical Yearbook 2008, Tables 4-1 (standard quantity) "
+                           "and 4-2 (physical quantity)")
     return out

@@ -1,0 +1,125 @@
+"""The 2007 check (CESY 2008 balances x factor sets vs CEADs 2007), on the real files.
+
+Pins what explains the national Other Gas gap: the yearbook's combusted volume and CEADs'
+volume agree province by province (same rows, same units), so the gap is a factor term.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from carbonlab._util import ParameterError, repo_root
+
+REAL = Path(os.environ.get("CARBONLAB_DATA_DIR", repo_root().parent / "shared" / "data"))
+pytestmark = pytest.mark.skipif(not (REAL / "MANIFEST.csv").is_file(),
+                                reason="real-data mirror not found")
+
+
+@pytest.fixture(scope="module")
+def chk(monkeypatch_module):
+    from carbonlab.accounting import check_2007
+
+    return check_2007()
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CARBONLAB_DATA_DIR", str(REAL))
+    yield mp
+    mp.undo()
+
+
+def test_per_province_table_and_report(chk):
+    from carbonlab.regions import PROVINCES
+
+    for fs, d in chk.by_province.groupby("factor_set"):
+        assert sorted(d["region"]) == sorted(PROVINCES), fs
+        assert d["rel_diff"].notna().all(), fs
+    text = chk.report("ndrc2011")
+    for region in PROVINCES:
+        assert f"  {region} " in text
+    assert "Other Gas, China" in text and "volume" in text and "factor" in text
+    og = chk.other_gas
+    assert set(og["factor_set"]) == {"ndrc2011", "ipcc2006", "ceads"}
+    assert (og.groupby("factor_set")["region"].nunique() == 30).all()
+    with pytest.raises(ParameterError, match="factor_set"):
+        chk.report("nope")
+
+
+def test_other_gas_decomposition_adds_up(chk):
+    og = chk.other_gas
+    np.testing.assert_allclose(og["volume_term_mt"] + og["factor_term_mt"], og["gap_mt"],
+                               rtol=0, atol=1e-9)
+    np.testing.assert_allclose(og["factor_term_recovered_mt"] + og["factor_term_manufactured_mt"],
+                               og["factor_term_mt"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(og["accounted_mt"] - og["ceads_mt"], og["gap_mt"], rtol=0, atol=1e-9)
+    nat = chk.national[chk.national["fuel"] == "Other Gas"].set_index("factor_set")
+    on = chk.other_gas_national.set_index("factor_set")
+    for fs in on.index:
+        gap = nat.loc[fs, "accounted_mt"] - nat.loc[fs, "ceads_mt"]
+        assert on.loc[fs, "gap_mt"] == pytest.approx(gap, abs=1e-9)
+        assert on.loc[fs, "volume_term_mt"] + on.loc[fs, "factor_term_mt"] == pytest.approx(gap, abs=1e-9)
+        assert on.loc[fs, "rel_diff"] == pytest.approx(nat.loc[fs, "rel_diff"], abs=1e-12)
+    # one CEADs factor for every set, and the sets differ only in their factor term
+    assert on["ceads_kg_per_m3"].nunique() == 1
+    assert on["volume_term_mt"].nunique() == 1
+
+
+def test_ceads_other_gas_is_our_volume_times_one_factor(chk):
+    """Scope and units: CEADs' Other Gas CO2 per m3 of the yearbook's combusted other gas
+    (final use - non-energy use + thermal power and heating inputs, 10^8 m3) is one number in
+    every province but those with non-energy use, so the gap is not a volume (scope) gap."""
+    og = chk.other_gas[chk.other_gas["factor_set"] == "ndrc2011"].set_index("region")
+    n = chk.other_gas_national.set_index("factor_set").loc["ndrc2011"]
+    assert n["n_uniform"] >= n["n_with_gas"] - 1
+    assert og.loc["Sichuan", "uniform"]  # its gas header says 万吨; the gas is in 10^8 m3
+    # the volume term is small beside the factor term
+    assert abs(n["volume_term_mt"]) < 0.01 * abs(n["factor_term_mt"])
+
+
+def test_scope_rows_are_the_ones_ceads_used():
+    """Alternative rows break the uniformity that our scope has: leaving out the thermal power
+    and heating inputs, or adding losses and gas-making inputs, would not be CEADs' volume. The
+    only rows CEADs counts that we do not are other gas's non-energy use (Heilongjiang's 4.92)."""
+    from carbonlab.data import cesy2008, real
+    from carbonlab.regions import PROVINCES
+
+    ce = real.ceads_province_fuels(REAL)
+    ce = ce[(ce["year"] == 2007) & (ce["fuel"] == "Other Gas")].set_index("region")["emissions_mt"]
+    items = {}
+    for r in PROVINCES:
+        b = cesy2008.energy_balance(r, REAL)
+        items[r] = b[b["fuel"] == "other_gas"].set_index("item")["quantity"]
+
+    def n_uniform(volume):
+        v = {r: volume(g) for r, g in items.items()}
+        ratio = np.array([ce[r] / v[r] for r in PROVINCES if v[r] >= 0.005 and ce[r] > 0])
+        return int((np.abs(ratio / np.median(ratio) - 1) <= 0.005).sum())
+
+    ours = n_uniform(lambda g: g["final_consumption"] - g["non_energy_use"] - g["thermal_power"]
+                     - g["heating"])
+    final_only = n_uniform(lambda g: g["final_consumption"] - g["non_energy_use"])
+    with_losses = n_uniform(lambda g: g["final_consumption"] - g["non_energy_use"]
+                            - g["thermal_power"] - g["heating"] + g["losses"] - g["gas_making"])
+    assert ours > final_only and ours > with_losses
+    # CEADs keeps non-energy use in: its Heilongjiang volume is the final use, 27.69
+    f = np.median([ce[r] / (items[r]["final_consumption"] - items[r]["thermal_power"]
+                            - items[r]["heating"]) for r in ("Hebei", "Liaoning", "Jiangsu")])
+    assert ce["Heilongjiang"] / f == pytest.approx(items["Heilongjiang"]["final_consumption"],
+                                                   rel=0.005)
+
+
+def test_statistics_own_calorific_value_of_other_gas():
+    from carbonlab.data import cesy2008
+
+    nc = cesy2008.national_conversion_2007(REAL).set_index("fuel")
+    assert nc.loc["other_gas", "spread"] < 1e-6 and nc.loc["other_gas", "cells"] >= 10
+    assert nc.loc["other_gas", "kgce_per_base"] == pytest.approx(0.28758, abs=1e-5)
+    # the fuels with one printed factor in the appendix are converted with it
+    assert nc.loc["natural_gas", "kgce_per_base"] == pytest.approx(1.33)
+    assert nc.loc["gasoline", "kgce_per_base"] == pytest.approx(1.4714)
