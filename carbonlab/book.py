@@ -41,15 +41,15 @@ EXECUTED = "executed"
 
 GALLERY: dict[str, tuple[str, tuple[str, ...], str]] = {
     "region": ("region", PROVINCES, "will it peak by 2030?"),
-    "05_cities_leap": ("city", ("Beijing", "Lanzhou", "Hohhot", "Shangluo"),
-                       "city policy scenarios"),
+    "city": ("city", ("Beijing", "Lanzhou", "Hohhot", "Shangluo"), "peak and policy"),
 }
 """Notebooks re-run per region for the book's "Regions" part: stem -> (parameter, values,
-page title after the region's name). ``region`` is the light answer-first province page."""
+page title after the region's name). ``region`` and ``city`` are the light answer-first
+province and city pages (the city page reads chapter 5's cached scores)."""
 
 GALLERY_GROUPS: dict[str, tuple[str, str]] = {
     "region": ("Provinces", "book/provinces"),
-    "05_cities_leap": ("Cities", "book/cities"),
+    "city": ("Cities", "book/cities"),
 }
 """Gallery stem -> (group, landing page listing the group's pages in the sidebar)."""
 

@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel")
     b.add_argument("--no-execute", action="store_true", help="build from executed/ as it is")
     b.add_argument("--no-gallery", action="store_true",
-                   help="skip the per-region pages (an answer-first page per province, the city chapter per pilot city)")
+                   help="skip the per-region pages (an answer-first page per province, one per pilot city)")
 
     r = sub.add_parser("run", help="run one chapter (for one region) with papermill")
     r.add_argument("notebook", help="path, file name or stem, e.g. 04_forecast_peaks")

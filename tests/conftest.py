@@ -37,6 +37,7 @@ TEST_PARAMS = {
     "04_forecast_peaks": {"n_boot": 8},
     "region": {"n_boot": 8},
     "05_cities_leap": {"n_sobol": 8, "fast": True, "horizon_end": 2030},
+    "city": {"fast": True, "horizon_end": 2030},
 }
 TEST_GALLERY = ("Ningxia", "Beijing")
 

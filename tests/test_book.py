@@ -79,12 +79,12 @@ def test_gallery_pages_get_unique_figure_names(tmp_path):
 
 
 def test_gallery_pages_get_unique_exercise_labels(tmp_path):
-    """A city page is chapter 5 run for one city: its exercises and solutions are renamed too."""
+    """A city page (notebooks/city.ipynb for one city): its exercises and solutions are renamed."""
     import json
 
     from carbonlab.book import _adapt_gallery_page
 
-    chapter = json.loads((ROOT / "notebooks" / "05_cities_leap.ipynb").read_text(encoding="utf-8"))
+    chapter = json.loads((ROOT / "notebooks" / "city.ipynb").read_text(encoding="utf-8"))
     text = "\n".join("".join(c["source"]) for c in chapter["cells"] if c["cell_type"] == "markdown")
     original = re.findall(r"^:label:\s+(ex-\S+)", text, re.MULTILINE)
     assert original
@@ -119,7 +119,7 @@ def test_toc_groups_gallery_pages_under_landing_pages(tmp_path):
     from carbonlab.book import _gallery_title, write_toc
 
     pages = ["executed/regions/region_Ningxia", "executed/regions/region_Beijing",
-             "executed/regions/05_cities_leap_Lanzhou"]
+             "executed/regions/city_Lanzhou"]
     toc = yaml.safe_load(write_toc(tmp_path / "_toc.yml", pages).read_text(encoding="utf-8"))
     part = toc["parts"][1]
     assert part["caption"] == "Regions"
@@ -129,7 +129,7 @@ def test_toc_groups_gallery_pages_under_landing_pages(tmp_path):
     only = yaml.safe_load(write_toc(tmp_path / "t2.yml", pages[:1]).read_text(encoding="utf-8"))
     assert [c["file"] for c in only["parts"][1]["chapters"]] == ["book/provinces"]
     assert _gallery_title("region", "Ningxia").startswith("宁夏 Ningxia")
-    assert _gallery_title("05_cities_leap", "Lanzhou").startswith("兰州 Lanzhou")
+    assert _gallery_title("city", "Lanzhou").startswith("兰州 Lanzhou")
 
 
 TINY = ROOT / "tests" / "fixtures" / "tiny.ipynb"

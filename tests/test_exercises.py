@@ -21,7 +21,8 @@ from conftest import TEST_PARAMS
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-CHAPTERS = [p for p in NOTEBOOKS if re.match(r"\d\d_", p.name)]
+# the chapters, and the city page (a gallery page with an exercise of its own)
+CHAPTERS = [p for p in NOTEBOOKS if re.match(r"\d\d_", p.name) or p.stem == "city"]
 
 _EXERCISE = re.compile(r"^(`{3,}|:{3,})\{exercise\}[^\n]*\n(?::[^\n]*\n)*?:label:\s*(\S+)", re.M)
 _SOLUTION = re.compile(r"^(`{3,}|:{3,})\{solution(?:-start)?\}\s+(\S+)\s*\n((?::[^\n]*\n)*)", re.M)
