@@ -19,6 +19,8 @@ The result of ``compute()`` is stored with joblib at
   files (any code edit invalidates every entry) and the numpy/pandas versions;
 - a part of a type the encoder does not know raises :class:`TypeError` rather than being
   ``repr``-ed (a repr can hide the content that matters, or contain a memory address);
+- one process computes a key while the others wanting it wait and then read it (a
+  ``flock`` on ``<key>.lock``), so notebooks run side by side fit a shared model once;
 - entries are written atomically (:func:`carbonlab._util.atomic_path`); an entry that
   cannot be read (truncated, corrupt, written by an incompatible library) is recomputed
   and replaced; a cache folder that cannot be written only costs the recomputation.
@@ -28,6 +30,7 @@ The folder is ``$CARBONLAB_CACHE_DIR`` or ``<repo>/.cache/carbonlab`` (git-ignor
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import enum
@@ -39,7 +42,7 @@ import re
 import struct
 import sys
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
@@ -283,19 +286,60 @@ def cached(kind: str, parts: Sequence[Any], compute: Callable[[], T], *,
     import joblib
 
     path = cache_path(kind, parts)
+    hit, out = _load(path)
+    if hit:
+        return out
+    with _key_lock(path):  # one process computes a key; the others wait, then read it
+        hit, out = _load(path)
+        if hit:
+            return out
+        out = compute()
+        try:
+            with atomic_path(path, suffix=".pkl") as tmp:
+                joblib.dump(out, tmp)
+        except OSError as exc:
+            warnings.warn(f"carbonlab cache: cannot write {path} ({exc}); result not cached",
+                          RuntimeWarning, stacklevel=3)
+    return out
+
+
+def _load(path: Path) -> tuple[bool, Any]:
+    """(True, entry) if ``path`` holds a readable entry, else (False, None)."""
+    import joblib
+
     if path.is_file():
         try:
-            return joblib.load(path)
+            return True, joblib.load(path)
         except Exception:  # noqa: BLE001 - a corrupt entry is recomputed, never trusted
             pass
-    out = compute()
+    return False, None
+
+
+@contextlib.contextmanager
+def _key_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``<entry>.lock`` while one process computes the entry.
+
+    The book runs notebooks side by side; two that need the same fit (chapter 4 and the
+    front page both forecast with the chosen model) would otherwise both compute it. The
+    lock is an advisory ``flock``, released by the kernel if the holder dies; where it
+    cannot be taken (no ``fcntl``, a read-only folder) the entry is computed unlocked.
+    """
     try:
-        with atomic_path(path, suffix=".pkl") as tmp:
-            joblib.dump(out, tmp)
-    except OSError as exc:
-        warnings.warn(f"carbonlab cache: cannot write {path} ({exc}); result not cached",
-                      RuntimeWarning, stacklevel=2)
-    return out
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        yield
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(path.with_suffix(".lock"), "a+b")  # noqa: SIM115 - closed below
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+    finally:
+        fh.close()  # releases the lock
 
 
 def clear(kind: str | None = None) -> int:
@@ -306,4 +350,6 @@ def clear(kind: str | None = None) -> int:
         for p in root.rglob("*.pkl"):
             p.unlink(missing_ok=True)
             n += 1
+        for p in root.rglob("*.lock"):
+            p.unlink(missing_ok=True)
     return n

@@ -168,3 +168,35 @@ def test_backtest_cache_follows_the_scenario_file_not_its_name(tmp_path, monkeyp
     fresh = peaks.backtest_peaks(panel, **{**kw, "cache": False})
     pd.testing.assert_frame_equal(after, fresh)
     assert not np.allclose(before["mape_pct"], after["mape_pct"])
+
+
+_CONCURRENT = """
+import sys, time
+from pathlib import Path
+from carbonlab.cache import cached
+
+log = Path(sys.argv[1])
+
+def compute():
+    with open(log, "a") as fh:
+        fh.write("computed\\n")
+    time.sleep(1.0)
+    return 42
+
+print(cached("concurrent", ["same key"], compute))
+"""
+
+
+def test_concurrent_processes_compute_a_key_once(tmp_path):
+    """Two processes asking for the same entry at once: one computes, the other waits and reads."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "job.py"
+    script.write_text(_CONCURRENT)
+    log = tmp_path / "log.txt"
+    procs = [subprocess.Popen([sys.executable, str(script), str(log)], stdout=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120)[0].strip() for p in procs]
+    assert outs == ["42", "42"]
+    assert log.read_text().count("computed") == 1
