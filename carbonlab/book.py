@@ -47,6 +47,21 @@ GALLERY: dict[str, tuple[str, tuple[str, ...], str]] = {
 page title after the region's name). ``region`` and ``city`` are the light answer-first
 province and city pages (the city page reads chapter 5's cached scores)."""
 
+FIRST: tuple[str, ...] = ("03_models", "05_cities_leap")
+"""Chapters the build starts first, longest first: chapter 3 fits the 10,000-tree forest,
+the network search and the rolling-origin model choice; chapter 5 scores every model on
+every city. The other chapters fill the second slot meanwhile."""
+
+AFTER: dict[str, str] = {
+    "index": "04_forecast_peaks",
+    "region": "04_forecast_peaks",
+    "city": "05_cities_leap",
+}
+"""Notebook stem -> the chapter that must finish before it starts. The later page reads
+what the earlier one fitted (model choice, forecast ensemble, city scores) from the
+content-keyed cache, so every shared fit runs once, before the gallery, and a gallery
+page only forecasts and plots."""
+
 GALLERY_GROUPS: dict[str, tuple[str, str]] = {
     "region": ("Provinces", "book/provinces"),
     "city": ("Cities", "book/cities"),
@@ -174,6 +189,14 @@ def execute_all(dataset: str = "teaching", jobs: int = 1, out_dir: Path | None =
             params = {"dataset": dataset, **extra.get(nb.stem, {}), param: value}
             jobs_list.append((nb, params, out, (_gallery_title(nb.stem, value), value)))
             pages.append(f"{EXECUTED}/regions/{out.stem}")
+        # start the longest chapters first; a page waits for the chapter it reads (AFTER)
+        order = sorted(range(len(jobs_list)), key=lambda i: (
+            jobs_list[i][0].stem not in FIRST or jobs_list[i][3] is not None,
+            FIRST.index(jobs_list[i][0].stem) if jobs_list[i][0].stem in FIRST else 0, i))
+        started = [jobs_list[i] for i in order]
+        chapter_at = {job[0].stem: k for k, job in enumerate(started) if job[3] is None}
+        after = [[chapter_at[AFTER[job[0].stem]]] if AFTER.get(job[0].stem) in chapter_at else []
+                 for job in started]
 
         def one(job: tuple[Path, dict[str, Any], Path, tuple[str, str] | None]) -> Path:
             nb, params, out, page = job
@@ -184,28 +207,42 @@ def execute_all(dataset: str = "teaching", jobs: int = 1, out_dir: Path | None =
                 _adapt_gallery_page(path, *page)
             return path
 
-        done = _run_all(one, jobs_list, jobs, log, tmp)
+        ran = _run_all(one, started, jobs, log, tmp, after)
+        done = [ran[order.index(i)] for i in range(len(jobs_list))]  # in the book's order
         write_toc(tmp / "_toc.yml", pages)
     return [out_dir / p.relative_to(tmp) for p in done]
 
 
 def _run_all(one: Callable[[Any], Path], jobs_list: list[Any], jobs: int,
-             log: Callable[[str], None], tmp: Path) -> list[Path]:
+             log: Callable[[str], None], tmp: Path,
+             after: Sequence[Sequence[int]] | None = None) -> list[Path]:
     """Run ``one`` over ``jobs_list`` on ``jobs`` threads, logging progress as each ends.
 
-    The first failure, Ctrl-C or SIGTERM kills every running kernel, cancels what has
-    not started and re-raises within seconds (the pool is not waited for).
+    Jobs start in list order (put the longest first); ``after[i]`` lists the indices of
+    the jobs that must have finished before job ``i`` starts. The first failure, Ctrl-C
+    or SIGTERM kills every running kernel, cancels what has not started and re-raises
+    within seconds (the pool is not waited for).
     """
     t0 = time.perf_counter()
     n = len(jobs_list)
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="carbonlab-book")
+    needs = [set(a) for a in after] if after is not None else [set() for _ in range(n)]
+    width = max(1, jobs)
+    pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="carbonlab-book")
     futures: dict[Future[Path], int] = {}
     results: dict[int, Path] = {}
+    waiting = list(range(n))
     try:
-        futures = {pool.submit(one, job): i for i, job in enumerate(jobs_list)}
-        pending = set(futures)
-        while pending:
-            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+        while len(results) < n:
+            while len(futures) - len(results) < width:  # fill the free slots, in list order
+                ready = next((i for i in waiting if needs[i] <= results.keys()), None)
+                if ready is None:
+                    break
+                waiting.remove(ready)
+                futures[pool.submit(one, jobs_list[ready])] = ready
+            running = [f for f, i in futures.items() if i not in results]
+            if not running:
+                raise CarbonlabError("book: a notebook waits for one that is not in the build")
+            finished, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
             for fut in finished:
                 i = futures[fut]
                 results[i] = fut.result()  # the first failure stops the build

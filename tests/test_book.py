@@ -3,6 +3,7 @@
 import re
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,57 @@ def test_execute_all_replaces_executed_only_when_everything_ran(tmp_path, monkey
         assert sorted(p.name for p in executed.iterdir()) == ["_toc.yml", "tiny.ipynb"]
         assert lines and lines[-1].startswith("[1/1] tiny.ipynb")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["executed"]
+
+
+def test_run_all_starts_in_order_and_waits_for_what_a_page_reads(tmp_path):
+    """The longest jobs start first; a page starts only after the chapter it reads has ended."""
+    import threading
+
+    from carbonlab import book
+
+    events: list[str] = []
+    lock = threading.Lock()
+
+    def one(p):
+        with lock:
+            events.append(f"start {p.stem}")
+        time.sleep(0.3 if p.stem == "chapter" else 0.05)
+        with lock:
+            events.append(f"end {p.stem}")
+        return p
+
+    jobs = [tmp_path / f"{s}.ipynb" for s in ("chapter", "other", "page1", "page2")]
+    done = book._run_all(one, jobs, 2, lambda s: None, tmp_path, after=[[], [], [0], [0]])
+    assert done == jobs
+    assert events[:2] == ["start chapter", "start other"]
+    assert events.index("start page1") > events.index("end chapter")
+    assert events.index("start page2") > events.index("end chapter")
+
+
+def test_book_starts_the_long_chapters_first_and_pages_after_their_chapter(tmp_path, monkeypatch):
+    """execute_all: chapters 3 and 5 start first; province pages wait for chapter 4, city pages
+    for chapter 5; the returned paths keep the book's order."""
+    from carbonlab import book
+
+    started: list[str] = []
+    seen: dict[str, set[str]] = {}
+    ended: set[str] = set()
+
+    def fake_run(nb, params, out):
+        started.append(out.stem)
+        seen[out.stem] = set(ended)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+        ended.add(out.stem)
+        return out
+
+    monkeypatch.setattr(book, "run_notebook", fake_run)
+    monkeypatch.setattr(book, "_adapt_gallery_page", lambda *a: None)
+    done = book.execute_all(out_dir=tmp_path / "executed", jobs=1, log=lambda s: None,
+                            gallery=["Ningxia", "Lanzhou"])
+    assert started[:2] == ["03_models", "05_cities_leap"]
+    assert "04_forecast_peaks" in seen["region_Ningxia"]
+    assert "05_cities_leap" in seen["city_Lanzhou"]
+    assert "04_forecast_peaks" in seen["index"]
+    names = [p.stem for p in done]
+    assert names[0] == "index" and names[-2:] == ["region_Ningxia", "city_Lanzhou"]
