@@ -11,7 +11,7 @@ import pandas as pd
 from carbonlab.leap.engine import lmdi_factors
 from carbonlab.leap.forecast import LABELS, model_scores
 from carbonlab.leap.pipeline import CityRun
-from carbonlab.plotting import PALETTE, new_figure
+from carbonlab.plotting import PALETTE, new_figure, small_multiples
 
 __all__ = ["city_lmdi", "plot_cities", "plot_levers", "plot_lmdi", "plot_model_scores",
            "plot_scenarios", "plot_sensitivity"]
@@ -111,14 +111,18 @@ def plot_scenarios(run: CityRun, ax: Any = None, legend: bool = True) -> Any:
     return ax
 
 
-def plot_cities(runs: Mapping[str, CityRun]) -> Any:
-    """Several cities side by side (one panel each); returns the Figure."""
-    n = len(runs)
-    fig, axes = new_figure(1, n, figsize=(3.3 * n, 3.5), squeeze=False)
-    for ax, run in zip(axes[0], runs.values(), strict=True):
+def plot_cities(runs: Mapping[str, CityRun], ncols: int = 2) -> Any:
+    """Several cities side by side, ``ncols`` panels a row (legible fonts); returns the Figure."""
+    fig, axes = small_multiples(len(runs), ncols=ncols, panel_size=(4.6, 3.4), sharex=False)
+    for i, (ax, run) in enumerate(zip(axes, runs.values(), strict=True)):
         plot_scenarios(run, ax=ax, legend=False)
-        ax.set_ylabel("Mt CO2" if ax is axes[0][0] else "")
-    axes[0][0].legend(fontsize=7)
+        ax.set_ylabel("Mt CO2" if i % ncols == 0 else "")
+    entries: dict[str, Any] = {}  # one legend for all panels, off the data
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(label, handle)
+    fig.legend(list(entries.values()), list(entries), loc="outside lower center",
+               ncols=len(entries), fontsize=8)
     return fig
 
 
@@ -131,7 +135,8 @@ def plot_levers(run: CityRun, ax: Any = None) -> Any:
     lv = run.policy.levers
     for i, k in enumerate(lv.columns):
         ax.plot(lv.index, 100 * lv[k].to_numpy(), color=PALETTE[i % len(PALETTE)],
-                ls="-" if k in STUDY_LEVERS else "--", label=k.replace("_", " "))
+                ls="-" if k in STUDY_LEVERS else "--",
+                label=" ".join({"ev": "EV", "pv": "PV"}.get(w, w) for w in k.split("_")))
     ax.set_xlabel("year")
     ax.set_ylabel("lever (%)")
     ax.legend(fontsize=7, ncol=2)
@@ -149,6 +154,6 @@ def plot_sensitivity(si: pd.DataFrame, output: str | None = None, ax: Any = None
     ax.barh(y + 0.2, d["ST"], 0.4, xerr=d["ST_conf"], label="total ST", color=PALETTE[2])
     ax.set_yticks(y, d["parameter"].str.replace("_", " "))
     ax.set_xlabel("Sobol index")
-    ax.set_title(output.replace("_", " "))
-    ax.legend(fontsize=7)
+    ax.set_title(output.replace("_pct", " (%)").replace("_", " "))
+    ax.legend(fontsize=7, loc="lower right")
     return ax
