@@ -68,6 +68,7 @@ __all__ = [
     "plot_fossil_vs_total",
     "plot_reconciliation",
     "plot_check_2007",
+    "plot_other_gas_gap",
 ]
 
 STUDY_FUELS: tuple[str, ...] = FUELS
@@ -968,3 +969,35 @@ def plot_check_2007(check: Check2007, factor_sets: Iterable[str] | None = None, 
     b.set_xticks(x, order, rotation=75, fontsize=7)
     b.set(ylabel="accounted - CEADs (%), clipped at ±100", title="(b) China, by fuel, 2007")
     return axes
+
+
+def plot_other_gas_gap(check: Check2007, factor_set: str = "ndrc2011", top: int = 15, ax=None):
+    """Bars of the Other Gas gap of :func:`check_2007` per province (the ``top`` largest by
+    absolute gap): volume term, factor term of recovered and of manufactured gas (Mt CO2),
+    stacked, with the gap as a dot."""
+    from carbonlab.plotting import PALETTE, new_figure
+
+    if check.other_gas is None:
+        raise ParameterError("check: no Other Gas decomposition (run check_2007)")
+    d = check.other_gas[check.other_gas["factor_set"] == factor_set]
+    if d.empty:
+        raise ParameterError(f"factor_set: {factor_set!r} was not checked")
+    d = d.reindex(d["gap_mt"].abs().sort_values(ascending=False).index).head(top)
+    if ax is None:
+        _, ax = new_figure(figsize=(9.0, 4.0))
+    x = np.arange(len(d))
+    parts = [("volume_term_mt", "volume term", PALETTE[7]),
+             ("factor_term_recovered_mt", "factor term: recovered gas", PALETTE[1]),
+             ("factor_term_manufactured_mt", "factor term: manufactured gas", PALETTE[0])]
+    pos, neg = np.zeros(len(d)), np.zeros(len(d))
+    for col, label, color in parts:
+        v = d[col].to_numpy(dtype=float)
+        base = np.where(v >= 0, pos, neg)
+        ax.bar(x, v, bottom=base, color=color, width=0.7, label=label)
+        pos, neg = pos + np.clip(v, 0, None), neg + np.clip(v, None, 0)
+    ax.scatter(x, d["gap_mt"], color="black", s=14, zorder=3, label="gap (accounted - CEADs)")
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks(x, d["region"], rotation=75, fontsize=7)
+    ax.set(ylabel="Mt CO2", title=f"Other Gas 2007, {factor_set} vs CEADs: volume and factor terms")
+    ax.legend(fontsize=8)
+    return ax

@@ -126,3 +126,18 @@ def test_statistics_own_calorific_value_of_other_gas():
     # the fuels with one printed factor in the appendix are converted with it
     assert nc.loc["natural_gas", "kgce_per_base"] == pytest.approx(1.33)
     assert nc.loc["gasoline", "kgce_per_base"] == pytest.approx(1.4714)
+
+
+def test_plot_other_gas_gap(chk):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from carbonlab.accounting import plot_other_gas_gap
+
+    ax = plot_other_gas_gap(chk, "ndrc2011", top=5)
+    og = chk.other_gas[chk.other_gas["factor_set"] == "ndrc2011"]
+    largest = og.loc[og["gap_mt"].abs().idxmax(), "region"]
+    assert ax.get_xticklabels()[0].get_text() == largest  # the largest gap first
+    assert len(ax.patches) == 3 * 5
+    with pytest.raises(ParameterError, match="factor_set"):
+        plot_other_gas_gap(chk, "nope")
