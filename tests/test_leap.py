@@ -392,6 +392,9 @@ def test_results_tables_and_lmdi_close():
     et = leap.emissions_table([run.baseline, run.policy], [2022, 2030])
     assert et.loc[("total", "", ""), ("baseline", 2022)] == pytest.approx(
         run.history.loc[2022], rel=1e-9)
+    by_branch = leap.emissions_table([run.baseline, run.policy], [2022, 2030], by=("branch",))
+    assert by_branch.loc["total", ("policy", 2030)] == pytest.approx(
+        et.loc[("total", "", ""), ("policy", 2030)], rel=1e-12)
     cmp = leap.comparison_table(run.baseline, run.policy)
     assert cmp["reduction_pct"].iloc[0] == pytest.approx(0.0, abs=1e-9)
     assert cmp["reduction_pct"].iloc[-1] == pytest.approx(run.summary()["reduction_end_pct"])

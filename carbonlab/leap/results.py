@@ -112,7 +112,8 @@ def emissions_table(runs: Sequence[ScenarioResult], years: Sequence[int],
     t = df.pivot_table(index=list(by), columns=["scenario", "year"], values="emissions_mt",
                        aggfunc="sum").fillna(0.0)
     t = t.loc[(t.abs() > 1e-9).any(axis=1)]
-    t.loc[("total",) + ("",) * (len(by) - 1), :] = t.sum(axis=0)
+    total = "total" if len(by) == 1 else ("total",) + ("",) * (len(by) - 1)
+    t.loc[total, :] = t.sum(axis=0)
     return t
 
 
