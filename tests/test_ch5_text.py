@@ -141,3 +141,30 @@ def test_executed_text_has_no_scientific_notation(tmp_path):
     md = "\n".join(_src(c) for c in nb["cells"] if c["cell_type"] == "markdown")
     bare = sorted(set(re.findall(r"\{glue:text\}`([^`:]+)`", md)) & floats)
     assert not bare, f"floats pasted without a format: {bare}"
+
+
+# ------------------------------------------------------------------ figures
+
+def test_city_figures_are_legible():
+    """The representative cities in a 2-column grid with one legend off the data."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from carbonlab.data import load_cities
+
+    cities = load_cities("teaching")
+    runs = {c: leap.run_city(cities, c, model="drift", models=("persistence", "drift"),
+                             horizon_end=2030, fast=True, cache=False)
+            for c in ("Beijing", "Lanzhou", "Hohhot")}
+    fig = leap.plot_cities(runs)
+    panels = [a for a in fig.axes if a.get_visible()]
+    assert len(panels) == 3 and all(a.get_legend() is None for a in panels)
+    assert len(fig.legends) == 1
+    assert {"inventory", "baseline", "policy"} <= {t.get_text() for t in fig.legends[0].get_texts()}
+    fig.canvas.draw()
+    assert len({round(a.get_position().x0, 2) for a in panels}) == 2  # two columns
+    labels = [t.get_text() for t in leap.plot_levers(runs["Lanzhou"]).get_legend().get_texts()]
+    assert "EV sales share" in labels and not any(lab.startswith("ev ") for lab in labels)
+    plt.close("all")
