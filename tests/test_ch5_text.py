@@ -100,6 +100,15 @@ def test_skeleton_and_citations():
             assert f"{{{k.strip()}," in bib, k
 
 
+def test_every_parameter_is_declared():
+    """papermill parses every line of the parameters cell (an '=' in a comment breaks one)."""
+    import papermill as pm
+
+    cell = next(c for c in _cells() if "parameters" in _tags(c))
+    names = [ln.split(":")[0] for ln in _src(cell).splitlines() if ln.strip()]
+    assert list(pm.inspect_notebook(str(CH5))) == names
+
+
 # ------------------------------------------------------------------ the executed chapter
 
 @pytest.mark.slow
