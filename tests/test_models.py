@@ -600,3 +600,120 @@ def test_registry_regressors_pass_check_estimator(name):
         res = check_estimator(m.get_model(name, **small), on_fail=None)
     failed = {r["check_name"] for r in res if r["status"] == "failed"}
     assert failed <= CHECK_EXCEPTIONS.get(name, set()), failed
+
+
+# --------------------------------------------------------------------------- numpy LSTM
+
+def _lstm_data(n: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    s = np.cumsum(rng.normal(1.0, 0.5, n)) + 10.0
+    return np.lib.stride_tricks.sliding_window_view(s, 3)[:-1], s[3:]
+
+
+def test_lstm_gradient_matches_finite_differences():
+    rng = np.random.default_rng(0)
+    u = 4
+    theta = m._lstm_init(u, 0) + rng.normal(0, 0.3, m._lstm_init(u, 0).size)
+    x, y = rng.normal(size=(7, 3)), rng.normal(size=7)
+    _, grad = m._lstm_loss_grad(theta, u, x, y)
+    num = np.array([(m._lstm_loss_grad(theta + e, u, x, y)[0]
+                     - m._lstm_loss_grad(theta - e, u, x, y)[0]) / 2e-6
+                    for e in np.eye(theta.size) * 1e-6])
+    np.testing.assert_allclose(grad, num, rtol=1e-5, atol=1e-8)
+    assert np.abs(grad).max() > 1e-3   # not a trivially zero gradient
+
+
+def test_lstm_is_the_registry_model_seeded_and_without_tensorflow():
+    X, y = _lstm_data()
+    a = m.get_model("lstm", units=6, epochs=40, random_state=3)
+    assert isinstance(a, m.LSTMRegressor)
+    pa = a.fit(X, y).predict(X)
+    np.testing.assert_array_equal(pa, m.get_model("lstm", units=6, epochs=40,
+                                                  random_state=3).fit(X, y).predict(X))
+    assert not np.array_equal(pa, m.get_model("lstm", units=6, epochs=40,
+                                              random_state=4).fit(X, y).predict(X))
+    assert a.loss_curve_[-1] < 0.5 * a.loss_curve_[0]
+    code = ("import sys, numpy as np, carbonlab.models as m; x = np.arange(30.0);"
+            "w = np.lib.stride_tricks.sliding_window_view(x, 3)[:-1];"
+            "m.get_model('lstm', epochs=3).fit(w, x[3:]); print('tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_lstm_early_stopping_restores_the_best_epoch():
+    X, y = _lstm_data(24, seed=2)
+    est = m.LSTMRegressor(units=8, epochs=150, learning_rate=0.05, validation_fraction=0.25,
+                          random_state=0).fit(X, y)
+    val = np.asarray(est.validation_curve_)
+    assert len(val) == 150 and len(est.loss_curve_) == 150
+    assert est.best_epoch_ == int(np.argmin(val)) + 1 < 150   # stopped before the end
+    assert est.best_validation_loss_ == pytest.approx(val.min())
+    # the kept weights are the best epoch's: refitting for exactly that many epochs on the
+    # same training rows (same scaling) gives the same predictions
+    ntr = m.validation_rows(len(y), 0.25)
+    ref = m.LSTMRegressor(units=8, epochs=est.best_epoch_, learning_rate=0.05,
+                          random_state=0).fit(X[:ntr], y[:ntr])
+    np.testing.assert_allclose(est.predict(X), ref.predict(X), rtol=1e-12)
+    with pytest.raises(ParameterError, match="validation_fraction"):
+        m.LSTMRegressor(validation_fraction=1.5).fit(X, y)
+
+
+def test_lstm_mini_batches_and_bad_parameters():
+    X, y = _lstm_data()
+    full = m.LSTMRegressor(units=4, epochs=5).fit(X, y)
+    mini = m.LSTMRegressor(units=4, epochs=5, batch_size=4).fit(X, y)
+    assert not np.allclose(full.predict(X), mini.predict(X))   # 4 Adam steps an epoch, not 1
+    for bad in ({"units": 0}, {"epochs": 0}, {"learning_rate": -1.0}, {"batch_size": 0}):
+        with pytest.raises(ParameterError):
+            m.LSTMRegressor(**bad).fit(X, y)
+
+
+def test_numpy_lstm_matches_keras_from_the_same_weights():
+    """The numpy LSTM and Keras' LSTM + Dense, started from the same weights and trained
+    by full-batch Adam, agree to float32 precision after 40 epochs."""
+    X, y = _lstm_data()
+    u, epochs = 8, 40
+    est = m.LSTMRegressor(units=u, epochs=epochs, random_state=5).fit(X, y)
+    keras = m.keras_backend()
+    ref = m.KerasLSTM(units=u, epochs=epochs)
+    ref._scale_fit(X, y)
+    model = ref._build(keras, X.shape[1])
+    model.set_weights([w.astype("float32") for w in m._lstm_views(m._lstm_init(u, 5), u)])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse")
+    xs = ((X - ref.y_mean_) / ref.y_scale_)[:, :, None].astype("float32")
+    ys = ((y - ref.y_mean_) / ref.y_scale_).astype("float32")[:, None]
+    curve = m._full_batch_train(model, xs, ys, epochs)
+    pk = np.asarray(model(xs), dtype=float)[:, 0] * ref.y_scale_ + ref.y_mean_
+    np.testing.assert_allclose(est.predict(X), pk, atol=1e-4 * np.std(y))
+    np.testing.assert_allclose(est.loss_curve_, curve, rtol=1e-4)
+    assert curve[-1] < 0.5 * curve[0]
+
+
+def test_lstm_passes_check_estimator():
+    import warnings
+
+    from sklearn.utils.estimator_checks import check_estimator
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = check_estimator(m.get_model("lstm", units=8), on_fail=None)
+    assert not [r["check_name"] for r in res if r["status"] == "failed"]
+
+
+def test_forest_trees_skip_only_redundant_checks():
+    """The forest grows its trees without scikit-learn's per-tree input checks; the trees
+    are the ones the checked path grows."""
+    from sklearn.tree import DecisionTreeRegressor
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 3)), rng.normal(size=30)
+    f = m.RandomForest(20, mtry_trees=5, random_state=1).fit(X, y)
+    rs = np.random.default_rng(1)
+    seeds = rs.integers(0, 2**31 - 1, size=20)
+    X32 = X.astype(np.float32)
+    for b, tree in enumerate(f.estimators_[:5]):
+        idx = rs.integers(0, 30, size=30)
+        ref = DecisionTreeRegressor(max_features=f.mtry_, min_samples_leaf=f.min_samples_leaf,
+                                    random_state=int(seeds[b]))
+        ref.fit(X32[idx], y[idx])
+        np.testing.assert_array_equal(tree.predict(X32), ref.predict(X32))

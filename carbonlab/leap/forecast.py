@@ -17,7 +17,7 @@ Data (:func:`city_series`)
 Models (:func:`city_model`)
     ``"bpnn"`` -- the registry's BP net (:class:`~carbonlab.models.FastMLP`) with
     validation early stopping (:class:`EarlyStoppedBP`); ``"lstm"`` -- the registry's
-    :class:`~carbonlab.models.KerasLSTM` trained with validation-loss early stopping and
+    :class:`~carbonlab.models.LSTMRegressor` (numpy) trained with validation-loss early stopping and
     best-weight restore (:class:`EarlyStoppedLSTM`); ``"svr"`` -- the registry's SVR with
     C, epsilon and gamma tuned by chronological inner cross-validation (:class:`TunedSVR`);
     ``"rf"`` -- the registry's random forest with mtry and leaf size tuned the same way
@@ -259,8 +259,9 @@ class TunedRF(RegressorMixin, BaseEstimator):
 
 def _split_validation(n: int, fraction: float) -> int:
     """Rows kept for training when the last ``fraction`` (at least 2 rows) validate."""
-    n_val = max(2, int(round(fraction * n)))
-    return max(n - n_val, 2)
+    from carbonlab.models import validation_rows
+
+    return validation_rows(n, fraction)
 
 
 class EarlyStoppedBP(RegressorMixin, BaseEstimator):
@@ -299,79 +300,14 @@ class EarlyStoppedBP(RegressorMixin, BaseEstimator):
         return self.estimator_.predict(np.asarray(X, float))
 
 
-def _pad(x: np.ndarray, y: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows padded to a multiple of ``step`` with a 0/1 mask (one compiled trainer per size)."""
-    n = len(y)
-    m = -(-n // step) * step
-    xp = np.zeros((m, *x.shape[1:]), dtype="float32")
-    yp = np.zeros((m, 1), dtype="float32")
-    xp[:n], yp[:n] = x, y
-    mask = np.zeros((m, 1), dtype="float32")
-    mask[:n] = 1.0
-    return xp, yp, mask
-
-
-_LSTM_TRAINERS: dict[tuple[Any, ...], Any] = {}
-
-
-def _lstm_trainer(est: Any, n_features: int, lr: float, n_tr: int, n_va: int) -> Any:
-    """A compiled early-stopping loop for one (shape, units, rate); reused across fits.
-
-    Tracing a TensorFlow loop costs more than training these tiny nets, so the loop is
-    traced once per shape and takes the data as arguments; each fit resets the weights
-    (seeded) and the optimizer state.
-    """
-    from carbonlab.models import keras_backend
-
-    key = (n_features, int(est.units), lr, n_tr, n_va)
-    if key in _LSTM_TRAINERS:
-        return _LSTM_TRAINERS[key]
-    keras = keras_backend()
-    import tensorflow as tf
-
-    model = est._build(keras, n_features)
-    opt = keras.optimizers.Adam(learning_rate=lr)
-    weights = model.trainable_variables
-    opt.build(weights)
-    opt_init = [v.numpy() for v in opt.variables]
-    best = [tf.Variable(w) for w in weights]
-    spec = [tf.TensorSpec((n_tr, n_features, 1), tf.float32), tf.TensorSpec((n_tr, 1), tf.float32),
-            tf.TensorSpec((n_tr, 1), tf.float32),
-            tf.TensorSpec((n_va, n_features, 1), tf.float32), tf.TensorSpec((n_va, 1), tf.float32),
-            tf.TensorSpec((n_va, 1), tf.float32), tf.TensorSpec((), tf.int32)]
-
-    @tf.function(autograph=False, input_signature=spec)
-    def train(xt: Any, yt: Any, mt: Any, xv: Any, yv: Any, mv: Any, n: Any) -> Any:
-        nt, nv = tf.reduce_sum(mt), tf.reduce_sum(mv)
-
-        def step(i: Any, best_loss: Any, best_epoch: Any) -> tuple[Any, Any, Any]:
-            with tf.GradientTape() as tape:
-                loss = tf.reduce_sum(mt * tf.square(model(xt, training=True) - yt)) / nt
-            opt.apply_gradients(zip(tape.gradient(loss, weights), weights, strict=True))
-            vl = tf.reduce_sum(mv * tf.square(model(xv, training=False) - yv)) / nv
-            better = vl < best_loss
-            with tf.control_dependencies([tf.cond(better, lambda: tf.group(
-                    *[b.assign(w) for b, w in zip(best, weights, strict=True)]), tf.no_op)]):
-                return (i + 1, tf.where(better, vl, best_loss),
-                        tf.where(better, i + 1, best_epoch))
-
-        _, best_loss, best_epoch = tf.while_loop(
-            lambda i, *_: i < n, step,
-            (tf.constant(0), tf.constant(np.inf, tf.float32), tf.constant(0)))
-        return best_loss, best_epoch
-
-    _LSTM_TRAINERS[key] = (model, opt, opt_init, weights, best, train)
-    return _LSTM_TRAINERS[key]
-
-
 class EarlyStoppedLSTM(RegressorMixin, BaseEstimator):
     """The registry's LSTM (``get_model("lstm")``) with validation-loss early stopping.
 
-    Full-batch Adam on the earlier rows for up to ``max_epochs`` epochs in one compiled loop
-    (traced once per data shape, :func:`_lstm_trainer`);
-    after every epoch the loss on the last ``validation_fraction`` of the rows (time order,
-    at least two) is computed and the weights with the lowest validation loss are restored
-    (Keras' ``EarlyStopping(restore_best_weights=True)`` without patience).
+    Full-batch Adam on the earlier rows for up to ``max_epochs`` epochs; after every epoch
+    the loss on the last ``validation_fraction`` of the rows (time order, at least two) is
+    computed and the weights with the lowest validation loss are restored (Keras'
+    ``EarlyStopping(restore_best_weights=True)`` without patience; see
+    :class:`~carbonlab.models.LSTMRegressor`, ``validation_fraction``).
     """
 
     def __init__(self, units: int = 8, max_epochs: int = 200, learning_rate: float = 0.01,
@@ -383,33 +319,14 @@ class EarlyStoppedLSTM(RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X: Any, y: Any) -> EarlyStoppedLSTM:
-        from carbonlab.models import get_model, keras_backend
+        from carbonlab.models import get_model
 
-        X, y = np.asarray(X, float), np.asarray(y, float)
-        keras = keras_backend()
         est = get_model("lstm", random_state=self.random_state, units=self.units,
-                        epochs=self.max_epochs, learning_rate=self.learning_rate)
-        ntr = _split_validation(len(y), self.validation_fraction)
-        est._scale_fit(X[:ntr], y[:ntr])          # location/scale from the training rows only
-        xs = est._shape((X - est.x_mean_) / est.x_scale_).astype("float32")
-        ys = ((y - est.y_mean_) / est.y_scale_).astype("float32")[:, None]
-        tr = _pad(xs[:ntr], ys[:ntr], 8)
-        va = _pad(xs[ntr:], ys[ntr:], 4)
-        model, opt, opt_init, weights, best, train = _lstm_trainer(
-            est, X.shape[1], float(self.learning_rate), len(tr[0]), len(va[0]))
-        keras.utils.set_random_seed(int(self.random_state))
-        fresh = est._build(keras, X.shape[1])      # this fit's initial weights (seeded)
-        for w, w0 in zip(weights, fresh.trainable_variables, strict=True):
-            w.assign(w0)
-        for v, v0 in zip(opt.variables, opt_init, strict=True):  # fresh Adam state
-            v.assign(v0)
-        best_loss, best_epoch = train(*tr, *va, np.int32(self.max_epochs))
-        for w0, b in zip(fresh.trainable_variables, best, strict=True):
-            w0.assign(b)
-        est.model_ = fresh
-        self.estimator_ = est
-        self.best_epoch_ = int(best_epoch.numpy())
-        self.best_validation_loss_ = float(best_loss.numpy())
+                        epochs=self.max_epochs, learning_rate=self.learning_rate,
+                        validation_fraction=self.validation_fraction)
+        self.estimator_ = est.fit(np.asarray(X, float), np.asarray(y, float))
+        self.best_epoch_ = int(est.best_epoch_)
+        self.best_validation_loss_ = float(est.best_validation_loss_)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
