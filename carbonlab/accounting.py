@@ -61,6 +61,7 @@ __all__ = [
     "reconcile",
     "electricity_contrast",
     "OTHER_GAS_SPLIT",
+    "SET_FUEL_GROUPS",
     "check_2007",
     "Check2007",
     "OTHER_GAS_UNIFORM_TOL",
@@ -79,6 +80,13 @@ CEADS_FUELS: tuple[str, ...] = tuple(CEADS_NAMES.values())
 
 RULES: tuple[str, ...] = ("nearest", "published", "derived")
 _KNOWN_FUELS = tuple(dict.fromkeys(STUDY_FUELS + CEADS_FUELS))
+
+SET_FUEL_GROUPS: dict[str, dict[str, str]] = {
+    "ceads": {"blast_furnace_gas": "other_gas", "converter_gas": "other_gas"},
+}
+"""Fuels a factor set counts inside one of its own categories: CEADs' Other Gas is
+blast-furnace plus converter gas (Shan et al. 2018, Table 1), so under ``factors="ceads"``
+both take its Other Gas factor per m³, as the CEADs inventory does."""
 _FUEL_USE_COLUMNS = ("region", "year", "fuel", "quantity", "unit")
 
 
@@ -263,7 +271,9 @@ def _check_fuel_use(fuel_use: pd.DataFrame) -> pd.DataFrame:
 
 def _fossil_tco2(fossil: pd.DataFrame, ef: pd.DataFrame, set_name: str) -> np.ndarray:
     """t CO2 per fuel-use row (fossil rows only)."""
-    absent = ~fossil["fuel"].isin(ef.index)
+    group = SET_FUEL_GROUPS.get(set_name, {})
+    fuels = fossil["fuel"].map(lambda f: f if f in ef.index else group.get(f, f))
+    absent = ~fuels.isin(ef.index)
     if absent.any():
         i = int(np.flatnonzero(absent.to_numpy())[0])
         raise DataError(f"fuel_use, row {fossil.index[i]}: factor set {set_name!r} has no factor "
@@ -271,7 +281,7 @@ def _fossil_tco2(fossil: pd.DataFrame, ef: pd.DataFrame, set_name: str) -> np.nd
     kind = pd.Series([UNITS[u][0] for u in fossil["unit"]], index=fossil.index, dtype=object)
     scale = np.array([UNITS[u][1] for u in fossil["unit"]], dtype=float)
     base_qty = fossil["quantity"].to_numpy(dtype=float) * scale
-    f = ef.loc[fossil["fuel"].to_numpy()]
+    f = ef.loc[fuels.to_numpy()]
     energy = kind.to_numpy() == "energy"
     expect = np.where(f["base_unit"].to_numpy() == "kg", "mass", "volume")
     wrong = ~energy & (kind.to_numpy() != expect)

@@ -222,9 +222,23 @@ def test_missing_quantity():
 
 
 def test_missing_factor_for_fuel():
-    # the CEADs set has no separate blast-furnace gas
-    with pytest.raises(DataError, match="factor set 'ceads' has no factor for fuel 'blast_furnace_gas'"):
-        account(_one(fuel="blast_furnace_gas", unit="10^8 m3"), factors="ceads")
+    from carbonlab.data.factors import load_fuel_factors
+
+    ef = load_fuel_factors()  # the ndrc2011 table without coke
+    ef = ef[ef["fuel"] != "coke"]
+    with pytest.raises(DataError, match="factor set 'custom' has no factor for fuel 'coke'"):
+        account(_one(), factors=ef)
+
+
+def test_ceads_counts_blast_furnace_and_converter_gas_as_other_gas():
+    """CEADs' Other Gas is BFG + converter gas: under its factors both take that factor per m3."""
+    og = account(_one(fuel="other_gas", unit="10^8 m3"), factors="ceads")["ce1_mt"].iloc[0]
+    for fuel in ("blast_furnace_gas", "converter_gas"):
+        got = account(_one(fuel=fuel, unit="10^8 m3"), factors="ceads")["ce1_mt"].iloc[0]
+        assert got == pytest.approx(og, rel=1e-12) and got > 0
+    # the other sets keep their own blast-furnace gas factor
+    assert account(_one(fuel="blast_furnace_gas", unit="10^8 m3"))["ce1_mt"].iloc[0] != \
+        pytest.approx(og, rel=1e-3)
 
 
 def test_region_without_grid_mapping():
