@@ -129,15 +129,18 @@ def _as_2d(X: Any, name: str = "X") -> np.ndarray:
     1-D input, at least one row and column), or a one-line :class:`DataError`."""
     from sklearn.utils import check_array
 
-    try:
-        arr = check_array(X, dtype=float, ensure_all_finite=False, input_name=name)
-    except TypeError as exc:
-        raise _DataTypeError(f"{name}: {' '.join(str(exc).split())}") from None
-    except ValueError as exc:
-        msg = " ".join(str(exc).split())
-        if "0 sample(s)" in msg:
-            msg = f"empty training set (0 rows). {msg}"
-        raise DataError(f"{name}: {msg}") from None
+    if type(X) is np.ndarray and X.dtype == np.float64 and X.ndim == 2 and X.size:
+        arr = X  # check_array returns such an array as it is; skip its per-call overhead
+    else:
+        try:
+            arr = check_array(X, dtype=float, ensure_all_finite=False, input_name=name)
+        except TypeError as exc:
+            raise _DataTypeError(f"{name}: {' '.join(str(exc).split())}") from None
+        except ValueError as exc:
+            msg = " ".join(str(exc).split())
+            if "0 sample(s)" in msg:
+                msg = f"empty training set (0 rows). {msg}"
+            raise DataError(f"{name}: {msg}") from None
     bad = ~np.isfinite(arr)
     if bad.any():
         r, c = np.argwhere(bad)[0]
@@ -437,7 +440,9 @@ class _Forest(RegressorMixin, BaseEstimator):
 
 def _tree_preds(trees: Sequence[DecisionTreeRegressor], X: np.ndarray) -> np.ndarray:
     X32 = np.ascontiguousarray(X, dtype=np.float32)
-    return np.stack([t.predict(X32, check_input=False) for t in trees]).astype(float)
+    # Tree.predict of a one-output regression tree: (n, 1) leaf values, as tree.predict
+    # without its per-call checks (the forest checks X once)
+    return np.stack([t.tree_.predict(X32)[:, 0] for t in trees]).astype(float)
 
 
 def _cum_mse(P: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -62,6 +62,7 @@ __all__ = [
     "forecast_city",
     "lag_windows",
     "model_scores",
+    "n_jobs_default",
     "ranking_sentence",
     "windowed_reason",
 ]
@@ -508,10 +509,38 @@ def _one_city(cities: pd.DataFrame, city: str, models: Sequence[str], window: in
                          random_state=random_state, fast=fast)
 
 
+def _city_or_reason(cities: pd.DataFrame, city: str, *args: Any) -> pd.DataFrame | str:
+    """One city's evaluation, or the one-line reason it cannot be scored (a worker's job)."""
+    try:
+        return _one_city(cities, city, *args)
+    except (DataError, ParameterError) as exc:
+        return str(exc)
+
+
+def n_jobs_default(n_jobs: int | None = None) -> int:
+    """Worker processes for :func:`all_cities`: ``n_jobs``, else the environment variable
+    ``CARBONLAB_JOBS``, else the CPU count (the book sets ``CARBONLAB_JOBS`` so that the
+    notebooks it runs side by side do not oversubscribe the machine)."""
+    import os
+
+    src = "n_jobs"
+    if n_jobs is None and os.environ.get("CARBONLAB_JOBS", "").strip():
+        n_jobs, src = os.environ["CARBONLAB_JOBS"].strip(), "CARBONLAB_JOBS"
+    if n_jobs is None:
+        return max(1, os.cpu_count() or 1)
+    try:
+        n = int(n_jobs)
+    except (TypeError, ValueError):
+        n = 0
+    if isinstance(n_jobs, bool) or n < 1 or str(n) != str(n_jobs).strip():
+        raise ParameterError(f"{src} must be an integer >= 1, got {n_jobs!r}")
+    return n
+
+
 def all_cities(
     cities: pd.DataFrame, models: Sequence[str] = CITY_MODELS, *, names: Sequence[str] | None = None,
     window: int = 3, horizon: int = HORIZON, n_origins: int = 6, random_state: int = 0,
-    fast: bool = True, max_gap: int = 1, cache: bool = True,
+    fast: bool = True, max_gap: int = 1, cache: bool = True, n_jobs: int | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Evaluate every city (or ``names``) and summarise.
 
@@ -519,6 +548,10 @@ def all_cities(
     "wins": model -> number of cities won, "median_ape": model x horizon median over cities
     of the city's mean APE (%)}``. Only cities where every model in ``models`` ran are
     compared (``winners`` lists the others with their reason). Cached by content.
+
+    The cities are scored on ``n_jobs`` worker processes (:func:`n_jobs_default`; 1 = in
+    this process); each city's fits are seeded by ``random_state`` alone, so the result does
+    not depend on ``n_jobs`` (it is not part of the cache key).
     """
     from carbonlab.cache import cached
 
@@ -528,14 +561,22 @@ def all_cities(
     parts = [sub, tuple(models), tuple(names), window, horizon, n_origins, random_state, fast,
              max_gap]
 
+    jobs = min(n_jobs_default(n_jobs), max(1, len(names)))
+
     def compute() -> dict[str, pd.DataFrame]:
+        args = (tuple(models), window, horizon, n_origins, random_state, fast, max_gap)
+        own = {c: sub[sub["city"] == c] for c in names}
+        if jobs == 1:
+            out = [_city_or_reason(own[c], c, *args) for c in names]
+        else:
+            from joblib import Parallel, delayed
+
+            out = Parallel(n_jobs=jobs, backend="loky")(
+                delayed(_city_or_reason)(own[c], c, *args) for c in names)
         evs, notes = [], {}
-        for c in names:
-            try:
-                ev = _one_city(sub, c, models, window, horizon, n_origins, random_state, fast,
-                               max_gap)
-            except (DataError, ParameterError) as exc:
-                notes[c] = str(exc)
+        for c, ev in zip(names, out, strict=True):
+            if isinstance(ev, str):
+                notes[c] = ev
                 continue
             ran = set(ev["model"])
             if ran != set(models):

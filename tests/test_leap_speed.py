@@ -1,0 +1,66 @@
+"""Chapter 5's all-cities scoring: parallel workers give the serial result; job counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from carbonlab import leap
+from carbonlab._util import ParameterError
+
+
+def _cities(n: int = 4, seed: int = 0) -> pd.DataFrame:
+    """``n`` synthetic cities (named after real ones so names resolve), one too short."""
+    rng = np.random.default_rng(seed)
+    yrs = np.arange(2004, 2023)
+    names = ["Beijing", "Lanzhou", "Hohhot", "Shangluo", "Tianjin", "Handan"][:n]
+    rows = []
+    for i, c in enumerate(names):
+        t = yrs - yrs[0]
+        level = (15 + 7 * i) * (1 + 0.05 * t - 0.001 * i * t ** 2) + rng.normal(0, 0.4, len(t))
+        keep = slice(None) if i else slice(-6, None)    # the first city: 6 years only
+        for y, v in zip(yrs[keep], level[keep], strict=True):
+            rows.append({"city": c, "city_zh": c, "province": "p", "year": int(y),
+                         "emissions_mt": float(v), "pilot_year": pd.NA})
+    df = pd.DataFrame(rows)
+    df["pilot_year"] = df["pilot_year"].astype("Int64")
+    return df
+
+
+def test_all_cities_is_the_same_on_one_or_two_workers():
+    df = _cities()
+    models = ("bpnn", "lstm", "svr", "rf", "persistence", "drift")
+    one = leap.all_cities(df, models, n_origins=3, cache=False, n_jobs=1)
+    two = leap.all_cities(df, models, n_origins=3, cache=False, n_jobs=2)
+    assert set(one) == set(two)
+    for key, a in one.items():
+        b = two[key]
+        if isinstance(a, pd.DataFrame):
+            pd.testing.assert_frame_equal(a, b)
+        else:
+            pd.testing.assert_series_equal(a, b)
+    # every model was scored on the three long cities; the short one is named with a reason
+    assert len(one["winners"]) == 3 and list(one["skipped"].index) == ["Beijing"]
+    assert set(one["evaluation"].loc[one["evaluation"]["city"] == "Lanzhou", "model"]) == \
+        set(models)
+    # the cities are the serial path's: one city alone gives its rows of the table
+    alone = leap.all_cities(df, models, names=["Hohhot"], n_origins=3, cache=False, n_jobs=1)
+    pd.testing.assert_frame_equal(
+        alone["evaluation"],
+        one["evaluation"][one["evaluation"]["city"] == "Hohhot"].reset_index(drop=True))
+
+
+def test_job_count_from_argument_environment_or_cpus(monkeypatch):
+    monkeypatch.delenv("CARBONLAB_JOBS", raising=False)
+    assert leap.n_jobs_default(3) == 3
+    assert leap.n_jobs_default() >= 1
+    monkeypatch.setenv("CARBONLAB_JOBS", "1")
+    assert leap.n_jobs_default() == 1
+    assert leap.n_jobs_default(2) == 2           # the argument wins
+    monkeypatch.setenv("CARBONLAB_JOBS", "two")
+    with pytest.raises(ParameterError, match="CARBONLAB_JOBS must be an integer >= 1, got 'two'"):
+        leap.n_jobs_default()
+    for bad in (0, -1, 1.5, True, "x"):
+        with pytest.raises(ParameterError, match="n_jobs must be an integer >= 1"):
+            leap.n_jobs_default(bad)
