@@ -10,6 +10,7 @@ elapsed time) is logged as each notebook finishes.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -178,6 +179,9 @@ def execute_all(dataset: str = "teaching", jobs: int = 1, out_dir: Path | None =
     out_dir = Path(out_dir or repo_root() / EXECUTED)
     extra = extra or {}
     chosen = _gallery_choice(gallery)
+    # the kernels run side by side share the CPUs: chapter 5's city-scoring workers
+    # (leap.n_jobs_default) get their share unless CARBONLAB_JOBS is set already
+    os.environ.setdefault("CARBONLAB_JOBS", str(max(1, (os.cpu_count() or 1) // max(1, jobs))))
     jobs_list: list[tuple[Path, dict[str, Any], Path, tuple[str, str] | None]] = []
     with atomic_dir(out_dir) as tmp:
         for nb in notebooks():
