@@ -809,7 +809,7 @@ def plot_fuel_breakdown(detail: pd.DataFrame, region: str, ax=None):
     wide = d.pivot_table(index="year", columns="fuel", values="emissions_mt", aggfunc="sum")
     wide = wide.loc[:, wide.sum().sort_values(ascending=False).index]
     if ax is None:
-        _, ax = new_figure()
+        _, ax = new_figure(figsize=(7.5, 6.0))  # room for the fuels' legend below the axes
     ax.stackplot(wide.index, wide.T.to_numpy(), labels=[f.replace("_", " ") for f in wide.columns],
                  colors=palette(wide.shape[1]), alpha=0.9)
     el = detail[(detail["region"] == region) & (detail["fuel"] == ELECTRICITY)]
@@ -818,7 +818,7 @@ def plot_fuel_breakdown(detail: pd.DataFrame, region: str, ax=None):
         ax.plot(e.index, wide.sum(axis=1).reindex(e.index) + e, color="black", ls="--",
                 label="CE (with net electricity)")
     ax.set(xlabel="year", ylabel="Mt CO2", title=f"{region}: CO2 by fuel")
-    legend_outside(ax, fontsize=8)
+    legend_outside(ax, "bottom", ncols=3)
     return ax
 
 
@@ -827,16 +827,16 @@ def plot_fossil_vs_total(contrast: pd.DataFrame, ax=None):
     from carbonlab.plotting import PALETTE, new_figure
 
     if ax is None:
-        _, ax = new_figure(figsize=(9.0, 4.2))
+        _, ax = new_figure(figsize=(9.0, 4.8))
     d = contrast.sort_values("ce_mt", ascending=False)
     x = np.arange(len(d))
     ax.bar(x - 0.2, d["ce1_mt"], width=0.4, color=PALETTE[7], label="fossil only (CE1)")
     ax.bar(x + 0.2, d["ce_mt"], width=0.4,
            color=[PALETTE[1] if r == "importer" else PALETTE[0] for r in d["role"]],
            label="with net electricity (CE): orange importer, blue exporter")
-    ax.set_xticks(x, d["region"], rotation=75, fontsize=7)
+    ax.set_xticks(x, d["region"], rotation=75, fontsize=9)
     ax.set(ylabel="Mt CO2", title=f"Fossil-only vs with electricity, {int(d['year'].iloc[0])}")
-    ax.legend(fontsize=8)
+    ax.legend()
     return ax
 
 

@@ -32,7 +32,7 @@ from carbonlab._util import DataError, ParameterError
 from carbonlab.cache import cache_path, cached
 from carbonlab.data import log_emissions_per_capita
 from carbonlab.models import MODEL_LABELS, PANEL_MODELS, PanelModel, Selection, get_model, select
-from carbonlab.plotting import PALETTE, new_figure
+from carbonlab.plotting import PALETTE, new_figure, year_axis
 from carbonlab.regions import resolve_region
 from carbonlab.scenarios import (
     DRIVERS,
@@ -1292,11 +1292,15 @@ def plot_classes(table: pd.DataFrame, probs: pd.DataFrame | None = None) -> Any:
     if probs is not None:
         pmap = probs.set_index("region")["p_by_2030"]
         for i, r in enumerate(t["region"]):
-            ax.text(t["peak_year"].iloc[i] + 0.2, i, f"P≤2030 {pmap.get(r, np.nan):.2f}",
-                    va="center", fontsize=7)
+            ax.text(t["peak_year"].iloc[i] + 0.3, i, f"{pmap.get(r, np.nan):.2f}",
+                    va="center", fontsize=9)
+        ax.set_xlim(right=t["peak_year"].max() + 3.0)  # room for the labels inside the axes
+        ax.text(1.0, 1.0, "labels: P(peak ≤ 2030)", transform=ax.transAxes, ha="right",
+                va="bottom", fontsize=9)
     for c, col in colors.items():
         ax.barh([np.nan], [np.nan], color=col, label=c)
     ax.set(xlabel="peak year (not peaked: last year)", title="peak year and class per region")
+    year_axis(ax)
     ax.legend(loc="lower right")
     return fig
 
