@@ -65,6 +65,9 @@ def chapter_work(dataset: str, names: list[str], n_sobol: int, fast: bool) -> li
         sample = list(dict.fromkeys([*list(cities["city"].unique())[:6], *leap.REPRESENTATIVES]))
     t, c = time.perf_counter(), cpu_seconds()
     table = leap.all_cities(cities, models, names=sample, n_origins=6, fast=True)
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)  # reap the workers: their CPU time counts
     print(line(f"  all-cities scores ({len(table['winners'])} cities compared, "
                f"{leap.n_jobs_default()} jobs)", time.perf_counter() - t, cpu_seconds() - c,
                "  (shared by every city page)"), flush=True)
