@@ -953,7 +953,7 @@ def plot_reconciliation(rt: pd.DataFrame | Reconciliation, comparison: pd.DataFr
 def plot_check_2007(check: Check2007, factor_sets: Iterable[str] | None = None, axes=None):
     """(a) province totals and (b) national totals by fuel of :func:`check_2007`, as
     accounted / CEADs - 1 in percent, one colour per factor set."""
-    from carbonlab.plotting import PALETTE, new_figure
+    from carbonlab.plotting import PALETTE, new_figure, plain_log_axis
 
     sets = list(factor_sets) if factor_sets is not None else list(check.summary["factor_set"])
     if axes is None:
@@ -963,9 +963,10 @@ def plot_check_2007(check: Check2007, factor_sets: Iterable[str] | None = None, 
         d = check.by_province[check.by_province["factor_set"] == fs]
         a.scatter(d["ceads_mt"], 100 * d["rel_diff"], s=14, color=PALETTE[i], label=fs)
     a.axhline(0, color="black", lw=0.8)
-    a.set(xscale="log", xlabel="CEADs 2007 CO2, province total (Mt, log scale)",
+    plain_log_axis(a, "x")
+    a.set(xlabel="CEADs 2007 CO2, province total (Mt, log scale)",
           ylabel="accounted - CEADs (%)", title="(a) 30 provinces, 2007")
-    a.legend(fontsize=8)
+    a.legend()
     nat = check.national[check.national["factor_set"].isin(sets)]
     order = (nat[nat["factor_set"] == sets[0]].sort_values("ceads_mt", ascending=False)["fuel"]
              .tolist())
@@ -976,7 +977,7 @@ def plot_check_2007(check: Check2007, factor_sets: Iterable[str] | None = None, 
         b.bar(x + (i - (len(sets) - 1) / 2) * w, 100 * d["rel_diff"].clip(-100, 100), width=w,
               color=PALETTE[i], label=fs)
     b.axhline(0, color="black", lw=0.8)
-    b.set_xticks(x, order, rotation=75, fontsize=7)
+    b.set_xticks(x, order, rotation=75, fontsize=8)
     b.set(ylabel="accounted - CEADs (%), clipped at ±100", title="(b) China, by fuel, 2007")
     return axes
 

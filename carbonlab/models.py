@@ -52,7 +52,7 @@ from threadpoolctl import threadpool_limits
 from carbonlab._util import DataError, NotFittedError, ParameterError, check_fitted
 from carbonlab.cache import cached
 from carbonlab.data import TRUE_DRIVERS, log_emissions_per_capita
-from carbonlab.plotting import PALETTE, new_figure
+from carbonlab.plotting import PALETTE, new_figure, plain_log_axis
 
 __all__ = [
     "MODELS",
@@ -2154,7 +2154,7 @@ def plot_tree_curves(curves: pd.DataFrame, fold: str | None = None) -> Any:
         ax.plot(g["n_trees"], g["mse_oob"], color=color, ls="--", label=f"{model}: out-of-bag")
         k = int(g["n_trees"].to_numpy()[np.argmin(g["mse_test"].to_numpy())])
         ax.axvline(k, color=color, lw=0.8, ls=":")
-    ax.set_xscale("log")
+    plain_log_axis(ax, "x")
     ax.set_xlabel("number of trees")
     ax.set_ylabel("MSE, (ln t CO2/person)²")
     ax.set_title(f"Tree-count curves ({fold}); dotted: best test count")
@@ -2172,7 +2172,7 @@ def plot_bpnn_search(table: pd.DataFrame) -> Any:
             h = g[g["n_layers"] == n_layers]
             ax.scatter(h["n_params"], h["mse_test"], s=14, alpha=0.6, color=color, marker=marker,
                        edgecolor="none", label=f"{act}, {n_layers} layer{'s' * (n_layers > 1)}")
-    ax.set_yscale("log")
+    plain_log_axis(ax, "y")
     ax.set_xlabel("parameters (weights + biases)")
     ax.set_ylabel("test MSE, (ln t CO2/person)²")
     ax.set_title("Every BP network inside the budget")
@@ -2194,7 +2194,7 @@ def plot_split_ranking(ranking: pd.DataFrame, metric: str = "mse_test") -> Any:
     for yv, a, b in zip(ypos, ranking[cols[0]], ranking[cols[1]], strict=True):
         ax.plot([a, b], [yv, yv], color="#999999", lw=1, zorder=2)
     ax.set_yticks(ypos, labels)
-    ax.set_xscale("log")
+    plain_log_axis(ax, "x")
     ax.set_xlabel(f"{metric.replace('_', ' ')}, log scale")
     ax.set_title("The same models under two splits")
     ax.legend(title="split")

@@ -33,7 +33,7 @@ import numpy as np
 from carbonlab._util import ParameterError
 
 __all__ = ["PALETTE", "RC", "UNITS", "style", "use_style", "new_figure", "region_colors",
-           "palette", "year_axis", "legend_outside", "small_multiples", "plot_region_lines",
+           "palette", "year_axis", "plain_log_axis", "legend_outside", "small_multiples", "plot_region_lines",
            "show_table", "glue_result", "fmt", "header"]
 
 # Colour-blind-safe (Okabe–Ito) with a neutral grey; legible on white and on dark pages
@@ -182,6 +182,20 @@ def year_axis(ax: Any, axis: str = "x", *, step: int | None = None) -> Any:
     a.set_major_locator(MultipleLocator(step) if step else
                         MaxNLocator(nbins=8, integer=True, steps=[1, 2, 5, 10]))
     a.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}"))
+    return ax
+
+
+def plain_log_axis(ax: Any, axis: str = "y") -> Any:
+    """Log scale on ``axis`` with plain tick labels (0.2, 0.5, 1, 100; never 2×10⁻¹)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    if axis not in ("x", "y"):
+        raise ParameterError(f"plain_log_axis: axis must be 'x' or 'y', got {axis!r}")
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    a = ax.xaxis if axis == "x" else ax.yaxis
+    a.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    a.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.6g}"))
+    a.set_minor_formatter(FuncFormatter(lambda v, _pos: ""))
     return ax
 
 

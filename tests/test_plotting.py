@@ -121,3 +121,22 @@ def test_chinese_text_renders_with_the_cjk_font_when_installed():
         warnings.simplefilter("error")  # "Glyph ... missing from font(s)" would raise
         fig.canvas.draw()
     matplotlib.pyplot.close(fig)
+
+
+def test_plain_log_axis_labels_without_powers_of_ten():
+    """Log axes read 0.2, 0.5, 1 (chapter 3's Fig. 13 showed 2×10⁻¹)."""
+    import matplotlib.pyplot as plt
+
+    from carbonlab.plotting import new_figure, plain_log_axis
+
+    fig, ax = new_figure()
+    ax.plot([1, 2, 3], [0.15, 0.6, 40.0])
+    plain_log_axis(ax, "y")
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    plt.close(fig)
+    assert ax.get_yscale() == "log"
+    assert labels and all("10" not in lab or lab.replace(",", "").isdigit() for lab in labels)
+    assert "0.2" in labels and "1" in labels
+    with pytest.raises(ParameterError, match="axis must be"):
+        plain_log_axis(ax, "z")

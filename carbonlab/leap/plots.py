@@ -11,7 +11,7 @@ import pandas as pd
 from carbonlab.leap.engine import lmdi_factors
 from carbonlab.leap.forecast import LABELS, model_scores
 from carbonlab.leap.pipeline import CityRun
-from carbonlab.plotting import PALETTE, new_figure, small_multiples
+from carbonlab.plotting import PALETTE, legend_outside, new_figure, small_multiples
 
 __all__ = ["city_lmdi", "plot_cities", "plot_levers", "plot_lmdi", "plot_model_scores",
            "plot_scenarios", "plot_sensitivity"]
@@ -72,7 +72,7 @@ def plot_model_scores(ev: pd.DataFrame, ax: Any = None) -> Any:
     ax.set_xlabel("horizon h (years ahead)")
     ax.set_ylabel("mean absolute % error")
     ax.set_xticks([int(h[1:]) for h in hs])
-    ax.legend(fontsize=7, title="model (mean over h)", title_fontsize=7)
+    legend_outside(ax, title="model (mean over h)")
     return ax
 
 
@@ -86,28 +86,25 @@ def plot_scenarios(run: CityRun, ax: Any = None, legend: bool = True) -> Any:
     if interp:
         ax.plot(interp, h.loc[interp].to_numpy(), "o", mfc="white", color="#333333",
                 label="interpolated")
+    base_peak = run.peak("baseline")
     for i, sc in enumerate(("baseline", "policy")):
         tot = (run.baseline if sc == "baseline" else run.policy).totals()
-        ax.plot(tot.index, tot.to_numpy(), color=PALETTE[i], ls="--" if sc == "baseline" else "-",
-                label=sc)
         res = run.peak(sc)
-        same = sc == "policy" and run.peak("baseline").peaked and \
-            run.peak("baseline").peak_year == res.peak_year
+        same = sc == "policy" and base_peak.peaked and base_peak.peak_year == res.peak_year
+        # the peak year goes in the legend (labels on the lines collided with them)
+        note = (" (same peak)" if same else f" (peak {res.peak_year})" if res.peaked
+                else " (no peak)")
+        ax.plot(tot.index, tot.to_numpy(), color=PALETTE[i], ls="--" if sc == "baseline" else "-",
+                label=sc + note)
         if res.peaked and not same:
             ax.plot([res.peak_year], [res.peak_value], "o", color=PALETTE[i])
-            ax.annotate(f"peak {res.peak_year}", (res.peak_year, res.peak_value),
-                        textcoords="offset points", xytext=(4, 6 if i == 0 else -12), fontsize=8,
-                        color=PALETTE[i])
-        elif same:  # one marker for the peak both scenarios share
-            ax.annotate("(both)", (res.peak_year, res.peak_value), textcoords="offset points",
-                        xytext=(4, -8), fontsize=7, color="#555555")
     pil = "never (hypothetical)" if run.pilot_year is None else run.pilot_year
     ax.set_title(f"{run.city}\npilot: {pil}; baseline: {LABELS.get(run.model, run.model)}",
                  fontsize=9)
     ax.set_xlabel("year")
     ax.set_ylabel("emissions (Mt CO2)")
     if legend:
-        ax.legend(fontsize=7)
+        legend_outside(ax)
     return ax
 
 
@@ -117,10 +114,14 @@ def plot_cities(runs: Mapping[str, CityRun], ncols: int = 2) -> Any:
     for i, (ax, run) in enumerate(zip(axes, runs.values(), strict=True)):
         plot_scenarios(run, ax=ax, legend=False)
         ax.set_ylabel("Mt CO2" if i % ncols == 0 else "")
+        # the peaks differ by city: in each panel's title, not in the shared legend
+        notes = [f"{line.get_label().split(' (')[0]} {line.get_label().split(' (')[1][:-1]}"
+                 for line in ax.get_lines() if " (" in line.get_label()]
+        ax.set_title(f"{ax.get_title()}\n{'; '.join(notes)}", fontsize=9)
     entries: dict[str, Any] = {}  # one legend for all panels, off the data
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
-            entries.setdefault(label, handle)
+            entries.setdefault(label.split(" (")[0], handle)
     fig.legend(list(entries.values()), list(entries), loc="outside lower center",
                ncols=len(entries), fontsize=8)
     return fig
@@ -139,7 +140,7 @@ def plot_levers(run: CityRun, ax: Any = None) -> Any:
                 label=" ".join({"ev": "EV", "pv": "PV"}.get(w, w) for w in k.split("_")))
     ax.set_xlabel("year")
     ax.set_ylabel("lever (%)")
-    ax.legend(fontsize=7, ncol=2)
+    legend_outside(ax)
     return ax
 
 
@@ -155,5 +156,5 @@ def plot_sensitivity(si: pd.DataFrame, output: str | None = None, ax: Any = None
     ax.set_yticks(y, d["parameter"].str.replace("_", " "))
     ax.set_xlabel("Sobol index")
     ax.set_title(output.replace("_pct", " (%)").replace("_", " "))
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(loc="lower right")
     return ax
