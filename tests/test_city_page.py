@@ -34,7 +34,6 @@ def _shown_before(path: Path, cell: int) -> list[dict]:
 
 @pytest.mark.slow
 def test_city_page_opens_with_the_computed_answer(tmp_path):
-    import pandas as pd
 
     from carbonlab import leap
     from carbonlab.data import load_cities
@@ -48,10 +47,7 @@ def test_city_page_opens_with_the_computed_answer(tmp_path):
     fast, end = params.get("fast", False), params.get("horizon_end", 2035)
     cities = load_cities("teaching")
     models = tuple(m for m in leap.CITY_MODELS if not (fast and m == "lstm"))
-    names = None
-    if fast:
-        names = list(pd.unique(cities["city"]))[:6]
-        names += [c for c in ("Lanzhou", *leap.REPRESENTATIVES) if c not in names]
+    names = leap.scored_cities(cities, "Lanzhou", 0, fast)
     ev = leap.all_cities(cities, models, names=names, n_origins=6, fast=True)["evaluation"]
     run = leap.run_city(cities, "Lanzhou", horizon_end=end, models=models, fast=True,
                         evaluation=ev)

@@ -692,3 +692,15 @@ def test_copy_is_deep(tree):
     t2.set_expression("policy", "var:lev", 0.3)
     assert tree.scenarios["policy"]["expressions"]["var:lev"] != 0.3
     assert copy.deepcopy(small_spec()) == small_spec()
+
+
+def test_scored_cities_is_the_one_sample_of_chapter_5_and_the_city_pages():
+    cities = synthetic_cities()
+    known = list(pd.unique(cities["city"]))
+    assert leap.scored_cities(cities, "Lanzhou") is None  # every city
+    fast = leap.scored_cities(cities, "Lanzhou", fast=True)
+    assert fast[:6] == known[:6] and len(fast) == len(set(fast))
+    assert {"Lanzhou", *leap.REPRESENTATIVES} <= set(fast)
+    assert leap.scored_cities(cities, known[0], all_cities=3)[:3] == known[:3]
+    with pytest.raises(ParameterError, match="all_cities"):
+        leap.scored_cities(cities, "Lanzhou", all_cities=-1)

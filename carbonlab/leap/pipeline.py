@@ -31,7 +31,7 @@ from carbonlab.leap.pilots import BATCHES, REPRESENTATIVES, STUDY_PILOTS
 from carbonlab.peaks import PEAK_TOL, find_peak
 
 __all__ = ["STUDY_PEAKS", "CityRun", "compare_cities", "evaluate_cached", "peak_text",
-           "pilot_effect", "readings_table", "run_city"]
+           "pilot_effect", "readings_table", "run_city", "scored_cities"]
 
 STUDY_PEAKS: dict[str, dict[str, str]] = {
     "Beijing": {"baseline": "no year (growth slowing)", "policy": "2024"},
@@ -93,6 +93,25 @@ class CityRun:
         out["reduction_end_pct"] = float(100 * (1 - p / b))
         out["calibration_factor"] = float(self.leap.scale)
         return out
+
+
+def scored_cities(cities: pd.DataFrame, city: str, all_cities: int = 0,
+                  fast: bool = False) -> list[str] | None:
+    """The cities chapter 5 scores in its all-cities table, as :func:`all_cities` takes them.
+
+    None (every city) by default; with ``all_cities=n`` (or ``fast``, n = 6) the first n
+    cities of the table plus ``city`` and the study's four representative cities. Chapter 5,
+    the city pages and their tests all call this, so they ask :func:`all_cities` for the
+    same cache entry.
+    """
+    if all_cities < 0:
+        raise ParameterError(f"all_cities: must be 0 (every city) or a positive count, "
+                             f"got {all_cities}")
+    if not (all_cities > 0 or fast):
+        return None
+    known = list(pd.unique(cities["city"]))
+    wanted = (*known[: (all_cities or 6)], city, *REPRESENTATIVES)
+    return list(dict.fromkeys(c for c in wanted if c in known))
 
 
 def evaluate_cached(series: pd.Series, models: Sequence[str] = CITY_MODELS, *, window: int = 3,
