@@ -110,7 +110,9 @@ def plot_scenarios(run: CityRun, ax: Any = None, legend: bool = True) -> Any:
 
 def plot_cities(runs: Mapping[str, CityRun], ncols: int = 2) -> Any:
     """Several cities side by side, ``ncols`` panels a row (legible fonts); returns the Figure."""
-    fig, axes = small_multiples(len(runs), ncols=ncols, panel_size=(4.6, 3.4), sharex=False)
+    # 3.6 in panels: two columns are about as wide as the book's other figures (7 in), so the
+    # style's fonts are shown near their size and not shrunk to fit the page
+    fig, axes = small_multiples(len(runs), ncols=ncols, panel_size=(3.6, 2.9), sharex=False)
     for i, (ax, run) in enumerate(zip(axes, runs.values(), strict=True)):
         plot_scenarios(run, ax=ax, legend=False)
         ax.set_ylabel("Mt CO2" if i % ncols == 0 else "")
@@ -123,8 +125,23 @@ def plot_cities(runs: Mapping[str, CityRun], ncols: int = 2) -> Any:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             entries.setdefault(label.split(" (")[0], handle)
     fig.legend(list(entries.values()), list(entries), loc="outside lower center",
-               ncols=len(entries), fontsize=8)
+               ncols=len(entries))
     return fig
+
+
+def _lever_label(lever: str) -> str:
+    """A lever key in words: 'ev_sales_share' -> 'EV sales share', 'shared_share' -> 'shared mobility'."""
+    if lever == "shared_share":
+        return "shared mobility"
+    return " ".join({"ev": "EV", "pv": "PV"}.get(w, w) for w in lever.split("_"))
+
+
+def _sobol_label(parameter: str) -> str:
+    """A Sobol input in words: 'K:energy_saving' -> 'cap K: energy saving', 'r' -> 'diffusion speed r'."""
+    kind, _, lever = parameter.partition(":")
+    if not lever:
+        return "diffusion speed r" if parameter == "r" else parameter.replace("_", " ")
+    return f"{'cap K' if kind == 'K' else 'rate g' if kind == 'rate' else kind}: {_lever_label(lever)}"
 
 
 def plot_levers(run: CityRun, ax: Any = None) -> Any:
@@ -137,7 +154,7 @@ def plot_levers(run: CityRun, ax: Any = None) -> Any:
     for i, k in enumerate(lv.columns):
         ax.plot(lv.index, 100 * lv[k].to_numpy(), color=PALETTE[i % len(PALETTE)],
                 ls="-" if k in STUDY_LEVERS else "--",
-                label=" ".join({"ev": "EV", "pv": "PV"}.get(w, w) for w in k.split("_")))
+                label=_lever_label(k))
     ax.set_xlabel("year")
     ax.set_ylabel("lever (%)")
     legend_outside(ax)
@@ -153,7 +170,7 @@ def plot_sensitivity(si: pd.DataFrame, output: str | None = None, ax: Any = None
     y = np.arange(len(d))
     ax.barh(y - 0.2, d["S1"], 0.4, xerr=d["S1_conf"], label="first order S1", color=PALETTE[0])
     ax.barh(y + 0.2, d["ST"], 0.4, xerr=d["ST_conf"], label="total ST", color=PALETTE[2])
-    ax.set_yticks(y, d["parameter"].str.replace("_", " "))
+    ax.set_yticks(y, [_sobol_label(str(p)) for p in d["parameter"]])
     ax.set_xlabel("Sobol index")
     ax.set_title(output.replace("_pct", " (%)").replace("_", " "))
     ax.legend(loc="lower right")
