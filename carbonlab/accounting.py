@@ -810,7 +810,9 @@ def plot_fuel_breakdown(detail: pd.DataFrame, region: str, ax=None):
     wide = wide.loc[:, wide.sum().sort_values(ascending=False).index]
     if ax is None:
         _, ax = new_figure(figsize=(7.5, 6.0))  # room for the fuels' legend below the axes
-    ax.stackplot(wide.index, wide.T.to_numpy(), labels=[f.replace("_", " ") for f in wide.columns],
+    names = {"lng": "LNG", "lpg": "LPG"}
+    ax.stackplot(wide.index, wide.T.to_numpy(),
+                 labels=[names.get(f, f.replace("_", " ")) for f in wide.columns],
                  colors=palette(wide.shape[1]), alpha=0.9)
     el = detail[(detail["region"] == region) & (detail["fuel"] == ELECTRICITY)]
     if not el.empty:
@@ -830,13 +832,17 @@ def plot_fossil_vs_total(contrast: pd.DataFrame, ax=None):
         _, ax = new_figure(figsize=(9.0, 4.8))
     d = contrast.sort_values("ce_mt", ascending=False)
     x = np.arange(len(d))
-    ax.bar(x - 0.2, d["ce1_mt"], width=0.4, color=PALETTE[7], label="fossil only (CE1)")
+    from matplotlib.patches import Patch
+
+    ax.bar(x - 0.2, d["ce1_mt"], width=0.4, color=PALETTE[7])
     ax.bar(x + 0.2, d["ce_mt"], width=0.4,
-           color=[PALETTE[1] if r == "importer" else PALETTE[0] for r in d["role"]],
-           label="with net electricity (CE): orange importer, blue exporter")
+           color=[PALETTE[1] if r == "importer" else PALETTE[0] for r in d["role"]])
+    keys = [Patch(color=PALETTE[7], label="fossil only (CE1)"),
+            Patch(color=PALETTE[1], label="with net electricity (CE): importer"),
+            Patch(color=PALETTE[0], label="with net electricity (CE): exporter")]
     ax.set_xticks(x, d["region"], rotation=75, fontsize=9)
     ax.set(ylabel="Mt CO2", title=f"Fossil-only vs with electricity, {int(d['year'].iloc[0])}")
-    ax.legend()
+    ax.legend(handles=keys)
     return ax
 
 
@@ -974,7 +980,7 @@ def plot_check_2007(check: Check2007, factor_sets: Iterable[str] | None = None, 
     w = 0.8 / max(len(sets), 1)
     for i, fs in enumerate(sets):
         d = nat[nat["factor_set"] == fs].set_index("fuel").reindex(order)
-        b.bar(x + (i - (len(sets) - 1) / 2) * w, 100 * d["rel_diff"].clip(-100, 100), width=w,
+        b.bar(x + (i - (len(sets) - 1) / 2) * w, (100 * d["rel_diff"]).clip(-100, 100), width=w,
               color=PALETTE[i], label=fs)
     b.axhline(0, color="black", lw=0.8)
     b.set_xticks(x, order, rotation=75, fontsize=8)
@@ -1008,7 +1014,7 @@ def plot_other_gas_gap(check: Check2007, factor_set: str = "ndrc2011", top: int 
         pos, neg = pos + np.clip(v, 0, None), neg + np.clip(v, None, 0)
     ax.scatter(x, d["gap_mt"], color="black", s=14, zorder=3, label="gap (accounted - CEADs)")
     ax.axhline(0, color="black", lw=0.8)
-    ax.set_xticks(x, d["region"], rotation=75, fontsize=7)
+    ax.set_xticks(x, d["region"], rotation=75, fontsize=9)
     ax.set(ylabel="Mt CO2", title=f"Other Gas 2007, {factor_set} vs CEADs: volume and factor terms")
-    ax.legend(fontsize=8)
+    ax.legend()
     return ax

@@ -186,14 +186,21 @@ def year_axis(ax: Any, axis: str = "x", *, step: int | None = None) -> Any:
 
 
 def plain_log_axis(ax: Any, axis: str = "y") -> Any:
-    """Log scale on ``axis`` with plain tick labels (0.2, 0.5, 1, 100; never 2×10⁻¹)."""
+    """Log scale on ``axis`` with plain tick labels (0.2, 0.5, 1, 100; never 2×10⁻¹).
+
+    Call it after plotting: ticks go at 1, 2 and 5 per decade when the data span at most
+    three decades, at the powers of ten only when they span more (labels would collide).
+    """
     from matplotlib.ticker import FuncFormatter, LogLocator
 
     if axis not in ("x", "y"):
         raise ParameterError(f"plain_log_axis: axis must be 'x' or 'y', got {axis!r}")
     (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    ax.autoscale_view()
+    lo, hi = ax.get_xlim() if axis == "x" else ax.get_ylim()
+    wide = lo > 0 and hi / lo > 10**3
     a = ax.xaxis if axis == "x" else ax.yaxis
-    a.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    a.set_major_locator(LogLocator(base=10, subs=(1.0,) if wide else (1.0, 2.0, 5.0)))
     a.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.6g}"))
     a.set_minor_formatter(FuncFormatter(lambda v, _pos: ""))
     return ax

@@ -253,5 +253,5 @@ def plot_stock(runs: Mapping[str, ScenarioResult], ax: Any = None) -> Any:
                 label=f"{name}: EV share of stock")
     ax.set_xlabel("year")
     ax.set_ylabel("%")
-    ax.legend(fontsize=7)
+    ax.legend()
     return ax
