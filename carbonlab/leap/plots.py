@@ -76,8 +76,25 @@ def plot_model_scores(ev: pd.DataFrame, ax: Any = None) -> Any:
     return ax
 
 
-def plot_scenarios(run: CityRun, ax: Any = None, legend: bool = True) -> Any:
-    """Inventory (interpolated years hollow), ML forecast, baseline and policy with peaks."""
+def _peak_notes(run: CityRun) -> dict[str, str]:
+    """Each scenario's peak in words: "peak 2022", "no peak", or "same peak" for a policy
+    peaking in the baseline's peak year."""
+    base = run.peak("baseline")
+    notes = {}
+    for sc in ("baseline", "policy"):
+        res = run.peak(sc)
+        same = sc == "policy" and base.peaked and base.peak_year == res.peak_year
+        notes[sc] = "same peak" if same else f"peak {res.peak_year}" if res.peaked else "no peak"
+    return notes
+
+
+def plot_scenarios(run: CityRun, ax: Any = None, legend: bool = True,
+                   peaks_in_legend: bool = True) -> Any:
+    """Inventory (interpolated years hollow), ML forecast, baseline and policy with peaks.
+
+    The peak years go in the legend labels (labels on the lines collided with them);
+    ``peaks_in_legend=False`` leaves the labels plain (a caller shows the peaks elsewhere).
+    """
     if ax is None:
         _, ax = new_figure()
     h = run.history
@@ -86,17 +103,13 @@ def plot_scenarios(run: CityRun, ax: Any = None, legend: bool = True) -> Any:
     if interp:
         ax.plot(interp, h.loc[interp].to_numpy(), "o", mfc="white", color="#333333",
                 label="interpolated")
-    base_peak = run.peak("baseline")
+    notes = _peak_notes(run)
     for i, sc in enumerate(("baseline", "policy")):
         tot = (run.baseline if sc == "baseline" else run.policy).totals()
-        res = run.peak(sc)
-        same = sc == "policy" and base_peak.peaked and base_peak.peak_year == res.peak_year
-        # the peak year goes in the legend (labels on the lines collided with them)
-        note = (" (same peak)" if same else f" (peak {res.peak_year})" if res.peaked
-                else " (no peak)")
         ax.plot(tot.index, tot.to_numpy(), color=PALETTE[i], ls="--" if sc == "baseline" else "-",
-                label=sc + note)
-        if res.peaked and not same:
+                label=f"{sc} ({notes[sc]})" if peaks_in_legend else sc)
+        res = run.peak(sc)
+        if res.peaked and notes[sc] != "same peak":
             ax.plot([res.peak_year], [res.peak_value], "o", color=PALETTE[i])
     pil = "never (hypothetical)" if run.pilot_year is None else run.pilot_year
     ax.set_title(f"{run.city}\npilot: {pil}; baseline: {LABELS.get(run.model, run.model)}",
@@ -114,16 +127,15 @@ def plot_cities(runs: Mapping[str, CityRun], ncols: int = 2) -> Any:
     # style's fonts are shown near their size and not shrunk to fit the page
     fig, axes = small_multiples(len(runs), ncols=ncols, panel_size=(3.6, 2.9), sharex=False)
     for i, (ax, run) in enumerate(zip(axes, runs.values(), strict=True)):
-        plot_scenarios(run, ax=ax, legend=False)
+        plot_scenarios(run, ax=ax, legend=False, peaks_in_legend=False)
         ax.set_ylabel("Mt CO2" if i % ncols == 0 else "")
         # the peaks differ by city: in each panel's title, not in the shared legend
-        notes = [f"{line.get_label().split(' (')[0]} {line.get_label().split(' (')[1][:-1]}"
-                 for line in ax.get_lines() if " (" in line.get_label()]
-        ax.set_title(f"{ax.get_title()}\n{'; '.join(notes)}", fontsize=9)
+        notes = "; ".join(f"{sc} {note}" for sc, note in _peak_notes(run).items())
+        ax.set_title(f"{ax.get_title()}\n{notes}", fontsize=9)
     entries: dict[str, Any] = {}  # one legend for all panels, off the data
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
-            entries.setdefault(label.split(" (")[0], handle)
+            entries.setdefault(label, handle)
     fig.legend(list(entries.values()), list(entries), loc="outside lower center",
                ncols=len(entries))
     return fig
