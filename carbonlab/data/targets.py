@@ -1,5 +1,6 @@
 """Provincial non-fossil share targets for 2025 and 2030, read from the mirror's
-``targets-sources.md`` at run time (nothing is transcribed into the repository).
+``targets-sources.md`` at run time (nothing of it is transcribed into the repository),
+plus the figures carbonlab's authors found themselves (``data/targets/found.csv``).
 
 The file quotes each province's carbon-peak plan from public web pages. Two
 Markdown tables are parsed:
@@ -14,8 +15,15 @@ Markdown tables are parsed:
 A cell like ``>14.4 %``, ``≥11.7 % (力争)``, ``≈25 %`` becomes ``value`` (fraction)
 and ``qualifier`` (``>``, ``≥``, ``≈``, ``=``); ``not found`` gives no row.
 Beijing's figures measure the **renewable** share (``measure="renewable"``), the
-others the non-fossil share. Provinces without a figure for a year get the
-national targets of the State Council's action plan, which the same file quotes
+others the non-fossil share.
+
+``data/targets/found.csv`` (committed) holds figures for provinces the mirror has none
+for, found on public pages by carbonlab's authors (November 2026): one row per province
+and year with value, qualifier, measure, URL, document and a paraphrase. They become
+``status="found (carbonlab)"``, ``confirmed`` True (a row is kept only where the page
+states the figure). A row of the mirror's tables wins over found.csv for the same
+province and year. Provinces without a figure for a year get the
+national targets of the State Council's action plan, which the mirror's file quotes
 (about 20 % in 2025, 25 % in 2030), flagged ``status="national default"``.
 """
 
@@ -31,9 +39,13 @@ from carbonlab.data.nbs import province_or_none
 from carbonlab.data.registry import check_file, data_dir
 from carbonlab.regions import PROVINCES
 
-__all__ = ["TARGETS_FILE", "confirmations", "published_targets", "provincial_targets"]
+__all__ = ["FOUND_STATUS", "TARGETS_FILE", "confirmations", "found_targets", "published_targets",
+           "provincial_targets"]
 
 TARGETS_FILE = "targets-sources.md"
+FOUND_STATUS = "found (carbonlab)"
+_QUALIFIERS = ("=", "≈", "≥", ">", "≤", "<")
+_MEASURES = ("non-fossil", "renewable")
 _NUM = re.compile(r"([<>≥≤≈~]?)\s*(\d+(?:\.\d+)?)\s*%")
 _NATIONAL = re.compile(r"到(20\d\d)年[,，]?\s*非化石能源消费比重达到(\d+(?:\.\d+)?)%左右")
 
@@ -64,16 +76,22 @@ def _tables(text: str, path) -> dict[str, list[list[str]]]:
     return out
 
 
-def confirmations(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
-    """Re-confirmations of the leads (``data/targets/confirmations.csv``): region, year,
-    value (fraction), measure, url, document, note."""
+def _targets_table(path: str | os.PathLike[str] | None, name: str, need: list[str], what: str
+                   ) -> pd.DataFrame:
+    """A committed table ``data/targets/<name>`` checked row by row: region one of the 30
+    provinces, year 2025 or 2030, value a fraction in (0, 1], url a URL, measure
+    non-fossil/renewable and (where the table has one) qualifier one of = ≈ ≥ > ≤ <.
+    A bad cell is a one-line DataError naming the file, line and column."""
     from pathlib import Path
 
-    path = Path(path) if path is not None else repo_root() / "data" / "targets" / "confirmations.csv"
+    path = Path(path) if path is not None else repo_root() / "data" / "targets" / name
     if not path.is_file():
-        raise DataError(f"{path}: confirmations table not found")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    need = ["region", "year", "value", "measure", "url", "document", "note"]
+        raise DataError(f"{path}: {what} table not found")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"{path}: not a readable CSV ({reason})") from None
     missing = [c for c in need if c not in df.columns]
     if missing:
         raise DataError(f"{path}: missing column(s) {', '.join(missing)}")
@@ -84,28 +102,61 @@ def confirmations(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
         if region is None:
             raise DataError(f"{where}, column region: not one of the 30 provinces")
         out.loc[i, "region"] = region
-        for col in ("year", "value"):
-            try:
-                float(r[col])
-            except ValueError:
-                raise DataError(f"{where}, column {col}: not a number {r[col]!r}") from None
+        if r["year"].strip() not in ("2025", "2030"):
+            raise DataError(f"{where}, column year: expected 2025 or 2030, found {r['year']!r}")
+        try:
+            value = float(r["value"])
+        except ValueError:
+            raise DataError(f"{where}, column value: not a number {r['value']!r}") from None
+        if not 0 < value <= 1:
+            raise DataError(f"{where}, column value: expected a fraction in (0, 1], "
+                            f"found {r['value']!r}")
         if not r["url"].startswith("http"):
             raise DataError(f"{where}, column url: expected a URL, found {r['url']!r}")
+        if r["measure"] not in _MEASURES:
+            raise DataError(f"{where}, column measure: expected one of {', '.join(_MEASURES)}, "
+                            f"found {r['measure']!r}")
+        if "qualifier" in need and r["qualifier"] not in _QUALIFIERS:
+            raise DataError(f"{where}, column qualifier: expected one of {' '.join(_QUALIFIERS)}, "
+                            f"found {r['qualifier']!r}")
     out["year"] = out["year"].astype(int)
     out["value"] = out["value"].astype(float)
     return out
 
 
-def published_targets(data_dir_: str | os.PathLike[str] | None = None, verify: bool = True
-                      ) -> pd.DataFrame:
-    """The published figures of ``targets-sources.md``, one row per province and year.
+def confirmations(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Re-confirmations of the leads (``data/targets/confirmations.csv``): region, year,
+    value (fraction), measure, url, document, note."""
+    return _targets_table(path, "confirmations.csv",
+                          ["region", "year", "value", "measure", "url", "document", "note"],
+                          "confirmations")
+
+
+def found_targets(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Figures carbonlab's authors found on public pages (``data/targets/found.csv``):
+    region, year, value (fraction), qualifier (= ≈ ≥ > ≤ <), measure, url, document, note."""
+    return _targets_table(path, "found.csv",
+                          ["region", "year", "value", "qualifier", "measure", "url", "document",
+                           "note"], "found-targets")
+
+
+def published_targets(data_dir_: str | os.PathLike[str] | None = None, verify: bool = True,
+                      found_path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """The published figures, one row per province and year: those of the mirror's
+    ``targets-sources.md``, then those of ``data/targets/found.csv`` (``found_path``)
+    for province-years the mirror has no figure for.
+
+    Precedence for one province and year: a quoted figure or draft of the mirror, then a
+    lead (re-confirmed or not), then a row of found.csv. A mirror row always wins over
+    found.csv; the found row is then dropped.
 
     Returns
     -------
     DataFrame
         region, year, value (fraction), qualifier, measure ("non-fossil"/"renewable"),
-        status ("quoted", "draft", "lead"), confirmed (bool), source (URL or page),
-        document.  ``attrs["national"]``: {2025: 0.20, 2030: 0.25} as the file quotes it.
+        status ("quoted", "draft", "lead", "lead, confirmed", "found (carbonlab)"),
+        confirmed (bool), source (URL or page), document.
+        ``attrs["national"]``: {2025: 0.20, 2030: 0.25} as the mirror's file quotes it.
     """
     path = check_file(TARGETS_FILE, data_dir(data_dir_), verify_hash=verify)
     try:
@@ -156,8 +207,18 @@ def published_targets(data_dir_: str | os.PathLike[str] | None = None, verify: b
             out.loc[i, "document"] = conf.loc[key, "document"]
     dup = out.duplicated(["region", "year"], keep="first")
     out = out[~dup].reset_index(drop=True)  # a quoted figure wins over a lead
+    fnd = found_targets(found_path)
+    have = pd.MultiIndex.from_frame(out[["region", "year"]])
+    fnd = fnd[~pd.MultiIndex.from_frame(fnd[["region", "year"]]).isin(have)]  # the mirror wins
+    if len(fnd):
+        add = pd.DataFrame({"region": fnd["region"], "year": fnd["year"], "value": fnd["value"],
+                            "qualifier": fnd["qualifier"], "measure": fnd["measure"],
+                            "status": FOUND_STATUS, "confirmed": True, "source": fnd["url"],
+                            "document": fnd["document"]})
+        out = pd.concat([out, add], ignore_index=True)
     out.attrs["national"] = national
-    out.attrs["source"] = f"{TARGETS_FILE} (public web pages quoting the provincial plans)"
+    out.attrs["source"] = (f"{TARGETS_FILE} (public web pages quoting the provincial plans) and "
+                           "data/targets/found.csv (figures found by carbonlab's authors)")
     return out
 
 
