@@ -2092,8 +2092,8 @@ def evaluate_sliding_window(series: Any, estimator: Any, window: int = 3,
 # --------------------------------------------------------------------------- figures
 
 def plot_scatter_grid(predictions: pd.DataFrame, panels: Iterable[tuple[str, str]],
-                      band: float = 0.15, subset: str = "test", fold_split: str | None = None
-                      ) -> Any:
+                      band: float = 0.15, subset: str = "test", fold_split: str | None = None,
+                      axes: Any = None) -> Any:
     """2×2 predicted-vs-actual scatter (the study's Figure 1): 45° line and ±``band`` lines.
 
     ``predictions`` is :attr:`Comparison.predictions`; ``panels`` four (model, variant)
@@ -2101,6 +2101,7 @@ def plot_scatter_grid(predictions: pd.DataFrame, panels: Iterable[tuple[str, str
     each panel gives the share of points outside the bands. The axes span the actual values
     of the plotted rows (plus ``band`` and a margin); a prediction beyond them (a diverged
     model) is drawn clipped at the edge as a triangle, and the title counts the clipped points.
+    ``axes``: a 2×2 array of Axes (new ones when None). Returns the 2×2 array of Axes.
     """
     panels = list(panels)
     if len(panels) != 4:
@@ -2108,7 +2109,11 @@ def plot_scatter_grid(predictions: pd.DataFrame, panels: Iterable[tuple[str, str
     d = predictions[predictions["set"] == subset]
     if fold_split is not None:
         d = d[d["split"] == fold_split]
-    fig, axes = new_figure(2, 2, figsize=(7.5, 7.0), sharex=True, sharey=True)
+    if axes is None:
+        _, axes = new_figure(2, 2, figsize=(7.5, 7.0), sharex=True, sharey=True)
+    axes = np.asarray(axes, dtype=object)
+    if axes.shape != (2, 2):
+        raise ParameterError(f"axes: plot_scatter_grid needs a 2×2 array of Axes, got shape {axes.shape}")
     hs = []
     for model, variant in panels:
         h = d[(d["model"] == model) & (d["variant"] == variant)]
@@ -2139,16 +2144,17 @@ def plot_scatter_grid(predictions: pd.DataFrame, panels: Iterable[tuple[str, str
         ax.set_xlabel("predicted ln(t CO2/person)")
     for ax in axes[:, 0]:
         ax.set_ylabel("actual ln(t CO2/person)")
-    return fig
+    return axes
 
 
-def plot_tree_curves(curves: pd.DataFrame, fold: str | None = None) -> Any:
-    """Test MSE and out-of-bag MSE against the number of trees (log x), per forest."""
+def plot_tree_curves(curves: pd.DataFrame, fold: str | None = None, ax: Any = None) -> Any:
+    """Test MSE and out-of-bag MSE against the number of trees (log x), per forest; the Axes."""
     if curves.empty:
         raise ParameterError("curves: empty (no forest was fitted)")
     fold = fold or curves["fold"].iloc[0]
     d = curves[curves["fold"] == fold]
-    fig, ax = new_figure(1, 1)
+    if ax is None:
+        _, ax = new_figure(1, 1)
     for (model, g), color in zip(d.groupby("model", sort=False), PALETTE, strict=False):
         ax.plot(g["n_trees"], g["mse_test"], color=color, label=f"{model}: test")
         ax.plot(g["n_trees"], g["mse_oob"], color=color, ls="--", label=f"{model}: out-of-bag")
@@ -2159,14 +2165,15 @@ def plot_tree_curves(curves: pd.DataFrame, fold: str | None = None) -> Any:
     ax.set_ylabel("MSE, (ln t CO2/person)²")
     ax.set_title(f"Tree-count curves ({fold}); dotted: best test count")
     ax.legend()
-    return fig
+    return ax
 
 
-def plot_bpnn_search(table: pd.DataFrame) -> Any:
-    """Test MSE of every searched net against its parameter count, by activation."""
+def plot_bpnn_search(table: pd.DataFrame, ax: Any = None) -> Any:
+    """Test MSE of every searched net against its parameter count, by activation; the Axes."""
     if table.empty:
         raise ParameterError("table: empty search table")
-    fig, ax = new_figure(1, 1)
+    if ax is None:
+        _, ax = new_figure(1, 1)
     for (act, g), color in zip(table.groupby("activation", sort=True), PALETTE, strict=False):
         for n_layers, marker in ((1, "o"), (2, "^")):
             h = g[g["n_layers"] == n_layers]
@@ -2177,15 +2184,17 @@ def plot_bpnn_search(table: pd.DataFrame) -> Any:
     ax.set_ylabel("test MSE, (ln t CO2/person)²")
     ax.set_title("Every BP network inside the budget")
     ax.legend(ncol=2)
-    return fig
+    return ax
 
 
-def plot_split_ranking(ranking: pd.DataFrame, metric: str = "mse_test") -> Any:
-    """Each model's ``metric`` under two splits (log scale), one line per model, best first."""
+def plot_split_ranking(ranking: pd.DataFrame, metric: str = "mse_test", ax: Any = None) -> Any:
+    """Each model's ``metric`` under two splits (log scale), one line per model, best first;
+    the Axes."""
     cols = [c for c in ranking.columns if c.startswith(f"{metric}_")]
     if len(cols) != 2:
         raise ParameterError(f"ranking: needs exactly two splits, got {cols}")
-    fig, ax = new_figure(1, 1, figsize=(7.0, 5.0))
+    if ax is None:
+        _, ax = new_figure(1, 1, figsize=(7.0, 5.0))
     labels = ranking["model"] + " " + ranking["variant"]
     ypos = np.arange(len(ranking))[::-1]
     for col, color, marker in zip(cols, PALETTE, ("o", "s"), strict=False):
@@ -2198,4 +2207,4 @@ def plot_split_ranking(ranking: pd.DataFrame, metric: str = "mse_test") -> Any:
     ax.set_xlabel(f"{metric.replace('_', ' ')}, log scale")
     ax.set_title("The same models under two splits")
     ax.legend(title="split")
-    return fig
+    return ax

@@ -1250,13 +1250,23 @@ def _backtest(panel: pd.DataFrame, paths: dict[int, pd.DataFrame], model: Any,
 
 
 def plot_region(band: pd.DataFrame, region: str, *, paths: pd.DataFrame | None = None,
-                drivers: Sequence[str] = KEY_DRIVERS, peak: PeakResult | None = None) -> Any:
-    """History, point forecast, ensemble band and peak of one region; driver paths beside it."""
+                drivers: Sequence[str] = KEY_DRIVERS, peak: PeakResult | None = None,
+                axes: Any = None) -> Any:
+    """History, point forecast, ensemble band and peak of one region (Mt CO2); with
+    ``paths``, the standardised driver paths in a second panel.
+
+    ``axes``: one Axes, or two with ``paths``; new ones when None. Returns the array of Axes.
+    """
     region = resolve_region(region)
     b = band[band["region"] == region].sort_values("year")
     ncols = 2 if paths is not None else 1
-    fig, axes = new_figure(1, ncols, figsize=(11 if ncols == 2 else 7, 4.2), squeeze=False)
-    ax = axes[0, 0]
+    if axes is None:
+        _, axes = new_figure(1, ncols, figsize=(11 if ncols == 2 else 7, 4.2), squeeze=False)
+    axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
+    if len(axes) != ncols:
+        raise ParameterError(f"axes: plot_region needs {ncols} Axes "
+                             f"({'with' if paths is not None else 'without'} paths), got {len(axes)}")
+    ax = axes[0]
     h, f = b[~b["projected"]], b[b["projected"]]
     ax.plot(h["year"], h["point_mt"], color=PALETTE[7], label="history")
     ax.fill_between(f["year"], f["lo_mt"], f["hi_mt"], color=PALETTE[0], alpha=0.25, label="ensemble 5–95 %")
@@ -1268,7 +1278,7 @@ def plot_region(band: pd.DataFrame, region: str, *, paths: pd.DataFrame | None =
     ax.set(title=region, xlabel="year", ylabel="emissions (Mt CO2)")
     ax.legend()
     if paths is not None:
-        ax2 = axes[0, 1]
+        ax2 = axes[1]
         p = paths[paths["region"] == region].sort_values("year")
         for i, d in enumerate(drivers):
             v = p[d].to_numpy(dtype=float)
@@ -1277,14 +1287,16 @@ def plot_region(band: pd.DataFrame, region: str, *, paths: pd.DataFrame | None =
         ax2.axvline(p.loc[~p["projected"], "year"].max(), color="k", lw=0.8, ls=":")
         ax2.set(title="scenario inputs (standardised on history)", xlabel="year", ylabel="z-score")
         ax2.legend(ncols=2)
-    return fig
+    return axes
 
 
-def plot_classes(table: pd.DataFrame, probs: pd.DataFrame | None = None) -> Any:
-    """Peak year per region, coloured by class; P(peak ≤ 2030) as text when ``probs`` is given."""
+def plot_classes(table: pd.DataFrame, probs: pd.DataFrame | None = None, ax: Any = None) -> Any:
+    """Peak year per region, coloured by class; P(peak ≤ 2030) as text when ``probs`` is given.
+    Returns the Axes."""
     t = table.sort_values(["peak_year", "region"]).reset_index(drop=True)
     colors = CLASS_COLORS
-    fig, ax = new_figure(figsize=(7, 7.5))
+    if ax is None:
+        _, ax = new_figure(figsize=(7, 7.5))
     y = np.arange(len(t))
     ax.barh(y, t["peak_year"] - t["peak_year"].min() + 1, left=t["peak_year"].min() - 1,
             color=[colors[c] for c in t["class"]])
@@ -1302,24 +1314,28 @@ def plot_classes(table: pd.DataFrame, probs: pd.DataFrame | None = None) -> Any:
     ax.set(xlabel="peak year (not peaked: last year)", title="peak year and class per region")
     year_axis(ax)
     ax.legend(loc="lower right")
-    return fig
+    return ax
 
 
-def plot_growth(growth: pd.DataFrame) -> Any:
-    """Annual growth (%) of the laggards, one line per region (Table 9 as a figure)."""
-    fig, ax = new_figure()
+def plot_growth(growth: pd.DataFrame, ax: Any = None) -> Any:
+    """Annual growth (%) of the laggards, one line per region (Table 9 as a figure); the Axes."""
+    if ax is None:
+        _, ax = new_figure()
     for i, (r, row) in enumerate(growth.iterrows()):
         ax.plot(growth.columns, row.to_numpy(), marker="o", color=PALETTE[i % len(PALETTE)], label=r)
     ax.axhline(0, color="k", lw=0.8)
     ax.set(xlabel="year", ylabel="growth (%)", title="laggards: emissions growth")
     if len(growth):
         ax.legend(ncols=2)
-    return fig
+    return ax
 
 
-def plot_national(nat: pd.DataFrame, peak: PeakResult, band: pd.DataFrame | None = None) -> Any:
-    """The national (30-province) curve with its peak; optional band columns lo_mt/hi_mt."""
-    fig, ax = new_figure()
+def plot_national(nat: pd.DataFrame, peak: PeakResult, band: pd.DataFrame | None = None,
+                  ax: Any = None) -> Any:
+    """The national (30-province) curve with its peak (Mt CO2); optional band columns
+    lo_mt/hi_mt. Returns the Axes."""
+    if ax is None:
+        _, ax = new_figure()
     ax.plot(nat["year"], nat["emissions_mt"], color=PALETTE[0], label="sum of 30 provinces")
     if band is not None:
         ax.fill_between(band["year"], band["lo_mt"], band["hi_mt"], color=PALETTE[0], alpha=0.2,
@@ -1328,15 +1344,16 @@ def plot_national(nat: pd.DataFrame, peak: PeakResult, band: pd.DataFrame | None
             label=f"peak {peak.peak_year}" + ("" if peak.peaked else " (not peaked)"))
     ax.set(xlabel="year", ylabel="emissions (Mt CO2)", title="national emissions")
     ax.legend()
-    return fig
+    return ax
 
 
-def plot_adjustment(res: AdjustmentResult) -> Any:
-    """Baseline vs adjusted emissions for the inverse problem's region."""
-    fig, ax = new_figure()
+def plot_adjustment(res: AdjustmentResult, ax: Any = None) -> Any:
+    """Baseline vs adjusted emissions (Mt CO2) for the inverse problem's region; the Axes."""
+    if ax is None:
+        _, ax = new_figure()
     ax.plot(res.base["year"], res.base["emissions_mt"], color=PALETTE[1], label="scenario")
     ax.plot(res.adjusted["year"], res.adjusted["emissions_mt"], color=PALETTE[2], ls="--",
             label="adjusted" + ("" if res.feasible else " (best found, infeasible)"))
     ax.set(xlabel="year", ylabel="emissions (Mt CO2)", title=f"{res.region}: what it takes to peak by {res.year}")
     ax.legend()
-    return fig
+    return ax

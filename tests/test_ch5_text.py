@@ -167,7 +167,9 @@ def test_city_figures_are_legible():
     runs = {c: leap.run_city(cities, c, model="drift", models=("persistence", "drift"),
                              horizon_end=2030, fast=True, cache=False)
             for c in ("Beijing", "Lanzhou", "Hohhot")}
-    fig = leap.plot_cities(runs)
+    axes = leap.plot_cities(runs)
+    assert len(axes) == 3
+    fig = axes[0].figure
     panels = [a for a in fig.axes if a.get_visible()]
     assert len(panels) == 3 and all(a.get_legend() is None for a in panels)
     assert len(fig.legends) == 1

@@ -398,21 +398,20 @@ def test_plots(panel):
                            n_trees=20, mtry_trees=10)
     panels = [("bagging", "(2) best count"), ("random forest", "(2) best count"),
               ("SVR", "rbf"), ("SVR", "linear")]
-    fig = m.plot_scatter_grid(res.predictions, panels)
-    assert len(fig.axes) == 4
+    axes = m.plot_scatter_grid(res.predictions, panels)
+    assert axes.shape == (2, 2) and len(axes[0, 0].figure.axes) == 4
     # the axes follow the actual values; a diverged prediction is clipped and counted
     pred = res.predictions.copy()
     rows = (pred["set"] == "test") & (pred["model"] == "SVR") & (pred["variant"] == "linear")
     pred.loc[pred.index[rows][:3], "y_pred"] = 1e6
-    fig3 = m.plot_scatter_grid(pred, panels)
+    axes3 = m.plot_scatter_grid(pred, panels)
     yt = pred.loc[pred["set"] == "test", "y_true"]
-    lo, hi = fig3.axes[3].get_xlim()
+    lo, hi = axes3[1, 1].get_xlim()
     assert lo >= yt.min() - 1 and hi <= yt.max() + 1
-    assert "3 clipped" in fig3.axes[3].get_title() and "clipped" not in fig3.axes[0].get_title()
+    assert "3 clipped" in axes3[1, 1].get_title() and "clipped" not in axes3[0, 0].get_title()
     with pytest.raises(ParameterError, match="4"):
         m.plot_scatter_grid(res.predictions, panels[:3])
-    fig2 = m.plot_tree_curves(res.curves)
-    assert len(fig2.axes[0].lines) == 6
+    assert len(m.plot_tree_curves(res.curves).lines) == 6
 
 
 # --------------------------------------------------------------------------- notebook
@@ -441,7 +440,7 @@ def test_usable_drivers_and_ranking(panel):
     best = b.loc[b["mse_test"].idxmin()]
     top = r[r["rank_rolling"] == 1].iloc[0]
     assert (top["model"], top["variant"]) == (best["model"], best["variant"])
-    assert len(m.plot_split_ranking(r).axes) == 1
+    assert len(m.plot_split_ranking(r).figure.axes) == 1
     with pytest.raises(ParameterError, match="metric"):
         m.split_ranking(a, metric="r2")
 
@@ -461,7 +460,7 @@ def test_comparison_cache(panel, tmp_path, monkeypatch):
     m.run_comparison(other, DRIVERS, "random", **kw)
     assert len(list((tmp_path / "comparison").glob("*.pkl"))) == 3
     s = m.bpnn_search(panel, DRIVERS, max_params=12, max_iter=5, cache=True)
-    assert len(m.plot_bpnn_search(s).axes) == 1
+    assert len(m.plot_bpnn_search(s).figure.axes) == 1
 
 
 # --------------------------------------------------------------------------- registry

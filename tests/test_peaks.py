@@ -498,3 +498,44 @@ def test_adjustment_starts_from_the_given_base_path(panel):
     assert res.stage == 0 and f"peaks in {int(fut['year'].iloc[2])}" in res.message
     with pytest.raises(ParameterError, match="base: no emissions_mt"):
         peak_adjustment(m, panel, p, r, base=base.iloc[:-1])
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def test_plots_draw_into_the_given_axes(panel, paths, tmp_path, monkeypatch):
+    """Every peaks plot takes ``ax``/``axes`` and returns what it drew on (house style)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setenv("CARBONLAB_CACHE_DIR", str(tmp_path))
+    mem = PeakEnsemble("fe", n_boot=4, random_state=0).fit(panel).forecast(panel, paths)
+    band = forecast_band(mem)
+    point = mem[mem["member"] == -1]
+    table = peak_table(point).merge(peak_probabilities(mem), on="region")
+    nat = national_curve(point)
+    npk = find_peak(nat["year"], nat["emissions_mt"])
+    region = table["region"].iloc[0]
+    m, _ = _linear_case(panel, paths, region)
+    adj = peak_adjustment(m, panel, paths, region)
+    growth = growth_table(point, range(2026, 2031))
+    fig, axs = plt.subplots(2, 3)
+    calls = [
+        (peaks_mod.plot_classes, (table, table)),
+        (peaks_mod.plot_growth, (growth,)),
+        (peaks_mod.plot_national, (nat, npk)),
+        (peaks_mod.plot_adjustment, (adj,)),
+    ]
+    for ax, (fn, args) in zip(axs.ravel(), calls, strict=False):
+        assert fn(*args, ax=ax) is ax, fn.__name__
+        assert ax.lines or ax.patches, fn.__name__
+    got = peaks_mod.plot_region(band, region, paths=paths, axes=axs[1, 1:])
+    assert list(got) == list(axs[1, 1:]) and got[0].lines and got[1].lines
+    assert len(fig.axes) == 6  # nothing drew a figure of its own
+    with pytest.raises(ParameterError, match="axes: plot_region needs 2"):
+        peaks_mod.plot_region(band, region, paths=paths, axes=axs[0, 0])
+    alone = peaks_mod.plot_region(band, region)  # new axes when none are given
+    assert len(alone) == 1 and alone[0].figure is not fig
+    plt.close("all")

@@ -140,3 +140,26 @@ def test_plain_log_axis_labels_without_powers_of_ten():
     assert "0.2" in labels and "1" in labels
     with pytest.raises(ParameterError, match="axis must be"):
         plain_log_axis(ax, "z")
+
+
+def test_every_plot_function_takes_axes():
+    """House style: every public ``plot_*`` of the package draws into ``ax`` (or ``axes``
+    for multi-panel figures) when given one."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import carbonlab
+
+    missing = []
+    for info in pkgutil.walk_packages(carbonlab.__path__, "carbonlab."):
+        if info.name.endswith("__main__"):  # importing it runs the CLI
+            continue
+        mod = importlib.import_module(info.name)
+        for name, fn in vars(mod).items():
+            if (name.startswith("plot_") and inspect.isfunction(fn)
+                    and fn.__module__ == mod.__name__):
+                params = inspect.signature(fn).parameters
+                if not ({"ax", "axes"} & set(params)):
+                    missing.append(f"{mod.__name__}.{name}")
+    assert not missing, f"plot functions without ax/axes: {missing}"

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from carbonlab._util import ParameterError
 from carbonlab.leap.engine import lmdi_factors
 from carbonlab.leap.forecast import LABELS, model_scores
 from carbonlab.leap.pipeline import CityRun
@@ -121,11 +122,19 @@ def plot_scenarios(run: CityRun, ax: Any = None, legend: bool = True,
     return ax
 
 
-def plot_cities(runs: Mapping[str, CityRun], ncols: int = 2) -> Any:
-    """Several cities side by side, ``ncols`` panels a row (legible fonts); returns the Figure."""
-    # 3.6 in panels: two columns are about as wide as the book's other figures (7 in), so the
-    # style's fonts are shown near their size and not shrunk to fit the page
-    fig, axes = small_multiples(len(runs), ncols=ncols, panel_size=(3.6, 2.9), sharex=False)
+def plot_cities(runs: Mapping[str, CityRun], ncols: int = 2, axes: Any = None) -> Any:
+    """Several cities side by side, ``ncols`` panels a row (legible fonts), one legend below.
+
+    ``axes``: one Axes per city (new ones when None). Returns the Axes, one per city.
+    """
+    if axes is None:
+        # 3.6 in panels: two columns are about as wide as the book's other figures (7 in), so
+        # the style's fonts are shown near their size and not shrunk to fit the page
+        _, axes = small_multiples(len(runs), ncols=ncols, panel_size=(3.6, 2.9), sharex=False)
+    axes = np.asarray(axes, dtype=object).ravel()
+    if len(axes) != len(runs):
+        raise ParameterError(f"axes: plot_cities needs one Axes per city ({len(runs)}), got {len(axes)}")
+    fig = axes[0].figure
     for i, (ax, run) in enumerate(zip(axes, runs.values(), strict=True)):
         plot_scenarios(run, ax=ax, legend=False, peaks_in_legend=False)
         ax.set_ylabel("Mt CO2" if i % ncols == 0 else "")
@@ -138,7 +147,7 @@ def plot_cities(runs: Mapping[str, CityRun], ncols: int = 2) -> Any:
             entries.setdefault(label, handle)
     fig.legend(list(entries.values()), list(entries), loc="outside lower center",
                ncols=len(entries))
-    return fig
+    return axes
 
 
 def _lever_label(lever: str) -> str:
