@@ -143,8 +143,9 @@ def load_targets(dataset: str = "teaching", data_dir: str | os.PathLike[str] | N
 
     The teaching panel ships plausible targets around the national 20 % (2025) and
     25 % (2030), and natural-gas share (``gas``) targets for 2025. ``"ceads"`` reads the provinces' published figures from the mirror's
-    ``targets-sources.md`` (:func:`carbonlab.data.targets.provincial_targets`): each row
-    keeps its ``status`` (quoted / draft / lead / national default), ``confirmed`` flag,
+    ``targets-sources.md`` and the committed ``data/targets/found.csv``
+    (:func:`carbonlab.data.targets.provincial_targets`): each row keeps its ``status``
+    (quoted / draft / lead / lead, confirmed / found (carbonlab) / national default), ``confirmed`` flag,
     ``measure`` (non-fossil or, for Beijing, renewable share) and ``source``.
     """
     check_dataset(dataset)
