@@ -41,7 +41,13 @@ import pandas as pd
 
 from carbonlab._util import DataError, ParameterError
 from carbonlab.data.ceads_fuels import CEADS_NAMES, OTHER_GAS_SPLIT
-from carbonlab.data.factors import FACTOR_SETS, NCV_UNITS, load_fuel_factors, load_grid_factors
+from carbonlab.data.factors import (
+    FACTOR_SET_LABELS,
+    FACTOR_SETS,
+    NCV_UNITS,
+    load_fuel_factors,
+    load_grid_factors,
+)
 from carbonlab.data.schemas import ELECTRICITY, FUELS
 from carbonlab.regions import PROVINCES, grid_region, resolve_region
 from carbonlab.units import C_TO_CO2, GJ_PER_TCE, UNITS
@@ -915,6 +921,11 @@ def reconcile(dataset: str = "teaching", fuel_use: pd.DataFrame | None = None) -
                           check=check[["region", "year", "emissions_mt", "ce_mt"]])
 
 
+def _set_label(factor_set: str) -> str:
+    """'ndrc2011' -> 'NDRC 2011 guideline (ndrc2011)': words for a legend, code for the parameter."""
+    return f"{FACTOR_SET_LABELS.get(factor_set, factor_set)} ({factor_set})"
+
+
 def plot_reconciliation(rt: pd.DataFrame | Reconciliation, comparison: pd.DataFrame | None = None,
                         axes=None):
     """Plot a reconciliation.
@@ -948,7 +959,7 @@ def plot_reconciliation(rt: pd.DataFrame | Reconciliation, comparison: pd.DataFr
     a.set(xlabel="round trip - CEADs (%)", ylabel="province-years",
           title="(a) round trip with CEADs factors")
     for i, (fs, d) in enumerate(comparison.groupby("factor_set", sort=True)):
-        b.hist(100 * d["rel_diff"].dropna(), bins=30, alpha=0.6, color=PALETTE[i + 1], label=fs)
+        b.hist(100 * d["rel_diff"].dropna(), bins=30, alpha=0.6, color=PALETTE[i + 1], label=_set_label(fs))
     b.axvline(0, color="black", lw=0.8)
     b.set(xlabel="CE1 with study factors - CEADs (%)", ylabel="province-years",
           title="(b) study factor sets vs CEADs")
@@ -967,12 +978,11 @@ def plot_check_2007(check: Check2007, factor_sets: Iterable[str] | None = None, 
     a, b = axes
     for i, fs in enumerate(sets):
         d = check.by_province[check.by_province["factor_set"] == fs]
-        a.scatter(d["ceads_mt"], 100 * d["rel_diff"], s=14, color=PALETTE[i], label=fs)
+        a.scatter(d["ceads_mt"], 100 * d["rel_diff"], s=14, color=PALETTE[i], label=_set_label(fs))
     a.axhline(0, color="black", lw=0.8)
     plain_log_axis(a, "x")
     a.set(xlabel="CEADs 2007 CO2, province total (Mt, log scale)",
           ylabel="accounted - CEADs (%)", title="(a) 30 provinces, 2007")
-    a.legend()
     nat = check.national[check.national["factor_set"].isin(sets)]
     order = (nat[nat["factor_set"] == sets[0]].sort_values("ceads_mt", ascending=False)["fuel"]
              .tolist())
@@ -981,10 +991,12 @@ def plot_check_2007(check: Check2007, factor_sets: Iterable[str] | None = None, 
     for i, fs in enumerate(sets):
         d = nat[nat["factor_set"] == fs].set_index("fuel").reindex(order)
         b.bar(x + (i - (len(sets) - 1) / 2) * w, (100 * d["rel_diff"]).clip(-100, 100), width=w,
-              color=PALETTE[i], label=fs)
+              color=PALETTE[i], label=_set_label(fs))
     b.axhline(0, color="black", lw=0.8)
     b.set_xticks(x, order, rotation=75, fontsize=8)
     b.set(ylabel="accounted - CEADs (%), clipped at ±100", title="(b) China, by fuel, 2007")
+    # one legend for both panels, below them: inside (a) it covered provinces
+    a.figure.legend(*a.get_legend_handles_labels(), loc="outside lower center", ncols=len(sets))
     return axes
 
 

@@ -27,6 +27,7 @@ from carbonlab.regions import PROVINCES
 
 __all__ = [
     "FACTOR_SETS",
+    "FACTOR_SET_LABELS",
     "GRIDS",
     "NCV_UNITS",
     "factors_dir",
@@ -36,6 +37,10 @@ __all__ = [
 
 FACTOR_SETS: tuple[str, ...] = ("ndrc2011", "ipcc2006", "ceads")
 """Known fuel factor sets."""
+
+FACTOR_SET_LABELS: dict[str, str] = {"ndrc2011": "NDRC 2011 guideline",
+                                     "ipcc2006": "IPCC 2006 defaults", "ceads": "CEADs"}
+"""Each factor set in words, for legends (the code in brackets is the parameter value)."""
 
 GRIDS: tuple[str, ...] = ("North", "Northeast", "East", "Central", "Northwest", "China Southern")
 """The six regional grids (names as in :func:`carbonlab.regions.grid_region`)."""
