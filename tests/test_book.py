@@ -35,6 +35,41 @@ def test_every_chapter_is_in_the_book(built_book):
 
 
 @pytest.mark.slow
+def test_figures_and_exercises_are_numbered_by_chapter_and_page(built_book):
+    html = built_book.parent / "executed"
+    text = {p: re.sub(r"<[^>]+>", "", (html / p).read_text(encoding="utf-8"))
+            for p in ("04_forecast_peaks.html", "03_models.html", "regions/region_Ningxia.html")}
+    assert "Fig. 4.1" in text["04_forecast_peaks.html"] and "Exercise 4.1" in text["04_forecast_peaks.html"]
+    assert "Fig. 3.1" in text["03_models.html"]
+    assert not re.search(r"Fig\. [0-35]\.\d", text["04_forecast_peaks.html"])
+    page = text["regions/region_Ningxia.html"]
+    assert "Fig. 1" in page and not re.search(r"Fig\. (\d+\.\d|[2-9]\d)", page)
+
+
+def test_number_by_page_renumbers_each_document():
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    try:
+        from carbonlab_book import chapter_number, number_by_page
+    finally:
+        sys.path.pop(0)
+
+    class Env:
+        toc_fignumbers = {
+            "executed/04_forecast_peaks": {"figure": {"b": (12,), "a": (11,)}, "table": {"t": (3,)}},
+            "executed/regions/region_Ningxia": {"figure": {"x": (31,)}},
+        }
+
+    env = Env()
+    changed = number_by_page(None, env)
+    assert env.toc_fignumbers["executed/04_forecast_peaks"] == {
+        "figure": {"a": (4, 1), "b": (4, 2)}, "table": {"t": (4, 1)}}
+    assert env.toc_fignumbers["executed/regions/region_Ningxia"] == {"figure": {"x": (1,)}}
+    assert changed == sorted(env.toc_fignumbers)
+    assert chapter_number("executed/00_overview") == 0 and chapter_number("executed/index") is None
+    assert chapter_number("executed/regions/region_Ningxia") is None
+
+
+@pytest.mark.slow
 def test_gallery_pages_and_toc(built_book):
     html = built_book.parent
     for region in ("Ningxia", "Beijing"):

@@ -6,12 +6,42 @@
 - MathJax is served from the book's own ``_static/mathjax`` (installed by ``make``), so
   formulas render offline; the build fails early if it is missing instead of silently
   falling back to a CDN.
+- Figures, tables and exercises are numbered by chapter ("Fig. 4.2", "Exercise 3.1"; the
+  chapters' files are 00-05, so are their numbers) and from 1 on every other page (a
+  province page's first figure is "Fig. 1"), instead of one sequence through the book
+  (Sphinx numbers across documents unless the toctree is numbered, and numbering the
+  toctree would call the chapters 1-6).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
+
+_CHAPTER = re.compile(r"(?:^|/)(\d\d)_[^/]*$")
+
+
+def chapter_number(docname: str) -> int | None:
+    """'executed/04_forecast_peaks' -> 4; None for pages that are not numbered chapters."""
+    m = _CHAPTER.search(docname)
+    return int(m.group(1)) if m else None
+
+
+def number_by_page(app: Any, env: Any) -> list[str]:
+    """Renumber ``env.toc_fignumbers`` per document: (chapter, k) in a chapter, (k,) elsewhere.
+
+    Runs after Sphinx assigned its book-wide sequence (``env-get-updated``, late priority) and
+    keeps each document's order of figures; returns every numbered document so that pages
+    citing a number are written again.
+    """
+    for docname, by_type in env.toc_fignumbers.items():
+        chapter = chapter_number(docname)
+        prefix = () if chapter is None else (chapter,)
+        for figtype, ids in by_type.items():
+            order = sorted(ids, key=lambda i: ids[i])
+            by_type[figtype] = {fid: (*prefix, k) for k, fid in enumerate(order, start=1)}
+    return sorted(env.toc_fignumbers)
 
 
 def _script_key(js: Any) -> tuple[str, str]:
@@ -52,4 +82,5 @@ def check_mathjax(app: Any) -> None:
 def setup(app: Any) -> dict[str, Any]:
     app.connect("html-page-context", dedupe_scripts, priority=900)
     app.connect("builder-inited", check_mathjax)
+    app.connect("env-get-updated", number_by_page, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
