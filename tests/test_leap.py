@@ -532,6 +532,20 @@ def test_all_cities_table():
     assert "the same order" in leap.ranking_sentence(list(leap.STUDY_RANKING))
 
 
+def test_all_cities_scores_stay_numeric_when_a_city_has_no_scored_forecast():
+    """A city with no origin in its last years adds an empty evaluation; the all-cities rows
+    and the score tables must stay float (an object column prints as raw 17-digit reprs)."""
+    df = synthetic_cities()
+    short = df[(df["city"] != "Shangluo") | df["year"].isin([2005, 2006, 2007, 2008, 2022])]
+    assert leap.evaluate_city(leap.city_series(short, "Shangluo"), ("persistence",)).empty
+    out = leap.all_cities(short, ("svr", "persistence", "drift"), n_origins=5, cache=False)
+    assert "Shangluo" in out["skipped"].index
+    for col in ("ape_pct", "actual_mt", "forecast_mt"):
+        assert out["evaluation"][col].dtype == "float64", col
+    scores = leap.model_scores(out["evaluation"])
+    assert (scores.drop(columns="n").dtypes == "float64").all() and scores["n"].dtype == "int64"
+
+
 def test_read_pilot_list(tmp_path):
     p = tmp_path / "pilots.csv"
     p.write_text("city,pilot_year\nBeijing,2012\n商洛市,\n", encoding="utf-8")

@@ -404,6 +404,16 @@ def _models_for(series: pd.Series, models: Sequence[str], window: int) -> tuple[
     return [m for m in models if m in NAIVE_MODELS], reason
 
 
+_EVAL_DTYPES = {"city": object, "model": object, "origin": "int64", "h": "int64", "year": "int64",
+                "actual_mt": "float64", "forecast_mt": "float64", "ape_pct": "float64"}
+
+
+def _typed_evaluation(df: pd.DataFrame) -> pd.DataFrame:
+    """Evaluation rows with numeric columns, also when empty (pandas 3 makes a float column
+    concatenated with an empty, untyped frame ``object``, and tables of it print raw reprs)."""
+    return df.astype(_EVAL_DTYPES)
+
+
 def evaluate_city(
     series: pd.Series, models: Sequence[str] = CITY_MODELS, *, window: int = 3,
     horizon: int = HORIZON, n_origins: int = 8, random_state: int = 0, fast: bool = False,
@@ -440,8 +450,7 @@ def evaluate_city(
                 rows.append({"city": series.attrs.get("city", ""), "model": m, "origin": origin,
                              "h": t - origin, "year": t, "actual_mt": a, "forecast_mt": f,
                              "ape_pct": 100.0 * abs(f - a) / a})
-    df = pd.DataFrame(rows, columns=["city", "model", "origin", "h", "year", "actual_mt",
-                                     "forecast_mt", "ape_pct"])
+    df = _typed_evaluation(pd.DataFrame(rows, columns=list(_EVAL_DTYPES)))
     df.attrs["reason"] = reason
     df.attrs["units"] = {"actual_mt": "Mt CO2", "forecast_mt": "Mt CO2", "ape_pct": "%"}
     return df
@@ -588,8 +597,8 @@ def all_cities(
             if ran != set(models):
                 notes[c] = ev.attrs.get("reason") or "not every model could be scored"
             evs.append(ev)
-        ev = pd.concat(evs, ignore_index=True) if evs else pd.DataFrame(
-            columns=["city", "model", "origin", "h", "year", "actual_mt", "forecast_mt", "ape_pct"])
+        ev = _typed_evaluation(pd.concat(evs, ignore_index=True) if evs else
+                               pd.DataFrame(columns=list(_EVAL_DTYPES)))
         full = [c for c in names if c not in notes]
         evf = ev[ev["city"].isin(full)]
         per_city = evf.groupby(["city", "model"])["ape_pct"].mean().unstack()
