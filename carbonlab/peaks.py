@@ -32,7 +32,7 @@ from carbonlab._util import DataError, ParameterError
 from carbonlab.cache import cache_path, cached
 from carbonlab.data import log_emissions_per_capita
 from carbonlab.models import MODEL_LABELS, PANEL_MODELS, PanelModel, Selection, get_model, select
-from carbonlab.plotting import PALETTE, new_figure, year_axis
+from carbonlab.plotting import PALETTE, legend_outside, new_figure, palette, year_axis
 from carbonlab.regions import resolve_region
 from carbonlab.scenarios import (
     DRIVERS,
@@ -1321,12 +1321,12 @@ def plot_growth(growth: pd.DataFrame, ax: Any = None) -> Any:
     """Annual growth (%) of the laggards, one line per region (Table 9 as a figure); the Axes."""
     if ax is None:
         _, ax = new_figure()
-    for i, (r, row) in enumerate(growth.iterrows()):
-        ax.plot(growth.columns, row.to_numpy(), marker="o", color=PALETTE[i % len(PALETTE)], label=r)
+    for colour, (r, row) in zip(palette(len(growth)), growth.iterrows(), strict=True):
+        ax.plot(growth.columns, row.to_numpy(), marker="o", color=colour, label=r)
     ax.axhline(0, color="k", lw=0.8)
     ax.set(xlabel="year", ylabel="growth (%)", title="laggards: emissions growth")
-    if len(growth):
-        ax.legend(ncols=2)
+    year_axis(ax, step=1)
+    legend_outside(ax)  # one line per laggard: the legend beside the axes, off the data
     return ax
 
 

@@ -531,6 +531,12 @@ def test_plots_draw_into_the_given_axes(panel, paths, tmp_path, monkeypatch):
     for ax, (fn, args) in zip(axs.ravel(), calls, strict=False):
         assert fn(*args, ax=ax) is ax, fn.__name__
         assert ax.lines or ax.patches, fn.__name__
+    g_ax = axs.ravel()[1]  # plot_growth: one colour per region, whole years, legend off the data
+    colours = [ln.get_color() for ln in g_ax.lines if ln.get_label() in set(growth.index)]
+    assert len(colours) == len(growth) == len(set(colours))
+    assert all(float(t).is_integer() for t in g_ax.get_xticks())
+    leg = g_ax.get_legend()
+    assert leg is not None and leg.get_bbox_to_anchor().x0 >= g_ax.get_window_extent().x1
     got = peaks_mod.plot_region(band, region, paths=paths, axes=axs[1, 1:])
     assert list(got) == list(axs[1, 1:]) and got[0].lines and got[1].lines
     assert len(fig.axes) == 6  # nothing drew a figure of its own
