@@ -9,6 +9,7 @@ elapsed time) is logged as each notebook finishes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -16,7 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
@@ -166,6 +167,20 @@ def _adapt_gallery_page(path: Path, title: str, value: str) -> None:
     path.write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
+@contextlib.contextmanager
+def _env_default(name: str, value: str) -> Iterator[None]:
+    """Within the block, environment variable ``name`` is ``value`` unless it was set
+    already; afterwards the environment is as it was."""
+    if name in os.environ:
+        yield
+        return
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        os.environ.pop(name, None)
+
+
 def execute_all(dataset: str = "teaching", jobs: int = 1, out_dir: Path | None = None,
                 log: Callable[[str], None] = print,
                 extra: Mapping[str, Mapping[str, Any]] | None = None,
@@ -181,9 +196,9 @@ def execute_all(dataset: str = "teaching", jobs: int = 1, out_dir: Path | None =
     chosen = _gallery_choice(gallery)
     # the kernels run side by side share the CPUs: chapter 5's city-scoring workers
     # (leap.n_jobs_default) get their share unless CARBONLAB_JOBS is set already
-    os.environ.setdefault("CARBONLAB_JOBS", str(max(1, (os.cpu_count() or 1) // max(1, jobs))))
+    share = str(max(1, (os.cpu_count() or 1) // max(1, jobs)))
     jobs_list: list[tuple[Path, dict[str, Any], Path, tuple[str, str] | None]] = []
-    with atomic_dir(out_dir) as tmp:
+    with _env_default("CARBONLAB_JOBS", share), atomic_dir(out_dir) as tmp:
         for nb in notebooks():
             jobs_list.append((nb, {"dataset": dataset, **extra.get(nb.stem, {})}, tmp / nb.name,
                               None))

@@ -1,5 +1,6 @@
 """The book builds with warnings as errors from notebooks executed by papermill."""
 
+import os
 import re
 import shutil
 import sys
@@ -181,6 +182,7 @@ def test_execute_all_replaces_executed_only_when_everything_ran(tmp_path, monkey
     executed.mkdir()
     (executed / "previous.ipynb").write_text("{}", encoding="utf-8")
     monkeypatch.setattr(book, "notebooks", lambda root=None: [TINY])
+    monkeypatch.delenv("CARBONLAB_JOBS", raising=False)
     lines: list[str] = []
     run = lambda: book.execute_all(out_dir=executed, jobs=1, gallery=False,  # noqa: E731
                                    log=lines.append, extra={"tiny": {"stop": stop}})
@@ -193,6 +195,21 @@ def test_execute_all_replaces_executed_only_when_everything_ran(tmp_path, monkey
         assert sorted(p.name for p in executed.iterdir()) == ["_toc.yml", "tiny.ipynb"]
         assert lines and lines[-1].startswith("[1/1] tiny.ipynb")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["executed"]
+    assert "CARBONLAB_JOBS" not in os.environ  # set for the build's kernels only
+
+
+def test_env_default_sets_only_what_is_unset_and_restores(monkeypatch):
+    from carbonlab.book import _env_default
+
+    monkeypatch.delenv("CARBONLAB_JOBS", raising=False)
+    with _env_default("CARBONLAB_JOBS", "1"):
+        assert os.environ["CARBONLAB_JOBS"] == "1"
+    assert "CARBONLAB_JOBS" not in os.environ
+    monkeypatch.setenv("CARBONLAB_JOBS", "3")
+    with pytest.raises(RuntimeError), _env_default("CARBONLAB_JOBS", "1"):
+        assert os.environ["CARBONLAB_JOBS"] == "3"  # the caller's value wins
+        raise RuntimeError
+    assert os.environ["CARBONLAB_JOBS"] == "3"
 
 
 def test_run_all_starts_in_order_and_waits_for_what_a_page_reads(tmp_path):
