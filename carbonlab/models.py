@@ -52,7 +52,7 @@ from threadpoolctl import threadpool_limits
 from carbonlab._util import DataError, NotFittedError, ParameterError, check_fitted
 from carbonlab.cache import cached
 from carbonlab.data import TRUE_DRIVERS, log_emissions_per_capita
-from carbonlab.plotting import PALETTE, new_figure, plain_log_axis
+from carbonlab.plotting import PALETTE, legend_outside, new_figure, plain_log_axis
 
 __all__ = [
     "MODELS",
@@ -2183,7 +2183,7 @@ def plot_bpnn_search(table: pd.DataFrame, ax: Any = None) -> Any:
     ax.set_xlabel("parameters (weights + biases)")
     ax.set_ylabel("test MSE, (ln t CO2/person)²")
     ax.set_title("Every BP network inside the budget")
-    ax.legend(ncol=2)
+    legend_outside(ax, "bottom", ncols=2)  # inside the axes it covered some nets
     return ax
 
 
