@@ -70,6 +70,23 @@ def test_number_by_page_renumbers_each_document():
     assert chapter_number("executed/regions/region_Ningxia") is None
 
 
+def test_numbers_keep_their_units_on_the_line():
+    from docutils import nodes
+
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    try:
+        from carbonlab_book import keep_units_with_numbers
+    finally:
+        sys.path.pop(0)
+    para = nodes.paragraph("", "", nodes.Text("falls 8.7 % to 164.9 Mt CO2 (1.65 亿t) in 2030, 2 models"))
+    code = nodes.literal("", "", nodes.Text("x = 8.7 %"))
+    doc = nodes.document(None, None)
+    doc += [para, nodes.paragraph("", "", code)]
+    keep_units_with_numbers(None, doc, "executed/04_forecast_peaks")
+    assert para.astext() == "falls 8.7\u00a0% to 164.9\u00a0Mt CO2 (1.65\u00a0亿t) in 2030, 2 models"
+    assert code.astext() == "x = 8.7 %"  # code is left as written
+
+
 @pytest.mark.slow
 def test_gallery_pages_and_toc(built_book):
     html = built_book.parent

@@ -11,6 +11,8 @@
   province page's first figure is "Fig. 1"), instead of one sequence through the book
   (Sphinx numbers across documents unless the toctree is numbered, and numbering the
   toctree would call the chapters 1-6).
+- A number and its unit stay on one line ("8.7 %", "164.9 Mt" could break before the unit):
+  the space between them becomes a no-break space in the prose (not in code or raw HTML).
 """
 
 from __future__ import annotations
@@ -18,6 +20,26 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+
+_UNIT_SPACE = re.compile(
+    r"(?<=\d) (?=(?:%|‰|Mt|Gt|kt|TJ|PJ|GJ|MJ|kWh|MWh|TWh|GW|MW|kg|m³|亿t|t CO2|yuan)(?![A-Za-z]))")
+
+
+def keep_units_with_numbers(app: Any, doctree: Any, docname: str) -> None:
+    """Replace the space between a number and its unit by a no-break space in text nodes
+    outside literals (inline code, code blocks, math and raw output are left as they are)."""
+    from docutils import nodes
+
+    skip = (nodes.literal, nodes.literal_block, nodes.raw, nodes.math, nodes.math_block)
+    for node in list(doctree.findall(nodes.Text)):
+        parent = node.parent
+        if parent is None or isinstance(parent, skip):
+            continue
+        text = str(node)
+        new = _UNIT_SPACE.sub("\u00a0", text)
+        if new != text:
+            parent.replace(node, nodes.Text(new))
+
 
 _CHAPTER = re.compile(r"(?:^|/)(\d\d)_[^/]*$")
 
@@ -83,4 +105,5 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("html-page-context", dedupe_scripts, priority=900)
     app.connect("builder-inited", check_mathjax)
     app.connect("env-get-updated", number_by_page, priority=900)
+    app.connect("doctree-resolved", keep_units_with_numbers)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
