@@ -612,8 +612,10 @@ def test_plots_draw():
     assert len(ax.patches) > 10
     leap.plot_scenarios(run)
     leap.plot_levers(run)
-    leap.plot_grid_factor({"baseline": run.baseline, "policy": run.policy})
-    leap.plot_stock({"policy": run.policy})
+    for ax in (leap.plot_grid_factor({"baseline": run.baseline, "policy": run.policy}),
+               leap.plot_stock({"policy": run.policy})):  # whole years on the x axis
+        ax.figure.canvas.draw()
+        assert all(float(t).is_integer() for t in ax.get_xticks()), ax.get_xticks()
     leap.plot_model_scores(run.evaluation)
     leap.plot_lmdi(leap.city_lmdi(run), 2030)
     leap.plot_cities({"Lanzhou": run})

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from carbonlab.leap.city import ScenarioResult
-from carbonlab.plotting import PALETTE, new_figure
+from carbonlab.plotting import PALETTE, new_figure, year_axis
 
 __all__ = [
     "DEMAND_SECTORS",
@@ -237,6 +237,7 @@ def plot_grid_factor(runs: Mapping[str, ScenarioResult], ax: Any = None) -> Any:
         ax.plot(g.index, g.to_numpy(), color=PALETTE[i % len(PALETTE)], label=name)
     ax.set_xlabel("year")
     ax.set_ylabel("grid factor (t CO2/MWh)")
+    year_axis(ax)  # whole years (the default locator gave 2022.5, 2027.5, ...)
     ax.legend()
     return ax
 
@@ -253,5 +254,6 @@ def plot_stock(runs: Mapping[str, ScenarioResult], ax: Any = None) -> Any:
                 label=f"{name}: EV share of stock")
     ax.set_xlabel("year")
     ax.set_ylabel("%")
+    year_axis(ax)
     ax.legend()
     return ax
