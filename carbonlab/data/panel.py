@@ -369,10 +369,15 @@ def forecasting_inputs(data_dir: PathLike = None, verify: bool = True) -> dict:
     p.attrs.update(attrs)
     proxies = [d for d in drivers if d in p.attrs["proxies"]]
     y0, y1 = p.attrs["span"]
+    targets = load_targets("ceads", data_dir)
+    published = targets.loc[targets["status"] != "national default", ["region", "year"]]
+    national = targets.attrs.get("national", {})
+    nat_txt = " and ".join(f"{100 * v:.0f} % in {y}" for y, v in sorted(national.items()))
     note = (f"real panel {y0}-{y1} (CE1 + CE2 with electricity-only grid factors), the "
             f"{len(drivers)} drivers that cover every year ({', '.join(drivers)}; "
-            f"{', '.join(proxies)} are proxies), provincial targets from targets-sources.md "
-            "(national 20 %/25 % where none was found)")
-    return {"panel": p, "drivers": drivers, "targets": load_targets("ceads", data_dir),
+            f"{', '.join(proxies)} are proxies), the non-fossil targets the provinces published "
+            f"({len(published)} province-years in {published['region'].nunique()} provinces, each with "
+            f"its source) and the national ones ({nat_txt}) for the rest")
+    return {"panel": p, "drivers": drivers, "targets": targets,
             "population_projection": real.population(data_dir=data_dir, verify=verify),
             "note": note}
