@@ -31,7 +31,15 @@ from scipy import optimize
 from carbonlab._util import DataError, ParameterError
 from carbonlab.cache import cache_path, cached
 from carbonlab.data import log_emissions_per_capita
-from carbonlab.models import MODEL_LABELS, PANEL_MODELS, PanelModel, Selection, get_model, select
+from carbonlab.models import (
+    MODEL_LABELS,
+    NAIVE,
+    PANEL_MODELS,
+    PanelModel,
+    Selection,
+    get_model,
+    select,
+)
 from carbonlab.plotting import PALETTE, legend_outside, new_figure, palette, year_axis
 from carbonlab.regions import resolve_region
 from carbonlab.scenarios import (
@@ -621,7 +629,8 @@ class Outlook:
     The inputs are kept for further analysis: ``panel``, ``drivers``, ``targets``,
     ``scenario``, driver ``paths``, ``population``, the fitted ``ensemble`` and its
     ``members`` (member −1 is the median). :meth:`region` gives one region's answer,
-    :meth:`adjustment_model` the model for :func:`peak_adjustment`.
+    :meth:`adjustment_model` the model for :func:`peak_adjustment`; ``naive`` whether the
+    forecaster is a naive baseline (:data:`~carbonlab.models.NAIVE`) that ignores the drivers.
     """
 
     table: pd.DataFrame
@@ -641,18 +650,26 @@ class Outlook:
     selection: Selection | None = None
     band: pd.DataFrame = field(default_factory=pd.DataFrame)
     national_band: pd.DataFrame = field(default_factory=pd.DataFrame)
+    _adjustment: tuple[str, Any] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def naive(self) -> bool:
+        """True when the forecaster is a naive baseline that ignores the drivers."""
+        return self.model in NAIVE
 
     def adjustment_model(self) -> tuple[str, Any]:
         """(name, fitted model) for the inverse problem: the forecaster if it responds to the
         drivers, otherwise the best driver-based model of the selection (the naive baselines
-        persistence and drift ignore the drivers, so no driver change could move them)."""
-        name = self.model
-        if name in ("persistence", "drift"):
-            name = self.selection.best_driver_model if self.selection is not None else "fe"
-        if name == self.model:
-            return name, self.ensemble.point_
-        return name, PanelModel(name, self.drivers, random_state=self.ensemble.random_state
-                                ).fit(self.panel)
+        persistence and drift ignore the drivers, so no driver change could move them).
+        Fitted once per outlook."""
+        if self._adjustment is None:
+            if not self.naive:
+                self._adjustment = (self.model, self.ensemble.point_)
+            else:
+                name = self.selection.best_driver_model if self.selection is not None else "fe"
+                self._adjustment = (name, PanelModel(
+                    name, self.drivers, random_state=self.ensemble.random_state).fit(self.panel))
+        return self._adjustment
 
     def region(self, region: str) -> dict[str, Any]:
         """One region's answer: ``region, class, peak_year, peak_mt, peaked, p_by_2025,
@@ -1022,6 +1039,11 @@ def _result(problem: AdjustmentProblem, z: np.ndarray, feasible: bool, stage: in
                f"(shares in [0, 1], each in its emission-lowering direction) makes {who} peak by "
                f"{problem.year}; best found leaves growth {lg:.2f} % (unchanged: {bg:.2f} %)"
                + (f"; bounds bind for {', '.join(binding)}" if binding else ""))
+    if stage and not feasible and pk.peaked:  # the peak rule is looser than the growth criterion
+        msg += (f"; by the book's peak rule the adjusted path has peaked (its {problem.year} value "
+                f"is {100 * pk.end_gap:.0f} % below its {pk.peak_year} maximum), but the inverse "
+                f"problem asks for more, emissions falling in {problem.year} itself, which no "
+                "allowed change reaches")
     if sign_binding:
         msg += (f"; the sign constraint holds {', '.join(sign_binding)} (the model would lower "
                 "emissions by moving it against its BMA direction)")

@@ -570,6 +570,7 @@ def test_forecaster_is_the_rolling_origin_winner(dataset, tmp_path, monkeypatch)
     name, fitted = naive.adjustment_model()  # the inverse problem needs a driver-based model
     assert name == sel.best_driver_model and name not in ("persistence", "drift")
     assert np.isfinite(fitted.predict(inputs["panel"])).all()
+    assert naive.naive and naive.adjustment_model()[1] is fitted  # fitted once per outlook
     with pytest.raises(ParameterError, match="unknown model"):
         peaks.outlook(dataset, n_boot=2, model="xgb")
 

@@ -346,6 +346,10 @@ def test_adjustment_study_ordering_and_infeasible(panel, paths):
     for d in res3.binding:
         assert abs(res3.z[d]) == pytest.approx(1.02 * c / three, rel=1e-6)
     assert res2.last_growth_pct < 100 * (e[2030] / e[2029] - 1)
+    # the message says when the book's peak rule, looser than the growth criterion, is met
+    for r in (res2, res3):
+        pk = find_peak(r.adjusted["year"], r.adjusted["emissions_mt"])
+        assert ("by the book's peak rule" in r.message) == (not r.feasible and pk.peaked)
 
 
 def test_adjustment_already_peaked_and_bad_input(panel):
