@@ -78,6 +78,9 @@ __all__ = [
     "chapter_inputs",
     "AdjustmentResult",
     "peak_adjustment",
+    "adjustment_drivers",
+    "ADJUST_FIRST",
+    "ADJUST_THEN",
     "backtest_peaks",
     "perturb_paths",
     "chosen_model",
@@ -1055,14 +1058,27 @@ def _result(problem: AdjustmentProblem, z: np.ndarray, feasible: bool, stage: in
         directions=problem.directions, sign_binding=sign_binding)
 
 
+ADJUST_FIRST: tuple[str, ...] = ("lcar", "tertrate", "gas")
+"""The drivers the inverse problem moves first (the study's private cars, tertiary share, gas share)."""
+ADJUST_THEN: tuple[str, ...] = ("fossil",)
+"""The drivers it moves only when the first cannot make the region peak (the non-fossil share)."""
+
+
+def adjustment_drivers(drivers: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(first, then) for :func:`peak_adjustment` among the ``drivers`` a panel has:
+    :data:`ADJUST_FIRST` present (else the first driver), then :data:`ADJUST_THEN` present."""
+    first = [d for d in ADJUST_FIRST if d in drivers] or list(drivers[:1])
+    return first, [d for d in ADJUST_THEN if d in drivers and d not in first]
+
+
 def peak_adjustment(
     model: Any,
     panel: pd.DataFrame,
     paths: pd.DataFrame,
     region: str,
     *,
-    drivers: Sequence[str] = ("lcar", "tertrate", "gas"),
-    then: Sequence[str] = ("fossil",),
+    drivers: Sequence[str] = ADJUST_FIRST,
+    then: Sequence[str] = ADJUST_THEN,
     population: pd.DataFrame | None = None,
     year: int = HORIZON,
     max_sd: float = 3.0,
@@ -1145,8 +1161,8 @@ def laggard_table(model: Any, panel: pd.DataFrame, paths: pd.DataFrame, regions:
         return cached("laggards", parts, lambda: laggard_table(
             PanelModel(name, mds, random_state=random_state).fit(panel), panel, paths, regions,
             **kwargs), enabled=cache)
-    drivers = list(kwargs.get("drivers", ("lcar", "tertrate", "gas")))
-    allds = list(dict.fromkeys([*drivers, *kwargs.get("then", ("fossil",))]))
+    drivers = list(kwargs.get("drivers", ADJUST_FIRST))
+    allds = list(dict.fromkeys([*drivers, *kwargs.get("then", ADJUST_THEN)]))
     if isinstance(kwargs.get("directions", "bma"), str):
         ds = [*getattr(model, "drivers", KEY_DRIVERS), *allds]
         kwargs["directions"] = driver_directions(panel, [d for d in dict.fromkeys(ds)

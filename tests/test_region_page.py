@@ -54,9 +54,7 @@ def test_region_page_opens_with_the_outlooks_answer(tmp_path):
             assert re.search(r"What it would take:\*\* \S", text)
             # the same inverse problem as chapter 4's Table 10: a model that responds to the
             # drivers, starting from the median path whose class the page quotes
-            ds = o.drivers
-            adj_drivers = [d for d in ("lcar", "tertrate", "gas") if d in ds] or list(ds[:1])
-            then = [d for d in ("fossil",) if d in ds and d not in adj_drivers]
+            adj_drivers, then = peaks.adjustment_drivers(o.drivers)
             adj = peaks.peak_adjustment(o.adjustment_model()[1], o.panel, o.paths, region,
                                         drivers=adj_drivers, then=then, population=o.population,
                                         base=o.members[o.members["member"] == -1])
