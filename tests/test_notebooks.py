@@ -51,3 +51,58 @@ def test_overview_runs(tmp_path, dataset, data_dir):
               if "image/png" in o.get("data", {})]
     assert len(images) >= 1
     assert "Inner Mongolia" in out.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- the method is visible
+# Issue 25, item 1: per chapter at most 40 % of the code lines hidden, no visible cell reading a
+# name that only hidden cells bind, glue statements at most 20 % of the code lines (measured by
+# tests/nbmetrics.py; `python tests/nbmetrics.py` prints the table). Chapters still being
+# rewritten are listed here: their checks report (xfail) instead of failing. Remove a chapter
+# from the list once it meets the targets.
+NOT_YET_CONVERTED: dict[str, str] = {
+    "00_overview": "chapter 0 not yet rewritten to show its method (issue 25 item 1)",
+    "01_accounting": "chapter 1 not yet rewritten to show its method (issue 25 item 1)",
+    "02_bma": "chapter 2 being converted (issue 25 item 1)",
+    "03_models": "chapter 3 not yet rewritten to show its method (issue 25 item 1)",
+    "04_forecast_peaks": "chapter 4 not yet rewritten to show its method (issue 25 item 1)",
+    "05_cities_leap": "chapter 5 not yet rewritten to show its method (issue 25 item 1)",
+}
+CHAPTERS = [p for p in NOTEBOOKS if p.stem[:2].isdigit()]
+
+
+def _chapter_param(path: Path):
+    reason = NOT_YET_CONVERTED.get(path.stem)
+    marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
+    return pytest.param(path, id=path.stem, marks=marks)
+
+
+@pytest.mark.parametrize("path", [_chapter_param(p) for p in CHAPTERS])
+def test_chapter_shows_its_method(path):
+    from nbmetrics import measure
+
+    m = measure(path)
+    assert m.code_lines > 0, f"{path.name}: no code"
+    problems = m.problems()
+    assert not problems, f"{path.name}: " + "; ".join(problems)
+
+
+def test_method_metrics_see_what_they_measure(tmp_path):
+    """The measure on a made-up notebook: hidden lines, a hidden-only name, glue lines."""
+    from nbmetrics import measure
+
+    def code(src, *tags):
+        return {"cell_type": "code", "metadata": {"tags": list(tags)}, "source": src,
+                "outputs": [], "execution_count": None}
+
+    cells = [code('dataset: str = "teaching"', "parameters"),
+             code("import numpy as np\nfrom myst_nb import glue\nhelper = 2  # set up", "remove-cell"),
+             code("x = np.arange(3) * helper\n# a comment\n\ny = x.sum()"),
+             code("glue('y', y,\n     display=False)\nz = y", "remove-cell"),
+             code("print(z, dataset, len(x))"),
+             code("w = 1", "solution")]
+    nb = tmp_path / "99_made_up.ipynb"
+    nb.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    m = measure(nb)
+    assert (m.code_lines, m.hidden_lines, m.glue_lines) == (9, 6, 2)
+    assert list(m.hidden_only.values()) == [["helper"], ["z"]]
+    assert len(m.problems()) == 3
