@@ -114,10 +114,15 @@ def _cmd_data(a: argparse.Namespace) -> int:
             print(f"  {e.path}  {e.size:>9d} B  sha256 {e.sha256[:12]}…")
         return 0
     if a.data_command == "verify":
-        from carbonlab.data.registry import data_dir, verify
+        from carbonlab.data.registry import data_dir, unknown_files, verify
 
-        res = verify(data_dir(a.data_dir))
+        root = data_dir(a.data_dir)
+        res = verify(root)
         print(res.to_string(index=False))
+        extra = unknown_files(root)
+        if extra:
+            print(f"{len(extra)} file(s) not in the registry (not checked, read by no loader): "
+                  + ", ".join(extra))
         bad = res[~res["ok"]]
         if len(bad):
             raise CarbonlabError(f"{len(bad)} file(s) failed verification: "

@@ -60,19 +60,57 @@ def _manifest() -> list[dict[str, str]]:
 # --------------------------------------------------------------------------- registry
 
 
-def test_registry_matches_manifest():
-    rows = _manifest()
+def _check_registry_against(root: Path) -> list[str]:
+    """Every registered file has its manifest row (same hash, size, source); returns the
+    manifest paths the registry does not know (reported, not a failure)."""
+    with open(root / "MANIFEST.csv", newline="", encoding="utf-8") as fh:
+        rows = {r["path"]: r for r in csv.DictReader(fh)}
     local = {e.path for e in registry.REGISTRY.values() if not e.repo}
     assert local == {"targets-sources.md"}
-    assert {r["path"] for r in rows} | local == set(registry.REGISTRY)
-    for r in rows:
-        e = registry.REGISTRY[r["path"]]
+    for e in registry.REGISTRY.values():
+        if not e.repo:
+            continue
+        r = rows[e.path]
         assert (e.sha256, e.size, e.repo, e.commit, e.source_path) == (
             r["sha256"], int(r["bytes"]), r["source_repo"], r["commit"], r["source_path"]
         )
         assert e.url.startswith(f"https://raw.githubusercontent.com/{r['source_repo']}/{r['commit']}/")
     tab = registry.registry_table()
-    assert len(tab) == len(rows) + len(local) and tab["path"].is_unique
+    assert len(tab) == len(registry.REGISTRY) and tab["path"].is_unique
+    return sorted(set(rows) - set(registry.REGISTRY))
+
+
+def test_registry_matches_manifest():
+    _check_registry_against(REAL)
+    # the issue-22 files are registered (one per folder named)
+    for rel in ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2022.xlsx",
+                "ceads-energy-provinces/Energy_Inventory_30_Provinces_1997.xlsx",
+                "ceads-national-v2/China_Energy_Inventory_1997-2022.xlsx",
+                "nbs-provinces/population_1949-2024.xlsx",
+                "owid-un-wpp/population-with-un-projections.csv"):
+        assert rel in registry.REGISTRY
+
+
+def test_a_new_file_in_the_mirror_is_reported_not_failed(tmp_path, capsys):
+    """The mirror may gain files: the registry checks those it knows and lists the rest."""
+    from carbonlab import cli
+
+    root = tmp_path / "data"
+    for e in registry.REGISTRY.values():
+        (root / e.path).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(REAL / e.path, root / e.path)
+    manifest = (REAL / "MANIFEST.csv").read_text(encoding="utf-8")
+    (root / "new-source").mkdir()
+    (root / "new-source" / "dummy.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    (root / "MANIFEST.csv").write_text(
+        manifest + "new-source/dummy.csv,someone/repo,dummy.csv," + "0" * 40 + ","
+        + sha256_file(root / "new-source" / "dummy.csv") + ",8,dummy,,,\n", encoding="utf-8")
+    assert _check_registry_against(root) == ["new-source/dummy.csv"]
+    assert registry.unknown_files(root) == ["new-source/dummy.csv"]
+    assert registry.verify(root)["ok"].all()
+    assert cli.main(["data", "verify", "--data-dir", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "1 file(s) not in the registry" in out and "new-source/dummy.csv" in out
 
 
 def test_mirror_only_file_is_verified_but_not_fetched(tmp_path):
@@ -82,6 +120,8 @@ def test_mirror_only_file_is_verified_but_not_fetched(tmp_path):
 
 
 @pytest.mark.parametrize("rel", ["techme/RDPatentAuthority.rda", "cesy2008/4.xls",
+                                 "nbs-provinces/gdp_1949-2024.xlsx",
+                                 "owid-un-wpp/population-with-un-projections.csv",
                                  "shu-ces/merged_provincial_data.json", "targets-sources.md"])
 def test_cli_verify_refuses_a_tampered_new_file(tmp_path, rel, capsys):
     from carbonlab import cli

@@ -40,6 +40,7 @@ __all__ = [
     "registry_table",
     "check_file",
     "verify",
+    "unknown_files",
     "fetch",
 ]
 
@@ -57,6 +58,9 @@ _NE = "Liushenwuzhu-Alpaca/province-economy"
 _WK = "Wack520/academic-data-hunter"
 _CY = "zhangda1021/data"
 _EF = "atmoschem/pega"
+# issue 22: the 2001-2022 CEADs release, energy inventories, NBS provincial series, UN WPP
+_TJ = ("fallingsnow1111/TJJM", "071ff1169dac65d432598b89c3ed961c1bbf6387")
+_UN = ("sudip70/stats", "a009be989e038568e4698a3fe659d3e8ec7ac3dd")
 
 # path in the mirror, sha256, bytes, (repo, commit), path in the source repository
 _ROWS: list[tuple[str, str, int, tuple[str, str], str]] = [
@@ -153,6 +157,71 @@ _ROWS: list[tuple[str, str, int, tuple[str, str], str]] = [
     ('techme/RDIntense.rda', "7bcad48ed2079b38f3194618fd8f89e142a16dce302232d40676657689eeb855", 3409, (_TM, "a2e8916f5d36e256e1df71b2617478057ea6c7ae"), 'data/RDIntense.rda'),
     ('techme/RDPatentAuthority.rda', "189a2e5404be0c74c31312022fa8815aed455b5279aa47603bcd132b6d5476fa", 6975, (_TM, "97cea1c75c1d1934f333f3ee811079a0433ae4c7"), 'data/RDPatentAuthority.rda'),
     ('techme/varsList.rda', "aff346372770c157d1caa009bd8f119013f4e95e864c60e858df78bcafc46bb6", 13596, (_TM, "63ca0bb2818ce28f2110267b26dd38b31a145430"), 'data/varsList.rda'),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_1997.xlsx", "761ea276ee076cc9497125bbf8118e17148087079021d283a660440f55d7886f", 323137, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_1997.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_1998.xlsx", "aa0eedf054e747e45ad122ec92ef3f396fba5b96c60ff165461c0e163d0c5987", 315717, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_1998.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_1999.xlsx", "0be78f21ab289a413b874cf030cc2aeb3d27cbea7af231cb04c7cb91b4eb76d3", 318314, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_1999.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2000.xlsx", "1c9dcaad717508a01fc7f27ed50e89aa520f118d997cbce7f4ef94cff8a40c98", 315028, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2000.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2001.xlsx", "9172198bde25704d5e0cbe92776ddee4c57efea976b8b4d6c140bea8cee2a4ba", 309490, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2001.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2002.xlsx", "4fb59f00cd626de5af63f618dd1991136c58946bf9504d69f35f1e5fa1c51586", 308641, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2002.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2003.xlsx", "4ac531b9cabceff52b1459a46b8ba25925e63df705e216a3b0194e25e8d3eb7d", 313584, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2003.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2004.xlsx", "3feb969f6314b0e0bb8f3b3b6e254b26c89c96082dc93b95e730926f0be42dc4", 323583, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2004.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2005.xlsx", "3df40e573aeff6b79657e09e84f3062757bbf7a264716db0baddc336efe1a0c9", 326119, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2005.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2006.xlsx", "359c0256d6db0a2b4c2e37c797354290d0a5b8effe31af5625ff38beaf862a56", 332898, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2006.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2007.xlsx", "c1b37d84aa85846d03e225dde48138c1c5b999cd859800c6c24edfe9389f29e2", 336399, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2007.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2008.xlsx", "abf4b69bb6eca90648433e35095bea5b862bcf7359843bdf2ad18cbb0d3da97d", 340904, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2008.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2009.xlsx", "e1f700941508ab527b24b300549355fdf27ee8d66661529afba6f9e71189ba2e", 335988, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2009.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2010.xlsx", "49fbf1613e81d91c453e7bd7893e0e516623621002b4e156a2ef0cafcb6a9299", 340794, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2010.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2011.xlsx", "045df47095b8ec57396f37bf83f5a17f0ce284e2da9eab3ab2533421bf05dd61", 332353, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2011.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2012.xlsx", "f40ccc843bee3666bb1b161174a3708e8475df26eb48cf90d60dc19e7dad70c9", 338148, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2012.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2013.xlsx", "c661a9645038bbf4029c4a48b4e89ab7611551890a7fbdb46ffe7d1ab048a4f7", 336036, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2013.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2014.xlsx", "61ffe958da1d50699c9eed2ab7147df00dc98e8ed70d9cf8626815e857faf627", 336812, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2014.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2015.xlsx", "88da90e84e8a32f478ab1354fc296278bb7580993822896bded234c70eeb9753", 329038, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2015.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2016.xlsx", "c35a79df5fbc8f317035273c14f6be03cf7709532c18a487ad0a463e8c30da7f", 332388, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2016.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2017.xlsx", "77fc12ea64ca71be805393897a6549cefa9d556a4f1c918298988f1973670821", 333199, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2017.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2018.xlsx", "3f59a597d79851bac9c7e70fcde7f89fe72506fe37e5adafa047f645800fa733", 327510, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2018.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2019.xlsx", "f56f2649661d88279ca7e5060f6424920ee531ce7a493c02ff58840a170f8fdf", 325423, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2019.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2020.xlsx", "e4bbb77bfe0b4c47d1f9e81d33d368286c68f15eed763d4060737ebaeb8f2ff3", 326493, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2020.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2021.xlsx", "d0544f31e2341259f96ef3b61cf06033efd5a40c3d76ebc8e3559edc0438727f", 331112, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2021.xlsx"),
+    ("ceads-energy-provinces/Energy_Inventory_30_Provinces_2022.xlsx", "2f0de6e0a7d2baf6dc9db273ebf428594ebda8c4a077d194256c1dd75cdee285", 326771, _TJ, "Dataset/省份维度/能源相关/1997-2022分行业省级能源清单/省级能源清单_2022.xlsx"),
+    ("ceads-national-v2/China_Energy_Inventory_1997-2022.xlsx", "0c97c119af45c2b0e9d9f670bc9994d1d35c5ae4ff3293722c4b27d9f069f64f", 356629, _TJ, "Dataset/国家维度/碳排放相关/中国能源清单_1997-2022.xlsx"),
+    ("ceads-national-v2/China_Sectoral_CO2_Inventory_1997-2022.xlsx", "71c2bfd6443385a3062a83f327232e11a1084efb55825bbfa48206c1c1200379", 372158, _TJ, "Dataset/国家维度/碳排放相关/中国分部门核算碳排放清单_1997_-_2022.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2001.xlsx", "3d6b400a84ad516ec4becbf262dc665e4bb737b120b273e7e707473d98c3c8f0", 276862, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2001年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2002.xlsx", "ae7a7a4db45a978649d9d60f2bddb4190768b29e4b5d7fb6fed185dd463e6623", 276294, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2002年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2003.xlsx", "cbec3ca9d3e2992cd884aad6fcecc706c78cdc5d3033ea973667fcca5bdea758", 276512, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2003年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2004.xlsx", "b3a2061d3c4311f93c3cbff8d244659fdff17ca3436fc41efd8d75677ffc3703", 287939, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2004年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2005.xlsx", "64c775dfa97e1e3831f70401407c9522f9a847bddc711d3751fb8ce7d5da4c17", 291595, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2005年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2006.xlsx", "099354fbc0e6811b7cdb3709ce2f2e39d4ef656c70f09b435968bc3e35e28de4", 293907, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2006年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2007.xlsx", "86d1e53cd460ab0c9169c5ba812fc013847808192d13db848dc2bcb84589c78e", 295866, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2007年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2008.xlsx", "9ca6ec1d68c14b42b7a99cfdcacbb76e1f3c6c7d3e2507b232999612e39289b4", 300740, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2008年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2009.xlsx", "76b0147debca010015e0278c978048588f5675d34a7df2f333288fd5232f62d5", 291135, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2009年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2010.xlsx", "911ec5120543597387a45598a6570312039da1751edcec6ac94d0c16cbbacc41", 292321, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2010年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2011.xlsx", "0993ba10f0496ba503068a7ff5498c777a6bd3524ff7b6c5fde9051d5cae6022", 289599, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2011年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2012.xlsx", "7f4dfde169946e80c1e3c0d7b56b7f2ab24377dedae228525d781c901e2606ab", 290834, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2012年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2013.xlsx", "e2f984a48fbb2cde1a7de1d6ef4ec7fc101b0bb61df1ad8154b5cc1c8193e721", 290338, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2013年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2014.xlsx", "7ee77dc75e283afebf0d0040e843b131612a260303414fdb53da155f2866a63e", 289496, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2014年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2015.xlsx", "fbd8a56e281d32b5c5f7e9c5f982decbf7390336024e7c1615aeeffdb2bc6c9b", 288005, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2015年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2016.xlsx", "b915f4662823b4f68d119b8d6da32ac702871251f4d8b8a05be9e3b3494dec4d", 282498, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2016年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2017.xlsx", "98c3a747ab0ab7484b8cbf4ad62bd1d04555e477df80d8fca0a44defa452acc6", 282964, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2017年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2018.xlsx", "69ac44304418bd54dd2c841dab54b586e814de1b6f8e8216be66e79e59099824", 282461, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2018年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2019.xlsx", "950a0bc0548f8e9603beb5fab88abc19d00227b5e3a9fadc5a4d33ad66a2c9f5", 281451, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2019年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2020.xlsx", "8eb224e286ebb14ad7ded7d750a1be3378ac7a25a4dd9a75ac58d1b516660e37", 278765, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2020年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2021.xlsx", "9cb2eb37bb706d8381ba5dc3b304b046125ad7ac326b646cf69a7bc25a8c8278", 275083, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2021年30个省份排放清单.xlsx"),
+    ("ceads-provinces-v2/Emission_Inventory_30_Provinces_2022.xlsx", "43a9bb9bc42f2bd3188f3860beb48efadd6ecfc762236fa4835367bb7bee35cf", 275647, _TJ, "Dataset/省份维度/碳排放相关/2001-2022省份排放清单-CEADs/2022年30个省份排放清单.xlsx"),
+    ("ceads-provinces/Emission_Inventories_for_30_Provinces_2018.xlsx", "ba2c0a6c642cb7355dd046091f90c96c56c488bfad06775ae520c2e935c38eee", 286122, _OC, "harmonize/data/raw/CEADS_china_provinces/Emission_Inventories_for_30_Provinces_2018.xlsx"),
+    ("ceads-provinces/Emission_Inventories_for_30_Provinces_2019.xlsx", "22843c4e376b990245f551227d829f0e819fbfa7736c2d4cbc19394f15cb89bc", 284888, _OC, "harmonize/data/raw/CEADS_china_provinces/Emission_Inventories_for_30_Provinces_2019.xlsx"),
+    ("nbs-provinces/disposable_income_per_capita_1990-2025.xlsx", "987fcde2710102e88115588c91d641d6a48138b8b81c444edc402d3520ee1fd3", 15586, _TJ, "Dataset/省份维度/经济相关/1990-2025各省人均可支配收入数据.xlsx"),
+    ("nbs-provinces/energy_consumption_1990-2019.xlsx", "237c27a5b7a1de64d696c175b15ae270e714159b5b76012f6c2338bf87c31025", 95618, _TJ, "Dataset/省份维度/能源相关/消费量.xlsx"),
+    ("nbs-provinces/energy_production_1990-2023.xlsx", "7d2b4e983103d1c61f8feb9cd9f54ba6a3a40c11dfd9ab2f3ab8d08c8a5783e6", 72998, _TJ, "Dataset/省份维度/能源相关/生产量.xlsx"),
+    ("nbs-provinces/gdp_1949-2024.xlsx", "cb986bceaae2a0e0b44bba58f1d8cae49f95e976c9497cb25c9411217ff2f09d", 28884, _TJ, "Dataset/省份维度/经济相关/1949-2024省级GDP.xlsx"),
+    ("nbs-provinces/gdp_per_capita_1992-2025.xlsx", "43572e5803230053110d82920ac16b7228582caa5fcbda1db8ab8c3c87acbc50", 17459, _TJ, "Dataset/省份维度/经济相关/1992-2025各省人均地区生产总值数据.xlsx"),
+    ("nbs-provinces/population_1949-2024.xlsx", "7041baa5a2c1f94cdea2f2ea53dc77f8403832be0d4582046b204016798ff0c7", 28342, _TJ, "Dataset/省份维度/人口相关/1949-2024省级人口.xlsx"),
+    ("nbs-provinces/power_generation_by_source_1990-2023.xlsx", "4ff6c357189ce5a59e31a63b8fa56a8238d373bab70d0b60269a14f37a9a4b54", 37490, _TJ, "Dataset/省份维度/能源相关/发电量.xlsx"),
+    ("nbs-provinces/rail_mileage_civil_vehicles_1990-2024.xlsx", "3e7c94ce2ab688adae57001d15d6afbb2f0b94a0a20cc6df72833532a12510ed", 25055, _TJ, "Dataset/省份维度/交通相关/1990-2024铁路里程和汽车拥有量省份数据.xlsx"),
+    ("nbs-provinces/secondary_share_1996-2024.xlsx", "06f9dbf27021700c8fa2f8c48fbf9d8f5f5ef0ecf0274ff6b77b118d60490a22", 34971, _TJ, "Dataset/省份维度/经济相关/1996-2024省份第二产业占比.xlsx"),
+    ("nbs-provinces/secondary_value_added_1990-2025.xlsx", "788af6efc4365565466bfb80764190ef16b1f3eb60e61c173805df5d4dc633b2", 17560, _TJ, "Dataset/省份维度/经济相关/1990-2025各省第二产业增加值数据.xlsx"),
+    ("nbs-provinces/urban_population_2005-2024.xlsx", "95daffac6c911dfb73e36fff53e572f9a0e6c988d65be93feb2eed4fb7fac013", 14827, _TJ, "Dataset/省份维度/人口相关/2005-2024各省城镇人口数据.xlsx"),
+    ("nbs-provinces/urbanisation_rate_1990-2025.xlsx", "c43a8a94c5187659b48a9debd8244263b7ba52bda4c32934194ebc53c402e379", 13854, _TJ, "Dataset/省份维度/人口相关/1990-2025各省城镇人口所占比重.xlsx"),
+    ("owid-un-wpp/population-with-un-projections.csv", "acceae324bc543da28e2c68ac3cdea3972a5fa5978d692ffc0a39f90fe43a52b", 1172537, _UN, "data/population-with-un-projections.csv"),
 ]
 
 # Files written for the mirror itself (no source repository, so not fetchable):
@@ -310,6 +379,27 @@ def verify(root: str | os.PathLike[str] | None = None) -> pd.DataFrame:
         actual = _sha256_cached(f) if f.is_file() else None
         rows.append((e.path, e.sha256, actual, actual == e.sha256))
     return pd.DataFrame(rows, columns=["path", "expected", "actual", "ok"])
+
+
+_MIRROR_META = {"README.md", "MANIFEST.csv"}
+
+
+def unknown_files(root: str | os.PathLike[str] | None = None) -> list[str]:
+    """Files of the mirror the registry does not know (relative paths, sorted).
+
+    The mirror may gain files before carbonlab registers them: they are reported
+    (``carbonlab data verify`` lists them) but never fail a check, since no loader
+    reads them. The mirror's own ``README.md`` and ``MANIFEST.csv`` are not data.
+    """
+    base = data_dir(root)
+    out = []
+    for f in base.rglob("*"):
+        if not f.is_file() or any(part.startswith(".") for part in f.relative_to(base).parts):
+            continue
+        rel = f.relative_to(base).as_posix()
+        if rel not in REGISTRY and rel not in _MIRROR_META:
+            out.append(rel)
+    return sorted(out)
 
 
 def fetch(
