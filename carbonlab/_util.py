@@ -19,12 +19,20 @@ __all__ = [
     "CarbonlabError",
     "DataError",
     "ParameterError",
+    "WriteError",
     "NotFittedError",  # noqa: F822 - built on first use by the module __getattr__
     "check_fitted",
     "atomic_path",
     "atomic_dir",
     "sha256_file",
     "repo_root",
+    "read_yaml",
+    "read_yaml_mapping",
+    "check_writable_dir",
+    "require_columns",
+    "first_bad",
+    "cpu_jobs",
+    "YAML_MAX_BYTES",
 ]
 
 
@@ -42,6 +50,18 @@ class DataError(CarbonlabError):
 
 class ParameterError(CarbonlabError):
     """A function or notebook parameter is invalid."""
+
+
+class WriteError(CarbonlabError):
+    """A file could not be written (full disk, read-only folder): the message names it."""
+
+
+def _mkdir(folder: Path, target: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(f"{target}: cannot create its folder {folder} "
+                         f"({exc.strerror or exc})") from None
 
 
 def _not_fitted_error() -> type:
@@ -86,16 +106,19 @@ def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> It
     Nothing is left at ``target`` (or beside it) if the block raises.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _mkdir(target.parent, target)
     fd, tmp = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=suffix or target.suffix or ".tmp", dir=target.parent
     )
     os.close(fd)
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_umask())
-        os.replace(tmp_path, target)
+        try:
+            yield tmp_path
+            os.chmod(tmp_path, 0o666 & ~_umask())
+            os.replace(tmp_path, target)
+        except OSError as exc:  # full disk, quota, read-only: one line naming the file
+            raise WriteError(f"{target}: cannot write ({exc.strerror or exc})") from None
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
@@ -105,20 +128,23 @@ def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> It
 def atomic_dir(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary directory beside ``target``; swap it into place on success."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _mkdir(target.parent, target)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        yield tmp
-        os.chmod(tmp, 0o777 & ~_umask())
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            if old.exists():
+        try:
+            yield tmp
+            os.chmod(tmp, 0o777 & ~_umask())
+            if target.exists():
+                old = target.with_name(f".{target.name}.old")
+                if old.exists():
+                    shutil.rmtree(old)
+                os.replace(target, old)
+                os.replace(tmp, target)
                 shutil.rmtree(old)
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, target)
+            else:
+                os.replace(tmp, target)
+        except OSError as exc:
+            raise WriteError(f"{target}: cannot write ({exc.strerror or exc})") from None
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
@@ -139,41 +165,127 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
-def read_yaml_mapping(path: str | os.PathLike[str], what: str = "YAML file") -> dict[str, Any]:
-    """Read a UTF-8 YAML file whose top level is a mapping (scenario, city, tree files).
+YAML_MAX_BYTES: int = 1_000_000
+"""Largest YAML input file (scenarios, city trees, batch grids) read, in bytes."""
+
+_YAML12_FLOAT = (r"^[-+]?(?:[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+                 r"|\.[0-9_]+(?:[eE][-+]?[0-9]+)?|[0-9][0-9_]*[eE][-+]?[0-9]+)$")
+
+
+def _strict_loader() -> type:
+    """A ``yaml.SafeLoader`` that refuses duplicate keys and aliases (``*x``: an alias bomb of
+    a few hundred bytes expands to billions of nodes), and reads ``5e-2`` as a number (YAML
+    1.2; PyYAML's 1.1 resolver wants a dot)."""
+    import re
+
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            event = self.peek_event()
+            if isinstance(event, yaml.AliasEvent):
+                raise yaml.composer.ComposerError(
+                    None, None, "aliases (*name) are not accepted; write the value out",
+                    event.start_mark)
+            return super().compose_node(parent, index)
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node)
+                except TypeError:  # an unhashable key: PyYAML's own message follows
+                    break
+                if first is not key_node:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r} (first on line "
+                        f"{first.start_mark.line + 1})", key_node.start_mark)
+            return super().construct_mapping(node, deep=deep)
+
+    StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+                                 StrictLoader.construct_mapping)
+    StrictLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(_YAML12_FLOAT),
+                                       list("-+0123456789."))
+    return StrictLoader
+
+
+def read_yaml(path: str | os.PathLike[str], what: str = "YAML file") -> Any:
+    """Read a UTF-8 YAML file strictly: the one YAML reader of carbonlab's input files.
 
     Every failure is one :class:`DataError` line naming the file: missing (``what`` names
-    the kind of file), not UTF-8 (with the byte offset), not YAML (with the line), or a top
-    level that is not a mapping.
+    the kind of file), larger than :data:`YAML_MAX_BYTES`, not UTF-8 (with the byte
+    offset), not YAML, a duplicate key or an alias (with the line).
     """
     import yaml
 
     p = Path(path)
     if not p.is_file():
         raise DataError(f"{p}: {what} not found")
+    size = p.stat().st_size
+    if size > YAML_MAX_BYTES:
+        raise DataError(f"{p}: {what} of {size:,} bytes is larger than the "
+                        f"{YAML_MAX_BYTES:,} accepted")
     try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(f"{p}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    global _LOADER
+    if _LOADER is None:
+        _LOADER = _strict_loader()
+    try:
+        return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        at = f" (line {mark.line + 1})" if mark is not None else ""
-        raise DataError(f"{p}: not valid YAML{at}") from None
+        at = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None)
+        why = f": {problem}" if problem and ("duplicate" in problem or "alias" in problem) \
+            else ""
+        if why:
+            raise DataError(f"{p}{at}{why}") from None
+        raise DataError(f"{p}: not valid YAML{f' ({at.strip()})' if at else ''}") from None
+
+
+_LOADER: type | None = None
+
+
+def read_yaml_mapping(path: str | os.PathLike[str], what: str = "YAML file") -> dict[str, Any]:
+    """:func:`read_yaml` for a file whose top level must be a mapping (scenario, city, tree)."""
+    doc = read_yaml(path, what)
     if not isinstance(doc, dict):
-        raise DataError(f"{p}: top level must be a mapping")
+        raise DataError(f"{path}: top level must be a mapping")
     return doc
+
+
+def _link_trouble(path: Path) -> str | None:
+    """Why ``path`` or a folder above it cannot be reached (a dangling or looping symbolic
+    link), else None."""
+    import errno
+
+    for part in [path, *path.parents]:
+        if not os.path.islink(part):
+            continue
+        try:
+            os.stat(part)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return f"{part} is a symbolic link loop"
+            return f"{part} is a symbolic link to {os.readlink(part)}, which does not exist"
+    return None
 
 
 def check_writable_dir(folder: str | os.PathLike[str], what: str) -> None:
     """One-line :class:`ParameterError` unless ``folder`` is, or can become, a writable folder.
 
-    Walks up to the nearest existing ancestor, which must be a folder, and writes and removes
-    a probe file there (permission bits do not stop root; a read-only mount does). ``what``
-    names the argument in the message (``"output 'x.ipynb'"``, ``"fetch --dest"``).
+    Refuses a dangling or looping symbolic link on the way. Walks up to the nearest existing
+    ancestor, which must be a folder, and writes and removes a probe file there (permission
+    bits do not stop root; a read-only mount does). ``what`` names the argument in the
+    message (``"output 'x.ipynb'"``, ``"fetch --dest"``).
     """
-    import tempfile
-
     folder = Path(folder)
+    trouble = _link_trouble(folder.absolute())
+    if trouble:
+        raise ParameterError(f"{what}: {trouble}")
     if folder.exists() and not folder.is_dir():
         raise ParameterError(f"{what}: {folder} is not a folder")
     existing = folder
@@ -188,3 +300,45 @@ def check_writable_dir(folder: str | os.PathLike[str], what: str) -> None:
     except OSError as exc:
         raise ParameterError(f"{what}: {existing} cannot be written "
                              f"({exc.strerror or exc})") from None
+
+
+def cpu_jobs(value: Any, what: str) -> int:
+    """``value`` (an int or its text) as a number of worker processes, capped at the CPU count.
+
+    One-line :class:`ParameterError` naming ``what`` unless it is a whole number >= 1.
+    """
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+        raise ParameterError(f"{what} must be an integer >= 1, got {value!r}")
+    return min(int(text), os.cpu_count() or 1)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def require_columns(df: Any, columns: Any, where: str) -> None:
+    """One-line :class:`DataError` ("WHERE: missing column(s) a, b") unless ``df`` has every
+    one of ``columns``."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise DataError(f"{where}: missing column(s) {', '.join(map(str, missing))}")
+
+
+def first_bad(values: Any, ok: Any, where: str, column: str, why: str, *,
+              lines: Any = None, error: type[CarbonlabError] = DataError) -> None:
+    """Raise one line about the first value where ``ok`` is False, else return.
+
+    The one wording of a bad value: ``"WHERE line N, column C: value V — why"``.
+    ``values`` and ``ok`` are aligned sequences (``ok`` a boolean mask); ``lines`` gives
+    each value's file line (default: its position + 2, the line of a CSV row under its
+    header); ``where`` names the file or table.
+    """
+    import numpy as np
+
+    mask = np.asarray(ok, dtype=bool)
+    if mask.all():
+        return
+    i = int(np.flatnonzero(~mask)[0])
+    vals = list(values)
+    line = list(lines)[i] if lines is not None else i + 2
+    raise error(f"{where} line {line}, column {column}: value {vals[i]!r} — {why}")

@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,6 +116,10 @@ Wide enough for every Chinese province's recent values (e.g. Beijing's tertiary 
 above 0.8, Yunnan's non-fossil share near 0.5); a projected value is clipped to the band
 but never beyond the last observed value (an observation outside a band stays reachable).
 """
+
+COUNT_DRIVERS: frozenset[str] = frozenset(
+    d for d, (_, unit) in _DRIVER_TABLE.items() if unit != "fraction" and not unit.startswith("ln("))
+"""Drivers that are counts or rates per population (``student``) and cannot be negative."""
 
 SATURATION_MAX: float = 0.6
 """Largest saturation level K (per person) :func:`logistic_fit` considers for cars."""
@@ -193,10 +198,14 @@ def _check_value(driver: str, value: Any, where: str) -> float:
         raise DataError(f"{where}: value {value!r} is not finite")
     if driver in SHARE_DRIVERS and not 0.0 <= v <= 1.0:
         raise DataError(f"{where}: share {v!r} outside [0, 1]")
+    if driver in COUNT_DRIVERS and v < 0:
+        raise DataError(f"{where}: {driver} {v!r} is negative (a count per population)")
     return v
 
 
 def _check_year(year: Any, where: str) -> int:
+    if isinstance(year, bool | np.bool_):  # `true` is not year 1
+        raise DataError(f"{where}: year {year!r} is not an integer")
     try:
         y = int(year)
     except (TypeError, ValueError):
@@ -366,7 +375,7 @@ def load_scenario(
     if p.suffix in (".yaml", ".yml"):
         directory, stem = p.parent, p.stem
     else:
-        stem = str(name)
+        stem = _check_name(str(name), "scenario")
     d = Path(directory) if directory is not None else scenario_dir()
     docs: dict[str, dict[str, Any]] = {}
     where: dict[str, str] = {}
@@ -385,8 +394,18 @@ def load_scenario(
         docs[cur] = _read_doc(path)
         where[cur] = str(path)
         parent = docs[cur].get("parent")
-        cur = None if parent in (None, "", "null") else str(parent)
+        cur = None if parent in (None, "", "null") else \
+            _check_name(str(parent), f"{path}: parent", DataError)
     return parse_scenario(docs, stem, where)
+
+
+def _check_name(name: str, what: str, error: type[Exception] = ParameterError) -> str:
+    """A scenario name is a name (letters, digits, ``_``, ``-``), never a path: ``../x`` is
+    refused (give a path ending in .yaml to read a file elsewhere)."""
+    if not re.fullmatch(r"\w[\w-]*", name):
+        raise error(f"{what} {name!r} is not a scenario name (letters, digits, _ and -; "
+                    "give a path ending in .yaml for a file elsewhere)")
+    return name
 
 
 # --------------------------------------------------------------------------- paths
@@ -548,7 +567,7 @@ def driver_paths(
     scenario: Scenario | str = "baseline",
     *,
     drivers: Iterable[str] | None = None,
-    targets: pd.DataFrame | None = None,
+    targets: pd.DataFrame | None | bool = None,
     horizon: int = HORIZON,
     regions: Iterable[str] | None = None,
     rule: str | None = None,
@@ -564,9 +583,12 @@ def driver_paths(
         A resolved scenario or the name of a shipped one.
     drivers : iterable of str, optional
         Drivers to project (default: every driver column of ``panel``).
-    targets : DataFrame, optional
-        ``region, driver, year, value`` anchors (e.g. :func:`carbonlab.data.load_targets`);
-        used when the scenario has ``targets: true``.
+    targets : DataFrame, False or None
+        ``region, driver, year, value`` anchors (e.g. :func:`carbonlab.data.load_targets`),
+        used when the scenario has ``targets: true``. None (default): the targets of the
+        panel's dataset (``panel.attrs["dataset"]``, set by ``load_panel``); a panel without
+        it raises :class:`ParameterError` rather than silently dropping the targets.
+        ``False``: project without targets.
     horizon : int
         Last year projected (inclusive).
     regions : iterable of str, optional
@@ -612,9 +634,19 @@ def driver_paths(
             population = population_path(panel, horizon=horizon)
         pop = population.set_index(["region", "year"])["population_10k"]
     layers = list(scenario.layers)
-    if scenario.targets:
+    if scenario.targets and targets is None:
+        dataset = panel.attrs.get("dataset")
+        if dataset is None:
+            raise ParameterError(
+                f"scenario {scenario.name!r} anchors on published targets: pass "
+                "targets=data.load_targets(dataset) (or targets=False to project without them)")
+        from carbonlab.data import load_targets
+
+        targets = load_targets(dataset)
+    with_targets = scenario.targets and targets is not False
+    if with_targets:
         layers.insert(0, _targets_layer(targets))
-    names = (["targets"] if scenario.targets else []) + list(scenario.sources)
+    names = (["targets"] if with_targets else []) + list(scenario.sources)
     out = []
     for region, g in panel.sort_values(["region", "year"]).groupby("region", sort=True):
         years = g["year"].to_numpy(dtype=int)
@@ -662,6 +694,8 @@ def driver_paths(
                 path = np.clip(path, min(lo, hv[-1]), max(hi, hv[-1]))
             if d in SHARE_DRIVERS:
                 path = np.clip(path, 0.0, 1.0)
+            elif d in COUNT_DRIVERS:
+                path = np.maximum(path, 0.0)
             frame[d] = np.concatenate([hist, path])
         out.append(pd.DataFrame(frame))
     res = pd.concat(out, ignore_index=True)

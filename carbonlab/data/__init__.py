@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from carbonlab._util import DataError, ParameterError, repo_root
+from carbonlab._util import DataError, ParameterError, repo_root, sha256_file
 from carbonlab.data.schemas import DRIVERS, FUELS, SHARE_DRIVERS, validate
 
 __all__ = [
@@ -54,11 +54,18 @@ def teaching_dir() -> Path:
     return Path(os.environ.get("CARBONLAB_TEACHING_DIR", repo_root() / "data" / "teaching"))
 
 
-@functools.lru_cache(maxsize=16)
 def _read_teaching(name: str, kind: str, folder: str) -> pd.DataFrame:
+    """The validated table, kept in memory keyed by the file's content (an edited file is
+    read again, in the same process)."""
     path = Path(folder) / name
     if not path.is_file():
         raise DataError(f"{path}: teaching-panel file missing (run `carbonlab data teaching --write`)")
+    return _read_teaching_content(str(path), kind, sha256_file(path))
+
+
+@functools.lru_cache(maxsize=16)
+def _read_teaching_content(file: str, kind: str, sha256: str) -> pd.DataFrame:
+    path = Path(file)
     try:
         raw = pd.read_csv(path, keep_default_na=True, encoding="utf-8")
     except pd.errors.EmptyDataError:
@@ -102,10 +109,13 @@ def load_panel(dataset: str = "teaching", data_dir: str | os.PathLike[str] | Non
         df = _teaching("panel.csv", "panel")
         df.attrs["unavailable"] = []
         df.attrs["proxies"] = {}
+        df.attrs["dataset"] = dataset
         return _with_units(df, _panel_units(), "carbonlab teaching panel (synthetic)")
     from carbonlab.data import real
 
-    return real.ceads_panel(data_dir=data_dir)
+    df = real.ceads_panel(data_dir=data_dir)
+    df.attrs["dataset"] = dataset  # scenarios.driver_paths loads this dataset's targets
+    return df
 
 
 def load_fuel_use(dataset: str = "teaching", data_dir: str | os.PathLike[str] | None = None
