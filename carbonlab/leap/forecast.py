@@ -534,13 +534,16 @@ def _city_or_reason(cities: pd.DataFrame, city: str, *args: Any) -> pd.DataFrame
 
 def n_jobs_default(n_jobs: int | None = None) -> int:
     """Worker processes for :func:`all_cities`: ``n_jobs``, else the environment variable
-    ``CARBONLAB_JOBS``, else the CPU count (the book sets ``CARBONLAB_JOBS`` so that the
-    notebooks it runs side by side do not oversubscribe the machine)."""
+    ``CARBONLAB_JOBS`` (at most the CPU count), else the CPU count (the book sets
+    ``CARBONLAB_JOBS`` so that the notebooks it runs side by side do not oversubscribe the
+    machine)."""
     import os
 
     src = "n_jobs"
     if n_jobs is None and os.environ.get("CARBONLAB_JOBS", "").strip():
-        n_jobs, src = os.environ["CARBONLAB_JOBS"].strip(), "CARBONLAB_JOBS"
+        from carbonlab._util import cpu_jobs
+
+        return cpu_jobs(os.environ["CARBONLAB_JOBS"], "CARBONLAB_JOBS")  # capped at the CPUs
     if n_jobs is None:
         return max(1, os.cpu_count() or 1)
     try:
