@@ -333,7 +333,7 @@ def test_comparison_builds_every_model_from_the_registry(panel, monkeypatch):
         built.append(name)
         return real(name, random_state, **params)
 
-    monkeypatch.setattr(m, "get_model", spy)
+    monkeypatch.setattr(m.evaluation, "get_model", spy)  # where the comparison looks it up
     m.run_comparison(panel, DRIVERS, "random", n_trees=5, mtry_trees=3, bpnn_trainer="fast",
                      bpnn_hidden=((2,),), activations=("tanh",), svr_kernels=("rbf",))
     assert sorted(set(built)) == sorted(m.DEFAULT_MODELS)

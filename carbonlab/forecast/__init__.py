@@ -1,0 +1,131 @@
+"""Forecasts over scenarios, peak years and classes, the national peak, the inverse problem.
+
+The provincial study (section 2.4) forecasts ln per-capita emissions 2022–2030 from
+five drivers with its best model, multiplies by population, finds each
+province's peak year and classifies it: *by 2025* (leading), *by 2030*
+(standard) or *not by 2030*. This module does the same for any scikit-learn
+style regressor and adds an uncertainty layer (bootstrap ensembles → peak-year
+probabilities), a backtest of peak calls, and the inverse problem (the smallest
+driver change that makes a region peak by 2030).
+
+Peak definition (:func:`find_peak`, the one rule of the whole book): over a series
+``E_t`` (history + forecast) the peak is the first year of the maximum; the series has
+*peaked* when its last value is below that maximum by more than ``tol`` (relative), or
+when the maximum lies before the last year and the tail is flat within ``tol`` (the last
+annual change is at most ``tol`` in size). Classes (:data:`CLASSES`, named only here):
+*peaked before 2020* (maximum before the 2020 pledge and the plans), *by 2025*, *by
+2030*, *not by 2030*.
+
+Layout (``carbonlab.forecast.<module>``): ``rule`` (the one peak rule, classes), ``paths``
+(point forecasts over driver paths, peak and growth tables), ``ensemble`` (noise, bands,
+peak probabilities), ``outlook`` (chapter 4's whole pipeline in one object), ``inverse``
+(Table 10's inverse problem), ``backtest`` (peak calls on held-out years), ``plots``.
+``carbonlab.peaks`` re-exports all of it for code written before the move.
+"""
+
+from __future__ import annotations
+
+from carbonlab.forecast.backtest import (  # noqa: F401
+    backtest_peaks,
+)
+from carbonlab.forecast.ensemble import (  # noqa: F401
+    PeakEnsemble,
+    forecast_band,
+    national_band,
+    peak_probabilities,
+    perturb_paths,
+)
+from carbonlab.forecast.inverse import (  # noqa: F401
+    ADJUST_FIRST,
+    ADJUST_THEN,
+    AdjustmentProblem,
+    AdjustmentResult,
+    adjustment_drivers,
+    adjustment_problem,
+    driver_directions,
+    laggard_table,
+    peak_adjustment,
+    solve_adjustment,
+)
+from carbonlab.forecast.outlook import (  # noqa: F401
+    Outlook,
+    chapter_inputs,
+    chosen_model,
+    outlook,
+    resolve_model,
+)
+from carbonlab.forecast.paths import (  # noqa: F401
+    forecast,
+    growth_table,
+    national_curve,
+    peak_table,
+)
+from carbonlab.forecast.plots import (  # noqa: F401
+    plot_adjustment,
+    plot_classes,
+    plot_growth,
+    plot_national,
+    plot_region,
+)
+from carbonlab.forecast.rule import (  # noqa: F401
+    ALREADY_P,
+    CLASS_2025,
+    CLASS_2030,
+    CLASS_BEFORE,
+    CLASS_COLORS,
+    CLASS_NOT,
+    CLASSES,
+    KEY_DRIVERS,
+    PEAK_TOL,
+    PLEDGE_YEAR,
+    PeakResult,
+    classify,
+    find_peak,
+)
+from carbonlab.models import PanelModel  # noqa: F401 (re-exported as before)
+
+__all__ = [
+    "PanelModel",
+    "KEY_DRIVERS",
+    "CLASSES",
+    "CLASS_BEFORE",
+    "CLASS_2025",
+    "CLASS_2030",
+    "CLASS_NOT",
+    "CLASS_COLORS",
+    "PEAK_TOL",
+    "PLEDGE_YEAR",
+    "Outlook",
+    "outlook",
+    "PeakResult",
+    "find_peak",
+    "classify",
+    "forecast",
+    "peak_table",
+    "growth_table",
+    "national_curve",
+    "PeakEnsemble",
+    "peak_probabilities",
+    "forecast_band",
+    "national_band",
+    "chapter_inputs",
+    "AdjustmentResult",
+    "peak_adjustment",
+    "adjustment_drivers",
+    "ADJUST_FIRST",
+    "ADJUST_THEN",
+    "backtest_peaks",
+    "perturb_paths",
+    "chosen_model",
+    "resolve_model",
+    "driver_directions",
+    "AdjustmentProblem",
+    "adjustment_problem",
+    "solve_adjustment",
+    "laggard_table",
+    "plot_region",
+    "plot_classes",
+    "plot_growth",
+    "plot_national",
+    "plot_adjustment",
+]
