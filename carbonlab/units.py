@@ -38,6 +38,7 @@ UNITS: dict[str, tuple[str, float]] = {
     "GJ": ("energy", 1e-3),
     "TJ": ("energy", 1.0),
     "PJ": ("energy", 1e3),
+    "10^10 kJ": ("energy", 10.0),
     "tce": ("energy", GJ_PER_TCE * 1e-3),
     "10^4 tce": ("energy", GJ_PER_TCE * 10.0),
     "Mtce": ("energy", GJ_PER_TCE * 1e3),

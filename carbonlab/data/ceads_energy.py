@@ -1,0 +1,272 @@
+"""CEADs energy inventories in physical units: provinces 1997-2022 and China 1997-2022.
+
+The activity data behind the CEADs CO2 inventories (mirror README section 11b):
+``ceads-energy-provinces/Energy_Inventory_30_Provinces_YYYY.xlsx`` (one sheet per
+province, ``<Province><YYYY>``) and ``ceads-national-v2/China_Energy_Inventory_1997-2022.xlsx``
+(one sheet per year). Every sheet is 70 rows x 21 columns and is read **by position**
+(sector labels are spelt differently from the CO2 inventory):
+
+- columns B-R: CEADs' 17 fuels (same order as the CO2 inventory), S heat, T electricity,
+  U other energy; row 2 gives each column's unit (``10^4 ton``, ``10^8 cu.m``,
+  ``10^10 kj`` or ``1010 kj``, ``10^8 kwh``, ``10^4 tce``), normalised here to
+  :data:`carbonlab.units.UNITS` spellings;
+- row 3 total final consumption = rows 4-50 (the 47 sectors of the CO2 inventory);
+- row 53 transformation = rows 54-59 + 61: thermal power, heating supply, coal washing,
+  coking, petroleum refineries, gas works, briquettes; inputs **positive**, outputs
+  **negative** (the reverse of the yearbook); row 60 coke input is an of-which item;
+- row 63 loss; row 65 total consumption = row 3 + row 53; row 67 non-energy use (an
+  of-which item of the industrial rows).
+
+The three identities (row 3, row 53, row 65) are checked on every sheet; a violation, a
+non-numeric cell, a wrong header or unit is a :class:`~carbonlab._util.DataError`
+naming the file, sheet and cell. Results are cached in-process on the files' stats and
+on disk by the files' content (:func:`carbonlab.cache.cached`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from carbonlab._util import DataError, ParameterError
+from carbonlab.data.ceads_fuels import CEADS_NAMES
+from carbonlab.data.real import (
+    CEADS_FUELS,
+    CEADS_SECTORS,
+    _cached,
+    _col_letter,
+    _hkey,
+    _open_workbook,
+    _sheet_rows,
+)
+from carbonlab.data.registry import check_file, data_dir
+from carbonlab.regions import PROVINCES, resolve_region
+
+__all__ = [
+    "ENERGY_YEARS",
+    "ENERGY_COLUMNS",
+    "COLUMN_UNITS",
+    "ITEMS",
+    "TRANSFORMATION_ITEMS",
+    "NATIONAL_ENERGY_FILE",
+    "energy_file",
+    "energy_inventory",
+    "national_energy_inventory",
+    "energy_array",
+]
+
+PathLike = str | os.PathLike[str] | None
+
+ENERGY_YEARS: tuple[int, ...] = tuple(range(1997, 2023))
+NATIONAL_ENERGY_FILE = "ceads-national-v2/China_Energy_Inventory_1997-2022.xlsx"
+
+ENERGY_COLUMNS: tuple[str, ...] = tuple(CEADS_NAMES.values()) + ("heat", "electricity",
+                                                                 "other_energy")
+"""Columns B-U as carbonlab codes: CEADs' 17 fuels, then heat, electricity, other energy."""
+_HEADERS = CEADS_FUELS + ("Heat", "Electricity", "Other Energy")
+
+_GAS = {"coke_oven_gas", "other_gas", "natural_gas"}
+COLUMN_UNITS: dict[str, str] = {
+    c: ("10^8 m3" if c in _GAS else "10^10 kJ" if c == "heat" else "10^8 kWh"
+        if c == "electricity" else "10^4 tce" if c == "other_energy" else "10^4 t")
+    for c in ENERGY_COLUMNS
+}
+"""Unit of every column (:data:`carbonlab.units.UNITS` spelling)."""
+_UNIT_SPELLINGS = {"10^4ton": "10^4 t", "10^8cu.m": "10^8 m3", "10^10kj": "10^10 kJ",
+                   "1010kj": "10^10 kJ", "10^8kwh": "10^8 kWh", "10^4tce": "10^4 tce"}
+
+TRANSFORMATION_ITEMS: tuple[str, ...] = (
+    "thermal_power", "heating_supply", "coal_washing", "coking", "petroleum_refineries",
+    "gas_works", "coke_input", "briquettes")
+# sheet row -> item; rows 4-50 are the 47 sectors of the CO2 inventory, by position
+ITEMS: dict[int, str] = {3: "total_final_consumption"}
+ITEMS.update({4 + i: s for i, s in enumerate(CEADS_SECTORS)})
+ITEMS.update({53: "transformation"})
+ITEMS.update({54 + i: t for i, t in enumerate(TRANSFORMATION_ITEMS)})
+ITEMS.update({63: "loss", 65: "total_consumption", 67: "non_energy_use"})
+"""Sheet row (1-based) -> item name of every row read (the others are empty in every sheet)."""
+_LABELS = {3: "totalfinalconsumption", 53: "inputs", 54: "thermalpower", 55: "heatingsupply",
+           56: "coalwashing", 57: "coking", 58: "petroleumrefineries", 59: "gasworks",
+           60: "cokeinput", 61: "briquettes", 63: "loss", 65: "totalconsumption",
+           67: "non-energyuse"}
+_ROWS = np.array(sorted(ITEMS))
+_TOL = 1e-9  # relative tolerance of the sheet identities
+
+
+def energy_file(year: int) -> str:
+    """Path (relative to the data directory) of the provincial energy inventory of ``year``."""
+    if year not in ENERGY_YEARS:
+        raise ParameterError(f"year={year}: CEADs energy inventories cover "
+                             f"{ENERGY_YEARS[0]}-{ENERGY_YEARS[-1]}")
+    return f"ceads-energy-provinces/Energy_Inventory_30_Provinces_{year}.xlsx"
+
+
+# --------------------------------------------------------------------------- parsing
+def _parse_sheet(rows: list[tuple], where: str) -> np.ndarray:
+    """The named rows (:data:`ITEMS`) x columns B-U of one sheet, checked; (len(ITEMS), 20)."""
+    if len(rows) < 67 or min(len(r) for r in rows[:67]) < 21:
+        ncol = max((len(r) for r in rows), default=0)
+        raise DataError(f"{where}: expected 70 rows x 21 columns (A-U), found {len(rows)} x {ncol}")
+    for j, name in enumerate(_HEADERS):
+        if _hkey(rows[0][j + 1]) != _hkey(name):
+            raise DataError(f"{where}, cell {_col_letter(j + 1)}1: expected header {name!r}, "
+                            f"found {rows[0][j + 1]!r}")
+    for j, col in enumerate(ENERGY_COLUMNS):
+        got = _UNIT_SPELLINGS.get(re.sub(r"\s+", "", str(rows[1][j + 1])).lower())
+        if got != COLUMN_UNITS[col]:
+            raise DataError(f"{where}, cell {_col_letter(j + 1)}2: expected unit "
+                            f"{COLUMN_UNITS[col]!r} for {col}, found {rows[1][j + 1]!r}")
+    for r, key in _LABELS.items():
+        if not _hkey(rows[r - 1][0]).startswith(key):
+            raise DataError(f"{where}, cell A{r}: expected row {key!r}, found {rows[r - 1][0]!r}")
+    block = [rows[r - 1][1:21] for r in _ROWS]
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for row in block for v in row):
+        arr = np.array(block, dtype=float)
+    else:
+        arr = None
+    if arr is None or not np.isfinite(arr).all():
+        for i, r in enumerate(_ROWS):
+            for j in range(20):
+                v = block[i][j]
+                if not isinstance(v, int | float) or isinstance(v, bool) or not np.isfinite(v):
+                    raise DataError(f"{where}, cell {_col_letter(j + 1)}{r}: not a number ({v!r})")
+    pos = {r: i for i, r in enumerate(_ROWS)}
+    scale = np.maximum(1.0, np.abs(arr).max(axis=0))
+    checks = (
+        (3, arr[[pos[r] for r in range(4, 51)]].sum(axis=0), "the 47 sectors (rows 4-50)"),
+        (53, arr[[pos[r] for r in (54, 55, 56, 57, 58, 59, 61)]].sum(axis=0),
+         "rows 54-59 + 61"),
+        (65, arr[pos[3]] + arr[pos[53]], "row 3 + row 53"),
+    )
+    for r, expect, what in checks:
+        d = np.abs(arr[pos[r]] - expect)
+        if (d > _TOL * scale).any():
+            j = int((d / scale).argmax())
+            raise DataError(f"{where}, cell {_col_letter(j + 1)}{r}: {arr[pos[r], j]!r} differs "
+                            f"from the sum of {what} by {d[j]:.3g}")
+    return arr
+
+
+def _parse_workbook(path: Path, year: int | None) -> dict[object, np.ndarray]:
+    """Province workbook (``year`` given): region -> array; national: year -> array."""
+    wb = _open_workbook(path)
+    out: dict[object, np.ndarray] = {}
+    try:
+        for name in wb.sheetnames:
+            if name.strip().upper() == "NOTE":
+                continue
+            where = f"{path}, sheet {name!r}"
+            if year is None:
+                if not re.fullmatch(r"\s*\d{4}\s*", name):
+                    raise DataError(f"{where}: expected a sheet named <YYYY>")
+                key: object = int(name)
+            else:
+                m = re.fullmatch(r"\s*(.*?)\s*(\d{4})\s*", name)
+                if not m:
+                    raise DataError(f"{where}: expected a sheet named <Province><YYYY>")
+                if int(m.group(2)) != year:
+                    raise DataError(f"{where}: year {m.group(2)} in a file for {year}")
+                try:
+                    key = resolve_region(m.group(1))
+                except ParameterError as exc:
+                    raise DataError(f"{where}: {exc}") from None
+            if key in out:
+                raise DataError(f"{where}: duplicate sheet for {key}")
+            out[key] = _parse_sheet(_sheet_rows(wb, name, path), where)
+    finally:
+        wb.close()
+    expected = PROVINCES if year is not None else ENERGY_YEARS
+    missing = [str(k) for k in expected if k not in out]
+    if missing:
+        raise DataError(f"{path}: no sheet for {', '.join(missing)}")
+    return out
+
+
+def _cube(root: Path, verify: bool) -> np.ndarray:
+    """(years, 30 provinces, items, 20 columns) array of all provincial workbooks."""
+    from carbonlab.cache import cached
+
+    paths = [check_file(energy_file(y), root, verify_hash=verify) for y in ENERGY_YEARS]
+
+    def compute() -> np.ndarray:
+        cube = np.empty((len(ENERGY_YEARS), len(PROVINCES), len(_ROWS), 20))
+        for k, (year, path) in enumerate(zip(ENERGY_YEARS, paths, strict=True)):
+            sheets = _parse_workbook(path, year)
+            for p, region in enumerate(PROVINCES):
+                cube[k, p] = sheets[region]
+        return cube
+
+    return cached("ceads-energy", [*paths, "provinces"], compute)
+
+
+def _tidy(arr: np.ndarray, regions: list[str], years: list[int], source: str) -> pd.DataFrame:
+    """(years, regions, items, columns) -> region, year, sector, fuel, quantity, unit."""
+    items = pd.Categorical([ITEMS[r] for r in _ROWS], categories=[ITEMS[r] for r in _ROWS])
+    fuels = pd.Categorical(ENERGY_COLUMNS, categories=list(ENERGY_COLUMNS))
+    idx = pd.MultiIndex.from_product([years, regions, items, fuels],
+                                     names=["year", "region", "sector", "fuel"])
+    df = pd.DataFrame({"quantity": arr.reshape(-1)}, index=idx).reset_index()
+    df["unit"] = pd.Categorical(df["fuel"].map(COLUMN_UNITS).astype(str),
+                                categories=sorted(set(COLUMN_UNITS.values())))
+    df = df[["region", "year", "sector", "fuel", "quantity", "unit"]]
+    order = {p: i for i, p in enumerate(regions)}
+    df = (df.assign(_o=df["region"].map(order)).sort_values(["_o", "year"], kind="stable")
+          .drop(columns="_o").reset_index(drop=True))
+    df.attrs["units"] = {"quantity": "see column unit"}
+    df.attrs["source"] = source
+    return df
+
+
+_SRC = ("CEADs provincial energy inventories 1997-2022 (Shan et al. 2016, 2018, 2020; Guan et al. "
+        "2021; Xu et al. 2024; ceads.net), via fallingsnow1111/TJJM")
+
+
+@_cached(lambda: [energy_file(y) for y in ENERGY_YEARS])
+def _provinces(root: Path, verify: bool) -> pd.DataFrame:
+    return _tidy(_cube(root, verify), list(PROVINCES), list(ENERGY_YEARS), _SRC)
+
+
+def energy_inventory(data_dir_: PathLike = None, verify: bool = True) -> pd.DataFrame:
+    """Provincial energy use in physical units: region, year, sector, fuel, quantity, unit.
+
+    ``sector`` is a sheet row (:data:`ITEMS`): ``total_final_consumption``, the 47 sectors
+    (CO2-inventory names), ``transformation`` and its parts (:data:`TRANSFORMATION_ITEMS`;
+    inputs positive, outputs negative), ``loss``, ``total_consumption`` and
+    ``non_energy_use``. ``fuel`` is one of :data:`ENERGY_COLUMNS`; ``unit`` its unit.
+    30 provinces x 1997-2022. Units as published (``10^4 t``, ``10^8 m3``, ``10^10 kJ``,
+    ``10^8 kWh``, ``10^4 tce``); a few final-use cells are negative as published
+    (e.g. Hainan 1997 natural gas).
+    """
+    return _provinces(data_dir(data_dir_), verify)
+
+
+def energy_array(data_dir_: PathLike = None, verify: bool = True
+                 ) -> tuple[np.ndarray, dict[str, int]]:
+    """The provincial inventories as an array for fast arithmetic.
+
+    Returns ``(cube, rows)``: ``cube[year index, province index, item index, column index]``
+    over :data:`ENERGY_YEARS`, :data:`carbonlab.regions.PROVINCES`, the items and
+    :data:`ENERGY_COLUMNS`; ``rows`` maps each item name to its index.
+    """
+    cube = _cube(data_dir(data_dir_), verify)
+    return cube.copy(), {ITEMS[r]: i for i, r in enumerate(_ROWS)}
+
+
+@_cached(lambda: [NATIONAL_ENERGY_FILE])
+def _national(root: Path, verify: bool) -> pd.DataFrame:
+    from carbonlab.cache import cached
+
+    path = check_file(NATIONAL_ENERGY_FILE, root, verify_hash=verify)
+    sheets = cached("ceads-energy", [path, "national"], lambda: _parse_workbook(path, None))
+    arr = np.stack([sheets[y] for y in ENERGY_YEARS])[:, None]
+    return _tidy(arr, ["China"], list(ENERGY_YEARS),
+                 "CEADs national energy inventory 1997-2022 (ceads.net), via fallingsnow1111/TJJM")
+
+
+def national_energy_inventory(data_dir_: PathLike = None, verify: bool = True) -> pd.DataFrame:
+    """China's energy inventory 1997-2022 in the same tidy shape (``region`` = "China")."""
+    return _national(data_dir(data_dir_), verify)
