@@ -32,6 +32,7 @@ __all__ = [
     "require_columns",
     "first_bad",
     "cpu_jobs",
+    "link_trouble",
     "YAML_MAX_BYTES",
 ]
 
@@ -257,7 +258,7 @@ def read_yaml_mapping(path: str | os.PathLike[str], what: str = "YAML file") -> 
     return doc
 
 
-def _link_trouble(path: Path) -> str | None:
+def link_trouble(path: Path) -> str | None:
     """Why ``path`` or a folder above it cannot be reached (a dangling or looping symbolic
     link), else None."""
     import errno
@@ -283,7 +284,7 @@ def check_writable_dir(folder: str | os.PathLike[str], what: str) -> None:
     message (``"output 'x.ipynb'"``, ``"fetch --dest"``).
     """
     folder = Path(folder)
-    trouble = _link_trouble(folder.absolute())
+    trouble = link_trouble(folder.absolute())
     if trouble:
         raise ParameterError(f"{what}: {trouble}")
     if folder.exists() and not folder.is_dir():

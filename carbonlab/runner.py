@@ -7,17 +7,22 @@
    inspects it, and **coerce** each value to the declared type (:func:`coerce`, the one
    coercion: ``"3"`` → 3 for an ``int``, ``"2021.9"`` refused, ``"yes"`` → True for a
    ``bool``); region, city and dataset names are resolved to their canonical spelling;
+   enumerated and ranged values are checked against :data:`PARAMETER_RULES` (each
+   notebook's allowed values, declared in one place);
 3. **check the output location** (:func:`check_output`): never a source notebook under
    ``notebooks/`` nor the input itself, not a folder, a ``.ipynb`` name short enough for
-   the temporary name, a folder that can be written (probed with a real file).
+   the temporary name, a folder that can be written (probed with a real file), never under
+   ``executed/`` (the book's) nor through a dangling or looping symbolic link.
 
 Then it executes the notebook with papermill in a fresh thread (no running event loop),
 entirely in memory, and writes the result atomically (temporary file beside the target,
 then a move). A run fails with one line (:class:`~carbonlab._util.CarbonlabError`) if a
 cell raised, if any code cell did not run (``sys.exit(0)`` included) or if the kernel
 died. On Ctrl-C or SIGTERM the kernel is killed, nothing is written and no temporary file
-is left. Re-running an executed notebook replaces its ``injected-parameters`` cell:
-the new parameters are used, the old ones never survive.
+is left. Re-running an executed notebook replaces its ``injected-parameters`` cell and
+papermill's metadata: the new parameters are used, the old ones never survive. Two runs
+with the same parameters write the same bytes (:func:`_reproducible`: no timings, no random
+ids, no memory addresses).
 
 The kernel's own stderr (e.g. ipykernel's "running over TCP without encryption"
 warning) goes to a private log, so an error line is the first line on stderr; the tail
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import math
 import os
 import re
@@ -44,6 +50,7 @@ from carbonlab._util import (
     ParameterError,
     atomic_path,
     check_writable_dir,
+    link_trouble,
     repo_root,
 )
 from carbonlab.regions import resolve_region
@@ -55,6 +62,8 @@ __all__ = [
     "declared_parameters",
     "coerce",
     "check_parameters",
+    "Allowed",
+    "PARAMETER_RULES",
     "resolve_city",
     "default_output",
     "check_output",
@@ -67,6 +76,11 @@ __all__ = [
 
 RUNS = "runs"
 """Folder (under the repository root) of one-off ``carbonlab run`` outputs; never ``executed/``."""
+
+EXECUTED = "executed"
+"""Folder (under the repository root) of the book's executed notebooks: only the book build
+writes there (it builds a hidden sibling folder and swaps it in); ``carbonlab run -o`` and
+batch outputs there are refused, so ``book --no-execute`` never publishes a one-off run."""
 
 HIDE_TAG = "remove-cell"
 """Tag that hides the parameters and injected-parameters cells in the book (papermill still
@@ -108,7 +122,8 @@ def declared_parameters(nb: Path) -> dict[str, dict[str, Any]]:
     import papermill as pm
 
     try:
-        return pm.inspect_notebook(str(nb))
+        with _quiet_nbformat():
+            return pm.inspect_notebook(str(nb))
     except Exception as exc:  # noqa: BLE001 - unreadable JSON etc.: one line
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ParameterError(f"{nb.name}: cannot read notebook parameters ({first})") from None
@@ -187,6 +202,144 @@ def coerce(name: str, value: Any, type_name: str, where: str = "") -> Any:
     return value
 
 
+@dataclasses.dataclass(frozen=True)
+class Allowed:
+    """The allowed values of one notebook parameter, checked before the kernel starts.
+
+    ``choices``: the accepted values, or a function of the run's parameters (all of them,
+    defaults included) that returns them; ``lo``/``hi``: an inclusive range, each a number
+    or such a function; ``power_of_2``: the value must be a power of two; ``number``:
+    besides ``choices``, a positive number (given as text) is accepted. ``note`` ends the
+    message.
+    """
+
+    choices: tuple[Any, ...] | Callable[[Mapping[str, Any]], Any] | None = None
+    lo: float | Callable[[Mapping[str, Any]], float] | None = None
+    hi: float | Callable[[Mapping[str, Any]], float] | None = None
+    power_of_2: bool = False
+    number: bool = False
+    items: bool = False
+    note: str = ""
+
+    def check(self, name: str, value: Any, params: Mapping[str, Any]) -> None:
+        """Raise a one-line :class:`ParameterError` unless ``value`` is allowed."""
+        def value_of(x: Any) -> Any:
+            return x(params) if callable(x) else x
+
+        if self.choices is not None:
+            choices = tuple(value_of(self.choices))
+            vals = [v.strip() for v in str(value).split(",")] if self.items else [value]
+            for v in vals:
+                if v in choices or (self.number and _positive_number(v)):
+                    continue
+                also = " or a positive number" if self.number else ""
+                what = f"item {v!r} of " if self.items else ""
+                raise ParameterError(f"parameter {name}: {what}{value!r} is not one of "
+                                     f"{', '.join(map(str, choices))}{also}"
+                                     + (f" ({self.note})" if self.note else ""))
+        lo, hi = value_of(self.lo), value_of(self.hi)
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            span = (f"in {lo}..{hi}" if lo is not None and hi is not None
+                    else f">= {lo}" if lo is not None else f"<= {hi}")
+            raise ParameterError(f"parameter {name}: {value!r} is not {span}"
+                                 + (f" ({self.note})" if self.note else ""))
+        if self.power_of_2 and (value < 1 or value & (value - 1)):
+            raise ParameterError(f"parameter {name}: {value!r} is not a power of 2")
+
+
+def _positive_number(text: Any) -> bool:
+    try:
+        return math.isfinite(float(text)) and float(text) > 0
+    except (TypeError, ValueError):
+        return False
+
+
+def _scenario_names(p: Mapping[str, Any]) -> list[str]:
+    from carbonlab.scenarios import list_scenarios
+
+    return list_scenarios()
+
+
+def _panel_models(p: Mapping[str, Any]) -> tuple[str, ...]:
+    from carbonlab.models import MODELS
+
+    return ("auto", *MODELS)
+
+
+def _city_models(p: Mapping[str, Any]) -> tuple[str, ...]:
+    from carbonlab.leap import CITY_MODELS
+
+    return ("auto", "ensemble", *CITY_MODELS)
+
+
+def _drivers(p: Mapping[str, Any]) -> tuple[str, ...]:
+    from carbonlab.data import DRIVERS
+
+    return tuple(DRIVERS)
+
+
+def _teaching_only(bound: Callable[[Any], float]) -> Callable[[Mapping[str, Any]], float | None]:
+    """A bound computed from the teaching panel's tables; None (not checked before the run)
+    on the real data, whose loaders take a minute."""
+    def at(p: Mapping[str, Any]) -> float | None:
+        if p.get("dataset", "teaching") != "teaching":
+            return None
+        from carbonlab import data
+
+        return bound(data)
+    return at
+
+
+_SEED = Allowed(lo=0, hi=2**32 - 1, note="numpy seeds are 0..2**32-1")
+_COUNT = Allowed(lo=1, hi=1_000_000)
+_SCENARIO = Allowed(choices=_scenario_names, note="the files in data/scenarios/provinces/")
+_CITY = {
+    "window": Allowed(lo=1, hi=10), "n_origins": Allowed(lo=1, hi=30),
+    "horizon_end": Allowed(lo=_teaching_only(lambda d: int(d.load_cities()["year"].max()) + 1),
+                           hi=2060, note="after the city data's last year"),
+    "model": Allowed(choices=_city_models), "reading": Allowed(choices=("pp", "relative")),
+    "baseline": Allowed(choices=("ml", "drivers")), "all_cities": Allowed(lo=0),
+}
+
+PARAMETER_RULES: dict[str, dict[str, Allowed]] = {
+    "00_overview": {"seed": _SEED},
+    "01_accounting": {
+        "seed": _SEED, "factors": Allowed(choices=("ndrc2011", "ipcc2006", "ceads")),
+        "year": Allowed(lo=_teaching_only(lambda d: int(d.load_fuel_use()["year"].min())),
+                        hi=_teaching_only(lambda d: int(d.load_fuel_use()["year"].max())),
+                        note="a year of the fuel-use table")},
+    "02_bma": {"seed": _SEED,
+               "g": Allowed(choices=("UIP", "BRIC", "RIC", "HQ", "hyper"), number=True),
+               "mprior": Allowed(choices=("uniform", "fixed", "random")),
+               "within": Allowed(choices=("individual", "twoway", "none"))},
+    "03_models": {"seed": _SEED, "n_trees": _COUNT, "epochs": _COUNT, "rolling_trees": _COUNT,
+                  "search_iter": _COUNT,
+                  "drivers": Allowed(choices=_drivers, items=True, note="comma-separated")},
+    "04_forecast_peaks": {"seed": _SEED, "n_boot": _COUNT, "bt_boot": _COUNT,
+                          "model": Allowed(choices=_panel_models), "scenario": _SCENARIO},
+    "05_cities_leap": {"seed": _SEED, **_CITY, "n_sobol": Allowed(lo=1, hi=65536,
+                                                                   power_of_2=True)},
+    "city": {"seed": _SEED, **_CITY},
+    "index": {"seed": _SEED, "n_boot": _COUNT, "model": Allowed(choices=_panel_models)},
+    "region": {"seed": _SEED, "n_boot": _COUNT, "model": Allowed(choices=_panel_models),
+               "scenario": _SCENARIO},
+}
+"""Each notebook's parameters' allowed values or ranges (notebook stem -> parameter ->
+:class:`Allowed`), the one place they are declared: :func:`check_parameters` checks a run's
+values against it before the kernel starts (``-p scenario baseliine`` fails in a second,
+not after a minute of fitting)."""
+
+
+def _defaults(declared: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    out = {}
+    for name, info in declared.items():
+        try:
+            out[name] = ast.literal_eval(str(info.get("default", "")))
+        except (ValueError, SyntaxError):
+            continue
+    return out
+
+
 def check_parameters(nb: Path, params: Mapping[str, Any], *, where: str = "") -> dict[str, Any]:
     """Check names against the notebook, coerce types, canonicalise region/city/dataset.
 
@@ -211,6 +364,15 @@ def check_parameters(nb: Path, params: Mapping[str, Any], *, where: str = "") ->
         except CarbonlabError as exc:
             raise ParameterError(f"{at}{exc}") from None
         out[name] = value
+    rules = PARAMETER_RULES.get(nb.stem, {})
+    if rules:
+        every = {**_defaults(declared), **out}
+        for name, value in out.items():
+            if name in rules:
+                try:
+                    rules[name].check(name, value, every)
+                except CarbonlabError as exc:
+                    raise ParameterError(f"{at}{exc}") from None
     if "city" in out:
         default = declared.get("dataset", {}).get("default", "teaching")
         dataset = out.get("dataset", str(default).strip("'\""))
@@ -240,19 +402,37 @@ def _slug(value: Any) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in str(value))
 
 
+_DEFAULT_NAME_MAX = 120
+
+
 def default_output(nb: Path, params: Mapping[str, Any]) -> Path:
-    """``runs/<stem>[_<region or city>].ipynb`` under the repository root (not ``executed/``)."""
-    suffix = "".join(f"_{_slug(v)}" for k, v in params.items() if k in ("region", "city"))
-    return repo_root() / RUNS / f"{nb.stem}{suffix}.ipynb"
+    """``runs/<stem>[_<region or city>][_<name>-<value>...].ipynb`` under the repository root
+    (never ``executed/``): every given parameter is in the name, so two runs with different
+    parameters never share a file (a long name ends in a hash of the parameters instead)."""
+    import hashlib
+
+    place = "".join(f"_{_slug(v)}" for k, v in params.items() if k in ("region", "city"))
+    rest = "".join(f"_{_slug(k)}-{_slug(v)}" for k, v in sorted(params.items())
+                   if k not in ("region", "city"))
+    name = f"{nb.stem}{place}{rest}"
+    if len(name.encode()) > _DEFAULT_NAME_MAX:
+        digest = hashlib.sha256(repr(sorted((k, str(v)) for k, v in params.items()))
+                                .encode()).hexdigest()[:12]
+        name = f"{name.encode()[:_DEFAULT_NAME_MAX - 13].decode(errors='ignore')}_{digest}"
+    return repo_root() / RUNS / f"{name}.ipynb"
 
 
-def _is_source(path: Path) -> bool:
-    src = (repo_root() / "notebooks").resolve()
+def _is_under(path: Path, folder: str) -> bool:
+    top = (repo_root() / folder).resolve()
     try:
-        path.resolve().relative_to(src)
+        path.resolve().relative_to(top)
     except ValueError:
         return False
     return True
+
+
+def _is_source(path: Path) -> bool:
+    return _is_under(path, "notebooks")
 
 
 def check_output(output: str | os.PathLike[str], source: Path | None = None) -> Path:
@@ -270,9 +450,15 @@ def check_output(output: str | os.PathLike[str], source: Path | None = None) -> 
     if len(out.name.encode()) + _TEMP_EXTRA > _NAME_MAX:
         raise ParameterError(f"output file name is too long ({len(out.name.encode())} bytes; "
                              f"at most {_NAME_MAX - _TEMP_EXTRA})")
+    trouble = link_trouble(out.absolute())
+    if trouble:
+        raise ParameterError(f"output {str(output)!r}: {trouble}")
     if _is_source(out):
         raise ParameterError(f"output {str(output)!r} is inside the source notebooks/ folder; "
                              "source notebooks are never overwritten (choose another -o)")
+    if _is_under(out, EXECUTED):
+        raise ParameterError(f"output {str(output)!r} is inside {EXECUTED}/, which only the "
+                             "book build writes (choose another -o; the default is runs/)")
     if source is not None and out.exists() and out.resolve() == Path(source).resolve():
         raise ParameterError(f"output {str(output)!r} is the input notebook; choose another -o")
     if out.is_dir():
@@ -393,20 +579,82 @@ def _quiet_loggers() -> None:
             lg.addFilter(_QuietRunnerThreads())
 
 
+@contextlib.contextmanager
+def _quiet_nbformat() -> Iterator[None]:
+    """nbformat's warnings (a cell without an id) are not the user's error: not on stderr."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module="nbformat.*")
+        warnings.filterwarnings("ignore", message=".*missing an id field.*")
+        yield
+
+
 def _prepare(nb_path: Path) -> Any:
-    """The notebook without any earlier ``injected-parameters`` cell (and without outputs)."""
+    """The notebook as its source: no earlier ``injected-parameters`` cell, no outputs, no
+    earlier run's metadata (papermill's parameters and timings), every cell with an id
+    (``cell-<n>`` where the file has none, so reruns do not draw random ids)."""
+    import json
+
     import nbformat
 
     try:
-        nb = nbformat.read(str(nb_path), as_version=4)
+        raw = json.loads(nb_path.read_text(encoding="utf-8"))
+        for i, cell in enumerate(raw.get("cells", [])):
+            if isinstance(cell, dict) and not cell.get("id"):
+                cell["id"] = f"cell-{i}"
+        raw["nbformat_minor"] = max(int(raw.get("nbformat_minor", 5)), 5)
+        with _quiet_nbformat():
+            nb = nbformat.reads(json.dumps(raw), as_version=4)
     except Exception as exc:  # noqa: BLE001 - invalid JSON etc.
-        raise ParameterError(f"{nb_path.name}: not a readable notebook ({exc})") from None
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ParameterError(f"{nb_path.name}: not a readable notebook ({first})") from None
     nb.cells = [c for c in nb.cells
                 if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    nb.metadata.pop("papermill", None)
     for c in nb.cells:
+        c.metadata.pop("papermill", None)
+        c.metadata.pop("execution", None)
         if c.cell_type == "code":
             c.outputs, c.execution_count = [], None
     return nb
+
+
+_TIMING = ("start_time", "end_time", "duration")
+_STYLER_ID = re.compile(r"(?<![\w-])T_([0-9a-f]{5})(?![0-9A-Za-z])")
+_ADDRESS = re.compile(r" at 0x[0-9a-f]{6,16}>")
+
+
+def _reproducible(nb: Any) -> None:
+    """Make two runs of the same notebook with the same parameters byte-identical.
+
+    Drops timings (papermill's start/end/duration, nbclient's ``execution`` timestamps),
+    gives the injected-parameters cell a fixed id, numbers pandas Styler's random table ids
+    (``T_3fa9c`` -> ``T_c12t1``: cell 12, first table) and writes memory addresses in
+    reprs (``<Axes at 0x7f3a...>``) as ``<... at 0x...>``.
+    """
+    for key in _TIMING:
+        nb.metadata.get("papermill", {}).pop(key, None)
+    for i, cell in enumerate(nb.cells):
+        cell.metadata.pop("execution", None)
+        for key in _TIMING:
+            cell.metadata.get("papermill", {}).pop(key, None)
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell["id"] = "injected-parameters"
+        ids: dict[str, str] = {}
+        for out in cell.get("outputs", []):
+            for mime, text in list(out.get("data", {}).items()):
+                if isinstance(text, str) and mime.startswith("text/"):
+                    out["data"][mime] = _stable_text(text, i, ids)
+            if isinstance(out.get("text"), str):
+                out["text"] = _ADDRESS.sub(" at 0x...>", out["text"])
+
+
+def _stable_text(text: str, cell: int, ids: dict[str, str]) -> str:
+    def table_id(m: re.Match[str]) -> str:
+        return ids.setdefault(m[1], f"T_c{cell}t{len(ids) + 1}")
+
+    return _ADDRESS.sub(" at 0x...>", _STYLER_ID.sub(table_id, text))
 
 
 def _hide_parameter_cells(nb: Any) -> None:
@@ -534,6 +782,9 @@ def run_notebook(notebook: str | os.PathLike[str], params: Mapping[str, Any] | N
         raise CarbonlabError(f"{nb_path.name}: code cell {count + 1} (cell {bad}) did not run "
                              "(the notebook stopped early, e.g. sys.exit)")
     _hide_parameter_cells(nb)
+    _reproducible(nb)
+    meta = nb.metadata.setdefault("papermill", {})
+    meta["input_path"], meta["output_path"] = nb_path.name, out.name  # not the whole notebook
     with atomic_path(out, suffix=".ipynb") as tmp:
         nbformat.write(nb, str(tmp))
     if log:
