@@ -91,7 +91,7 @@ OVERSIZE = {
     "accounting.py:_other_gas_gap", "accounting.py:check_2007",
     "batch.py", "batch.py:run_batch", "bma.py", "bma.py:BMA", "bma.py:_mc3",
     "cache.py:_encode", "data/factors.py:load_fuel_factors", "data/panel.py:real_panel",
-    "data/real.py", "data/targets.py:published_targets",
+    "data/targets.py:published_targets",
     "forecast/inverse.py:adjustment_problem", "forecast/inverse.py:_result",
     "forecast/inverse.py:peak_adjustment",
     "leap/city.py:CityModel", "leap/city.py:_compute", "leap/engine.py",

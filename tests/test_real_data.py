@@ -380,17 +380,10 @@ def test_grid_mapping_agrees_with_regions():
         assert grid == grid_region(region), region
 
 
-def test_ceads_scope1_panel_kept_for_comparison():
-    p = real.ceads_scope1_panel(REAL)
-    assert list(p.columns) == ["region", "year", "population_10k", "emissions_mt", "urban", "fossil", "gas"]
-    assert len(p) == 630 - len(p.attrs["dropped"]) == 626
-    assert set(p.loc[p["fossil"].isna(), "year"]) == {2003, 2006}
-
-
 def test_real_panel_is_ce1_plus_ce2_with_process_apart():
     from carbonlab.data import panel as rp
 
-    p = real.ceads_panel(REAL)
+    p = rp.real_panel(REAL)
     y0, y1 = p.attrs["years"]
     s0, s1 = p.attrs["span"]
     assert (s0, s1) == (int(p["year"].min()), int(p["year"].max())) and s0 <= y0 <= y1 <= s1
@@ -428,7 +421,7 @@ def test_real_panel_is_ce1_plus_ce2_with_process_apart():
     assert f.loc[f["year"].between(y0, y1), "factor_tco2_per_mwh"].between(0.3, 1.2).all()
     # Beijing imports (CE > CE1), Shanxi exports (CE < CE1)
     assert m.loc[("Beijing", y1), "ce2_mt"] > 0 > m.loc[("Shanxi", y1), "ce2_mt"]
-    pd.testing.assert_frame_equal(p, real.ceads_panel(REAL))
+    pd.testing.assert_frame_equal(p, rp.real_panel(REAL))
 
 
 def test_heat_shares_2007_from_cesy():

@@ -92,9 +92,9 @@ def _generation(data_dir: PathLike, verify: bool) -> pd.DataFrame:
     """region, year, total_gwh, thermal_gwh, gen_source: NBS from 2012, CPSY (China Electric
     Power Yearbook via GCAM-China) before; CPSY's missing 2006 is interpolated linearly
     between 2005 and 2007 per province (``gen_source`` says so)."""
-    from carbonlab.data import nbs, real
+    from carbonlab.data import gcam, nbs
 
-    cp = real.generation_by_fuel(data_dir=data_dir, verify=verify)
+    cp = gcam.generation_by_fuel(data_dir=data_dir, verify=verify)
     cpsy = cp[["region", "year", "total_gwh", "coal_gwh"]].rename(columns={"coal_gwh": "thermal_gwh"})
     nb = nbs.nbs_power(data_dir, verify)[["region", "year", "total_gwh", "thermal_gwh"]]
     cpsy = cpsy[cpsy["year"] < int(nb["year"].min())].assign(gen_source="CPSY")
@@ -123,9 +123,9 @@ def electricity_only_grid_factors(data_dir: PathLike = None, verify: bool = True
         grid, year, factor_tco2_per_mwh, with_heat_tco2_per_mwh (the same without the
         heat correction, for comparison), label ("derived, electricity only"), basis.
     """
-    from carbonlab.data import real
+    from carbonlab.data import ceads
 
-    power = real.ceads_power_sector_emissions(data_dir=data_dir, verify=verify)
+    power = ceads.ceads_power_sector_emissions(data_dir=data_dir, verify=verify)
     hs = heat_shares_2007(data_dir, verify)[["region", "heat_share"]]
     gen = _generation(data_dir, verify)
     m = power.merge(hs, on="region").merge(gen, on=["region", "year"], how="inner")
@@ -149,9 +149,9 @@ def electricity_only_grid_factors(data_dir: PathLike = None, verify: bool = True
 def ce2_electricity_only(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
     """CE2 with electricity-only factors: region, year, net_import_gwh, grid,
     factor_tco2_per_mwh, ce2_mt (Mt CO2; negative for net exporters), basis."""
-    from carbonlab.data import real
+    from carbonlab.data import gcam
 
-    net = real.net_electricity_imports(data_dir=data_dir, verify=verify)
+    net = gcam.net_electricity_imports(data_dir=data_dir, verify=verify)
     f = electricity_only_grid_factors(data_dir, verify)
     net = net.assign(grid=net["region"].map(grid_region))
     m = net.merge(f[["grid", "year", "factor_tco2_per_mwh", "basis"]], on=["grid", "year"],
@@ -203,13 +203,13 @@ _COVERAGE: dict[str, tuple[str, str, str]] = {
 
 def _driver_frames(data_dir: PathLike, verify: bool) -> dict[str, pd.DataFrame]:
     """Each available driver as region, year, <driver>."""
-    from carbonlab.data import ceads_fuels, nbs, real, techme
+    from carbonlab.data import ceads, ceads_fuels, gcam, nbs, techme
 
     ns = nbs.nbs_series(data_dir, verify)
     sc = nbs.shu_ces(data_dir, verify)
     out: dict[str, pd.DataFrame] = {}
     out["tertrate"] = ns.assign(tertrate=ns["tertiary_100m_cny"] / ns["gdp_100m_cny"])
-    out["urban"] = real.urbanisation(data_dir=data_dir, verify=verify)
+    out["urban"] = gcam.urbanisation(data_dir=data_dir, verify=verify)
     out["ltourist"] = ns.assign(ltourist=np.log(ns["passenger_turnover_100m_pkm"]))
     out["lfreight"] = ns.assign(lfreight=np.log(ns["freight_turnover_100m_tkm"]))
     out["lindustry"] = ns.assign(lindustry=np.log(ns["gdp_100m_cny"] - ns["tertiary_100m_cny"]))
@@ -221,14 +221,14 @@ def _driver_frames(data_dir: PathLike, verify: bool) -> dict[str, pd.DataFrame]:
     out["ledufund"] = edu.assign(ledufund=np.log(edu["edu"]))
     pat = techme.techme_item("RDPatentAuthority", "发明", "pat", data_dir, verify)
     out["lpatent"] = pat.assign(lpatent=np.log(pat["pat"]))
-    act = ceads_fuels.backout_activity(real.ceads_province_fuels(data_dir=data_dir, verify=verify))
+    act = ceads_fuels.backout_activity(ceads.ceads_province_fuels(data_dir=data_dir, verify=verify))
     fossil_tj = act.groupby(["region", "year"])["energy_tj"].sum()
     ng_tj = act[act["fuel"] == "natural_gas"].set_index(["region", "year"])["energy_tj"]
     out["gas"] = (ng_tj / fossil_tj).rename("gas").reset_index()
     # coal-equivalent method: non-thermal kWh counted at the fuel energy thermal plants
     # needed per kWh in 2007 (CESY fuel input to thermal power / CPSY thermal generation)
     hs = heat_shares_2007(data_dir, verify)
-    gen07 = real.generation_by_fuel(data_dir=data_dir, verify=verify)
+    gen07 = gcam.generation_by_fuel(data_dir=data_dir, verify=verify)
     thermal07 = float(gen07.loc[gen07["year"] == 2007, "coal_gwh"].sum())
     tj_per_gwh = float(hs["power_tj"].sum()) / thermal07
     pw = _generation(data_dir, verify).dropna(subset=["total_gwh", "thermal_gwh"]).assign(
@@ -236,7 +236,7 @@ def _driver_frames(data_dir: PathLike, verify: bool) -> dict[str, pd.DataFrame]:
     pw["grid"] = pw["region"].map(grid_region)
     gsum = pw.groupby(["grid", "year"])[["nf_gwh", "total_gwh"]].transform("sum")
     pw["grid_nf_share"] = gsum["nf_gwh"] / gsum["total_gwh"]
-    net = real.net_electricity_imports(data_dir=data_dir, verify=verify)
+    net = gcam.net_electricity_imports(data_dir=data_dir, verify=verify)
     pw = pw.merge(net[["region", "year", "net_import_gwh"]], on=["region", "year"], how="inner")
     # non-fossil electricity consumed: an importer adds its imports at the grid's non-fossil
     # share; an exporter keeps its own mix on what it consumes
@@ -295,15 +295,15 @@ def real_panel(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
     ``forecast_drivers``, ``unavailable``, ``proxies`` (driver -> description),
     ``coverage`` (see :func:`driver_coverage`), ``repairs``.
     """
-    from carbonlab.data import real
+    from carbonlab.data import ceads, gcam
 
-    fuels = real.ceads_province_fuels(data_dir=data_dir, verify=verify)
+    fuels = ceads.ceads_province_fuels(data_dir=data_dir, verify=verify)
     ce1 = (fuels[fuels["fuel"] != "process"].groupby(["region", "year"], as_index=False)
            ["emissions_mt"].sum().rename(columns={"emissions_mt": "ce1_mt"}))
     proc = (fuels[fuels["fuel"] == "process"][["region", "year", "emissions_mt"]]
             .rename(columns={"emissions_mt": "process_mt"}))
     ce2 = ce2_electricity_only(data_dir, verify)
-    pop = real.population(data_dir=data_dir, verify=verify)
+    pop = gcam.population(data_dir=data_dir, verify=verify)
     frames = _driver_frames(data_dir, verify)
     df = (ce1.merge(proc, on=["region", "year"]).merge(ce2[["region", "year", "ce2_mt"]],
                                                         on=["region", "year"])
@@ -328,7 +328,7 @@ def real_panel(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
     gen = _generation(data_dir, verify)
     repairs = list(pop.attrs.get("repairs", []))
     if gen["gen_source"].str.contains("interpolated").any():
-        repairs.append({"file": real.CPSY_FILE, "column": "total_gwh, coal_gwh", "year": 2006,
+        repairs.append({"file": gcam.CPSY_FILE, "column": "total_gwh, coal_gwh", "year": 2006,
                         "reason": "2006 missing in the source: interpolated between 2005 and "
                                   "2007 for the grid factors and the non-fossil proxy"})
     df.attrs["units"] = {"population_10k": "10^4 persons", "emissions_mt": "Mt CO2",
@@ -359,7 +359,7 @@ def forecasting_inputs(data_dir: PathLike = None, verify: bool = True) -> dict:
     Returns a dict with keys ``panel, drivers, targets, population_projection, note``
     (the shape of :func:`carbonlab.peaks.chapter_inputs`).
     """
-    from carbonlab.data import load_targets, real
+    from carbonlab.data import gcam, load_targets
 
     p = real_panel(data_dir, verify)
     drivers = tuple(p.attrs["forecast_drivers"])
@@ -379,5 +379,5 @@ def forecasting_inputs(data_dir: PathLike = None, verify: bool = True) -> dict:
             f"({len(published)} province-years in {published['region'].nunique()} provinces, each with "
             f"its source) and the national ones ({nat_txt}) for the rest")
     return {"panel": p, "drivers": drivers, "targets": targets,
-            "population_projection": real.population(data_dir=data_dir, verify=verify),
+            "population_projection": gcam.population(data_dir=data_dir, verify=verify),
             "note": note}

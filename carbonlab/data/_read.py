@@ -1,0 +1,127 @@
+"""Shared pieces of the real-data loaders (:mod:`carbonlab.data.ceads`, :mod:`~carbonlab.data.gcam`,
+:mod:`~carbonlab.data.nbs_provinces`, :mod:`~carbonlab.data.wpp`, ...).
+
+- :func:`_cached`: the loaders' in-process cache, keyed on the data directory, the
+  stats (size, mtime) of the files a table is read from and the arguments; every call
+  returns a fresh copy, and an edited file is read again.
+- workbook access (:func:`_open_workbook`, :func:`_sheet_rows`), cell names
+  (:func:`_col_letter`), header keys (:func:`_hkey`) and the number check
+  (:func:`_number`) whose errors name the file, sheet and cell.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from carbonlab._util import DataError
+from carbonlab.data.registry import data_dir
+from carbonlab.regions import PROVINCES
+
+PathLike = str | os.PathLike[str] | None
+
+# --------------------------------------------------------------------------- caching
+
+
+def _signature(root: Path, rels: Sequence[str]) -> tuple:
+    sig = []
+    for rel in rels:
+        try:
+            st = (root / rel).stat()
+            sig.append((rel, st.st_size, st.st_mtime_ns))
+        except OSError:
+            sig.append((rel, None, None))
+    return tuple(sig)
+
+
+def _cached(rels_of: Callable[..., Sequence[str]]):
+    """Decorate ``f(root: Path, verify: bool, *args)``: lru-cached, keyed on the files' stats."""
+
+    def deco(f):
+        @functools.lru_cache(maxsize=32)
+        def inner(root_s, verify, sig, args):
+            return f(Path(root_s), verify, *args)
+
+        @functools.wraps(f)
+        def outer(root: Path, verify: bool, *args) -> pd.DataFrame:
+            sig = _signature(root, rels_of(*args))
+            out = inner(str(root), bool(verify), sig, args)
+            return out.copy(deep=True)
+
+        outer.cache_clear = inner.cache_clear  # type: ignore[attr-defined]
+        return outer
+
+    return deco
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _col_letter(j: int) -> str:
+    s = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _open_workbook(path: Path):
+    import openpyxl
+
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types on corrupt archives
+        raise DataError(f"{path}: not a readable xlsx workbook ({type(exc).__name__}: {exc})") from None
+
+
+def _sheet_rows(wb, name: str, path: Path) -> list[tuple]:
+    try:
+        return list(wb[name].iter_rows(values_only=True))
+    except Exception as exc:
+        raise DataError(f"{path}, sheet {name!r}: unreadable ({type(exc).__name__}: {exc})") from None
+
+
+def _hkey(s: object) -> str:
+    """Header key insensitive to CEADs' header-style drift (spaces, underscores, case)."""
+    return re.sub(r"[\s_]+", "", str(s)).lower()
+
+
+def _number(v: object, where: str, allow_negative: bool = False) -> float:
+    if v is None or (isinstance(v, str) and not v.strip()):
+        raise DataError(f"{where}: missing value")
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        try:
+            v = float(str(v).replace(",", ""))
+        except ValueError:
+            raise DataError(f"{where}: not a number ({v!r})") from None
+    x = float(v)
+    if not math.isfinite(x):
+        raise DataError(f"{where}: not a finite number ({v!r})")
+    if x < 0 and not allow_negative:
+        raise DataError(f"{where}: negative value {x!r}")
+    return x
+
+
+def _attrs(df: pd.DataFrame, units: dict[str, str], source: str, **extra) -> pd.DataFrame:
+    df.attrs["units"] = units
+    df.attrs["source"] = source
+    df.attrs.update(extra)
+    return df
+
+
+def _order(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows in the canonical province order (:data:`carbonlab.regions.PROVINCES`), then year."""
+    order = {p: i for i, p in enumerate(PROVINCES)}
+    return (df.assign(_o=df["region"].map(order)).sort_values(["_o", "year"], kind="stable")
+            .drop(columns="_o").reset_index(drop=True))
+
+
+def _root(data_dir_arg: PathLike) -> Path:
+    return data_dir(data_dir_arg)
