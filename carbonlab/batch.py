@@ -9,8 +9,14 @@ A *grid* lists tasks of two kinds:
   keyword parameters; it returns a tidy DataFrame, a dict or dataclass (one row), a
   Series (one column) or a scalar (column ``value``). Only the public functions of the
   modules in :data:`BATCH_MODULES` may be named (:func:`batch_functions` lists them): a
-  grid file cannot run ``os.system``. ``allow_any_function=True`` (``carbonlab batch
-  --allow-any-function``) lifts the restriction for grids you wrote yourself.
+  grid file cannot run ``os.system``. Their parameters are checked against the signature
+  (a NaN or infinite value, or ``true`` for a number, is refused, never dropped or read as
+  1). Notebook tasks name the project's own notebooks (``notebooks/``), not any ``.ipynb``
+  on disk. ``allow_any_function=True`` (``carbonlab batch --allow-any-function``) lifts
+  both restrictions for grids you wrote yourself.
+
+Sizes are capped before anything is expanded: :data:`MAX_TASKS` tasks per grid, the
+grid file at :data:`carbonlab._util.YAML_MAX_BYTES` (aliases refused: no alias bombs).
 
 :func:`expand_grid` turns a grid (YAML or CSV file, or the parsed YAML mapping) into a
 task table, checking every entry first (unknown kind, unknown or disallowed function,
@@ -26,7 +32,7 @@ gathers one tidy table: the task's parameters x its result rows, with ``status``
 
 YAML grid::
 
-    output_dir: executed/batch          # executed notebooks (default), relative to the cwd
+    output_dir: runs/batch              # executed notebooks (default), relative to the cwd
     tasks:
       - name: overview                  # optional label (column ``entry``)
         kind: notebook
@@ -65,7 +71,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from carbonlab._util import CarbonlabError, ParameterError, atomic_path, check_writable_dir
+from carbonlab._util import (
+    CarbonlabError,
+    DataError,
+    ParameterError,
+    WriteError,
+    atomic_path,
+    check_writable_dir,
+    read_yaml,
+    repo_root,
+)
 from carbonlab.regions import PROVINCES
 from carbonlab.runner import check_output, check_parameters, find_notebook, run_notebook
 
@@ -96,6 +111,9 @@ BATCH_MODULES = ("carbonlab.accounting", "carbonlab.bma", "carbonlab.models",
                  "carbonlab.units", "carbonlab.data")
 """Modules whose public functions a grid may call (the allow-list of batch functions)."""
 
+MAX_TASKS = 100_000
+"""Most tasks a grid may expand to (a Cartesian product grows fast)."""
+
 _ENTRY_KEYS = {"name", "kind", "notebook", "function", "target", "params", "grid"}
 _GLUE_MIME = "application/papermill.record/"
 
@@ -115,9 +133,11 @@ def expand_grid(spec: Mapping[str, Any] | Sequence[Mapping[str, Any]] | str | os
         The grid (see the module docstring for the format).
     output_dir : path, optional
         Folder of the executed notebooks; overrides the grid's ``output_dir``
-        (default ``executed/batch`` under the current directory).
+        (default ``runs/batch`` under the current directory; never ``executed/``, which
+        the book build replaces).
     allow_any_function : bool
-        Accept any importable function, not only :func:`batch_functions` (default False).
+        Accept any importable function, not only :func:`batch_functions`, and any notebook,
+        not only the project's (default False).
 
     Returns
     -------
@@ -134,12 +154,14 @@ def expand_grid(spec: Mapping[str, Any] | Sequence[Mapping[str, Any]] | str | os
         function or notebook, unknown parameter, bad region/dataset/type.
     """
     where, entries, grid_out = _read_spec(spec)
-    out_dir = Path(output_dir or grid_out or Path("executed") / "batch")
+    out_dir = Path(output_dir or grid_out or Path("runs") / "batch")
     rows: list[dict[str, Any]] = []
     for label, entry in entries:
         at = f"{where}{label}"
         rows += _expand_entry(at, label, entry, out_dir, start=len(rows),
                               allow_any=allow_any_function)
+        if len(rows) > MAX_TASKS:
+            raise ParameterError(f"{at}: the grid expands to more than {MAX_TASKS:,} tasks")
     if not rows:
         raise ParameterError(f"{where.rstrip(': ') or 'grid'}: no tasks")
     params: list[str] = []
@@ -162,13 +184,10 @@ def _read_spec(spec: Any) -> tuple[str, list[tuple[str, dict[str, Any]]], Any]:
             return f"{path.name}: ", _read_csv(path), None
         if path.suffix.lower() not in (".yaml", ".yml"):
             raise ParameterError(f"{path.name}: a grid file must end in .yaml, .yml or .csv")
-        import yaml
-
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise ParameterError(f"{path.name}: not valid YAML ({first})") from None
+            data = read_yaml(path, "grid file")
+        except DataError as exc:
+            raise ParameterError(str(exc)) from None
         where = f"{path.name}: "
     else:
         data, where = spec, ""
@@ -240,6 +259,10 @@ def _expand_entry(at: str, label: str, entry: dict[str, Any], out_dir: Path,
     if clash:
         raise ParameterError(f"{at}: parameter name(s) {sorted(clash)} are reserved columns")
     axes = {k: _grid_values(at, k, v) for k, v in grid.items()}
+    size = math.prod(len(v) for v in axes.values())
+    if start + size > MAX_TASKS:
+        raise ParameterError(f"{at}: the grid expands to {start + size:,} tasks; at most "
+                             f"{MAX_TASKS:,}")
     combos = [dict(zip(axes, vals, strict=True)) for vals in itertools.product(*axes.values())]
     name = str(entry.get("name") or label)
     if kind == "function":
@@ -247,7 +270,7 @@ def _expand_entry(at: str, label: str, entry: dict[str, Any], out_dir: Path,
         check = _function_checker(at, target, allow_any)
         path = None
     else:
-        nb = _find_notebook(at, target)
+        nb = _find_notebook(at, target, allow_any)
         check = _notebook_checker(at, nb)
         target, path = str(nb), nb
     rows = []
@@ -267,8 +290,14 @@ def _grid_values(at: str, key: str, v: Any) -> list[Any]:
         return list(PROVINCES)
     if isinstance(v, Mapping) and set(v) == {"range"}:
         r = v["range"]
-        if not (isinstance(r, list) and 1 <= len(r) <= 3 and all(isinstance(x, int) for x in r)):
-            raise ParameterError(f"{at}: grid {key}: range takes 1-3 integers, got {r!r}")
+        if not (isinstance(r, list) and 1 <= len(r) <= 3
+                and all(isinstance(x, int) and not isinstance(x, bool) for x in r)) \
+                or (len(r) == 3 and r[2] == 0):
+            raise ParameterError(f"{at}: grid {key}: range takes 1-3 integers (a step not 0), "
+                                 f"got {r!r}")
+        if len(range(*r)) > MAX_TASKS:
+            raise ParameterError(f"{at}: grid {key}: range {r!r} has {len(range(*r)):,} values; "
+                                 f"at most {MAX_TASKS:,}")
         v = list(range(*r))
     if not isinstance(v, list) or not v:
         raise ParameterError(f"{at}: grid {key} must be a non-empty list (or {{range: [a, b]}})")
@@ -353,6 +382,8 @@ def _function_checker(at: str, target: str,
     required = [p.name for p in ps if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
                 and p.default is p.empty]
 
+    by_name = {p.name: p for p in ps}
+
     def check(params: dict[str, Any]) -> dict[str, Any]:
         unknown = [k for k in params if k not in names]
         if unknown:
@@ -361,16 +392,42 @@ def _function_checker(at: str, target: str,
         missing = [k for k in required if k not in params]
         if missing:
             raise ParameterError(f"{at}: {target} needs parameter(s) {missing}")
+        for k, v in params.items():
+            _check_value(f"{at}: {target}", by_name[k], v)
         return dict(params)
 
     return check
 
 
-def _find_notebook(at: str, name: str) -> Path:
+def _check_value(at: str, param: inspect.Parameter, value: Any) -> None:
+    """One line unless ``value`` suits ``param``: never NaN/inf, never a bool where the
+    function takes a number (its annotation or default is not a bool)."""
+    ann = param.annotation if isinstance(param.annotation, str) else \
+        getattr(param.annotation, "__name__", str(param.annotation))
+    takes_bool = "bool" in str(ann) or isinstance(param.default, bool)
+    if isinstance(value, bool | np.bool_):
+        if not takes_bool:
+            raise ParameterError(f"{at}: parameter {param.name} takes {ann or 'a value'}, "
+                                 f"not {value!r}")
+        return
+    if isinstance(value, float | np.floating) and not math.isfinite(value):
+        raise ParameterError(f"{at}: parameter {param.name}: value {value!r} is not finite "
+                             "(leave the cell empty for the default)")
+    if str(ann) == "int" and isinstance(value, float | np.floating) \
+            and not float(value).is_integer():
+        raise ParameterError(f"{at}: parameter {param.name} takes int, got {value!r}")
+
+
+def _find_notebook(at: str, name: str, allow_any: bool = False) -> Path:
     try:
-        return find_notebook(name)
+        nb = find_notebook(name)
     except CarbonlabError:
         raise ParameterError(f"{at}: unknown notebook {name!r}") from None
+    own = (repo_root() / "notebooks").resolve()
+    if not allow_any and nb.parent != own:
+        raise ParameterError(f"{at}: notebook {name!r} is not allowed: a grid runs the "
+                             "project's notebooks (notebooks/), or pass --allow-any-function")
+    return nb
 
 
 def _notebook_checker(at: str, nb: Path) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -525,7 +582,7 @@ def run_batch(tasks: pd.DataFrame | Mapping[str, Any] | str | os.PathLike[str],
         ``tcp://host:port`` of a running scheduler, or a connected client; default a
         ``LocalCluster(n_workers, threads_per_worker=1, processes=True)`` for this call.
     n_workers : int
-        Workers of the local cluster (ignored with ``scheduler``).
+        Workers of the local cluster (at most the CPU count; ignored with ``scheduler``).
     retries : int
         A failed task is run again up to ``retries`` more times.
     output : path, optional
@@ -556,6 +613,7 @@ def run_batch(tasks: pd.DataFrame | Mapping[str, Any] | str | os.PathLike[str],
     if not isinstance(chunk_size, int | np.integer) or isinstance(chunk_size, bool) \
             or chunk_size < 1:
         raise ParameterError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
+    _check_scheduler(scheduler)
     table = tasks if isinstance(tasks, pd.DataFrame) else \
         expand_grid(tasks, allow_any_function=allow_any_function)
     missing = [c for c in META if c not in table.columns]
@@ -568,8 +626,12 @@ def run_batch(tasks: pd.DataFrame | Mapping[str, Any] | str | os.PathLike[str],
         raise ParameterError("tasks: column 'task' has duplicate ids")
     for tid, target in zip(table["task"], table["target"].where(table["kind"] == "function"),
                            strict=True):
-        if isinstance(target, str):  # a hand-built table gets the same allow-list
+        if isinstance(target, str):  # a hand-built table gets the same allow-lists
             _function_checker(f"task {tid}", target, allow_any_function)
+    for tid, target in zip(table["task"], table["target"].where(table["kind"] == "notebook"),
+                           strict=True):
+        if isinstance(target, str):
+            _find_notebook(f"task {tid}", target, allow_any_function)
     if output is not None:
         _check_results_path(Path(output))
     _check_notebook_outputs(table)
@@ -584,8 +646,27 @@ def run_batch(tasks: pd.DataFrame | Mapping[str, Any] | str | os.PathLike[str],
         _remove_partial_notebooks(table)
     result = _assemble(table, pcols, records)
     if output is not None:
-        write_results(result, output)
+        try:
+            write_results(result, output)
+        except WriteError as exc:  # a full disk: the finished work is not thrown away
+            raise _rescued(exc, result, Path(output)) from None
     return result
+
+
+def _rescued(exc: WriteError, result: pd.DataFrame, output: Path) -> WriteError:
+    """The write error, with the results saved in the temporary folder (named in the
+    message) and attached as ``.results``."""
+    import tempfile
+
+    spare = Path(tempfile.gettempdir()) / f"carbonlab-{output.stem}-{os.getpid()}.parquet"
+    try:
+        write_results(result, spare)
+        where = f"the results were saved to {spare} instead"
+    except WriteError:
+        where = "the results are in this error's .results (Python API) only"
+    err = WriteError(f"{exc}; {where}")
+    err.results = result  # type: ignore[attr-defined]
+    return err
 
 
 def _check_results_path(path: Path) -> None:
@@ -631,22 +712,32 @@ def _missing(v: Any) -> bool:
     return isinstance(v, float) and math.isnan(v)
 
 
+def _check_scheduler(scheduler: Any) -> None:
+    """One line unless ``scheduler`` is None, a Client or an address like tcp://host:8786."""
+    if scheduler is None or type(scheduler).__name__ == "Client":
+        return
+    if not isinstance(scheduler, str) or not re.fullmatch(
+            r"(tcp|tls|ws|wss|ucx)://[\w.\-\[\]:]+:\d{1,5}", scheduler.strip()):
+        raise ParameterError(f"scheduler {scheduler!r} is not an address like "
+                             "tcp://host:8786 (or a distributed.Client)")
+
+
 def _client(scheduler: Any, n_workers: int) -> tuple[Any, Callable[[], None]]:
     from distributed import Client, LocalCluster
 
     if isinstance(scheduler, Client):
         return scheduler, lambda: None
     if scheduler is not None:
-        if not isinstance(scheduler, str):
-            raise ParameterError(f"scheduler must be an address or a Client, got {scheduler!r}")
+        _check_scheduler(scheduler)
         try:
-            client = Client(scheduler, timeout=10)
-        except (OSError, TimeoutError) as exc:
-            raise ParameterError(f"scheduler {scheduler}: cannot connect ({exc})") from None
+            client = Client(scheduler.strip(), timeout=10)
+        except Exception as exc:  # noqa: BLE001 - unreachable, refused, bad TLS: one line
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ParameterError(f"scheduler {scheduler}: cannot connect ({first})") from None
         return client, client.close
     import logging
 
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+    cluster = LocalCluster(n_workers=min(n_workers, os.cpu_count() or 1), threads_per_worker=1, processes=True,
                            dashboard_address=None, silence_logs=logging.ERROR,
                            scheduler_kwargs={"dashboard_address": ":0"})  # no fixed port
     client = Client(cluster)
@@ -790,10 +881,11 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
     b.add_argument("-o", "--output", default="batch_results.parquet",
                    help="parquet file of results (default batch_results.parquet)")
     b.add_argument("--output-dir", help="folder of executed notebooks (default: the grid's "
-                   "output_dir, else executed/batch)")
+                   "output_dir, else runs/batch; never executed/)")
     b.add_argument("--allow-any-function", action="store_true",
-                   help="let the grid call any importable function, not only carbonlab's "
-                   "public functions (only for grids you wrote yourself)")
+                   help="let the grid call any importable function and run any notebook, not "
+                   "only carbonlab's public functions and notebooks/ (only for grids you wrote "
+                   "yourself)")
     return b
 
 
