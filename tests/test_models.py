@@ -485,6 +485,55 @@ def test_registry_names_and_errors():
         m.get_model("drift").predict(np.zeros((2, 3)))
 
 
+def test_registry_is_one_table():
+    """The name lists and labels are views of the rows; each row's fields say where it goes."""
+    from carbonlab.models import evaluation, registry
+
+    specs = m.model_specs()
+    assert tuple(s.name for s in specs) == tuple(m.MODELS)
+    assert tuple(m.PANEL_MODELS) == tuple(s.name for s in specs if s.panel)
+    assert tuple(m.WINDOW_MODELS) == tuple(s.name for s in specs if s.window)
+    assert set(m.NAIVE) == {s.name for s in specs if s.naive} == {"persistence", "drift"}
+    assert m.BASELINES == ("persistence", "drift", "fe")  # naive baselines first
+    assert dict(m.MODEL_LABELS) == {s.name: s.label for s in specs}
+    assert set(evaluation._VARIANTS) == set(m.VARIANT_KINDS)  # every kind has its dispatch
+    assert set(m.DEFAULT_MODELS) <= set(m.PANEL_MODELS)
+    assert set(registry.CITY_MODELS) == {"bpnn", "lstm", "svr", "rf", "persistence", "drift"}
+    for s in specs:
+        assert type(m.get_model(s.name)) is type(s.build())
+        assert set(s.city_grid_fast) <= set(s.city_grid)
+    with pytest.raises(ParameterError, match="already registered"):
+        m.register_model(m.model_spec("svr"))
+    with pytest.raises(ParameterError, match="variants: model x"):
+        m.ModelSpec("x", "X", LinearRegression, variants="grid")
+
+
+def _ols(random_state: int = 0, **params):
+    return LinearRegression(**params)
+
+
+def test_a_model_added_to_the_table_reaches_chapter_3(panel):
+    """One row, no other edit: the comparison, the selection and PanelModel take it."""
+    spec = m.ModelSpec("ols", "pooled OLS", _ols, variant="least squares")
+    assert "ols" not in m.MODELS
+    with m.registered(spec):
+        assert "ols" in m.MODELS and "ols" in m.PANEL_MODELS and m.MODEL_LABELS["ols"] == "pooled OLS"
+        res = m.run_comparison(panel, DRIVERS, "random", models=("ols", "svr"),
+                               svr_kernels=("rbf",))
+        row = res.table.set_index("name").loc["ols"]
+        assert (row["model"], row["variant"]) == ("pooled OLS", "least squares")
+        assert set(res.table["name"]) == {"ols", "svr", *m.BASELINES}
+        sel = m.select(panel, DRIVERS, models=("ols",), cache=False)
+        t = sel.table.set_index("model")
+        assert t.loc["ols", "label"] == "pooled OLS" and not t.loc["ols", "baseline"]
+        assert np.isfinite(t.loc["ols", "mse_test"])
+        pm = m.PanelModel("ols", tuple(DRIVERS)).fit(panel)
+        assert isinstance(pm.estimator_, LinearRegression)
+    assert "ols" not in m.MODELS and "ols" not in m.MODEL_LABELS
+    with pytest.raises(ParameterError, match="unknown model 'ols'"):
+        m.ComparisonSettings(models=("ols",))
+
+
 @pytest.mark.parametrize("name", [n for n in m.WINDOW_MODELS if n != "lstm"])
 def test_registry_models_in_sliding_windows(name):
     s = pd.Series(100 + 3.0 * np.arange(20) + np.sin(np.arange(20)), index=range(2000, 2020))

@@ -25,7 +25,14 @@ from carbonlab.models._base import (
 from carbonlab.models.forests import _cum_mse
 from carbonlab.models.nets import ACTIVATIONS, STUDY_MAX_PARAMS
 from carbonlab.models.panel import PanelModel
-from carbonlab.models.registry import BASELINES, MODEL_LABELS, NAIVE, PANEL_MODELS, get_model
+from carbonlab.models.registry import (
+    BASELINES,
+    MODEL_LABELS,
+    NAIVE,
+    PANEL_MODELS,
+    get_model,
+    model_spec,
+)
 from carbonlab.models.splits import (
     YearSplit,
     _check_split,
@@ -56,15 +63,13 @@ class Comparison:
     curves: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-_VARIANT = {"fe": "entity effects", "persistence": "last value", "drift": "last value + mean change"}
-
-
 @dataclass(frozen=True)
 class ComparisonSettings:
     """What :func:`run_comparison` fits and how; the defaults are the study's.
 
-    models : registry names (:data:`MODELS`) among "bagging", "rf", "fe", "svr", "bpnn",
-        "persistence", "drift"; with ``baselines`` the :data:`BASELINES` are always added.
+    models : registry names of panel models (:data:`PANEL_MODELS`; default the study's
+        zoo and the naive baselines); with ``baselines`` the :data:`BASELINES` are always
+        added. Each enters the table as its registry row's ``variants`` says.
     n_trees, mtry_trees : forest size (the study: 10,000) and trees per mtry candidate.
         Forest variant "(1)" uses all trees, "(2)" the count ≤ n_trees with the least
         test MSE (the study's choice — it looks at the test rows).
@@ -95,9 +100,10 @@ class ComparisonSettings:
         def names(v: Any) -> tuple[str, ...]:
             return (v,) if isinstance(v, str) else tuple(v)
 
-        unknown = [k for k in names(self.models) if k not in DEFAULT_MODELS]
+        unknown = [k for k in names(self.models) if k not in PANEL_MODELS]
         if unknown:
-            raise ParameterError(f"models: unknown model {unknown[0]!r}; use {', '.join(DEFAULT_MODELS)}")
+            raise ParameterError(f"models: unknown model {unknown[0]!r} (not a panel model); "
+                                 f"use {', '.join(PANEL_MODELS)}")
         if self.bpnn_trainer not in ("keras", "fast"):
             raise ParameterError(f"bpnn_trainer: expected 'keras' or 'fast', got {self.bpnn_trainer!r}")
         fixed = {"models": names(self.models), "activations": names(self.activations),
@@ -149,8 +155,9 @@ def _forest_variants(key: str, d: _Fold, s: ComparisonSettings
                      ) -> tuple[list[_Variant], pd.DataFrame | None]:
     """One forest of ``n_trees``; variants (1) all trees and (2) the best count, and its
     tree-count curve (test and OOB MSE of the first 1…n_trees trees)."""
-    kw = {"mtry_trees": s.mtry_trees} if key == "rf" else {}
-    est = get_model(key, s.random_state, n_estimators=s.n_trees, **kw)
+    est = get_model(key, s.random_state, n_estimators=s.n_trees)
+    if "mtry_trees" in est.get_params():
+        est.set_params(mtry_trees=s.mtry_trees)
     est.fit(d.X[d.tr], d.y[d.tr].to_numpy())
     P_tr, P_te = est.tree_predictions(d.X[d.tr]), est.tree_predictions(d.X[d.te])
     mse_te = _cum_mse(P_te, d.y[d.te].to_numpy())
@@ -184,13 +191,15 @@ def _bpnn_variants(key: str, d: _Fold, s: ComparisonSettings
 
 def _one_variant(key: str, d: _Fold, s: ComparisonSettings
                  ) -> tuple[list[_Variant], pd.DataFrame | None]:
-    """fe, persistence, drift: the registry's model as it is."""
-    return [_Variant(_VARIANT[key], *d.fit_predict(get_model(key, s.random_state)))], None
+    """The registry's model as it is (fe, persistence, drift): one row, the row's ``variant``."""
+    variant = model_spec(key).variant
+    return [_Variant(variant, *d.fit_predict(get_model(key, s.random_state)))], None
 
 
-#: how each registry model enters the comparison (default :func:`_one_variant`)
-_VARIANTS: dict[str, Any] = {"bagging": _forest_variants, "rf": _forest_variants,
-                             "svr": _svr_variants, "bpnn": _bpnn_variants}
+#: how a model enters the comparison, by its registry row's ``variants``
+#: (:data:`~carbonlab.models.registry.VARIANT_KINDS`)
+_VARIANTS: dict[str, Any] = {"single": _one_variant, "forest": _forest_variants,
+                             "kernels": _svr_variants, "architectures": _bpnn_variants}
 
 
 def _tidy_predictions(d: _Fold, model: str, v: _Variant) -> list[pd.DataFrame]:
@@ -218,7 +227,7 @@ def _compare(X: pd.DataFrame, y: pd.Series, pop: pd.Series, split_name: str,
         d = _Fold(split_name, fold, X, y, pop, tr, te)
         for key in s.model_names:
             label = MODEL_LABELS[key]
-            variants, curve = _VARIANTS.get(key, _one_variant)(key, d, s)
+            variants, curve = _VARIANTS[model_spec(key).variants](key, d, s)
             if curve is not None:
                 curves.append(pd.concat([pd.DataFrame({"model": label, "split": split_name,
                                                        "fold": fold.name}, index=curve.index),
@@ -256,8 +265,8 @@ def run_comparison(panel: pd.DataFrame, drivers: Sequence[str] | str = TRUE_DRIV
 
     Every model is built by name from the registry (:func:`get_model`); how a model
     enters the table (forests: two tree counts and a curve, SVR: one row per kernel, BP
-    networks: one per architecture × activation, the others: one row) is looked up in
-    ``_VARIANTS``.
+    networks: one per architecture × activation, the others: one row) is the model's
+    registry row's ``variants`` (:class:`~carbonlab.models.registry.ModelSpec`).
     """
     unknown = [k for k in options if k not in _SETTINGS]
     if unknown:
