@@ -24,7 +24,7 @@ from typing import Any
 
 from carbonlab._util import CarbonlabError, ParameterError, atomic_dir, atomic_path, repo_root
 from carbonlab.regions import PROVINCES, resolve_region
-from carbonlab.runner import cancel_all, declared_parameters, notebooks, run_notebook
+from carbonlab.runner import EXECUTED, cancel_all, declared_parameters, notebooks, run_notebook
 from carbonlab.runner import clear_cancel as _clear_cancel
 
 __all__ = [
@@ -35,10 +35,9 @@ __all__ = [
     "GALLERY_GROUPS",
     "gallery_runs",
     "write_toc",
+    "check_build_tools",
 ]
 
-EXECUTED = "executed"
-"""Git-ignored folder (under the repository root) of executed notebooks; ``_toc.yml`` points here."""
 
 
 GALLERY: dict[str, tuple[str, tuple[str, ...], str]] = {
@@ -309,31 +308,78 @@ def write_toc(path: Path, gallery_pages: Sequence[str]) -> Path:
     return path
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _build_failure(code: int, log: str) -> str:
+    """The failure as one first line naming the first warning or error, the log after it."""
+    lines = [ln.rstrip() for ln in _ANSI.sub("", log).splitlines() if ln.strip()]
+    warn = [ln for ln in lines if "WARNING" in ln or "ERROR" in ln or "Error" in ln]
+    cause = (warn or lines or ["no output"])[0].strip()
+    tail = "\n".join((warn or lines)[-40:])
+    return f"jupyter-book build failed (exit {code}): {cause}\n{tail}"
+
+
+def check_build_tools(root: Path | None = None) -> str:
+    """The ``jupyter-book`` command; one-line :class:`ParameterError` before any work if it or
+    the offline MathJax (``mathjax_path`` in an ``html_static_path`` entry of
+    ``_config.yml``; ``make mathjax``) is missing."""
+    import yaml
+
+    root = root or repo_root()
+    jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or \
+        shutil.which("jupyter-book")
+    if jb is None:
+        raise ParameterError("jupyter-book is not installed (pip install -e '.[book]')")
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    html = ((config.get("sphinx") or {}).get("config") or {})
+    path = html.get("mathjax_path")
+    if path and "://" not in str(path):
+        static = html.get("html_static_path") or []
+        if not any((root / d / path).is_file() for d in static):
+            raise ParameterError(f"the offline MathJax ({path}) is in none of "
+                                 f"{', '.join(map(str, static))}: run `make mathjax` first")
+    return jb
+
+
 def build_book(dataset: str = "teaching", jobs: int = 2, log: Callable[[str], None] = print,
                execute: bool = True, gallery: bool | Sequence[str] = True,
                extra: Mapping[str, Mapping[str, Any]] | None = None) -> Path:
-    """Execute the chapters and the gallery, build the HTML book; returns ``index.html``."""
+    """Execute the chapters and the gallery, build the HTML book; returns ``index.html``.
+
+    What the HTML build needs (jupyter-book, the offline MathJax of ``make mathjax``) is
+    checked before any notebook runs. A failed or interrupted HTML build keeps the previous
+    ``_build/html/index.html``; the error's first line names the first warning (no colour
+    codes).
+    """
     root = repo_root()
     t0 = time.perf_counter()
+    jb = check_build_tools(root)
     if execute:
         n = len(notebooks()) + len(gallery_runs(_gallery_choice(gallery)))
         log(f"executing {n} notebooks on the {dataset} dataset (jobs={jobs})")
         execute_all(dataset=dataset, jobs=jobs, log=log, gallery=gallery, extra=extra)
     log("building the book (jupyter-book, warnings are errors)")
     html = root / "_build" / "html"
-    # sphinx-external-toc writes the root redirect only when it is missing, so a redirect
-    # left by an earlier table of contents would survive; remove it before every build
-    (html / "index.html").unlink(missing_ok=True)
-    jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or "jupyter-book"
     toc = root / EXECUTED / "_toc.yml"
     cmd = [jb, "build", str(root), "--builder", "html", "-W", "-n", "--keep-going",
            "--toc", str(toc if toc.is_file() else root / "_toc.yml")]
-    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
-    if proc.returncode != 0:
-        lines = (proc.stdout + proc.stderr).splitlines()
-        warn = [ln for ln in lines if "WARNING" in ln or "ERROR" in ln]
-        tail = "\n".join((warn or lines)[-40:])
-        raise CarbonlabError(f"jupyter-book build failed (exit {proc.returncode}):\n{tail}")
     index = html / "index.html"
+    # sphinx-external-toc writes the root redirect only when it is missing, so a redirect
+    # left by an earlier table of contents would survive: it is moved aside for the build
+    # and put back if the build fails or is interrupted
+    kept = html / ".index.html.previous"
+    if index.is_file():
+        os.replace(index, kept)
+    try:
+        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True,
+                              env={**os.environ, "NO_COLOR": "1", "TERM": "dumb"})
+        if proc.returncode != 0:
+            raise CarbonlabError(_build_failure(proc.returncode, proc.stdout + proc.stderr))
+    except BaseException:
+        if kept.is_file():
+            os.replace(kept, index)
+        raise
+    kept.unlink(missing_ok=True)
     log(f"book built in {time.perf_counter() - t0:.0f} s")
     return index

@@ -135,6 +135,9 @@ def _cmd_data(a: argparse.Namespace) -> int:
         if not dest:
             raise CarbonlabError("fetch: give --dest or set CARBONLAB_DATA_DIR")
         check_writable_dir(Path(dest), "fetch --dest")
+        import pooch
+
+        pooch.get_logger().setLevel("WARNING")  # no "Downloading..." before an error line
         for p in fetch(Path(dest)):
             print(p)
         return 0
@@ -174,11 +177,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     Bad input: one line on stderr, exit 2. Ctrl-C: exit 130; SIGTERM: exit 143 — in
     both cases running kernels are killed and nothing half-written is left.
     """
-    from carbonlab.runner import Interrupted, terminate_on_sigterm
-
-    a = _parser().parse_args(argv)
+    try:
+        from carbonlab.runner import Interrupted, terminate_on_sigterm
+    except KeyboardInterrupt:  # Ctrl-C in the first second, while importing
+        sys.stderr.write("carbonlab: interrupted\n")
+        return 130
     try:
         with terminate_on_sigterm():
+            a = _parser().parse_args(argv)
             return {"book": _cmd_book, "run": _cmd_run, "regions": _cmd_regions,
                     "data": _cmd_data, "batch": _cmd_batch}[a.command](a)
     except CarbonlabError as exc:
