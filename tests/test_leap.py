@@ -86,8 +86,11 @@ def test_diffuse_rate_cap_and_base_year():
     d = leap.diffuse(yrs, parent, K=0.6, rate=0.05, r=0.2, t0=2021, base_year=2020)
     assert d[0] == 0.1                                 # the base year keeps the parent value
     s = leap.diffusion_stage(yrs, 0.2, 2021)
-    assert d[1] - d[0] == pytest.approx(0.05 * s[1])   # percentage points x diffusion stage
-    assert d.max() == pytest.approx(0.6) and np.all(np.diff(d) >= 0)  # capped at K
+    # percentage points x the diffusion stage beyond its base-year level
+    assert d[1] - d[0] == pytest.approx(0.05 * (s[1] - s[0]))
+    assert d[2] - d[1] == pytest.approx(0.05 * (s[2] - s[0]))
+    fast = leap.diffuse(yrs, parent, K=0.6, rate=0.1, r=0.2, t0=2021, base_year=2020)
+    assert fast.max() == pytest.approx(0.6) and np.all(np.diff(fast) >= 0)  # capped at K
     # a parent already above K is never pulled down
     hi = leap.diffuse(yrs, np.full(len(yrs), 0.7), K=0.6, rate=0.05, r=0.2, t0=2021, base_year=2020)
     assert np.all(hi == 0.7)
@@ -173,7 +176,7 @@ def test_circular_reference_is_an_error():
 def test_share_above_one_after_diffusion_is_an_error():
     spec = small_spec()
     spec["scenarios"]["policy"]["expressions"]["var:lev"] = {
-        "diffuse": {"K": 1.5, "rate": 0.5, "r": 0.2, "t0": 2020}}
+        "diffuse": {"K": 1.5, "rate": 2.0, "r": 0.2, "t0": 2021}}
     t = leap.DemandTree.from_dict(spec)
     with pytest.raises(DataError, match=r"lev = 1\.\d+ outside \[0, 1\] in 20\d\d \(scenario policy\)"):
         t.run("policy")
@@ -232,11 +235,43 @@ def test_diffuse_both_readings_by_hand():
     pp = leap.diffuse(yrs, parent, K=0.9, rate=0.05, r=0.2, t0=2021, base_year=2020)
     rel = leap.diffuse(yrs, parent, K=0.9, rate=0.05, r=0.2, t0=2021, base_year=2020,
                        reading="relative")
-    assert pp[2] == pytest.approx(0.1 + 0.05 * (s[1] + s[2]))
-    assert rel[2] == pytest.approx(0.1 * (1 + 0.05 * s[1]) * (1 + 0.05 * s[2]))
+    d = s - s[0]                               # strength beyond the base year
+    assert pp[2] == pytest.approx(0.1 + 0.05 * (d[1] + d[2]))
+    assert rel[2] == pytest.approx(0.1 * (1 + 0.05 * d[1]) * (1 + 0.05 * d[2]))
     assert np.all(rel[1:] < pp[1:])            # +5 % of 0.1 is far less than +5 points
     with pytest.raises(ParameterError, match="reading"):
         leap.diffuse(yrs, parent, K=0.9, rate=0.05, r=0.2, t0=2021, base_year=2020, reading="x")
+
+
+def test_diffusion_is_measured_from_the_base_year():
+    """A pilot year before the base year: only the strength still to come moves the lever."""
+    yrs = np.arange(2019, 2036)
+    parent = np.full(len(yrs), 0.2)
+    for reading in ("pp", "relative"):
+        paths = {t0: leap.diffuse(yrs, parent, rate=0.05, r=0.2, t0=t0, base_year=2019,
+                                  reading=reading) for t0 in (2012, 2015, 2020)}
+        for t0, p in paths.items():
+            assert p[0] == 0.2                         # policy = baseline in the base year
+            s = leap.diffusion_stage(yrs, 0.2, t0)
+            step = 0.05 * (s[1] - s[0]) * (0.2 if reading == "relative" else 1.0)
+            assert p[1] - p[0] == pytest.approx(step, rel=1e-12)
+        # the earlier the pilot, the less diffusion is left after the base year
+        assert paths[2012][-1] < paths[2015][-1] < paths[2020][-1]
+    # no cap unless K is given; with K the lever stops there
+    free = leap.diffuse(yrs, parent, rate=0.5, r=0.2, t0=2020, base_year=2019)
+    capped = leap.diffuse(yrs, parent, K=0.4, rate=0.5, r=0.2, t0=2020, base_year=2019)
+    assert free.max() > 0.4 and capped.max() == pytest.approx(0.4)
+
+
+def test_policy_equals_baseline_in_the_base_year_for_every_city_file():
+    for path in CITY_FILES:
+        m = leap.CityModel.from_yaml(path)
+        for py in (2012, 2015, None):
+            mm = m.with_policy(pilot_year=py)
+            b, p = mm.total_emissions("baseline"), mm.total_emissions("policy")
+            assert p[0] == b[0], (path.stem, py)
+            lv_b, lv_p = mm.lever_paths("baseline"), mm.lever_paths("policy")
+            pd.testing.assert_series_equal(lv_b.iloc[0], lv_p.iloc[0])
 
 
 def test_example_demand_tree_file_runs():
@@ -414,7 +449,10 @@ def test_pilot_year_and_readings_change_the_policy():
                         fast=True, cache=False)
     eff = leap.pilot_effect(run, (2012, 2015, None))
     red = eff["reduction_2025_pct"].to_numpy()
-    assert red[0] > red[1] > red[2] > 0                  # earlier pilot, more reduction by 2025
+    # the base year's data contain the diffusion so far: an earlier pilot has less left
+    left = [1 - leap.diffusion_stage([run.leap.base_year], 0.2, t0)[0] for t0 in eff["t0"]]
+    assert left[0] < left[1] < left[2]
+    assert 0 < red[0] < red[1] < red[2]
     assert list(eff["t0"]) == [2012, 2015, run.leap.base_year + 1]
     rd = leap.readings_table(run)
     assert list(rd["used"]) == [True, False]

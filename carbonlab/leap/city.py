@@ -40,8 +40,10 @@ Calibration
 Levers
     ``lever(t) = diffuse(base, K, rate, r, t0, reading)`` (:func:`carbonlab.leap.engine.diffuse`):
     the study's yearly rates read as percentage points a year (``reading="pp"``) or as
-    relative growth (``"relative"``); ``t0`` = the city's smart-city pilot year (a never-pilot
-    city gets a hypothetical pilot in the first forecast year).
+    relative growth (``"relative"``), driven by the diffusion stage *beyond* its base-year
+    level, ``S(t) - S(t_b)`` (the base year's data already contain the diffusion so far, so
+    policy = baseline in the base year); ``t0`` = the city's smart-city pilot year (a
+    never-pilot city gets a hypothetical pilot in the first forecast year).
 """
 
 from __future__ import annotations

@@ -29,9 +29,12 @@ Scenarios and inheritance
 
 Policy diffusion (the city study's calibration table)
     The policy strength in year t is the logistic diffusion stage
-    ``S(t) = logistic(t, 1, r, t0)``, ``t0`` = the pilot year. A lever's yearly rate is read
-    either as percentage points a year (``reading="pp"``) or as relative growth a year
-    (``"relative"``), see :func:`diffuse`; it never exceeds the technology's maximum ``K``.
+    ``S(t) = logistic(t, 1, r, t0)``, ``t0`` = the pilot year. The base year's data already
+    contain the diffusion up to then, so a lever moves with the strength *beyond* its
+    base-year level, ``S(t) - S(t_b)`` (LEAP's scenario logic: every scenario starts from the
+    same current accounts). A lever's yearly rate is read either as relative growth a year
+    (``reading="relative"``) or as percentage points a year (``"pp"``), see :func:`diffuse`;
+    it never exceeds the technology's maximum ``K`` where one is given.
 
 Calibration
     :meth:`DemandTree.calibrate` scales the root activity so the base year reproduces an
@@ -161,19 +164,22 @@ def diffusion_stage(years: Sequence[int], r: float, t0: float) -> np.ndarray:
 
 
 def diffuse(
-    years: Sequence[int], parent: Sequence[float], *, K: float, rate: float, r: float,
-    t0: float, base_year: int, reading: str = "pp",
+    years: Sequence[int], parent: Sequence[float], *, K: float | None = None, rate: float,
+    r: float, t0: float, base_year: int, reading: str = "pp",
 ) -> np.ndarray:
-    """Policy lever path: parent + min(rate x cumulative diffusion stage, headroom to K).
+    """Policy lever path: the parent path plus the diffusion beyond the base year.
 
-    ``reading="pp"``: ``rate`` is in units of the lever per year (percentage points/yr for
-    fractions: 0.05), gain = rate x cumulative stage. ``reading="relative"``: ``rate`` is a
-    relative growth a year, gain = parent x (prod(1 + rate S(tau)) - 1). The cumulative stage
-    counts the years after ``base_year`` only, so the base year keeps the parent's value.
+    The strength added after the base year is ``D(t) = max(S(t) - S(base_year), 0)`` for
+    t > base_year and 0 up to it, so the base year keeps the parent's value (policy =
+    baseline there) and a pilot year long past leaves little strength to add.
+    ``reading="relative"``: ``rate`` is relative growth a year,
+    ``lever_t = lever_{t-1} (1 + rate D(t))`` (gain = parent x (prod(1 + rate D) - 1)).
+    ``reading="pp"``: ``rate`` is in units of the lever a year (percentage points/yr for
+    fractions: 0.05), gain = rate x cumulative D. ``K`` caps the lever (None: no cap).
     """
     if not (np.isfinite(rate) and rate >= 0):
         raise ParameterError(f"diffuse: rate must be >= 0, got {rate}")
-    if not (np.isfinite(K) and K >= 0):
+    if K is not None and not (np.isfinite(K) and K >= 0):
         raise ParameterError(f"diffuse: K must be >= 0, got {K}")
     if not (np.isfinite(r) and r > 0):
         raise ParameterError(f"diffuse: r must be > 0, got {r}")
@@ -181,11 +187,14 @@ def diffuse(
     parent = np.asarray(parent, dtype=float)
     if reading not in READINGS:
         raise ParameterError(f"reading: {reading!r} is not one of {', '.join(READINGS)}")
-    s = np.where(yrs > base_year, diffusion_stage(yrs, r, t0), 0.0)
+    s_base = float(diffusion_stage([base_year], r, t0)[0])
+    d = np.where(yrs > base_year, np.clip(diffusion_stage(yrs, r, t0) - s_base, 0.0, None), 0.0)
     if reading == "pp":
-        gain = rate * np.cumsum(s)
-    else:  # relative growth: lever_t = lever_{t-1} (1 + rate S(t)), before the cap
-        gain = parent * (np.cumprod(1.0 + rate * s) - 1.0)
+        gain = rate * np.cumsum(d)
+    else:  # relative growth: lever_t = lever_{t-1} (1 + rate D(t)), before the cap
+        gain = parent * (np.cumprod(1.0 + rate * d) - 1.0)
+    if K is None:
+        return parent + gain
     return parent + np.minimum(gain, np.maximum(K - parent, 0.0))
 
 

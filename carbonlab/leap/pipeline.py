@@ -13,10 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from carbonlab._util import DataError, ParameterError
 from carbonlab.leap.city import CityModel, ScenarioResult
+from carbonlab.leap.engine import diffusion_stage
 from carbonlab.leap.forecast import (
     CITY_MODELS,
     HORIZON,
@@ -31,7 +33,7 @@ from carbonlab.leap.pilots import BATCHES, REPRESENTATIVES, STUDY_PILOTS
 from carbonlab.peaks import PEAK_TOL, find_peak
 
 __all__ = ["STUDY_PEAKS", "CityRun", "compare_cities", "evaluate_cached", "peak_text",
-           "pilot_effect", "readings_table", "run_city", "scored_cities"]
+           "pilot_effect", "pilot_sentence", "readings_table", "run_city", "scored_cities"]
 
 STUDY_PEAKS: dict[str, dict[str, str]] = {
     "Beijing": {"baseline": "no year (growth slowing)", "policy": "2024"},
@@ -221,24 +223,58 @@ def compare_cities(
 
 def pilot_effect(run: CityRun, pilot_years: Sequence[int | None] = (2012, 2015, None)
                  ) -> pd.DataFrame:
-    """The same calibrated city with different pilot years: policy peak and reductions."""
+    """The same calibrated city with different pilot years: policy peak and reductions.
+
+    ``strength_left_pct`` is the diffusion still to come after the base year,
+    ``100 (1 - S(t_b))`` (%): the base year's data contain the rest, so only this part
+    moves the levers (:func:`~carbonlab.leap.engine.diffuse`).
+    """
     rows = []
     end = run.leap.end_year
     base = run.baseline.totals()
+    r = float(next(iter(run.leap.levers.values()))["r"])
     for py in pilot_years:
         m = run.leap.with_policy(pilot_year=py)
         pol = pd.Series(m.total_emissions("policy"), index=m.years())
         hist = run.history[run.history.index < pol.index.min()]
         s = pd.concat([hist, pol])
         res = find_peak(s.index.to_numpy(int), s.to_numpy(float), tol=run.tol)
+        left = 100 * (1 - float(diffusion_stage([m.base_year], r, m.t0())[0]))
         row = {"pilot_year": "never (hypothetical start " + str(int(m.t0())) + ")" if py is None
-               else str(py), "t0": int(m.t0()),
+               else str(py), "t0": int(m.t0()), "strength_left_pct": left,
                "policy_peak": peak_text(res, end, m.base_year + 1)}
         for y in (2025, 2030, end):
             if y in pol.index:
                 row[f"reduction_{y}_pct"] = float(100 * (1 - pol.loc[y] / base.loc[y]))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def pilot_sentence(run: CityRun, table: pd.DataFrame) -> str:
+    """What :func:`pilot_effect`'s table says, in words (every number and order computed)."""
+    end = run.leap.end_year
+    col = f"reduction_{end}_pct"
+    names = [("a city that never joined (policy from " + str(int(t0)) + ")"
+              if str(py).startswith("never") else f"a {py} pilot")
+             for py, t0 in zip(table["pilot_year"], table["t0"], strict=True)]
+
+    def listing(vals: Sequence[str]) -> str:
+        return ", ".join(vals[:-1]) + (" and " if len(vals) > 1 else "") + vals[-1]
+
+    left = listing([f"{n} {v:.0f} %" for n, v in zip(names, table["strength_left_pct"],
+                                                      strict=True)])
+    reds = listing([f"{v:.1f} %" for v in table[col]])
+    order = np.argsort(table["strength_left_pct"].to_numpy())
+    red_sorted = table[col].to_numpy()[order]
+    if np.all(np.diff(red_sorted) > 0):
+        link = "the more diffusion is left, the larger the reduction"
+    elif np.all(np.diff(red_sorted) < 0):
+        link = "the reduction shrinks as more diffusion is left (the caps bind)"
+    else:
+        link = "the reduction does not follow the diffusion left in one direction"
+    return (f"The data up to {run.leap.base_year} already contain the diffusion so far, so "
+            f"only the strength still to come moves the levers: {left} of it. In {end} the "
+            f"policy cuts emissions by {reds} respectively; {link}.")
 
 
 def readings_table(run: CityRun) -> pd.DataFrame:
