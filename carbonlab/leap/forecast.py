@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from carbonlab._util import DataError, ParameterError
+from carbonlab._util import DataError, ParameterError, check_fitted
 from carbonlab.data.cities import match_city
 
 __all__ = [
@@ -198,7 +198,26 @@ def _inner_search(make: Any, grid: Sequence[Mapping[str, Any]], X: np.ndarray, y
     return best  # type: ignore[return-value]
 
 
-class TunedSVR(RegressorMixin, BaseEstimator):
+class _CityWrapper(RegressorMixin, BaseEstimator):
+    """Input checks and ``predict`` shared by the city wrappers (scikit-learn's contract)."""
+
+    def _fit_xy(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        from carbonlab.models._base import _check_xy
+
+        Xa, ya = _check_xy(X, y)
+        self.n_features_in_ = Xa.shape[1]
+        return Xa, ya
+
+    def predict(self, X: Any) -> np.ndarray:
+        from carbonlab.models._base import _as_2d, _check_n_features
+
+        check_fitted(self, "estimator_")
+        Xa = _as_2d(X)
+        _check_n_features(self, Xa)
+        return self.estimator_.predict(Xa)
+
+
+class TunedSVR(_CityWrapper):
     """The registry's SVR (``get_model("svr")``) with C, epsilon, gamma chosen by inner CV.
 
     The inner folds are chronological (expanding window over the training rows);
@@ -218,7 +237,7 @@ class TunedSVR(RegressorMixin, BaseEstimator):
     def fit(self, X: Any, y: Any) -> TunedSVR:
         from carbonlab.models import get_model
 
-        X, y = np.asarray(X, float), np.asarray(y, float)
+        X, y = self._fit_xy(X, y)
         p = X.shape[1]
         grid = [{"C": c, "epsilon": e, "gamma": g / p} for c in self.C for e in self.epsilon
                 for g in self.gamma]
@@ -227,11 +246,8 @@ class TunedSVR(RegressorMixin, BaseEstimator):
         self.estimator_ = get_model("svr", **self.best_params_).fit(X, y)
         return self
 
-    def predict(self, X: Any) -> np.ndarray:
-        return self.estimator_.predict(np.asarray(X, float))
 
-
-class TunedRF(RegressorMixin, BaseEstimator):
+class TunedRF(_CityWrapper):
     """The registry's random forest with mtry and leaf size chosen by chronological inner CV."""
 
     def __init__(self, n_estimators: int = 200, max_features: Sequence[int | str] = (1, "all"),
@@ -250,7 +266,7 @@ class TunedRF(RegressorMixin, BaseEstimator):
                                       n_estimators=n_estimators, **kw)
 
     def fit(self, X: Any, y: Any) -> TunedRF:
-        X, y = np.asarray(X, float), np.asarray(y, float)
+        X, y = self._fit_xy(X, y)
         p = X.shape[1]
         grid = [{"max_features": p if m == "all" else min(int(m), p), "min_samples_leaf": leaf}
                 for m in self.max_features for leaf in self.min_samples_leaf]
@@ -260,9 +276,6 @@ class TunedRF(RegressorMixin, BaseEstimator):
         self.estimator_ = self._make(self.n_estimators)(**self.best_params_).fit(X, y)
         return self
 
-    def predict(self, X: Any) -> np.ndarray:
-        return self.estimator_.predict(np.asarray(X, float))
-
 
 def _split_validation(n: int, fraction: float) -> int:
     """Rows kept for training when the last ``fraction`` (at least 2 rows) validate."""
@@ -271,7 +284,7 @@ def _split_validation(n: int, fraction: float) -> int:
     return validation_rows(n, fraction)
 
 
-class EarlyStoppedBP(RegressorMixin, BaseEstimator):
+class EarlyStoppedBP(_CityWrapper):
     """The registry's BP net (``get_model("bpnn")``) with validation early stopping.
 
     The last ``validation_fraction`` of the training rows (in time order, at least two)
@@ -290,7 +303,7 @@ class EarlyStoppedBP(RegressorMixin, BaseEstimator):
     def fit(self, X: Any, y: Any) -> EarlyStoppedBP:
         from carbonlab.models import get_model
 
-        X, y = np.asarray(X, float), np.asarray(y, float)
+        X, y = self._fit_xy(X, y)
         ntr = _split_validation(len(y), self.validation_fraction)
         curve = []
         for it in self.max_iter:
@@ -301,13 +314,11 @@ class EarlyStoppedBP(RegressorMixin, BaseEstimator):
         self.best_iter_ = int(self.max_iter[int(np.argmin(curve))])
         self.estimator_ = get_model("bpnn", random_state=self.random_state,
                                     hidden=tuple(self.hidden), max_iter=self.best_iter_).fit(X, y)
+        self.n_iter_ = int(self.estimator_.n_iter_)
         return self
 
-    def predict(self, X: Any) -> np.ndarray:
-        return self.estimator_.predict(np.asarray(X, float))
 
-
-class EarlyStoppedLSTM(RegressorMixin, BaseEstimator):
+class EarlyStoppedLSTM(_CityWrapper):
     """The registry's LSTM (``get_model("lstm")``) with validation-loss early stopping.
 
     Full-batch Adam on the earlier rows for up to ``max_epochs`` epochs; after every epoch
@@ -331,13 +342,10 @@ class EarlyStoppedLSTM(RegressorMixin, BaseEstimator):
         est = get_model("lstm", random_state=self.random_state, units=self.units,
                         epochs=self.max_epochs, learning_rate=self.learning_rate,
                         validation_fraction=self.validation_fraction)
-        self.estimator_ = est.fit(np.asarray(X, float), np.asarray(y, float))
+        self.estimator_ = est.fit(*self._fit_xy(X, y))
         self.best_epoch_ = int(est.best_epoch_)
         self.best_validation_loss_ = float(est.best_validation_loss_)
         return self
-
-    def predict(self, X: Any) -> np.ndarray:
-        return self.estimator_.predict(np.asarray(X, float))
 
 
 def city_model(name: str, random_state: int = 0, fast: bool = False) -> Any:
