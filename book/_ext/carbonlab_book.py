@@ -13,10 +13,17 @@
   toctree would call the chapters 1-6).
 - A number and its unit stay on one line ("8.7 %", "164.9 Mt" could break before the unit):
   the space between them becomes a no-break space in the prose (not in code or raw HTML).
+- Every page built from a dataset says which, at its top (:func:`add_dataset_label`): on the
+  teaching panel "synthetic teaching data, not a forecast of China", on the real data the
+  inventories' name and their last year in the panel the build used. A page's dataset is the
+  ``dataset`` parameter papermill recorded in its executed notebook; the gallery's landing
+  pages take the build's one dataset.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -101,9 +108,143 @@ def check_mathjax(app: Any) -> None:
                           f"({', '.join(map(str, app.config.html_static_path))}); run `make mathjax`")
 
 
+# --------------------------------------------------------------------------- dataset label
+
+LANDING_PAGES = ("book/provinces", "book/cities")
+"""Pages listing gallery pages: labelled with the build's dataset (they have no notebook)."""
+
+
+def notebook_dataset(source: str) -> tuple[str, bool] | None:
+    """(dataset, is a city page) from a notebook's JSON text: the ``dataset`` parameter papermill
+    recorded, else the default in the ``parameters`` cell; None for a page without one."""
+    import ast
+
+    try:
+        nb = json.loads(source)
+        meta = nb.get("metadata", {})
+    except (ValueError, AttributeError):
+        return None
+    params = dict((meta.get("papermill") or {}).get("parameters") or {})
+    for cell in nb.get("cells", []):
+        if "parameters" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        src = cell.get("source", "")
+        try:
+            tree = ast.parse("".join(src) if isinstance(src, list) else src)
+        except SyntaxError:
+            break
+        for node in tree.body:
+            if isinstance(node, ast.AnnAssign | ast.Assign):
+                targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
+                for t in targets:
+                    if isinstance(t, ast.Name) and t.id not in params and node.value is not None:
+                        try:
+                            params[t.id] = ast.literal_eval(node.value)
+                        except ValueError:
+                            params[t.id] = None
+        break
+    dataset = params.get("dataset")
+    return (str(dataset), "city" in params) if dataset else None
+
+
+@functools.cache
+def dataset_label(dataset: str, cities: bool = False) -> tuple[str, str]:
+    """(lead, rest) of the label of a page built from ``dataset`` (the city panel if ``cities``).
+
+    The years are those of the panel the build reads (``carbonlab.data``), not typed here.
+    """
+    from carbonlab import data
+
+    df = data.load_cities(dataset) if cities else data.load_panel(dataset)
+    first, last = int(df["year"].min()), int(df["year"].max())
+    what = (f"{df['city'].nunique()} cities" if cities else f"{df['region'].nunique()} provinces")
+    if dataset == "teaching":
+        return ("Synthetic teaching data, not a forecast of China.",
+                f" Dataset teaching: the carbonlab teaching panel ({what}, {first}–{last}), "
+                "generated from a known, made-up truth calibrated to the studies' figures: "
+                "its peaks show how the methods work.")
+    source = "city inventories" if cities else "provincial inventories"
+    return (f"Real data: CEADs {source} as of {last}.",
+            f" Dataset {dataset}: {what}, {first}–{last}, read from the public files "
+            "(CEADs, GCAM-China and yearbook statistics); forecasts beyond are the methods' "
+            "answers, not official projections.")
+
+
+def record_dataset(app: Any, docname: str, source: list[str]) -> None:
+    """``source-read``: remember the dataset of an executed notebook."""
+    found = notebook_dataset(source[0]) if source and source[0].lstrip().startswith("{") else None
+    if found:
+        if not hasattr(app.env, "carbonlab_datasets"):
+            app.env.carbonlab_datasets = {}
+        app.env.carbonlab_datasets[docname] = found
+
+
+def _purge_dataset(app: Any, env: Any, docname: str) -> None:
+    getattr(env, "carbonlab_datasets", {}).pop(docname, None)
+
+
+def _merge_datasets(app: Any, env: Any, docnames: Any, other: Any) -> None:
+    if not hasattr(env, "carbonlab_datasets"):
+        env.carbonlab_datasets = {}
+    theirs = getattr(other, "carbonlab_datasets", {})
+    env.carbonlab_datasets.update({d: theirs[d] for d in docnames if d in theirs})
+
+
+def page_dataset(env: Any, docname: str) -> tuple[str, bool] | None:
+    """The dataset a page is built from: its notebook's, or the build's one for a landing page."""
+    known = getattr(env, "carbonlab_datasets", {})
+    if docname in known:
+        return known[docname]
+    if docname in LANDING_PAGES:
+        datasets = {d for d, _ in known.values()}
+        if len(datasets) == 1:
+            return datasets.pop(), docname.endswith("cities")
+    return None
+
+
+def label_node(dataset: str, cities: bool = False, data_uri: str | None = None) -> Any:
+    """The label as a docutils paragraph in a ``div.carbonlab-dataset`` box."""
+    from docutils import nodes
+
+    lead, rest = dataset_label(dataset, cities)
+    para = nodes.paragraph()
+    para += nodes.strong(lead, lead)
+    para += nodes.Text(rest)
+    if data_uri:
+        para += nodes.Text(" ")
+        para += nodes.reference("", "About the data.", refuri=data_uri, internal=True)
+    kind = "synthetic" if dataset == "teaching" else "real"
+    return nodes.container("", para, classes=["carbonlab-dataset", f"carbonlab-dataset-{kind}"])
+
+
+def add_dataset_label(app: Any, doctree: Any, docname: str) -> None:
+    """``doctree-resolved``: put the page's dataset label right under its title."""
+    from docutils import nodes
+
+    found = page_dataset(app.env, docname)
+    if found is None:
+        return
+    uri = None
+    if "book/data" in app.env.all_docs and docname != "book/data":
+        try:
+            uri = app.builder.get_relative_uri(docname, "book/data")
+        except Exception:  # noqa: BLE001 - a builder without URIs: no link
+            uri = None
+    box = label_node(*found, data_uri=uri)
+    section = next(iter(doctree.findall(nodes.section)), None)
+    if section is not None and section.children and isinstance(section[0], nodes.title):
+        section.insert(1, box)
+    else:
+        doctree.insert(0, box)
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.connect("html-page-context", dedupe_scripts, priority=900)
     app.connect("builder-inited", check_mathjax)
     app.connect("env-get-updated", number_by_page, priority=900)
     app.connect("doctree-resolved", keep_units_with_numbers)
+    app.connect("source-read", record_dataset)
+    app.connect("env-purge-doc", _purge_dataset)
+    app.connect("env-merge-info", _merge_datasets)
+    app.connect("doctree-resolved", add_dataset_label)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
