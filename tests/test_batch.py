@@ -359,3 +359,28 @@ def test_partial_notebooks_are_removed_on_every_exit_path(tmp_path, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         batch.run_batch(table, retries=0)
     assert sorted(p.name for p in (tmp_path / "nbs").iterdir()) == ["unrelated.ipynb"]
+
+
+def test_default_notebook_folder_is_not_executed():
+    """Issue 26 item 8: the book replaces executed/, so batch notebooks default to runs/batch."""
+    t = batch.expand_grid({"tasks": [{"kind": "notebook", "notebook": "00_overview"}]})
+    out = Path(t["output"].iloc[0])
+    assert out.parts[:2] == ("runs", "batch") and "executed" not in out.parts
+
+
+def test_results_survive_a_full_disk(tmp_path, monkeypatch):
+    """Issue 26 item 11: the results file cannot be written: the error names it, the table is
+    saved in the temporary folder and attached to the error."""
+    from carbonlab._util import WriteError
+
+    table = pd.DataFrame({"task": [0], "attempts": [1], "value": [1.5]})
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "spare"))
+    (tmp_path / "spare").mkdir()
+    err = batch._rescued(WriteError(f"{tmp_path / 'r.parquet'}: cannot write (No space left "
+                                    "on device)"), table, tmp_path / "r.parquet")
+    assert "r.parquet: cannot write (No space left on device)" in str(err)
+    saved = list((tmp_path / "spare").glob("carbonlab-r-*.parquet"))
+    assert len(saved) == 1 and str(saved[0]) in str(err) and "\n" not in str(err)
+    assert pd.read_parquet(saved[0])["value"].tolist() == [1.5]
+    assert err.results is table
+    assert not (tmp_path / "r.parquet").exists()

@@ -1,5 +1,6 @@
 """The CLI: every bad input is one line on stderr, exit code 2, and no output file."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -140,4 +141,31 @@ def test_book_logs_progress_done_total_elapsed(tmp_path):
     done = book._run_all(lambda p: p, jobs, 2, lines.append, tmp_path)
     assert done == jobs
     assert [ln.split("]")[0] for ln in lines] == ["[1/3", "[2/3", "[3/3"]
-    assert all("elapsed 0:0" in ln for ln in lines)
+    assert all(re.search(r"elapsed \d+:\d\d$", ln) for ln in lines)  # not a duration
+
+
+def test_default_outputs_differ_with_any_parameter():
+    """Issue 26 item 9: two runs for the same region with other parameters get two files."""
+    from carbonlab.runner import default_output
+
+    nb = ROOT / "notebooks" / "04_forecast_peaks.ipynb"
+    a = default_output(nb, {"region": "Ningxia"})
+    b = default_output(nb, {"region": "Ningxia", "scenario": "trend"})
+    c = default_output(nb, {"region": "Ningxia", "scenario": "level_ma"})
+    d = default_output(nb, {"scenario": "trend", "region": "Ningxia"})
+    assert len({a, b, c}) == 3 and b == d
+    assert b.name == "04_forecast_peaks_Ningxia_scenario-trend.ipynb"
+    long = [default_output(nb, {"region": "Ningxia", "model": m * 300}) for m in "xy"]
+    assert long[0] != long[1] and all(len(p.name.encode()) < 200 for p in long)
+
+
+def test_jobs_from_the_environment_are_capped_at_the_cpus(monkeypatch):
+    """Issue 26 item 16: CARBONLAB_JOBS=99999 does not start 99999 workers."""
+    import os
+
+    from carbonlab.leap.forecast import n_jobs_default
+
+    monkeypatch.setenv("CARBONLAB_JOBS", "99999")
+    assert n_jobs_default() == (os.cpu_count() or 1)
+    monkeypatch.setenv("CARBONLAB_JOBS", "1")
+    assert n_jobs_default() == 1
