@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
-.PHONY: all venv book lab test lint bench clean lock regenerate mathjax
+.PHONY: all venv book lab test lint bench clean lock regenerate mathjax student pdf
 
 all: book
 
@@ -50,6 +50,18 @@ LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(abspath notebooks) \
 		--MappingKernelManager.default_kernel_name=python3 $(LAB_ARGS)
+
+# The notebooks for students: no solutions, no outputs, an empty answer cell after each
+# exercise (`make student STUDENT_DIR=...`; the folder must be new, empty or an earlier edition).
+STUDENT_DIR ?= student
+student: $(STAMP)
+	$(VENV)/bin/carbonlab student-edition $(STUDENT_DIR)
+
+# The built book as PDF, offline: Chromium prints each page of _build/html, pypdf merges them
+# into _build/pdf/book.pdf and one PDF per chapter (builds the book first if it is missing).
+pdf: $(STAMP)
+	test -f _build/html/index.html || $(MAKE) book
+	$(VENV)/bin/carbonlab pdf
 
 test: $(STAMP) $(MATHJAX)
 	$(PY) -m ruff check carbonlab tests benchmarks

@@ -1,7 +1,8 @@
 """The ``carbonlab`` command.
 
 ``carbonlab book``, ``carbonlab run NOTEBOOK -p region 宁夏``, ``carbonlab regions``,
-``carbonlab data list|verify|fetch|teaching``, ``carbonlab batch GRID.yaml`` (Dask). Any bad input prints one line on
+``carbonlab data list|verify|fetch|teaching``, ``carbonlab batch GRID.yaml`` (Dask),
+``carbonlab student-edition DIR``, ``carbonlab pdf``. Any bad input prints one line on
 stderr and exits with code 2; nothing half-written is left behind.
 """
 
@@ -59,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--write", action="store_true", help="rewrite data/teaching/ from the seed")
     t.add_argument("--check", action="store_true",
                    help="exit 1 unless the committed files are reproduced byte for byte")
+
+    s = sub.add_parser("student-edition", help="write the notebooks without solutions or outputs")
+    s.add_argument("dir", help="a new or empty folder (or an earlier student edition, replaced)")
+    q = sub.add_parser("pdf", help="print the built book to PDF: the whole book and one per chapter")
+    q.add_argument("--html", help="the built book (default _build/html)")
+    q.add_argument("--out", help="output folder (default _build/pdf)")
 
     from carbonlab.batch import add_batch_parser
 
@@ -165,6 +172,21 @@ def _cmd_data(a: argparse.Namespace) -> int:
     raise AssertionError(a.data_command)
 
 
+def _cmd_student(a: argparse.Namespace) -> int:
+    from carbonlab.course import student_edition
+
+    student_edition(a.dir)
+    return 0
+
+
+def _cmd_pdf(a: argparse.Namespace) -> int:
+    from carbonlab.course import book_pdf
+
+    for p in book_pdf(a.html, a.out):
+        print(p)
+    return 0
+
+
 def _cmd_batch(a: argparse.Namespace) -> int:
     from carbonlab.batch import run_batch_command
 
@@ -186,7 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with terminate_on_sigterm():
             a = _parser().parse_args(argv)
             return {"book": _cmd_book, "run": _cmd_run, "regions": _cmd_regions,
-                    "data": _cmd_data, "batch": _cmd_batch}[a.command](a)
+                    "data": _cmd_data, "batch": _cmd_batch,
+                    "student-edition": _cmd_student, "pdf": _cmd_pdf}[a.command](a)
     except CarbonlabError as exc:
         msg = str(exc).strip()
         first, _, rest = msg.partition("\n")

@@ -12,7 +12,7 @@ RANK = {
     "_util": 0, "cache": 1, "regions": 1, "units": 1, "plotting": 1, "data": 2,
     "accounting": 3, "synth": 4, "bma": 5, "models": 6, "scenarios": 7, "forecast": 7.5, "peaks": 8, "headline": 8.5,
     "leap": 9,
-    "runner": 10, "batch": 11, "book": 12, "cli": 13, "__main__": 14,
+    "runner": 10, "batch": 11, "book": 12, "course": 12.5, "cli": 13, "__main__": 14,
 }
 
 
