@@ -292,6 +292,8 @@ def _teaching_only(bound: Callable[[Any], float]) -> Callable[[Mapping[str, Any]
 
 _SEED = Allowed(lo=0, hi=2**32 - 1, note="numpy seeds are 0..2**32-1")
 _COUNT = Allowed(lo=1, hi=1_000_000)
+_YEAR_OR_0 = Allowed(lo=0, hi=_teaching_only(lambda d: int(d.load_panel()["year"].max())),
+                     note="0 (all the data) or a year of the panel")
 _SCENARIO = Allowed(choices=_scenario_names, note="the files in data/scenarios/provinces/")
 _CITY = {
     "window": Allowed(lo=1, hi=10), "n_origins": Allowed(lo=1, hi=30),
@@ -315,13 +317,14 @@ PARAMETER_RULES: dict[str, dict[str, Allowed]] = {
     "03_models": {"seed": _SEED, "n_trees": _COUNT, "epochs": _COUNT, "rolling_trees": _COUNT,
                   "search_iter": _COUNT,
                   "drivers": Allowed(choices=_drivers, items=True, note="comma-separated")},
-    "04_forecast_peaks": {"seed": _SEED, "n_boot": _COUNT, "bt_boot": _COUNT,
-                          "model": Allowed(choices=_panel_models), "scenario": _SCENARIO},
+    "04_forecast_peaks": {"seed": _SEED, "n_members": _COUNT,
+                          "model": Allowed(choices=_panel_models), "scenario": _SCENARIO,
+                          "as_of": _YEAR_OR_0, "check_year": _YEAR_OR_0},
     "05_cities_leap": {"seed": _SEED, **_CITY, "n_sobol": Allowed(lo=1, hi=65536,
                                                                    power_of_2=True)},
     "city": {"seed": _SEED, **_CITY},
-    "index": {"seed": _SEED, "n_boot": _COUNT, "model": Allowed(choices=_panel_models)},
-    "region": {"seed": _SEED, "n_boot": _COUNT, "model": Allowed(choices=_panel_models),
+    "index": {"seed": _SEED, "n_members": _COUNT, "model": Allowed(choices=_panel_models)},
+    "region": {"seed": _SEED, "n_members": _COUNT, "model": Allowed(choices=_panel_models),
                "scenario": _SCENARIO},
 }
 """Each notebook's parameters' allowed values or ranges (notebook stem -> parameter ->

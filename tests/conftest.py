@@ -33,9 +33,9 @@ def data_dir() -> Path:
 # (`make book`) runs the notebooks' own defaults.
 TEST_PARAMS = {
     "03_models": {"n_trees": 200, "epochs": 30, "rolling_trees": 50, "search_iter": 20},
-    "index": {"n_boot": 8},
-    "04_forecast_peaks": {"n_boot": 8},
-    "region": {"n_boot": 8},
+    "index": {"n_members": 20},
+    "04_forecast_peaks": {"n_members": 20},
+    "region": {"n_members": 20},
     "05_cities_leap": {"n_sobol": 8, "fast": True, "horizon_end": 2030},
     "city": {"fast": True, "horizon_end": 2030},
 }

@@ -481,7 +481,7 @@ CASES: list[Case] = [
          cli=_chapter("03_models", "n_trees", "0")),
     Case("run-model-unknown", "'xgboost' is not one of",
          cli=_chapter("04_forecast_peaks", "model", "xgboost")),
-    Case("run-n-boot-zero", "n_boot: 0 is not in", cli=_chapter("region", "n_boot", "0")),
+    Case("run-n-members-zero", "n_members: 0 is not in", cli=_chapter("region", "n_members", "0")),
     Case("run-n-sobol-not-power-of-2", "n_sobol: 12 is not a power of 2",
          cli=_chapter("05_cities_leap", "n_sobol", "12")),
     Case("run-reading-unknown", "'percent' is not one of",

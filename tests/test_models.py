@@ -599,31 +599,6 @@ def test_select_rolling_origin_is_leakage_free_and_cached(panel, tmp_path, monke
         m.select(panel, DRIVERS, models=("lstm",), cache=False)
 
 
-@pytest.mark.parametrize("dataset", ["teaching", "ceads"])
-def test_forecaster_is_the_rolling_origin_winner(dataset, tmp_path, monkeypatch):
-    import os
-
-    from carbonlab import peaks
-
-    if dataset == "ceads" and not os.environ.get("CARBONLAB_DATA_DIR"):
-        pytest.skip("CARBONLAB_DATA_DIR not set")
-    monkeypatch.setenv("CARBONLAB_CACHE_DIR", str(tmp_path))
-    inputs = peaks.chapter_inputs(dataset)
-    sel = m.select(inputs["panel"], inputs["drivers"])
-    out = peaks.outlook(dataset, n_boot=2)
-    assert out.model == sel.winner == peaks.chosen_model(dataset).winner
-    assert out.selection.winner == sel.winner and sel.winner in m.PANEL_MODELS
-    other = next(n for n in ("drift", "persistence") if n != sel.winner)
-    naive = peaks.outlook(dataset, n_boot=2, model=other)
-    assert naive.model == other
-    name, fitted = naive.adjustment_model()  # the inverse problem needs a driver-based model
-    assert name == sel.best_driver_model and name not in ("persistence", "drift")
-    assert np.isfinite(fitted.predict(inputs["panel"])).all()
-    assert naive.naive and naive.adjustment_model()[1] is fitted  # fitted once per outlook
-    with pytest.raises(ParameterError, match="unknown model"):
-        peaks.outlook(dataset, n_boot=2, model="xgb")
-
-
 # --------------------------------------------------------------------------- sklearn conformance
 
 CHECK_EXCEPTIONS: dict[str, set[str]] = {

@@ -29,7 +29,7 @@ def test_region_page_opens_with_the_outlooks_answer(tmp_path):
     from carbonlab.runner import run_notebook
 
     params = {"dataset": "teaching", **TEST_PARAMS.get("region", {})}
-    o = peaks.outlook("teaching", n_boot=params.get("n_boot", 50))
+    o = peaks.outlook("teaching", n_members=params.get("n_members", 200))
     table = o.table.set_index("region")
     already = [r for r in table.index if o.region(r)["already"]]
     rising = table[~table["peaked"]].index
@@ -44,16 +44,16 @@ def test_region_page_opens_with_the_outlooks_answer(tmp_path):
         text, cell = _first_output_markdown(Path(out))
         answer = o.region(region)
         assert text.startswith(f"**{region} (")
-        assert f"Class: *{answer['class']}*" in text
-        assert f"P(peak ≤ 2030) = {answer['p_by_2030']:.2f}" in text
+        assert f"the class is *{answer['class']}*" in text
+        assert f"(P = {answer['p_by_2030']:.2f};" in text
         assert "What it would take" in text
         if kind == "already":
             assert "has already peaked" in text and str(answer["peak_year"]) in text
         else:
-            assert "does not peak by 2030" in text
+            assert "does not peak by 2030 in the point forecast" in text
             assert re.search(r"What it would take:\*\* \S", text)
-            # the same inverse problem as chapter 4's Table 10: a model that responds to the
-            # drivers, starting from the median path whose class the page quotes
+            # the same inverse problem as chapter 4's Table 10: the scenario model, starting
+            # from the point path the page quotes
             adj_drivers, then = peaks.adjustment_drivers(o.drivers)
             adj = peaks.peak_adjustment(o.adjustment_model()[1], o.panel, o.paths, region,
                                         drivers=adj_drivers, then=then, population=o.population,

@@ -12,13 +12,19 @@ import pandas as pd
 
 from carbonlab._util import ParameterError
 from carbonlab.cache import cached
+from carbonlab.forecast.calibrate import (
+    ErrorModel,
+    calibration_check,
+    calibration_summary,
+    class_from_probabilities,
+    likelihood,
+)
 from carbonlab.forecast.ensemble import (
-    PeakEnsemble,
     forecast_band,
     national_band,
     peak_probabilities,
 )
-from carbonlab.forecast.paths import peak_table
+from carbonlab.forecast.paths import forecast, peak_table
 from carbonlab.forecast.rule import (
     ALREADY_P,
     CLASS_BEFORE,
@@ -27,6 +33,7 @@ from carbonlab.forecast.rule import (
     PeakResult,
     find_peak,
 )
+from carbonlab.forecast.skill import Skill, skill
 from carbonlab.models import (
     MODEL_LABELS,
     NAIVE,
@@ -39,14 +46,16 @@ from carbonlab.models import (
 from carbonlab.regions import resolve_region
 
 
-def chapter_inputs(dataset: str = "teaching", data_dir: str | os.PathLike[str] | None = None
-                   ) -> dict[str, Any]:
+def chapter_inputs(dataset: str = "teaching", data_dir: str | os.PathLike[str] | None = None,
+                   *, as_of: int | None = None) -> dict[str, Any]:
     """Panel, drivers, targets and population projection for the chapter on ``dataset``.
 
-    ``"teaching"``: the teaching panel 2005–2021, the five key drivers, the teaching
-    targets. ``"ceads"``: the real panel over its whole span with the drivers that cover
-    every year, the provincial targets and the observed population
-    (:func:`carbonlab.data.panel.forecasting_inputs`).
+    ``"teaching"``: the teaching panel, the five key drivers, the teaching targets.
+    ``"ceads"``: the real panel over its whole span with the drivers that cover every year,
+    the provincial targets and the population projection
+    (:func:`carbonlab.data.panel.forecasting_inputs`). ``as_of``: only what was known in
+    that year — the panel to ``as_of``, the targets published by then, and the population
+    rule on the truncated panel instead of a projection made later.
 
     Returns a dict with keys ``panel, drivers, targets, population_projection, note``.
     """
@@ -54,12 +63,28 @@ def chapter_inputs(dataset: str = "teaching", data_dir: str | os.PathLike[str] |
 
     check_dataset(dataset)
     if dataset == "teaching":
-        return {"panel": load_panel("teaching"), "drivers": KEY_DRIVERS,
-                "targets": load_targets("teaching"), "population_projection": None,
-                "note": "teaching panel (synthetic), five key drivers, teaching targets"}
-    from carbonlab.data import panel as real_panel
+        out = {"panel": load_panel("teaching"), "drivers": KEY_DRIVERS,
+               "targets": load_targets("teaching"), "population_projection": None,
+               "note": "teaching panel (synthetic), five key drivers, teaching targets"}
+    else:
+        from carbonlab.data import panel as real_panel
 
-    return real_panel.forecasting_inputs(data_dir)
+        out = real_panel.forecasting_inputs(data_dir)
+    if as_of is None:
+        return out
+    p = out["panel"]
+    y0, y1 = int(p["year"].min()), int(p["year"].max())
+    if isinstance(as_of, bool) or not isinstance(as_of, int | np.integer) or not (
+            y0 + 8 <= as_of <= y1):
+        raise ParameterError(f"as_of: a year from {y0 + 8} to {y1} (the data span {y0}–{y1} "
+                             f"and the backtest needs 9 years), got {as_of!r}")
+    cut = p[p["year"] <= as_of].reset_index(drop=True)
+    cut.attrs.update(p.attrs)
+    targets = _published(out["targets"], int(as_of), dataset)
+    n_t = 0 if targets is None else len(targets)
+    return {**out, "panel": cut, "targets": targets, "population_projection": None,
+            "note": f"{out['note']}; as of {as_of}: data to {as_of}, {n_t} target rows "
+                    f"published by then, population by the rule on the data to {as_of}"}
 
 
 def chosen_model(dataset: str = "teaching", *, seed: int = 0) -> Selection:
@@ -72,9 +97,11 @@ def chosen_model(dataset: str = "teaching", *, seed: int = 0) -> Selection:
     return select(inputs["panel"], inputs["drivers"], random_state=seed)
 
 
-def resolve_model(model: str, selection: Selection) -> str:
+def resolve_model(model: str, selection: Selection | None) -> str:
     """``"auto"`` → the selection's winner; any other registry name is kept (checked)."""
     if model == "auto":
+        if selection is None:
+            raise ParameterError("model: 'auto' needs a selection")
         return selection.winner
     if model not in PANEL_MODELS:
         get_model(model)  # unknown names: the registry's one-line error
@@ -87,20 +114,23 @@ def resolve_model(model: str, selection: Selection) -> str:
 class Outlook:
     """Who peaks when on a scenario: the book's headline answer (stable fields).
 
-    ``table``: one row per region — ``region, peak_year, peak_mt, peaked, end_gap_pct,
-    last_growth_pct, class`` (of the median forecast) and ``p_by_2025, p_by_2030,
-    median_peak_year, n_members`` (over the ensemble members);
-    ``band``: region, year, lo_mt, hi_mt, point_mt, projected (5–95 % band, median point);
-    ``national``: year, emissions_mt (median of the members' 30-region sums);
+    ``table``: one row per region — the point path's ``peak_year, peak_mt, peaked,
+    last_growth_pct, point_class``; over the members ``p_before, p_by_2025, p_by_2030,
+    median_peak_year, n_members``; ``class`` (from the probabilities:
+    :func:`~carbonlab.forecast.calibrate.class_from_probabilities`) and ``likelihood_2030``
+    (P(peak ≤ 2030) in the IPCC's words);
+    ``band``: region, year, lo_mt, hi_mt, point_mt, projected (5–95 % of the members, the
+    deterministic point); ``national``: year, emissions_mt (the point's 30-region sum);
     ``national_band``: year, lo_mt, hi_mt, point_mt; ``national_peak``: its
     :class:`PeakResult`; ``counts``: regions per class (:data:`CLASSES`);
-    ``model``: the registry name forecast with; ``selection``: chapter 3's rolling-origin
-    :class:`~carbonlab.models.Selection` on the same data (its ``winner`` is the model when
-    ``model="auto"``); ``note``: one line naming data, model, ensemble and scenario.
-    The inputs are kept for further analysis: ``panel``, ``drivers``, ``targets``,
-    ``scenario``, driver ``paths``, ``population``, the fitted ``ensemble`` and its
-    ``members`` (member −1 is the median). :meth:`region` gives one region's answer,
-    :meth:`adjustment_model` the model for :func:`peak_adjustment`; ``naive`` whether the
+    ``model``: the forecaster; ``scenario_model``: the driver-responsive model for scenario
+    analysis; ``skill``: the backtest (:class:`~carbonlab.forecast.skill.Skill`) that chose
+    both; ``calibration``: coverage and Brier score of the members on that backtest
+    (leakage-free); ``point_model``: the fitted forecaster; ``members`` (member −1 is the
+    point); ``as_of``; ``note``: one line naming data, models, members and scenario.
+    The inputs are kept: ``panel``, ``drivers``, ``targets``, ``scenario``, driver ``paths``,
+    ``population``. :attr:`point` is the point forecast (tidy); :meth:`region` one region's
+    answer; :meth:`adjustment_model` the scenario model, fitted; ``naive`` whether the
     forecaster is a naive baseline (:data:`~carbonlab.models.NAIVE`) that ignores the drivers.
     """
 
@@ -115,13 +145,34 @@ class Outlook:
     scenario: Any
     paths: pd.DataFrame
     population: pd.DataFrame
-    ensemble: PeakEnsemble
+    point_model: PanelModel
     members: pd.DataFrame
     model: str = ""
     selection: Selection | None = None
     band: pd.DataFrame = field(default_factory=pd.DataFrame)
     national_band: pd.DataFrame = field(default_factory=pd.DataFrame)
+    skill: Skill | None = None
+    scenario_model: str = ""
+    calibration: dict[str, float] = field(default_factory=dict)
+    as_of: int | None = None
     _adjustment: tuple[str, Any] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def point(self) -> pd.DataFrame:
+        """The point forecast, tidy: ``region, year, emissions_mt`` (Mt CO2) of the forecast
+        years (the forecaster fitted on all the data, on the scenario's driver paths)."""
+        m = self.members
+        p = m[(m["member"] == -1) & m["projected"]][["region", "year", "emissions_mt"]]
+        p = p.reset_index(drop=True)
+        p.attrs["units"] = {"emissions_mt": "Mt CO2"}
+        return p
+
+    @property
+    def ensemble(self) -> Any:
+        """Deprecated: ``ensemble.point_`` is :attr:`point_model` (the fitted forecaster)."""
+        from types import SimpleNamespace
+
+        return SimpleNamespace(point_=self.point_model, random_state=0)
 
     @property
     def naive(self) -> bool:
@@ -129,18 +180,29 @@ class Outlook:
         return self.model in NAIVE
 
     def adjustment_model(self) -> tuple[str, Any]:
-        """(name, fitted model) for the inverse problem: the forecaster if it responds to the
-        drivers, otherwise the best driver-based model of the selection (the naive baselines
-        persistence and drift ignore the drivers, so no driver change could move them).
-        Fitted once per outlook."""
+        """(name, fitted model) for scenario analysis and the inverse problem: the scenario
+        model (driver-responsive, chosen on conditional skill), fitted once per outlook."""
         if self._adjustment is None:
-            if not self.naive:
-                self._adjustment = (self.model, self.ensemble.point_)
-            else:
-                name = self.selection.best_driver_model if self.selection is not None else "fe"
-                self._adjustment = (name, PanelModel(
-                    name, self.drivers, random_state=self.ensemble.random_state).fit(self.panel))
+            name = self.scenario_model or self.model
+            fitted = (self.point_model if name == self.model else
+                      PanelModel(name, self.drivers, random_state=0).fit(self.panel))
+            self._adjustment = (name, fitted)
         return self._adjustment
+
+    def describe(self) -> str:
+        """The headline in sentences, every number computed."""
+        c = self.counts
+        npk = self.national_peak
+        cal = self.calibration
+        s = (f"{c.iloc[0]} regions have already peaked (before 2020), {c.iloc[1]} peak by 2025, "
+             f"{c.iloc[2]} by 2030 and {c.iloc[3]} not by 2030 (class of the median member). ")
+        s += (f"The national point forecast {'peaks in ' + str(npk.peak_year) if npk.peaked else 'has not peaked by ' + str(int(self.national['year'].max()))}"
+              f" at {npk.peak_value:,.0f} Mt CO2. ")
+        if cal:
+            s += (f"On the backtest the 90 % bands covered {cal['coverage_pct']:.0f} % of the "
+                  f"observed years and the peak calls scored a Brier score of {cal['brier']:.3f} "
+                  f"against {cal['brier_base']:.3f} for the base rate.")
+        return s
 
     def region(self, region: str) -> dict[str, Any]:
         """One region's answer: ``region, class, peak_year, peak_mt, peaked, p_by_2025,
@@ -190,39 +252,116 @@ class Outlook:
                 "caveat": caveat}
 
 
-def outlook(dataset: str = "teaching", *, model: str = "auto", n_boot: int = 50, seed: int = 0,
-            scenario: str = "baseline") -> Outlook:
-    """Forecast every region on ``scenario`` with a (cached) ensemble and classify.
+def _published(targets: pd.DataFrame | None, as_of: int, dataset: str) -> pd.DataFrame | None:
+    """The targets a reader could have known in ``as_of``: rows whose document gives a year
+    of publication ≤ ``as_of`` (``〔YYYY〕`` or ``YYYY-MM-DD`` in ``document``). The teaching
+    targets stand for the provincial 14th Five-Year and peaking plans the study uses
+    (published from :data:`TEACHING_TARGETS_PUBLISHED` on). Rows of unknown date are left out."""
+    if targets is None or targets.empty:
+        return targets
+    if dataset == "teaching" or "document" not in targets.columns:
+        return targets if as_of >= TEACHING_TARGETS_PUBLISHED else targets.iloc[0:0]
+    doc = targets["document"].fillna("").astype(str)
+    year = doc.str.extract(r"(?:〔|\b)(20\d\d)(?:〕|-\d\d-\d\d)")[0].astype(float)
+    return targets[year.le(as_of).to_numpy()]
 
-    ``model="auto"`` forecasts with chapter 3's rolling-origin winner on the same data
-    (:func:`chosen_model`); a registry name overrides it. The forecast chapter, the front
-    page and the region pages all call this, so they quote the same numbers and share the
-    cache.
+
+TEACHING_TARGETS_PUBLISHED: int = 2021
+"""The year the plans behind the teaching targets were published: the provincial study takes
+its non-fossil targets from the 14th Five-Year Plans of 2021 (see its section 2.4)."""
+
+
+def _point_and_members(name: str, panel: pd.DataFrame, drivers: tuple[str, ...],
+                       paths: pd.DataFrame, population: pd.DataFrame, sk: Skill,
+                       n_members: int, seed: int) -> tuple[PanelModel, pd.DataFrame, dict]:
+    """The deterministic point (``name`` fitted on all of ``panel``), members from the
+    backtest's own errors, and the leakage-free calibration of those members."""
+    cols = ["region", "year", "emissions_mt", "population_10k", *drivers]
+    key = [panel[cols].sort_values(["region", "year"], ignore_index=True), paths, population,
+           {"model": name, "drivers": list(drivers), "n": n_members, "seed": seed}]
+    pm = cached("outlook-point", key, lambda: PanelModel(name, drivers, random_state=seed)
+                .fit(panel))
+    point = forecast(pm, panel, paths, population)
+    errs = sk.predictions[(sk.predictions["model"] == name)
+                          & (sk.predictions["mode"] == "unconditional")]
+    cols_pt = ["region", "year", "projected", "emissions_mt"]
+    members = ErrorModel.from_backtest(errs).members(point[cols_pt], n_members, seed)
+    members = pd.concat([point[cols_pt].assign(member=-1), members], ignore_index=True)
+    members = members[["member", *cols_pt]]
+    calib = cached("outlook-calibration", [errs, panel[cols], {"n": n_members, "seed": seed}],
+                   lambda: calibration_summary(calibration_check(panel, errs, random_state=seed)))
+    return pm, members, calib
+
+
+def _classes(point: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
+    """Point path's peak per region with the members' probabilities and the class that
+    follows from them (:func:`class_from_probabilities`), in words too."""
+    table = peak_table(point).rename(columns={"class": "point_class"})
+    probs = peak_probabilities(members)
+    m = members[members["member"] >= 0]
+    before = []
+    for (r, _b), g in m.sort_values("year").groupby(["region", "member"], sort=True):
+        pk = find_peak(g["year"].to_numpy(), g["emissions_mt"].to_numpy())
+        before.append((r, pk.peaked and pk.peak_class == CLASS_BEFORE))
+    pb = pd.DataFrame(before, columns=["region", "p_before"]).groupby("region").mean()
+    table = table.merge(probs, on="region").merge(pb.reset_index(), on="region")
+    table["class"] = [class_from_probabilities(a, b, c) for a, b, c in
+                      zip(table["p_before"], table["p_by_2025"], table["p_by_2030"], strict=True)]
+    table["likelihood_2030"] = [likelihood(p) for p in table["p_by_2030"]]
+    return table
+
+
+def outlook(dataset: str = "teaching", *, model: str = "auto", scenario_model: str = "auto",
+            n_members: int = 200, seed: int = 0, scenario: str = "baseline",
+            as_of: int | None = None, n_boot: int | None = None) -> Outlook:
+    """Who peaks when on a scenario, with honest probabilities: the book's headline answer.
+
+    1. :func:`carbonlab.forecast.skill.skill` scores every panel model on unseen years
+       (rolling origins, horizons 1–8, conditional and unconditional); ``model="auto"`` is
+       the best unconditional forecaster (naive or not), ``scenario_model="auto"`` the
+       driver-responsive model with the best conditional skill at 3–8 years (the one that
+       answers "what if the drivers change": Table 10, sensitivities).
+    2. The point forecast is ``model`` fitted on all the data, on the scenario's driver paths,
+       anchored at the last observed year (deterministic).
+    3. ``n_members`` members multiply it by error paths the forecaster made in the backtest
+       (:class:`~carbonlab.forecast.calibrate.ErrorModel`); bands and P(peak) come from
+       them, and the class from the probabilities, with the IPCC likelihood words.
+    4. ``as_of``: the whole pipeline on the data up to that year and the targets published
+       by then (``Outlook.point`` then forecasts the years that followed).
+
+    ``n_boot`` is the earlier name of ``n_members`` (kept for a release).
     """
     from carbonlab import scenarios
 
-    inputs = chapter_inputs(dataset)
+    if n_boot is not None:
+        n_members = max(int(n_boot), 1)
+    inputs = chapter_inputs(dataset, as_of=as_of)
     panel, drivers = inputs["panel"], tuple(inputs["drivers"])
-    selection = select(panel, drivers, random_state=seed)
-    name = resolve_model(model, selection)
+    sk = skill(panel, drivers, random_state=seed)
+    name = sk.forecaster if model == "auto" else resolve_model(model, None)
+    sname = sk.scenario_model if scenario_model == "auto" else resolve_model(scenario_model, None)
+    if sname in NAIVE:
+        raise ParameterError(f"scenario_model: {sname!r} ignores the drivers; a scenario model "
+                             "must respond to them")
     sc = scenarios.load_scenario(scenario)
     paths = scenarios.driver_paths(panel, sc, drivers=list(drivers), targets=inputs["targets"])
     population = scenarios.population_path(panel, projection=inputs["population_projection"])
-    ens = PeakEnsemble(name, drivers=drivers, n_boot=n_boot, random_state=seed).fit(panel)
-    cols = ["region", "year", "emissions_mt", "population_10k", *drivers]
-    members = cached("members", [panel[cols].sort_values(["region", "year"], ignore_index=True),
-                                 paths, population, {"model": name, "drivers": list(drivers),
-                                                     "n_boot": n_boot, "seed": seed}],
-                     lambda: ens.forecast(panel, paths, population))
+    pm, members, calib = _point_and_members(name, panel, drivers, paths, population, sk,
+                                            n_members, seed)
     point = members[members["member"] == -1]
-    table = peak_table(point).merge(peak_probabilities(members), on="region")
+    table = _classes(point, members)
+    band = forecast_band(members)
     nband = national_band(members)
-    nat = nband.rename(columns={"point_mt": "emissions_mt"})[["year", "emissions_mt"]]
+    nat = point.groupby("year", as_index=False)["emissions_mt"].sum()
+    nband["point_mt"] = nat.set_index("year")["emissions_mt"].reindex(nband["year"]).to_numpy()
     counts = table["class"].value_counts().reindex(list(CLASSES), fill_value=0)
-    how = "chapter 3's rolling-origin winner" if model == "auto" else "chosen by the reader"
-    note = (f"{inputs['note']}; model {MODEL_LABELS[name]} ({how}), {n_boot} ensemble members, "
-            f"scenario {sc.name}")
-    return Outlook(table, nat, find_peak(nat["year"], nat["emissions_mt"]), counts, note,
-                   panel, drivers, inputs["targets"], sc, paths, population, ens, members,
-                   model=name, selection=selection, band=forecast_band(members),
-                   national_band=nband)
+    how = "the best unconditional forecaster of the backtest" if model == "auto" else \
+        "chosen by the reader"
+    note = (f"{inputs['note']}; forecaster {MODEL_LABELS[name]} ({how}), scenario model "
+            f"{MODEL_LABELS[sname]}, {n_members} members from the backtest's errors, scenario "
+            f"{sc.name}" + (f", as of {as_of}" if as_of is not None else ""))
+    out = Outlook(table, nat, find_peak(nat["year"], nat["emissions_mt"]), counts, note,
+                  panel, drivers, inputs["targets"], sc, paths, population, pm, members,
+                  model=name, selection=None, band=band, national_band=nband)
+    out.skill, out.scenario_model, out.calibration, out.as_of = sk, sname, calib, as_of
+    return out

@@ -48,6 +48,7 @@ from carbonlab.models.baselines import (  # noqa: F401
     Drift,
     Persistence,
 )
+from carbonlab.models.bma_elasticity import BMAElasticity  # noqa: F401
 from carbonlab.models.evaluation import (  # noqa: F401
     DEFAULT_MODELS,
     STUDY_BPNN,
@@ -166,6 +167,7 @@ __all__ = [
     "LSTMRegressor",
     "validation_rows",
     "PanelFE",
+    "BMAElasticity",
     "keras_backend",
     "bpnn_n_params",
     "bpnn_architectures",

@@ -23,6 +23,7 @@ from sklearn.base import BaseEstimator
 
 from carbonlab._util import ParameterError
 from carbonlab.models.baselines import Drift, Persistence
+from carbonlab.models.bma_elasticity import BMAElasticity
 from carbonlab.models.fe import PanelFE
 from carbonlab.models.forests import Bagging, RandomForest
 from carbonlab.models.lstm import LSTMRegressor
@@ -259,6 +260,8 @@ def get_model(name: str, random_state: int = 0, **params: Any) -> BaseEstimator:
       comparison passes the study's 10,000);
     - ``"bagging"``: :class:`Bagging` (500 trees);
     - ``"fe"``: :class:`PanelFE`, fixed-effects OLS (panel only: needs the region);
+    - ``"bma"``: :class:`BMAElasticity`, chapter 2's posterior-mean coefficients with
+      region intercepts (panel only);
     - ``"lstm"``: :class:`LSTMRegressor` (numpy; univariate windows only);
     - ``"persistence"``, ``"drift"``: :class:`Persistence`, :class:`Drift`;
     - any row added with :func:`register_model`.
@@ -289,6 +292,8 @@ for _spec in (
     ModelSpec("bagging", "bagging", _trees(Bagging), window=False, variants="forest"),
     ModelSpec("fe", "panel FE", _no_seed(PanelFE), window=False, baseline=True,
               variant="entity effects"),
+    ModelSpec("bma", "BMA elasticities", BMAElasticity, window=False,
+              variant="posterior mean"),
     ModelSpec("lstm", "LSTM", LSTMRegressor, panel=False, city_label="LSTM",
               city_grid={"units": (8,), "epochs": (200,), "learning_rate": (0.01,)},
               city_grid_fast={"units": (8,), "epochs": (80,), "learning_rate": (0.01,)}),
