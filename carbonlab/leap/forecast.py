@@ -184,7 +184,8 @@ def _chrono_folds(n: int, n_splits: int, min_train: int) -> list[tuple[np.ndarra
 
 def _inner_search(make: Any, grid: Sequence[Mapping[str, Any]], X: np.ndarray, y: np.ndarray,
                   n_splits: int) -> dict[str, Any]:
-    folds = _chrono_folds(len(y), n_splits, max(3, len(y) // 2))
+    folds = [(tr, va) for tr, va in _chrono_folds(len(y), n_splits, max(3, len(y) // 2))
+             if np.ptp(y[tr]) > 0]  # a constant training target has nothing to tune on
     if not folds or len(grid) == 1:
         return dict(grid[0])
     best, best_err = None, np.inf
