@@ -175,14 +175,20 @@ def find_chromium() -> str:
                          "or set CARBONLAB_CHROMIUM)")
 
 
+_NOT_PRINTED = frozenset({"genindex.html", "search.html", "py-modindex.html"})
+
+
 def book_pages(html: Path) -> list[tuple[str, Path]]:
     """(chapter stem or '', page) of every page of the built book, in the order of the book's
     navigation (the sidebar of the front page); the stem is set on the chapters' pages."""
     index = html / "index.html"
     if not index.is_file():
         raise ParameterError(f"{html}: no built book (run `make book` first)")
-    start = html / "executed" / "index.html"
-    front = start if start.is_file() else index
+    front = index  # the root index.html redirects to the front page
+    redirect = re.search(r'http-equiv="Refresh" content="\d+;\s*url=([^"]+)"',
+                         index.read_text(encoding="utf-8"), re.I)
+    if redirect and (html / redirect[1]).is_file():
+        front = html / redirect[1]
     text = front.read_text(encoding="utf-8")
     nav = re.search(r'<nav class="bd-docs-nav.*?</nav>', text, re.S)
     hrefs = re.findall(r'href="([^"#]+\.html)"', nav.group(0) if nav else text)
@@ -190,7 +196,8 @@ def book_pages(html: Path) -> list[tuple[str, Path]]:
     seen = {front.resolve()}
     for href in hrefs:
         page = (front.parent / href).resolve()
-        if page in seen or not page.is_file() or html.resolve() not in page.parents:
+        if (page in seen or not page.is_file() or html.resolve() not in page.parents
+                or page.name in _NOT_PRINTED):
             continue
         seen.add(page)
         pages.append((page.stem if re.match(r"\d\d_", page.name) else "", page))
