@@ -36,6 +36,7 @@ __all__ = [
     "gallery_runs",
     "write_toc",
     "check_build_tools",
+    "build_html",
 ]
 
 
@@ -342,6 +343,37 @@ def check_build_tools(root: Path | None = None) -> str:
     return jb
 
 
+def build_html(root: Path, toc: Path, jb: str | None = None) -> Path:
+    """Build ``root/_build/html`` with jupyter-book from the table of contents ``toc``
+    (warnings are errors); returns ``index.html``.
+
+    The previous ``index.html`` is kept if the build fails or is interrupted (Ctrl-C).
+    Two builds of the same executed notebooks write the same bytes.
+    """
+    jb = jb or check_build_tools(root)
+    html = root / "_build" / "html"
+    cmd = [jb, "build", str(root), "--builder", "html", "-W", "-n", "--keep-going",
+           "--toc", str(toc)]
+    index = html / "index.html"
+    # sphinx-external-toc writes the root redirect only when it is missing, so a redirect
+    # left by an earlier table of contents would survive: it is moved aside for the build
+    # and put back if the build fails or is interrupted
+    kept = html / ".index.html.previous"
+    if index.is_file():
+        os.replace(index, kept)
+    try:
+        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True,
+                              env={**os.environ, "NO_COLOR": "1", "TERM": "dumb"})
+        if proc.returncode != 0:
+            raise CarbonlabError(_build_failure(proc.returncode, proc.stdout + proc.stderr))
+    except BaseException:
+        if kept.is_file():
+            os.replace(kept, index)
+        raise
+    kept.unlink(missing_ok=True)
+    return index
+
+
 def build_book(dataset: str = "teaching", jobs: int = 2, log: Callable[[str], None] = print,
                execute: bool = True, gallery: bool | Sequence[str] = True,
                extra: Mapping[str, Mapping[str, Any]] | None = None) -> Path:
@@ -360,26 +392,7 @@ def build_book(dataset: str = "teaching", jobs: int = 2, log: Callable[[str], No
         log(f"executing {n} notebooks on the {dataset} dataset (jobs={jobs})")
         execute_all(dataset=dataset, jobs=jobs, log=log, gallery=gallery, extra=extra)
     log("building the book (jupyter-book, warnings are errors)")
-    html = root / "_build" / "html"
     toc = root / EXECUTED / "_toc.yml"
-    cmd = [jb, "build", str(root), "--builder", "html", "-W", "-n", "--keep-going",
-           "--toc", str(toc if toc.is_file() else root / "_toc.yml")]
-    index = html / "index.html"
-    # sphinx-external-toc writes the root redirect only when it is missing, so a redirect
-    # left by an earlier table of contents would survive: it is moved aside for the build
-    # and put back if the build fails or is interrupted
-    kept = html / ".index.html.previous"
-    if index.is_file():
-        os.replace(index, kept)
-    try:
-        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True,
-                              env={**os.environ, "NO_COLOR": "1", "TERM": "dumb"})
-        if proc.returncode != 0:
-            raise CarbonlabError(_build_failure(proc.returncode, proc.stdout + proc.stderr))
-    except BaseException:
-        if kept.is_file():
-            os.replace(kept, index)
-        raise
-    kept.unlink(missing_ok=True)
+    index = build_html(root, toc if toc.is_file() else root / "_toc.yml", jb)
     log(f"book built in {time.perf_counter() - t0:.0f} s")
     return index

@@ -4,7 +4,6 @@ import os
 import re
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -230,18 +229,25 @@ def test_env_default_sets_only_what_is_unset_and_restores(monkeypatch):
 
 
 def test_run_all_starts_in_order_and_waits_for_what_a_page_reads(tmp_path):
-    """The longest jobs start first; a page starts only after the chapter it reads has ended."""
+    """The longest jobs start first; a page starts only after the chapter it reads has ended.
+
+    No sleeps: the chapter holds its slot until the other job has started, so both run side
+    by side whatever the machine's load."""
     import threading
 
     from carbonlab import book
 
     events: list[str] = []
     lock = threading.Lock()
+    other_started = threading.Event()
 
     def one(p):
         with lock:
             events.append(f"start {p.stem}")
-        time.sleep(0.3 if p.stem == "chapter" else 0.05)
+        if p.stem == "other":
+            other_started.set()
+        if p.stem == "chapter":
+            assert other_started.wait(60)
         with lock:
             events.append(f"end {p.stem}")
         return p
@@ -249,9 +255,39 @@ def test_run_all_starts_in_order_and_waits_for_what_a_page_reads(tmp_path):
     jobs = [tmp_path / f"{s}.ipynb" for s in ("chapter", "other", "page1", "page2")]
     done = book._run_all(one, jobs, 2, lambda s: None, tmp_path, after=[[], [], [0], [0]])
     assert done == jobs
-    assert events[:2] == ["start chapter", "start other"]
+    assert set(events[:2]) == {"start chapter", "start other"}
     assert events.index("start page1") > events.index("end chapter")
     assert events.index("start page2") > events.index("end chapter")
+
+
+def test_interrupted_html_build_keeps_the_previous_index(tmp_path, monkeypatch):
+    """Issue 26 item 11: Ctrl-C during jupyter-book keeps _build/html/index.html."""
+    from carbonlab import book
+
+    index = tmp_path / "_build" / "html" / "index.html"
+    index.parent.mkdir(parents=True)
+    index.write_text("previous", encoding="utf-8")
+
+    def interrupted(*a, **kw):
+        assert not index.exists()  # moved aside while jupyter-book runs
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(book.subprocess, "run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        book.build_html(tmp_path, tmp_path / "_toc.yml", jb="jupyter-book")
+    assert index.read_text(encoding="utf-8") == "previous"
+    assert [p.name for p in index.parent.iterdir()] == ["index.html"]
+
+
+def test_build_failure_names_the_cause_in_its_first_line():
+    """Issue 26 item 14: the first warning, without colour codes, on the first line."""
+    from carbonlab.book import _build_failure
+
+    log = ("Running Sphinx v7\n\x1b[91m/x/executed/02_bma.ipynb:3: WARNING: undefined label: "
+           "'fig-x'\x1b[39;49;00m\nbuild finished with problems.\n")
+    first = _build_failure(1, log).splitlines()[0]
+    assert first == ("jupyter-book build failed (exit 1): /x/executed/02_bma.ipynb:3: "
+                     "WARNING: undefined label: 'fig-x'")
 
 
 def test_book_starts_the_long_chapters_first_and_pages_after_their_chapter(tmp_path, monkeypatch):
@@ -281,3 +317,51 @@ def test_book_starts_the_long_chapters_first_and_pages_after_their_chapter(tmp_p
     assert "04_forecast_peaks" in seen["index"]
     names = [p.stem for p in done]
     assert names[0] == "index" and names[-2:] == ["region_Ningxia", "city_Lanzhou"]
+
+
+PAGE = ROOT / "tests" / "fixtures" / "page.ipynb"
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.mark.slow
+def test_two_builds_of_a_small_gallery_are_byte_identical(tmp_path, monkeypatch):
+    """Issue 26 item 17: a small book (a chapter and two gallery pages with a styled table,
+    a figure and a glued number) executed and built twice: the executed notebooks and every
+    file of the HTML are the same bytes."""
+    import yaml
+
+    from carbonlab import book
+
+    root = tmp_path / "site"
+    (root / ".cache").mkdir(parents=True)
+    (root / "book").symlink_to(ROOT / "book")
+    (root / ".cache" / "book-static").symlink_to(ROOT / ".cache" / "book-static")
+    shutil.copy(ROOT / "_config.yml", root / "_config.yml")
+    monkeypatch.setattr(book, "notebooks", lambda root=None: [TINY])
+    monkeypatch.setattr(book, "gallery_runs", lambda chosen=None: [
+        (PAGE, "region", "Ningxia"), (PAGE, "region", "Beijing")])
+    monkeypatch.setattr(book, "_gallery_title", lambda stem, value: f"{value}: a page")
+    monkeypatch.setattr(book, "write_toc", lambda path, pages: path)  # the book's own below
+    toc = root / "_toc.yml"
+    toc.write_text(yaml.safe_dump({"format": "jb-book", "root": "executed/tiny", "parts": [
+        {"caption": "Regions", "chapters": [{"file": "executed/regions/page_Ningxia"},
+                                            {"file": "executed/regions/page_Beijing"}]}]}),
+        encoding="utf-8")
+    builds = []
+    for _ in range(2):
+        shutil.rmtree(root / "_build", ignore_errors=True)
+        book.execute_all(out_dir=root / "executed", jobs=1, log=lambda s: None)
+        executed = _tree(root / "executed")
+        book.build_html(root, toc)
+        builds.append((executed, _tree(root / "_build" / "html")))
+    (ex1, html1), (ex2, html2) = builds
+    assert "regions/page_Ningxia.ipynb" in ex1 and "executed/regions/page_Ningxia.html" in html1
+    assert "T_c" in ex1["regions/page_Ningxia.ipynb"].decode()  # the Styler table is there
+    assert sorted(ex1) == sorted(ex2)
+    assert [n for n in ex1 if ex1[n] != ex2[n]] == []
+    assert sorted(html1) == sorted(html2)
+    assert [n for n in html1 if html1[n] != html2[n]] == []
