@@ -654,3 +654,30 @@ def test_ctrl_c_in_book_stops_and_keeps_executed(tmp_path, monkeypatch):
     sender.join(60)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["executed", "ready"]
     assert [p.name for p in executed.iterdir()] == ["previous.ipynb"]
+
+
+# ---------------------------------------------------------------------- what must not be refused
+
+
+def test_driver_paths_uses_the_datasets_targets_by_default():
+    """Issue 26 item 6: without targets= the baseline anchors on the panel's dataset's targets
+    (it used to drop them and equal 'trend'); targets=False projects without them."""
+    from carbonlab import data, scenarios
+
+    panel = data.load_panel("teaching")
+    targets = data.load_targets("teaching")
+    given = scenarios.driver_paths(panel, "baseline", drivers=["fossil"], targets=targets)
+    default = scenarios.driver_paths(panel, "baseline", drivers=["fossil"])
+    without = scenarios.driver_paths(panel, "baseline", drivers=["fossil"], targets=False)
+    pd.testing.assert_frame_equal(default, given)
+    at = (given["region"] == "Ningxia") & (given["year"] == 2030)
+    assert float(given.loc[at, "fossil"].iloc[0]) != float(without.loc[at, "fossil"].iloc[0])
+
+
+def test_exponent_numbers_are_numbers_and_quoted_ones_are_not(tmp_path):
+    """Issue 26 item 7: 5e-2 is the number 0.05 (YAML 1.2); '0.3' in quotes stays refused."""
+    text = ("name: ok\nparent: baseline\ndrivers:\n  gas:\n    '*': {anchors: {2030: 5e-2}}\n"
+            "  fossil:\n    Ningxia: {anchors: {2030: 2.5E-1}}\n")
+    sc = _scenario_in(text, name="ok")(tmp_path)
+    assert sc.layers[-1]["gas"]["*"].anchors == ((2030, 0.05),)
+    assert sc.layers[-1]["fossil"]["Ningxia"].anchors == ((2030, 0.25),)
