@@ -92,7 +92,7 @@ OVERSIZE = {
     "batch.py", "batch.py:run_batch", "bma.py", "bma.py:BMA", "bma.py:_mc3",
     "cache.py:_encode", "data/factors.py:load_fuel_factors", "data/panel.py:real_panel",
     "data/targets.py:published_targets",
-    "forecast/inverse.py:adjustment_problem", "forecast/inverse.py:_result",
+    "forecast/inverse.py:adjustment_problem",
     "forecast/inverse.py:peak_adjustment",
     "leap/city.py:CityModel", "leap/city.py:_compute", "leap/engine.py",
     "leap/engine.py:DemandTree", "leap/engine.py:__init__", "leap/forecast.py:all_cities",

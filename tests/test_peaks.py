@@ -1,4 +1,5 @@
-"""Peaks: detection edge cases, classes, forecasts, ensembles, inverse problem, backtest."""
+"""Peaks: detection edge cases, classes, forecasts, ensembles, backtest (the inverse problem:
+tests/test_inverse.py)."""
 
 from __future__ import annotations
 
@@ -294,84 +295,6 @@ def _linear_case(panel, paths, region):
     return m, beta
 
 
-def test_adjustment_matches_analytic_minimum_norm(panel, paths):
-    region = "Beijing"
-    m, beta = _linear_case(panel, paths, region)
-    ds = ["lcar", "tertrate", "gas"]
-    res = peak_adjustment(m, panel, paths, region, drivers=ds, then=(), max_sd=50)
-    assert res.feasible and res.stage == 1
-    # linear model: ln(E30/E29) = base + sum_d beta_d * delta_d / (2030 - 2021)
-    hist = panel[panel["region"] == region]
-    s = np.array([hist[d].std(ddof=1) for d in ds])
-    a = np.array([beta[d] for d in ds]) * s / 9
-    fc = forecast(m, panel, paths)
-    e = fc[fc["region"] == region].set_index("year")["emissions_mt"]
-    c = np.log(1 - 1e-4) - np.log(e[2030] / e[2029])
-    assert c < 0  # the trend scenario does not peak this region
-    z_star = c * a / (a @ a)
-    np.testing.assert_allclose(res.z.to_numpy(), z_star, rtol=2e-3, atol=1e-5)
-    assert res.norm == pytest.approx(np.linalg.norm(z_star), rel=2e-3)
-    adj = res.adjusted.set_index("year")["emissions_mt"]
-    assert adj[2030] < adj[2029]
-    assert find_peak(res.adjusted["year"], res.adjusted["emissions_mt"]).peaked
-
-
-def test_adjustment_study_ordering_and_infeasible(panel, paths):
-    region = "Beijing"
-    m, beta = _linear_case(panel, paths, region)
-    hist = panel[panel["region"] == region]
-    fc = forecast(m, panel, paths)
-    e = fc[fc["region"] == region].set_index("year")["emissions_mt"]
-    c = -(np.log(1 - 1e-4) - np.log(e[2030] / e[2029]))  # decrease in ln growth needed
-    reach = {d: abs(beta[d]) * hist[d].std(ddof=1) / 9 for d in ("lcar", "tertrate", "gas", "fossil")}
-    three = reach["lcar"] + reach["tertrate"] + reach["gas"]
-    # a box |z| <= m lets the three drivers lower ln growth by at most m * three
-    m_sd = 0.5 * (c / three + c / (three + reach["fossil"]))
-    assert c / (three + reach["fossil"]) < m_sd < c / three
-    res = peak_adjustment(m, panel, paths, region, max_sd=m_sd)
-    assert res.feasible and res.stage == 2 and res.drivers[-1] == "fossil"
-    assert res.delta["fossil"] > 0 and res.delta["lcar"] < 0
-    # without the second stage the same bound is infeasible: stated, with the best found
-    res2 = peak_adjustment(m, panel, paths, region, max_sd=m_sd, then=())
-    assert not res2.feasible and res2.message.startswith("infeasible")
-    assert "best found" in res2.message and res2.last_growth_pct > -0.01
-    np.testing.assert_allclose(np.abs(res2.z), m_sd, rtol=1e-6)  # the corner of the box
-    assert res2.corner and set(res2.binding) == {"lcar", "tertrate", "gas"}
-    assert "bounds bind for lcar, tertrate, gas" in res2.message
-    # just wide enough a box: feasible, and the drivers with the most leverage sit on their bounds
-    res3 = peak_adjustment(m, panel, paths, region, max_sd=1.02 * c / three, then=())
-    assert res3.feasible and res3.binding and set(res3.binding) <= {"lcar", "tertrate", "gas"}
-    assert ("corner solution" in res3.message) == res3.corner
-    assert "at a bound" in res3.message or res3.corner
-    for d in res3.binding:
-        assert abs(res3.z[d]) == pytest.approx(1.02 * c / three, rel=1e-6)
-    assert res2.last_growth_pct < 100 * (e[2030] / e[2029] - 1)
-    # the message says when the book's peak rule, looser than the growth criterion, is met
-    for r in (res2, res3):
-        pk = find_peak(r.adjusted["year"], r.adjusted["emissions_mt"])
-        assert ("by the book's peak rule" in r.message) == (not r.feasible and pk.peaked)
-
-
-def test_adjustment_already_peaked_and_bad_input(panel):
-    pk = panel.copy()
-    # Ningxia: falling non-fossil-adjusted emissions -> trend already peaks
-    sel = pk["region"] == PROVINCES[1]
-    pk.loc[sel, "fossil"] = np.linspace(0.05, 0.5, sel.sum())
-    pk.loc[sel, "emissions_mt"] = np.linspace(200, 100, sel.sum())
-    p = trend_paths(pk)
-    m = PanelModel("fe").fit(pk)
-    res = peak_adjustment(m, pk, p, PROVINCES[1])
-    assert res.feasible and res.stage == 0 and res.norm == 0 and "already peaked" in res.message
-    with pytest.raises(ParameterError, match="unknown driver 'cars'"):
-        peak_adjustment(m, pk, p, "Beijing", drivers=["cars"])
-    with pytest.raises(ParameterError, match="'Qinghai' is not in the scenario paths"):
-        peak_adjustment(m, pk, p, "青海")
-    with pytest.raises(ParameterError, match="year: 2035"):
-        peak_adjustment(m, pk, p, "Beijing", year=2035)
-    with pytest.raises(ParameterError, match="max_sd"):
-        peak_adjustment(m, pk, p, "Beijing", max_sd=0)
-
-
 # --------------------------------------------------------------------------- backtest
 
 
@@ -419,51 +342,6 @@ def test_notebooks_forecast_with_the_winner_and_print_no_raw_output(tmp_path):
     assert "Ningxia" in out4.read_text(encoding="utf-8")
 
 
-class _WrongSignModel:
-    """ln per capita = region level + 3 * fossil + 0.3 * lcar: non-fossil energy *raises* emissions."""
-
-    def __init__(self, panel):
-        y = np.log(panel["emissions_mt"] * 100 / panel["population_10k"])
-        lvl = y - 3 * panel["fossil"] - 0.3 * panel["lcar"]
-        self.level = lvl.groupby(panel["region"]).mean().to_dict()
-
-    def predict(self, frame):
-        return (frame["region"].map(self.level).to_numpy() + 3 * frame["fossil"].to_numpy()
-                + 0.3 * frame["lcar"].to_numpy())
-
-
-def test_adjustment_sign_constraint_and_no_change_best(panel, paths):
-    m = _WrongSignModel(panel)
-    region = "Beijing"
-    free = peak_adjustment(m, panel, paths, region, drivers=["fossil"], then=(), directions=None,
-                           max_sd=50)
-    assert free.feasible and free.delta["fossil"] < 0  # "peaks" by cutting non-fossil energy
-    # the BMA posterior says more non-fossil energy lowers emissions: only raising it is allowed,
-    # which this model says raises emissions -- so the best allowed change is no change
-    res = peak_adjustment(m, panel, paths, region, drivers=["fossil"], then=(), max_sd=50)
-    assert res.directions["fossil"] == 1
-    assert not res.feasible and res.norm == 0 and "best found is no change" in res.message
-    assert res.sign_binding == ("fossil",) and "sign constraint holds fossil" in res.message
-    assert res.last_growth_pct == pytest.approx(res.base_growth_pct)
-    # with lcar allowed too (lowering cars lowers emissions in this model), fossil stays put
-    both = peak_adjustment(m, panel, paths, region, drivers=["lcar", "fossil"], then=(), max_sd=50)
-    assert both.feasible and both.delta["fossil"] == 0 and both.delta["lcar"] < 0
-    assert both.sign_binding == ("fossil",)
-    assert both.last_growth_pct <= both.base_growth_pct
-
-
-def test_laggard_table(panel, paths):
-    m = PanelModel("fe").fit(panel)
-    tab = peaks_mod.laggard_table(m, panel, paths, ["Beijing", "天津"], max_sd=50)
-    assert set(tab["region"]) == {"Beijing", "Tianjin"}
-    assert set(tab["driver"]) == {"lcar", "tertrate", "gas", "fossil"}
-    np.testing.assert_allclose(tab["adjusted"] - tab["base"], tab["delta"])
-    bj = tab[tab["region"] == "Beijing"].set_index("driver")
-    res = peak_adjustment(m, panel, paths, "Beijing", max_sd=50)
-    assert bool(bj["feasible"].iloc[0]) == res.feasible
-    np.testing.assert_allclose(bj.loc["lcar", "delta"], res.delta["lcar"])
-
-
 def test_ensemble_median_inside_band_and_noise_widens(panel, paths, tmp_path, monkeypatch):
     monkeypatch.setenv("CARBONLAB_CACHE_DIR", str(tmp_path))
     full = PeakEnsemble("fe", n_boot=20, random_state=0).fit(panel).forecast(panel, paths)
@@ -484,24 +362,6 @@ def test_backtest_coverage_and_brier(panel):
     assert {"p_peaked", "brier", "covered_pct"} <= set(bt.columns)
     assert ((bt["brier"] - (bt["p_peaked"] - bt["true_peaked"].astype(float)) ** 2).abs() < 1e-12).all()
     assert bt["covered_pct"].between(0, 100).all() and bt["covered_pct"].mean() > 50
-
-
-def test_adjustment_starts_from_the_given_base_path(panel):
-    """With ``base`` the adjustment starts from that path, so it quotes the same peak."""
-    p = trend_paths(panel)
-    m = PanelModel("fe").fit(panel)
-    r = PROVINCES[0]
-    fut = p[(p["region"] == r) & p["projected"]].sort_values("year")
-    last = float(panel.loc[panel["region"] == r, "emissions_mt"].iloc[-1])
-    # rises for three years, then falls: a peak three years after the data end
-    shape = np.r_[1.05, 1.10, 1.15, np.linspace(1.1, 0.9, len(fut) - 3)]
-    base = pd.DataFrame({"region": r, "year": fut["year"].to_numpy(), "emissions_mt": last * shape})
-    res = peak_adjustment(m, panel, p, r, base=base)
-    got = res.base.set_index("year")["emissions_mt"].reindex(base["year"])
-    np.testing.assert_allclose(got.to_numpy(), base["emissions_mt"].to_numpy(), rtol=1e-9)
-    assert res.stage == 0 and f"peaks in {int(fut['year'].iloc[2])}" in res.message
-    with pytest.raises(ParameterError, match="base: no emissions_mt"):
-        peak_adjustment(m, panel, p, r, base=base.iloc[:-1])
 
 
 # --------------------------------------------------------------------------- plots

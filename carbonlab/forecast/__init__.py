@@ -38,13 +38,17 @@ from carbonlab.forecast.ensemble import (  # noqa: F401
 from carbonlab.forecast.inverse import (  # noqa: F401
     ADJUST_FIRST,
     ADJUST_THEN,
+    MIN_PIP,
     AdjustmentProblem,
     AdjustmentResult,
     adjustment_drivers,
     adjustment_problem,
     driver_directions,
+    driver_evidence,
     laggard_table,
+    largest_changes,
     peak_adjustment,
+    peak_gap,
     solve_adjustment,
 )
 from carbonlab.forecast.outlook import (  # noqa: F401
@@ -82,6 +86,7 @@ from carbonlab.forecast.rule import (  # noqa: F401
     classify,
     find_peak,
 )
+from carbonlab.forecast.table10 import Table10, natural_change, table10  # noqa: F401
 from carbonlab.models import PanelModel  # noqa: F401 (re-exported as before)
 
 __all__ = [
@@ -123,6 +128,13 @@ __all__ = [
     "adjustment_problem",
     "solve_adjustment",
     "laggard_table",
+    "driver_evidence",
+    "largest_changes",
+    "peak_gap",
+    "MIN_PIP",
+    "Table10",
+    "table10",
+    "natural_change",
     "plot_region",
     "plot_classes",
     "plot_growth",
