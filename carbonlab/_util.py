@@ -34,6 +34,7 @@ __all__ = [
     "cpu_jobs",
     "link_trouble",
     "YAML_MAX_BYTES",
+    "validate_schema",
 ]
 
 
@@ -343,3 +344,35 @@ def first_bad(values: Any, ok: Any, where: str, column: str, why: str, *,
     vals = list(values)
     line = list(lines)[i] if lines is not None else i + 2
     raise error(f"{where} line {line}, column {column}: value {vals[i]!r} — {why}")
+
+
+def validate_schema(model: type, data: Any, where: str,
+                    error: type[CarbonlabError] = DataError) -> Any:
+    """``model.model_validate(data)`` (a pydantic model: the declared schema of a YAML file),
+    or one line naming the first problem: ``"WHERE: tasks[0].kind: value 'shell' — must be
+    one of 'notebook', 'function'"``, ``"WHERE: unknown key 'colour'"`` (``unknown top-level
+    key`` at the top), ``"WHERE: tasks[0]: missing key 'kind'"``. A validator's own message
+    (``ValueError("'window' must be ...")``) is used as it is."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        e = exc.errors(include_url=False)[0]
+    loc = list(e["loc"])
+    kind, ctx = e["type"], e.get("ctx") or {}
+
+    def path(parts: list[Any]) -> str:
+        return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
+
+    at = f"{where}: {path(loc[:-1])}: " if len(loc) > 1 else f"{where}: "
+    if kind == "extra_forbidden":
+        top = "top-level " if len(loc) == 1 else ""
+        raise error(f"{at}unknown {top}key {loc[-1]!r}")
+    if kind == "missing":
+        raise error(f"{at}missing key {loc[-1]!r}")
+    if kind == "value_error":
+        raise error(f"{where}: {str(ctx.get('error', e['msg'])).removeprefix('Value error, ')}")
+    why = f"must be one of {ctx['expected']}" if kind == "literal_error" else \
+        e["msg"][:1].lower() + e["msg"][1:]
+    raise error(f"{where}: {path(loc)}: value {e.get('input')!r} — {why}")

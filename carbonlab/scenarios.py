@@ -69,8 +69,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
-from carbonlab._util import DataError, ParameterError, read_yaml_mapping, repo_root
+from carbonlab._util import (
+    DataError,
+    ParameterError,
+    read_yaml_mapping,
+    repo_root,
+    validate_schema,
+)
 from carbonlab.data import DRIVERS as _DRIVER_TABLE
 from carbonlab.data import SHARE_DRIVERS as _SHARES
 from carbonlab.regions import resolve_region
@@ -281,8 +288,51 @@ def _parse_layer(doc: Mapping[str, Any], where: str) -> dict[str, dict[str, Driv
 _SATURABLE: tuple[str, ...] = ("lcar",)
 """Level drivers (ln of a count) that can follow a per-capita logistic."""
 
-_TOP_KEYS = {"name", "parent", "description", "drivers", "targets", "window", "source", "rule",
-             "saturate", "bands"}
+class ScenarioFile(BaseModel):
+    """The declared schema of a scenario file's top level (one line per problem through
+    :func:`carbonlab._util.validate_schema`); driver entries are checked by the layer parser
+    (regions, shares, years)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Any = None
+    parent: Any = None
+    description: Any = ""
+    source: Any = ""
+    drivers: Any = None
+    targets: bool = True
+    window: int = 5
+    rule: str = "mean_change"
+    saturate: tuple[str, ...] = ()
+    bands: bool = False
+
+    @field_validator("targets", "bands", mode="before")
+    @classmethod
+    def _true_or_false(cls, v: Any, info: ValidationInfo) -> bool:
+        if not isinstance(v, bool):
+            raise ValueError(f"'{info.field_name}' must be true or false")
+        return v
+
+    @field_validator("window", mode="before")
+    @classmethod
+    def _window(cls, v: Any) -> int:
+        if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= 20:
+            raise ValueError(f"'window' must be an integer in 1..20, got {v!r}")
+        return v
+
+    @field_validator("rule", mode="before")
+    @classmethod
+    def _rule(cls, v: Any) -> str:
+        if v not in RULES:
+            raise ValueError(f"'rule' must be one of {', '.join(RULES)}, got {v!r}")
+        return v
+
+    @field_validator("saturate", mode="before")
+    @classmethod
+    def _saturate(cls, v: Any) -> tuple[str, ...]:
+        sat = v or []
+        if not isinstance(sat, list) or any(d not in _SATURABLE for d in sat):
+            raise ValueError(f"'saturate' must be a list of {', '.join(_SATURABLE)}, got {v!r}")
+        return tuple(sat)
 
 
 def _consecutive(region: str, years: np.ndarray, what: str = "panel") -> None:
@@ -297,9 +347,7 @@ def _consecutive(region: str, years: np.ndarray, what: str = "panel") -> None:
 
 def _read_doc(path: Path) -> dict[str, Any]:
     doc = read_yaml_mapping(path, "scenario file")
-    unknown = set(doc) - _TOP_KEYS
-    if unknown:
-        raise DataError(f"{path}: unknown top-level key(s) {sorted(unknown)}")
+    validate_schema(ScenarioFile, doc, str(path))
     if "name" in doc and str(doc["name"]) != path.stem:
         raise DataError(f"{path}: name {doc['name']!r} differs from the file name {path.stem!r}")
     return doc
@@ -329,34 +377,15 @@ def parse_scenario(
         cur = None if parent in (None, "", "null") else str(parent)
     chain.reverse()
     layers = tuple(_parse_layer(docs[n], where.get(n, n)) for n in chain)
-    targets, window, rule, bands = True, 5, "mean_change", False
-    saturate: tuple[str, ...] = ()
-    for n in chain:
-        doc = docs[n]
-        if "targets" in doc:
-            if not isinstance(doc["targets"], bool):
-                raise DataError(f"{where.get(n, n)}: 'targets' must be true or false")
-            targets = doc["targets"]
-        if "window" in doc:
-            w = doc["window"]
-            if not isinstance(w, int) or isinstance(w, bool) or not 1 <= w <= 20:
-                raise DataError(f"{where.get(n, n)}: 'window' must be an integer in 1..20, got {w!r}")
-            window = w
-        if "rule" in doc:
-            if doc["rule"] not in RULES:
-                raise DataError(f"{where.get(n, n)}: 'rule' must be one of {', '.join(RULES)}, "
-                                f"got {doc['rule']!r}")
-            rule = doc["rule"]
-        if "saturate" in doc:
-            sat = doc["saturate"] or []
-            if not isinstance(sat, list) or any(d not in _SATURABLE for d in sat):
-                raise DataError(f"{where.get(n, n)}: 'saturate' must be a list of "
-                                f"{', '.join(_SATURABLE)}, got {doc['saturate']!r}")
-            saturate = tuple(sat)
-        if "bands" in doc:
-            if not isinstance(doc["bands"], bool):
-                raise DataError(f"{where.get(n, n)}: 'bands' must be true or false")
-            bands = doc["bands"]
+    settings: dict[str, Any] = {}
+    for n in chain:  # the root's settings, each overridden by the children that set it
+        spec = validate_schema(ScenarioFile, docs[n], str(where.get(n, n)))
+        settings.update({k: getattr(spec, k) for k in spec.model_fields_set
+                         if k in ("targets", "window", "rule", "saturate", "bands")})
+    defaults = ScenarioFile()
+    targets, window, rule, saturate, bands = (
+        settings.get(k, getattr(defaults, k)) for k in ("targets", "window", "rule", "saturate",
+                                                         "bands"))
     return Scenario(
         name=name, description=str(docs[name].get("description", "")), chain=tuple(chain),
         layers=layers, targets=targets, window=window, rule=rule, saturate=saturate, bands=bands,
