@@ -269,3 +269,53 @@ def test_outlook_as_of_forecasts_the_years_that_followed(tmp_path, monkeypatch):
     assert then.point["year"].min() == 2017 and then.point["year"].max() == 2030
     text = as_of_sentence(then, data.load_panel("teaching"))
     assert "2017–2021" in text and "persistence" in text
+
+
+class _Tables:
+    """The tables of an HTML page as lists of rows of cell texts (stdlib parser)."""
+
+    def __init__(self, html: str) -> None:
+        from html.parser import HTMLParser
+
+        tables: list[list[list[str]]] = []
+
+        class P(HTMLParser):
+            cell: list[str] | None = None
+
+            def handle_starttag(self, tag, attrs):
+                if tag == "table":
+                    tables.append([])
+                elif tag == "tr" and tables:
+                    tables[-1].append([])
+                elif tag in ("td", "th") and tables and tables[-1]:
+                    self.cell = []
+
+            def handle_endtag(self, tag):
+                if tag in ("td", "th") and self.cell is not None:
+                    tables[-1][-1].append(" ".join("".join(self.cell).split()))
+                    self.cell = None
+
+            def handle_data(self, data):
+                if self.cell is not None:
+                    self.cell.append(data)
+
+        P().feed(html)
+        self.tables = tables
+
+
+@pytest.mark.slow
+def test_no_page_states_a_class_its_probability_contradicts(built_book):
+    """Every built table with a class and P(by 2025)/P(by 2030) columns agrees with them."""
+    checked = 0
+    for page in built_book.parent.rglob("*.html"):
+        for rows in _Tables(page.read_text(encoding="utf-8")).tables:
+            head = next((r for r in rows if "class" in r and "P(by 2030)" in r), None)
+            if head is None:
+                continue
+            ci, i25, i30 = head.index("class"), head.index("P(by 2025)"), head.index("P(by 2030)")
+            for r in rows[rows.index(head) + 1:]:
+                if len(r) != len(head):
+                    continue
+                assert not class_contradicts(r[ci], float(r[i25]), float(r[i30])), (page.name, r)
+                checked += 1
+    assert checked >= 30  # chapter 4's table of the 30 provinces at least

@@ -84,6 +84,23 @@ def _one_origin(panel: pd.DataFrame, T: int, drivers: tuple[str, ...], models: S
     return out
 
 
+def _jobs() -> int:
+    """Worker processes: ``CARBONLAB_JOBS`` (capped at the CPU count; the book sets it so
+    that notebooks run side by side share the machine), else the CPU count."""
+    import os
+
+    from carbonlab._util import cpu_jobs
+
+    env = os.environ.get("CARBONLAB_JOBS", "").strip()
+    return cpu_jobs(env, "CARBONLAB_JOBS") if env else max(1, os.cpu_count() or 1)
+
+
+def _origin_job(*args: Any) -> list[pd.DataFrame]:
+    """:func:`_one_origin` with one maths thread (in a worker or in-process)."""
+    with threadpool_limits(limits=1):
+        return _one_origin(*args)
+
+
 def skill_backtest(panel: pd.DataFrame, drivers: Sequence[str], *,
                    models: Sequence[str] = FORECASTERS, origins: Sequence[int] | None = None,
                    max_horizon: int = 8, scenario: str = "trend", random_state: int = 0,
@@ -110,10 +127,16 @@ def skill_backtest(panel: pd.DataFrame, drivers: Sequence[str], *,
     sub = panel[cols].sort_values(["region", "year"], ignore_index=True)
 
     def compute() -> pd.DataFrame:
-        with threadpool_limits(limits=1):
-            parts = [p for T in origins for p in _one_origin(sub, T, drivers, models,
-                                                             max_horizon, scenario, random_state)]
-        return pd.concat(parts, ignore_index=True)
+        jobs = min(_jobs(), len(origins))
+        if jobs > 1:  # origins are independent and seeded: the same table for any job count
+            from joblib import Parallel, delayed
+
+            runs = Parallel(n_jobs=jobs)(delayed(_origin_job)(
+                sub, T, drivers, models, max_horizon, scenario, random_state) for T in origins)
+        else:
+            runs = [_origin_job(sub, T, drivers, models, max_horizon, scenario, random_state)
+                    for T in origins]
+        return pd.concat([p for run in runs for p in run], ignore_index=True)
 
     key = [sub, {"drivers": list(drivers), "models": list(models), "origins": origins,
                  "H": max_horizon, "scenario": scenario, "seed": random_state}]
