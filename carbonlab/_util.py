@@ -363,7 +363,8 @@ def validate_schema(model: type, data: Any, where: str,
     kind, ctx = e["type"], e.get("ctx") or {}
 
     def path(parts: list[Any]) -> str:
-        return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
+        return "".join(f"[{p}]" if isinstance(p, int) else " key" if p == "[key]" else f".{p}"
+                       for p in parts).lstrip(".")
 
     at = f"{where}: {path(loc[:-1])}: " if len(loc) > 1 else f"{where}: "
     if kind == "extra_forbidden":

@@ -66,10 +66,11 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
 
 from carbonlab._util import (
     CarbonlabError,
@@ -80,6 +81,7 @@ from carbonlab._util import (
     check_writable_dir,
     read_yaml,
     repo_root,
+    validate_schema,
 )
 from carbonlab.regions import PROVINCES
 from carbonlab.runner import check_output, check_parameters, find_notebook, run_notebook
@@ -114,7 +116,27 @@ BATCH_MODULES = ("carbonlab.accounting", "carbonlab.bma", "carbonlab.models",
 MAX_TASKS = 100_000
 """Most tasks a grid may expand to (a Cartesian product grows fast)."""
 
-_ENTRY_KEYS = {"name", "kind", "notebook", "function", "target", "params", "grid"}
+
+
+class GridEntry(BaseModel):
+    """The declared schema of one grid entry (a YAML ``tasks`` item or a CSV row)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: StrictStr | StrictInt | None = None
+    kind: Literal["notebook", "function"]
+    notebook: StrictStr | None = None
+    function: StrictStr | None = None
+    target: StrictStr | None = None
+    params: dict[StrictStr, Any] | None = None
+    grid: dict[StrictStr, Any] | None = None
+
+
+class GridFile(BaseModel):
+    """The declared schema of a grid file: ``tasks`` and an optional ``output_dir``."""
+
+    model_config = ConfigDict(extra="forbid")
+    tasks: list[GridEntry]
+    output_dir: StrictStr | None = None
 _GLUE_MIME = "application/papermill.record/"
 
 
@@ -191,17 +213,10 @@ def _read_spec(spec: Any) -> tuple[str, list[tuple[str, dict[str, Any]]], Any]:
         where = f"{path.name}: "
     else:
         data, where = spec, ""
-    if isinstance(data, Mapping):
-        unknown = set(data) - {"tasks", "output_dir"}
-        if unknown or "tasks" not in data:
-            raise ParameterError(f"{where}a grid has keys 'tasks' and optional 'output_dir'; got "
-                                 f"{sorted(map(str, data))}")
-        tasks, out = data["tasks"], data.get("output_dir")
-    else:
-        tasks, out = data, None
-    if not isinstance(tasks, list) or not all(isinstance(t, Mapping) for t in tasks):
-        raise ParameterError(f"{where}'tasks' must be a list of mappings")
-    return where, [(f"tasks[{i}]", dict(t)) for i, t in enumerate(tasks)], out
+    if not isinstance(data, Mapping):
+        data = {"tasks": data}
+    grid = validate_schema(GridFile, data, where.rstrip(": ") or "grid", ParameterError)
+    return where, [(f"tasks[{i}]", t) for i, t in enumerate(grid.tasks)], grid.output_dir
 
 
 def _read_csv(path: Path) -> list[tuple[str, dict[str, Any]]]:
@@ -220,7 +235,8 @@ def _read_csv(path: Path) -> list[tuple[str, dict[str, Any]]]:
         entry = {"kind": row["kind"].strip(), "target": row["target"].strip(), "params": params}
         if row.get("name", "").strip():
             entry["name"] = row["name"].strip()
-        out.append((f"row {i + 2}", entry))  # row 1 is the header
+        at = f"{path.name}: row {i + 2}"  # row 1 is the header
+        out.append((f"row {i + 2}", validate_schema(GridEntry, entry, at, ParameterError)))
     return out
 
 
@@ -236,22 +252,13 @@ def _parse_cell(s: str) -> Any:
     return s
 
 
-def _expand_entry(at: str, label: str, entry: dict[str, Any], out_dir: Path,
+def _expand_entry(at: str, label: str, entry: GridEntry, out_dir: Path,
                   start: int, allow_any: bool = False) -> list[dict[str, Any]]:
-    unknown = set(entry) - _ENTRY_KEYS
-    if unknown:
-        raise ParameterError(f"{at}: unknown key(s) {sorted(map(str, unknown))} "
-                             f"(allowed: {', '.join(sorted(_ENTRY_KEYS))})")
-    kind = entry.get("kind")
-    if kind not in KINDS:
-        raise ParameterError(f"{at}: unknown task kind {kind!r} (choose {' or '.join(KINDS)})")
-    target = entry.get(kind, entry.get("target"))
-    if not isinstance(target, str) or not target.strip():
+    kind = entry.kind
+    target = getattr(entry, kind) or entry.target
+    if not target or not target.strip():
         raise ParameterError(f"{at}: a {kind} task needs '{kind}' (or 'target')")
-    fixed, grid = entry.get("params") or {}, entry.get("grid") or {}
-    for key, val in (("params", fixed), ("grid", grid)):
-        if not isinstance(val, Mapping) or not all(isinstance(k, str) for k in val):
-            raise ParameterError(f"{at}: '{key}' must be a mapping of parameter names")
+    fixed, grid = entry.params or {}, entry.grid or {}
     both = set(fixed) & set(grid)
     if both:
         raise ParameterError(f"{at}: parameter(s) {sorted(both)} in both 'params' and 'grid'")
@@ -264,7 +271,7 @@ def _expand_entry(at: str, label: str, entry: dict[str, Any], out_dir: Path,
         raise ParameterError(f"{at}: the grid expands to {start + size:,} tasks; at most "
                              f"{MAX_TASKS:,}")
     combos = [dict(zip(axes, vals, strict=True)) for vals in itertools.product(*axes.values())]
-    name = str(entry.get("name") or label)
+    name = str(entry.name if entry.name not in (None, "") else label)
     if kind == "function":
         target = target.strip()
         check = _function_checker(at, target, allow_any)

@@ -119,7 +119,10 @@ def test_expand_grid_csv(tmp_path):
 
 
 BAD = [
-    ({"kind": "shell", "target": "ls"}, r"tasks\[0\]: unknown task kind 'shell'"),
+    ({"kind": "shell", "target": "ls"}, r"tasks\[0\]\.kind: value 'shell' — must be one of"),
+    ({"kind": "function", "function": f"{ME}.boom", "params": {1: 2}},
+     r"tasks\[0\]\.params\[1\] key: value 1 — input should be a valid string"),
+    ({"kind": "function", "function": ["a"]}, r"tasks\[0\]\.function: value \['a'\]"),
     ({"kind": "function", "function": "carbonlab.leap.no_such"}, r"tasks\[0\]: unknown function"),
     ({"kind": "function", "function": "carbonlab.nothere.f"}, r"tasks\[0\]: unknown function"),
     ({"kind": "function", "function": "carbonlab.leap.logistic",
