@@ -599,33 +599,6 @@ def test_select_rolling_origin_is_leakage_free_and_cached(panel, tmp_path, monke
         m.select(panel, DRIVERS, models=("lstm",), cache=False)
 
 
-# --------------------------------------------------------------------------- sklearn conformance
-
-CHECK_EXCEPTIONS: dict[str, set[str]] = {
-    # a naive baseline ignores the features by design, so it cannot fit sklearn's toy regression
-    "persistence": {"check_regressors_train"},
-    "drift": {"check_regressors_train"},
-}
-"""The justified exceptions to scikit-learn's check_estimator, per registry name."""
-
-
-@pytest.mark.parametrize("name", ["svr", "bpnn", "rf", "bagging", "persistence", "drift"])
-def test_registry_regressors_pass_check_estimator(name):
-    """The plain regressors pass check_estimator (fe needs the region, lstm and Keras nets are
-    checked elsewhere: both too slow here and not plain)."""
-    import warnings
-
-    from sklearn.utils.estimator_checks import check_estimator
-
-    small = {"bpnn": {"max_iter": 20}, "rf": {"n_estimators": 10, "mtry_trees": 5},
-             "bagging": {"n_estimators": 10}}.get(name, {})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = check_estimator(m.get_model(name, **small), on_fail=None)
-    failed = {r["check_name"] for r in res if r["status"] == "failed"}
-    assert failed <= CHECK_EXCEPTIONS.get(name, set()), failed
-
-
 # --------------------------------------------------------------------------- numpy LSTM
 
 def _lstm_data(n: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -711,17 +684,6 @@ def test_numpy_lstm_matches_keras_from_the_same_weights():
     np.testing.assert_allclose(est.predict(X), pk, atol=1e-4 * np.std(y))
     np.testing.assert_allclose(est.loss_curve_, curve, rtol=1e-4)
     assert curve[-1] < 0.5 * curve[0]
-
-
-def test_lstm_passes_check_estimator():
-    import warnings
-
-    from sklearn.utils.estimator_checks import check_estimator
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = check_estimator(m.get_model("lstm", units=8), on_fail=None)
-    assert not [r["check_name"] for r in res if r["status"] == "failed"]
 
 
 def test_forest_trees_skip_only_redundant_checks():
