@@ -318,12 +318,14 @@ def cpu_jobs(value: Any, what: str) -> int:
 # --------------------------------------------------------------------------- validation
 
 
-def require_columns(df: Any, columns: Any, where: str) -> None:
-    """One-line :class:`DataError` ("WHERE: missing column(s) a, b") unless ``df`` has every
-    one of ``columns``."""
+def require_columns(df: Any, columns: Any, where: str, *,
+                    error: type[CarbonlabError] = DataError, hint: str = "") -> None:
+    """One-line :class:`DataError` ("WHERE: missing column(s) a, b (hint)") unless ``df`` has
+    every one of ``columns``."""
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise DataError(f"{where}: missing column(s) {', '.join(map(str, missing))}")
+        raise error(f"{where}: missing column(s) {', '.join(map(str, missing))}"
+                    + (f" ({hint})" if hint else ""))
 
 
 def first_bad(values: Any, ok: Any, where: str, column: str, why: str, *,

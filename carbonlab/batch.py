@@ -81,6 +81,7 @@ from carbonlab._util import (
     check_writable_dir,
     read_yaml,
     repo_root,
+    require_columns,
     validate_schema,
 )
 from carbonlab.regions import PROVINCES
@@ -224,10 +225,8 @@ def _read_csv(path: Path) -> list[tuple[str, dict[str, Any]]]:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise ParameterError(f"{path.name}: not a readable CSV ({exc})") from None
-    missing = {"kind", "target"} - set(df.columns)
-    if missing:
-        raise ParameterError(f"{path.name}: missing column(s) {sorted(missing)} "
-                             "(a CSV grid has kind, target, optional name, then parameters)")
+    require_columns(df, ("kind", "target"), path.name, error=ParameterError,
+                    hint="a CSV grid has kind, target, optional name, then parameters")
     out = []
     for i, row in enumerate(df.to_dict("records")):
         params = {k: _parse_cell(v) for k, v in row.items()
@@ -623,9 +622,7 @@ def run_batch(tasks: pd.DataFrame | Mapping[str, Any] | str | os.PathLike[str],
     _check_scheduler(scheduler)
     table = tasks if isinstance(tasks, pd.DataFrame) else \
         expand_grid(tasks, allow_any_function=allow_any_function)
-    missing = [c for c in META if c not in table.columns]
-    if missing:
-        raise ParameterError(f"tasks: missing column(s) {missing} (build it with expand_grid)")
+    require_columns(table, META, "tasks", error=ParameterError, hint="build it with expand_grid")
     bad = sorted(set(table["kind"]) - set(KINDS))
     if bad:
         raise ParameterError(f"tasks: unknown task kind(s) {bad}")
