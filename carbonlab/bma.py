@@ -705,6 +705,24 @@ class BMA(BaseEstimator):
         df.attrs["g"] = self._gval if self._gkind == "fixed" else f"hyper(a={self._gval})"
         return df
 
+    def describe(self) -> str:
+        """The fit in sentences (every number computed): data and priors, the regressors
+        with PIP ≥ 0.5 and their evidence class, model size, the best model's share."""
+        self._check_fitted("describe")
+        s = self.summary()
+        g = f"g = {self.g}" if isinstance(self.g, str) else f"g = {float(self.g):g}"
+        space = (f"all {self.n_models_:,} models enumerated" if self.method_ == "enumerate" else
+                 f"MC3, {self.mc3_models_visited_:,} models visited")
+        keep = s[s["pip"] >= 0.5]
+        inc = ", ".join(f"{r} ({p:.2f}, {e})" for r, p, e in
+                        zip(keep.index, keep["pip"], keep["evidence"], strict=True)) or "none"
+        size = self.model_size().attrs
+        return (f"BMA of {self.n_obs_} observations on {self.n_regressors_} regressors ({g}, "
+                f"{self.mprior} model prior; {space}). PIP ≥ 0.5: {inc}. Posterior mean model "
+                f"size {size['posterior_mean']:.1f} (prior {size['prior_mean']:.1f}); the best "
+                f"model holds {100 * float(self.post_model_prob_.iloc[0]):.1f} % of the "
+                f"posterior.")
+
     def top_models(self, n: int = 10) -> pd.DataFrame:
         """The ``n`` best models by posterior kernel: 0/1 inclusion per regressor, ``k``,
         ``log_marglik`` (ℓ exactly as BMS's ``lprob``), ``log_prior`` (BMS's prior kernel),

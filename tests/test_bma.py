@@ -198,6 +198,25 @@ def test_within_twoway_balanced_equals_formula() -> None:
     np.testing.assert_allclose(out, expect, atol=1e-12)
 
 
+def test_describe_says_what_the_fit_computed() -> None:
+    """The results protocol: summary() is the table, describe() the fit in sentences."""
+    X, y = make_data(seed=3)
+    b = BMA().fit(X, y)
+    s, text = b.summary(), b.describe()
+    assert isinstance(s, pd.DataFrame) and isinstance(text, str) and "\n" not in text
+    assert text.startswith(f"BMA of {len(y)} observations on {X.shape[1]} regressors (g = UIP, "
+                           f"uniform model prior; all {2 ** X.shape[1]} models enumerated)")
+    strong = s[s["pip"] >= 0.5]
+    assert len(strong) and all(f"{r} ({p:.2f}, {e})" in text
+                               for r, p, e in zip(strong.index, strong["pip"], strong["evidence"],
+                                                  strict=True))
+    assert all(f"{r} (" not in text for r in s.index[s["pip"] < 0.5])
+    assert f"{100 * b.post_model_prob_.iloc[0]:.1f} %" in text
+    assert f"size {b.model_size().attrs['posterior_mean']:.1f}" in text
+    mc3 = BMA(method="mc3", n_iter=500, burn=50, random_state=1).fit(X, y).describe()
+    assert "MC3, " in mc3 and "models visited" in mc3
+
+
 def test_mc3_recovers_enumeration_and_is_seeded() -> None:
     X, y = make_data(N=100, K=10, seed=2)
     exact = BMA(nmodel=50).fit(X, y)
@@ -350,6 +369,7 @@ def test_fitted_attributes_match_the_tables() -> None:
     lambda b: b.pip_, lambda b: b.coef_mean_, lambda b: b.coef_sd_, lambda b: b.models_,
     lambda b: b.post_model_prob_, lambda b: b.n_models_, lambda b: b.summary(),
     lambda b: b.top_models(3), lambda b: b.model_size(), lambda b: b.shrinkage(),
+    lambda b: b.describe(),
 ])
 def test_not_fitted_raises_sklearn_not_fitted_error(use) -> None:
     from sklearn.exceptions import NotFittedError as SkNotFittedError
