@@ -148,9 +148,10 @@ def test_bad_kind_is_a_parameter_error():
 
 
 def test_backtest_cache_follows_the_scenario_file_not_its_name(tmp_path, monkeypatch):
-    """Issue 16 item 2, end to end: edit trend.yaml (same name) -> backtest_peaks(cache=True)
-    returns the fresh table, not the one cached for the old content."""
-    from carbonlab import data, peaks, scenarios
+    """Issue 16 item 2, end to end: edit trend.yaml (same name) -> the skill backtest
+    (cache=True) returns the fresh table, not the one cached for the old content."""
+    from carbonlab import data, scenarios
+    from carbonlab.forecast import skill_backtest
 
     d = tmp_path / "scen"
     d.mkdir()
@@ -159,15 +160,17 @@ def test_backtest_cache_follows_the_scenario_file_not_its_name(tmp_path, monkeyp
     monkeypatch.setattr(scenarios, "scenario_dir", lambda: d)
     panel = data.load_panel("teaching")
     panel = panel[panel["region"].isin(["Beijing", "Hebei", "Ningxia"])]
-    kw = {"cutoffs": [2016], "model": "fe", "scenario": "trend", "cache": True}
-    before = peaks.backtest_peaks(panel, **kw)
+    kw = {"drivers": ("fossil", "gas", "tertrate", "lcar", "first"), "models": ("fe",),
+          "origins": [2016], "max_horizon": 3, "scenario": "trend", "cache": True}
+    before = skill_backtest(panel, **kw)
     text = (d / "trend.yaml").read_text(encoding="utf-8")
     assert "window:" not in text
     (d / "trend.yaml").write_text(text + "window: 1\n", encoding="utf-8")
-    after = peaks.backtest_peaks(panel, **kw)
-    fresh = peaks.backtest_peaks(panel, **{**kw, "cache": False})
+    after = skill_backtest(panel, **kw)
+    fresh = skill_backtest(panel, **{**kw, "cache": False})
     pd.testing.assert_frame_equal(after, fresh)
-    assert not np.allclose(before["mape_pct"], after["mape_pct"])
+    unc = lambda d: d.loc[d["mode"] == "unconditional", "pred_mt"].to_numpy()  # noqa: E731
+    assert not np.allclose(unc(before), unc(after))
 
 
 _CONCURRENT = """

@@ -18,8 +18,6 @@ from carbonlab.peaks import (
     CLASSES,
     KEY_DRIVERS,
     PanelModel,
-    PeakEnsemble,
-    backtest_peaks,
     classify,
     find_peak,
     forecast,
@@ -251,27 +249,23 @@ def test_growth_table_and_national_curve():
 # --------------------------------------------------------------------------- ensembles
 
 
-def test_ensemble_is_seeded_and_cached(panel, paths, tmp_path, monkeypatch):
-    monkeypatch.setenv("CARBONLAB_CACHE_DIR", str(tmp_path))
-    e1 = PeakEnsemble("bpnn", n_boot=2, random_state=3).fit(panel)
-    assert not e1.from_cache_ and str(e1.cache_path_).startswith(str(tmp_path))
-    m1 = e1.forecast(panel, paths)
-    e2 = PeakEnsemble("bpnn", n_boot=2, random_state=3).fit(panel)
-    assert e2.from_cache_
-    pd.testing.assert_frame_equal(m1, e2.forecast(panel, paths))
-    e3 = PeakEnsemble("bpnn", n_boot=2, random_state=3, cache=False).fit(panel)
-    pd.testing.assert_frame_equal(m1, e3.forecast(panel, paths))
-    other = PeakEnsemble("bpnn", n_boot=2, random_state=4).fit(panel)
-    assert other.cache_path_ != e1.cache_path_
-    assert not np.allclose(other.forecast(panel, paths)["emissions_mt"], m1["emissions_mt"])
-    assert sorted(m1["member"].unique()) == [-1, 0, 1]
-    with pytest.raises(ParameterError, match="n_boot"):
-        PeakEnsemble(n_boot=-1)
+def _members(panel, paths, n=8, seed=0):
+    """An ensemble as chapter 4 builds it: the FE point times error paths (synthetic errors)."""
+    from carbonlab.forecast.calibrate import ErrorModel
+
+    fc = forecast(PanelModel("fe").fit(panel), panel, paths)
+    rng = np.random.default_rng(seed)
+    errs = pd.DataFrame([{"origin": o, "region": "r", "h": h, "pred_mt": 1.0,
+                          "emissions_mt": float(np.exp(rng.normal(0, 0.03 * h)))}
+                         for o in range(6) for h in range(1, 5)])
+    cols = ["region", "year", "projected", "emissions_mt"]
+    mem = ErrorModel.from_backtest(errs).members(fc[cols], n, seed)
+    return pd.concat([fc[cols].assign(member=-1), mem], ignore_index=True)
 
 
 def test_peak_probabilities_and_band(panel, paths, tmp_path, monkeypatch):
     monkeypatch.setenv("CARBONLAB_CACHE_DIR", str(tmp_path))
-    mem = PeakEnsemble("fe", n_boot=8, random_state=0).fit(panel).forecast(panel, paths)
+    mem = _members(panel, paths, 8)
     pr = peak_probabilities(mem)
     assert (pr["n_members"] == 8).all()
     assert ((pr["p_by_2025"] <= pr["p_by_2030"]) & (pr["p_by_2030"] <= 1)).all()
@@ -293,22 +287,6 @@ def _linear_case(panel, paths, region):
     m = PanelModel("fe").fit(panel)
     beta = dict(zip(KEY_DRIVERS, m.estimator_.coef_, strict=True))
     return m, beta
-
-
-# --------------------------------------------------------------------------- backtest
-
-
-def test_backtest_peaks(panel):
-    bt = backtest_peaks(panel, [2014, 2017], model="fe")
-    assert len(bt) == 2 * panel["region"].nunique()
-    assert set(bt.columns) >= {"cutoff", "region", "called_peaked", "true_peaked", "held", "mape_pct"}
-    for _, r in bt.iterrows():
-        held = r["called_peaked"] == r["true_peaked"] and (
-            not r["true_peaked"] or abs(r["called_year"] - r["true_year"]) <= 1)
-        assert r["held"] == held
-    assert (bt["mape_pct"] >= 0).all() and bt["mape_pct"].median() < 10
-    with pytest.raises(ParameterError, match="cutoffs: 2021"):
-        backtest_peaks(panel, [2021], model="fe")
 
 
 # --------------------------------------------------------------------------- notebook
@@ -342,28 +320,6 @@ def test_notebooks_forecast_with_the_winner_and_print_no_raw_output(tmp_path):
     assert "Ningxia" in out4.read_text(encoding="utf-8")
 
 
-def test_ensemble_median_inside_band_and_noise_widens(panel, paths, tmp_path, monkeypatch):
-    monkeypatch.setenv("CARBONLAB_CACHE_DIR", str(tmp_path))
-    full = PeakEnsemble("fe", n_boot=20, random_state=0).fit(panel).forecast(panel, paths)
-    refit = PeakEnsemble("fe", n_boot=20, random_state=0, residuals=False,
-                         driver_noise=False).fit(panel).forecast(panel, paths)
-    bf, br = forecast_band(full), forecast_band(refit)
-    f = bf[bf["projected"]]
-    assert ((f["point_mt"] >= f["lo_mt"]) & (f["point_mt"] <= f["hi_mt"])).all()
-    width = lambda b: (b["hi_mt"] - b["lo_mt"])[b["projected"]].mean()  # noqa: E731
-    assert width(bf) > 1.5 * width(br)
-    med = full[full["member"] >= 0].groupby(["region", "year"])["emissions_mt"].median()
-    pt = full[full["member"] == -1].set_index(["region", "year"])["emissions_mt"]
-    np.testing.assert_allclose(pt.reindex(med.index), med)
-
-
-def test_backtest_coverage_and_brier(panel):
-    bt = backtest_peaks(panel, [2016], model="fe", n_boot=10)
-    assert {"p_peaked", "brier", "covered_pct"} <= set(bt.columns)
-    assert ((bt["brier"] - (bt["p_peaked"] - bt["true_peaked"].astype(float)) ** 2).abs() < 1e-12).all()
-    assert bt["covered_pct"].between(0, 100).all() and bt["covered_pct"].mean() > 50
-
-
 # --------------------------------------------------------------------------- plots
 
 
@@ -375,7 +331,7 @@ def test_plots_draw_into_the_given_axes(panel, paths, tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
 
     monkeypatch.setenv("CARBONLAB_CACHE_DIR", str(tmp_path))
-    mem = PeakEnsemble("fe", n_boot=4, random_state=0).fit(panel).forecast(panel, paths)
+    mem = _members(panel, paths, 4)
     band = forecast_band(mem)
     point = mem[mem["member"] == -1]
     table = peak_table(point).merge(peak_probabilities(mem), on="region")

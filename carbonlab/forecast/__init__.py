@@ -5,7 +5,7 @@ five drivers with its best model, multiplies by population, finds each
 province's peak year and classifies it: *by 2025* (leading), *by 2030*
 (standard) or *not by 2030*. This module does the same for any scikit-learn
 style regressor and adds an uncertainty layer (bootstrap ensembles → peak-year
-probabilities), a backtest of peak calls, and the inverse problem (the smallest
+probabilities), skill on unseen years, and the inverse problem (the smallest
 driver change that makes a region peak by 2030).
 
 Peak definition (:func:`find_peak`, the one rule of the whole book): over a series
@@ -19,28 +19,36 @@ annual change is at most ``tol`` in size). Classes (:data:`CLASSES`, named only 
 Layout (``carbonlab.forecast.<module>``): ``rule`` (the one peak rule, classes), ``paths``
 (point forecasts over driver paths, peak and growth tables), ``ensemble`` (noise, bands,
 peak probabilities), ``outlook`` (chapter 4's whole pipeline in one object), ``inverse``
-(Table 10's inverse problem), ``backtest`` (peak calls on held-out years), ``plots``.
+(Table 10's inverse problem), ``table10`` (Table 10 in natural units), ``skill`` (rolling-origin
+skill, conditional and unconditional), ``calibrate`` (members from backtest errors, their
+check, likelihood words), ``report`` (the pages' sentences), ``plots``.
 ``carbonlab.peaks`` re-exports all of it for code written before the move.
 """
 
 from __future__ import annotations
 
-from carbonlab.forecast.backtest import (  # noqa: F401
-    backtest_peaks,
+from carbonlab.forecast.calibrate import (  # noqa: F401
+    LIKELIHOOD,
+    ErrorModel,
+    calibration_check,
+    calibration_summary,
+    class_contradicts,
+    class_from_probabilities,
+    likelihood,
 )
 from carbonlab.forecast.ensemble import (  # noqa: F401
-    PeakEnsemble,
     forecast_band,
     national_band,
     peak_probabilities,
-    perturb_paths,
 )
 from carbonlab.forecast.inverse import (  # noqa: F401
     ADJUST_FIRST,
     ADJUST_THEN,
+    LAGGARD_COLUMNS,
     MIN_PIP,
     AdjustmentProblem,
     AdjustmentResult,
+    Solution,
     adjustment_drivers,
     adjustment_problem,
     driver_directions,
@@ -52,9 +60,9 @@ from carbonlab.forecast.inverse import (  # noqa: F401
     solve_adjustment,
 )
 from carbonlab.forecast.outlook import (  # noqa: F401
+    TEACHING_TARGETS_PUBLISHED,
     Outlook,
     chapter_inputs,
-    chosen_model,
     outlook,
     resolve_model,
 )
@@ -86,7 +94,21 @@ from carbonlab.forecast.rule import (  # noqa: F401
     classify,
     find_peak,
 )
-from carbonlab.forecast.table10 import Table10, natural_change, table10  # noqa: F401
+from carbonlab.forecast.skill import (  # noqa: F401
+    FORECASTERS,
+    SCENARIO_HORIZONS,
+    Skill,
+    skill,
+    skill_backtest,
+    skill_table,
+)
+from carbonlab.forecast.table10 import (  # noqa: F401
+    Table10,
+    change_phrase,
+    driver_kind,
+    natural_change,
+    table10,
+)
 from carbonlab.models import PanelModel  # noqa: F401 (re-exported as before)
 
 __all__ = [
@@ -109,7 +131,6 @@ __all__ = [
     "peak_table",
     "growth_table",
     "national_curve",
-    "PeakEnsemble",
     "peak_probabilities",
     "forecast_band",
     "national_band",
@@ -119,9 +140,6 @@ __all__ = [
     "adjustment_drivers",
     "ADJUST_FIRST",
     "ADJUST_THEN",
-    "backtest_peaks",
-    "perturb_paths",
-    "chosen_model",
     "resolve_model",
     "driver_directions",
     "AdjustmentProblem",
@@ -140,4 +158,22 @@ __all__ = [
     "plot_growth",
     "plot_national",
     "plot_adjustment",
+    "ErrorModel",
+    "LIKELIHOOD",
+    "calibration_check",
+    "calibration_summary",
+    "class_contradicts",
+    "class_from_probabilities",
+    "likelihood",
+    "LAGGARD_COLUMNS",
+    "Solution",
+    "TEACHING_TARGETS_PUBLISHED",
+    "ALREADY_P",
+    "FORECASTERS",
+    "SCENARIO_HORIZONS",
+    "Skill",
+    "skill_backtest",
+    "skill_table",
+    "change_phrase",
+    "driver_kind",
 ]

@@ -31,7 +31,8 @@ import pandas as pd
 from carbonlab._util import ParameterError
 from carbonlab.forecast.rule import CLASS_2025, CLASS_2030, CLASS_BEFORE, CLASS_NOT, find_peak
 
-__all__ = ["LIKELIHOOD", "ErrorModel", "calibration_check", "likelihood", "class_from_probabilities",
+__all__ = ["LIKELIHOOD", "ErrorModel", "calibration_check", "calibration_summary", "likelihood",
+           "class_from_probabilities",
            "class_contradicts"]
 
 LIKELIHOOD: tuple[tuple[float, str], ...] = (

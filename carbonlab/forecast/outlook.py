@@ -41,7 +41,6 @@ from carbonlab.models import (
     PanelModel,
     Selection,
     get_model,
-    select,
 )
 from carbonlab.regions import resolve_region
 
@@ -87,18 +86,9 @@ def chapter_inputs(dataset: str = "teaching", data_dir: str | os.PathLike[str] |
                     f"published by then, population by the rule on the data to {as_of}"}
 
 
-def chosen_model(dataset: str = "teaching", *, seed: int = 0) -> Selection:
-    """Chapter 3's rolling-origin selection on ``dataset``'s forecasting inputs (cached).
-
-    The same call in chapter 3, chapter 4, the front page and the region pages, so they
-    agree on the forecaster: ``chosen_model(dataset).winner``.
-    """
-    inputs = chapter_inputs(dataset)
-    return select(inputs["panel"], inputs["drivers"], random_state=seed)
-
-
-def resolve_model(model: str, selection: Selection | None) -> str:
-    """``"auto"`` → the selection's winner; any other registry name is kept (checked)."""
+def resolve_model(model: str, selection: Selection | None = None) -> str:
+    """``"auto"`` → the selection's winner (a :class:`~carbonlab.models.Selection`); any other
+    registry name is kept (checked: it must work on the panel)."""
     if model == "auto":
         if selection is None:
             raise ParameterError("model: 'auto' needs a selection")
@@ -209,9 +199,9 @@ class Outlook:
         p_by_2030, band_2030_mt`` (5–95 % in 2030), ``peak`` (:class:`PeakResult`),
         ``median_peak_year`` (of the members that peak), ``already`` (class
         :data:`CLASS_BEFORE`, or maximum before the last data year with P(peak ≤ 2025) ≥
-        :data:`ALREADY_P`), ``disagree`` (the median path's peak year differs from the
+        :data:`ALREADY_P`), ``disagree`` (the point path's peak year differs from the
         members' median peak year, or its peak lies below the 2030 band's top) and
-        ``caveat``: a sentence saying what the median path does and where the members
+        ``caveat``: a sentence saying what the point path does and where the members
         disagree (empty when the path has not peaked, or has already peaked and the members
         agree)."""
         r = resolve_region(region)
@@ -233,13 +223,13 @@ class Outlook:
         disagree = bool(pk.peaked and (np.isnan(med) or abs(med - pk.peak_year) >= 1 or above))
         caveat = ""
         if pk.peaked and not already:
-            caveat = (f"The median path's maximum is in {pk.peak_year}"
+            caveat = (f"The point path's maximum is in {pk.peak_year}"
                       + (", the last data year, so the data do not yet show a decline"
                          if pk.peak_year == t_last else "")
                       + f"; P(peak ≤ 2025) = {p25:.2f} and P(peak ≤ 2030) = {p30:.2f} across "
                       "the ensemble members.")
         if disagree:
-            caveat += ((" " if caveat else "") + "The median path and the members disagree: "
+            caveat += ((" " if caveat else "") + "The point path and the members disagree: "
                        + (f"the members that peak do so in {med:.0f} (median)"
                           if not np.isnan(med) else "no member peaks by 2030")
                        + (f", and the 2030 band ({lo:,.0f}–{hi:,.0f} Mt CO2) reaches above "

@@ -67,7 +67,7 @@ CLASS_BEFORE, CLASS_2025, CLASS_2030, CLASS_NOT = CLASSES
 
 ALREADY_P: float = 0.9
 """A region is said to have *already peaked* when its class is :data:`CLASS_BEFORE`, or when
-the median path's maximum lies before the last data year and at least this share of the
+the point path's maximum lies before the last data year and at least this share of the
 ensemble members peak by 2025 (:meth:`Outlook.region`). The one place the threshold is set."""
 
 CLASS_COLORS: dict[str, str] = {CLASS_BEFORE: PALETTE[7], CLASS_2025: PALETTE[2],

@@ -138,8 +138,11 @@ def skill_backtest(panel: pd.DataFrame, drivers: Sequence[str], *,
                     for T in origins]
         return pd.concat([p for run in runs for p in run], ignore_index=True)
 
-    key = [sub, {"drivers": list(drivers), "models": list(models), "origins": origins,
-                 "H": max_horizon, "scenario": scenario, "seed": random_state}]
+    from carbonlab.scenarios import load_scenario
+
+    key = [sub, load_scenario(scenario),  # the scenario's content, not only its name
+           {"drivers": list(drivers), "models": list(models), "origins": origins,
+            "H": max_horizon, "seed": random_state}]
     out = cached("skill", key, compute, enabled=cache)
     out.attrs["units"] = {"emissions_mt": "Mt CO2", "pred_mt": "Mt CO2", "h": "years"}
     return out
