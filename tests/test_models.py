@@ -293,6 +293,17 @@ def test_compare_models_table(panel):
     assert fe["mse_test"] == t["mse_test"].min()
     again = m.compare_models(panel, DRIVERS, "random", **kw)
     pd.testing.assert_frame_equal(t, again)
+    # the results protocol: summary() the table best first, describe() the sentences
+    s = res.summary()
+    assert s["mse_test"].is_monotonic_increasing and list(s["rank"]) == list(range(1, len(t) + 1))
+    assert set(s["model"] + s["variant"]) == set(t["model"] + t["variant"])
+    assert (s["diverged"] == (s["mse_test"] > m.DIVERGED_FACTOR * t["mse_test"].median())).all()
+    text = res.describe()
+    assert f"lowest test MSE of {len(t)} variants belongs to {s['model'][0]} {s['variant'][0]} " \
+           f"({s['mse_test'][0]:.5f}" in text
+    learned = s[~s["name"].isin(m.BASELINES)]
+    naive_best = s[s["name"].isin(m.NAIVE)]["mse_test"].min()
+    assert f"{int((learned['mse_test'] > naive_best).sum())} of the {len(learned)} learned" in text
 
 
 def test_comparison_settings_group_the_options(panel):
@@ -579,6 +590,8 @@ def test_select_rolling_origin_is_leakage_free_and_cached(panel, tmp_path, monke
     assert sel.table["mse_test"].is_monotonic_increasing
     assert list(sel.table["rank"]) == list(range(1, len(sel.table) + 1))
     assert sel.winner in str(sel) and "PeakResult" not in sel._repr_markdown_()
+    assert str(sel) == sel.describe() and f"test MSE {sel.table['mse_test'].iloc[0]:.4f}" in str(sel)
+    pd.testing.assert_frame_equal(sel.summary(), sel.table)
     # the truth is linear with region effects: fixed effects beat SVR and the naive baselines
     assert sel.winner == "fe"
     # no leakage: changing emissions after a fold's origin leaves that fold's predictions alone

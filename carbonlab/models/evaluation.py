@@ -27,6 +27,7 @@ from carbonlab.models.nets import ACTIVATIONS, STUDY_MAX_PARAMS
 from carbonlab.models.panel import PanelModel
 from carbonlab.models.registry import (
     BASELINES,
+    DIVERGED_FACTOR,
     MODEL_LABELS,
     NAIVE,
     PANEL_MODELS,
@@ -61,6 +62,37 @@ class Comparison:
     table: pd.DataFrame
     predictions: pd.DataFrame
     curves: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def summary(self) -> pd.DataFrame:
+        """``table`` best first (least test MSE) with ``rank`` and ``diverged`` (test MSE over
+        :data:`DIVERGED_FACTOR` times the median variant's: its RMSE in Mt means nothing)."""
+        t = self.table.sort_values("mse_test", kind="stable").reset_index(drop=True)
+        t["rank"] = np.arange(1, len(t) + 1)
+        t["diverged"] = t["mse_test"] > DIVERGED_FACTOR * t["mse_test"].median()
+        t.attrs = dict(self.table.attrs)
+        return t
+
+    def describe(self) -> str:
+        """The comparison in sentences (every number computed from the table)."""
+        t = self.summary()
+        best = t.iloc[0]
+        folds = self.predictions["fold"].nunique()
+        s = (f"On the {best['split']} split ({folds} fold{'s' * (folds != 1)}) the lowest test MSE "
+             f"of {len(t)} variants belongs to {best['model']} {best['variant']} "
+             f"({best['mse_test']:.5f} (ln t CO2/person)², an RMSE of {best['rmse_mt_test']:,.1f} "
+             f"Mt CO2 on provincial totals).")
+        naive = t[t["name"].isin(NAIVE)]
+        learned = t[~t["name"].isin(BASELINES)]
+        if len(naive) and len(learned):
+            nv = naive.iloc[0]
+            worse = int((learned["mse_test"] > nv["mse_test"]).sum())
+            s += (f" {worse} of the {len(learned)} learned variants do worse than the best naive "
+                  f"baseline, {nv['model']} (rank {nv['rank']}).")
+        div = t[t["diverged"]]
+        s += (f" Diverged (test MSE over {DIVERGED_FACTOR:g} times the median): "
+              + (", ".join(f"{m} {v}" for m, v in zip(div["model"], div["variant"], strict=True))
+                 or "none") + ".")
+        return s
 
 
 @dataclass(frozen=True)
@@ -392,12 +424,20 @@ class Selection:
         o = self.runner_up if other is None else other
         return float(100 * (1 - t[self.winner] / t[o])) if t[o] > 0 else 0.0
 
-    def __str__(self) -> str:
+    def summary(self) -> pd.DataFrame:
+        """The ranking (``table``: one row per model, best first)."""
+        return self.table.copy()
+
+    def describe(self) -> str:
+        """The winner, its test MSE and margin, and the test windows, in one sentence."""
         folds = ", ".join(f"{f.test_years[0]}–{f.test_years[-1]}" for f in self.folds)
         return (f"rolling-origin winner: {MODEL_LABELS.get(self.winner, self.winner)} "
                 f"({self.winner}), test MSE {self.table['mse_test'].iloc[0]:.4f}, "
                 f"{self.margin_pct():.0f} % below {MODEL_LABELS.get(self.runner_up, self.runner_up)}; "
                 f"test windows {folds}")
+
+    def __str__(self) -> str:
+        return self.describe()
 
     def _repr_markdown_(self) -> str:
         return str(self)
