@@ -403,3 +403,19 @@ def test_adjustment_starts_from_the_given_base_path(panel):
     assert res.stage == 0 and f"peaks in {int(fut['year'].iloc[2])}" in res.message
     with pytest.raises(ParameterError, match="base: no emissions_mt"):
         peak_adjustment(m, panel, p, r, base=base.iloc[:-1], directions=SIGNS, min_pip=None)
+
+
+def test_plot_adjustment_marks_the_adjusted_maximum(panel, paths):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from carbonlab.forecast.plots import plot_adjustment
+
+    res = peak_adjustment(_Linear(panel), panel, paths, "Beijing", directions=SIGNS, min_pip=None)
+    fig, ax = plt.subplots()
+    assert plot_adjustment(res, ax=ax) is ax
+    labels = [ln.get_label() for ln in ax.lines]
+    assert labels[:2] == ["scenario", "adjusted"] and f"adjusted maximum ({res.peak.peak_year})" in labels
+    plt.close(fig)

@@ -115,12 +115,20 @@ def plot_national(nat: pd.DataFrame, peak: PeakResult, band: pd.DataFrame | None
 
 
 def plot_adjustment(res: AdjustmentResult, ax: Any = None) -> Any:
-    """Baseline vs adjusted emissions (Mt CO2) for the inverse problem's region; the Axes."""
+    """Baseline vs adjusted emissions (Mt CO2) for the inverse problem's region, the adjusted
+    path's maximum by the book's peak rule marked; the Axes."""
     if ax is None:
         _, ax = new_figure()
     ax.plot(res.base["year"], res.base["emissions_mt"], color=PALETTE[1], label="scenario")
+    label = "adjusted" + ("" if res.feasible else " (best found, does not peak)")
+    label += "" if res.converged else " (optimiser did not converge)"
     ax.plot(res.adjusted["year"], res.adjusted["emissions_mt"], color=PALETTE[2], ls="--",
-            label="adjusted" + ("" if res.feasible else " (best found, infeasible)"))
+            label=label)
+    pk = res.peak
+    if pk is not None and pk.peaked:
+        ax.plot([pk.peak_year], [pk.peak_value], "o", color=PALETTE[2],
+                label=f"adjusted maximum ({pk.peak_year})")
     ax.set(xlabel="year", ylabel="emissions (Mt CO2)", title=f"{res.region}: what it takes to peak by {res.year}")
-    ax.legend()
+    year_axis(ax)
+    legend_outside(ax)
     return ax
