@@ -323,8 +323,10 @@ PARAMETER_RULES: dict[str, dict[str, Allowed]] = {
     "05_cities_leap": {"seed": _SEED, **_CITY, "n_sobol": Allowed(lo=1, hi=65536,
                                                                    power_of_2=True)},
     "city": {"seed": _SEED, **_CITY},
-    "index": {"seed": _SEED, "n_members": _COUNT, "model": Allowed(choices=_panel_models)},
+    "index": {"seed": _SEED, "n_members": _COUNT, "model": Allowed(choices=_panel_models),
+              "as_of": _YEAR_OR_0},
     "region": {"seed": _SEED, "n_members": _COUNT, "model": Allowed(choices=_panel_models),
+               "as_of": _YEAR_OR_0,
                "scenario": _SCENARIO},
 }
 """Each notebook's parameters' allowed values or ranges (notebook stem -> parameter ->
