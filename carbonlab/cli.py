@@ -110,66 +110,75 @@ def _cmd_regions(a: argparse.Namespace) -> int:
 
 
 def _cmd_data(a: argparse.Namespace) -> int:
-    if a.data_command == "list":
-        from carbonlab.data import DATASETS
-        from carbonlab.data.registry import REGISTRY
+    return {"list": _data_list, "verify": _data_verify, "fetch": _data_fetch,
+            "teaching": _data_teaching}[a.data_command](a)
 
-        print("datasets:", ", ".join(DATASETS))
-        print(f"real-data files (under $CARBONLAB_DATA_DIR = "
-              f"{os.environ.get('CARBONLAB_DATA_DIR', 'unset')}):")
-        for e in REGISTRY.values():
-            print(f"  {e.path}  {e.size:>9d} B  sha256 {e.sha256[:12]}…")
-        return 0
-    if a.data_command == "verify":
-        from carbonlab.data.registry import data_dir, unknown_files, verify
 
-        root = data_dir(a.data_dir)
-        res = verify(root)
-        print(res.to_string(index=False))
-        extra = unknown_files(root)
-        if extra:
-            print(f"{len(extra)} file(s) not in the registry (not checked, read by no loader): "
-                  + ", ".join(extra))
-        bad = res[~res["ok"]]
-        if len(bad):
-            raise CarbonlabError(f"{len(bad)} file(s) failed verification: "
-                                 + ", ".join(bad["path"].astype(str)))
-        return 0
-    if a.data_command == "fetch":
-        from carbonlab.data.registry import fetch
+def _data_list(a: argparse.Namespace) -> int:
+    from carbonlab.data import DATASETS
+    from carbonlab.data.registry import REGISTRY
 
-        dest = a.dest or os.environ.get("CARBONLAB_DATA_DIR")
-        if not dest:
-            raise CarbonlabError("fetch: give --dest or set CARBONLAB_DATA_DIR")
-        check_writable_dir(Path(dest), "fetch --dest")
-        import pooch
+    print("datasets:", ", ".join(DATASETS))
+    print(f"real-data files (under $CARBONLAB_DATA_DIR = "
+          f"{os.environ.get('CARBONLAB_DATA_DIR', 'unset')}):")
+    for e in REGISTRY.values():
+        print(f"  {e.path}  {e.size:>9d} B  sha256 {e.sha256[:12]}…")
+    return 0
 
-        pooch.get_logger().setLevel("WARNING")  # no "Downloading..." before an error line
-        for p in fetch(Path(dest)):
+
+def _data_verify(a: argparse.Namespace) -> int:
+    from carbonlab.data.registry import data_dir, unknown_files, verify
+
+    root = data_dir(a.data_dir)
+    res = verify(root)
+    print(res.to_string(index=False))
+    extra = unknown_files(root)
+    if extra:
+        print(f"{len(extra)} file(s) not in the registry (not checked, read by no loader): "
+              + ", ".join(extra))
+    bad = res[~res["ok"]]
+    if len(bad):
+        raise CarbonlabError(f"{len(bad)} file(s) failed verification: "
+                             + ", ".join(bad["path"].astype(str)))
+    return 0
+
+
+def _data_fetch(a: argparse.Namespace) -> int:
+    from carbonlab.data.registry import fetch
+
+    dest = a.dest or os.environ.get("CARBONLAB_DATA_DIR")
+    if not dest:
+        raise CarbonlabError("fetch: give --dest or set CARBONLAB_DATA_DIR")
+    check_writable_dir(Path(dest), "fetch --dest")
+    import pooch
+
+    pooch.get_logger().setLevel("WARNING")  # no "Downloading..." before an error line
+    for p in fetch(Path(dest)):
+        print(p)
+    return 0
+
+
+def _data_teaching(a: argparse.Namespace) -> int:
+    from carbonlab import synth
+    from carbonlab.data import teaching_dir
+
+    folder = teaching_dir()
+    if not a.write and not folder.is_dir():
+        raise CarbonlabError(f"teaching panel folder {folder} does not exist "
+                             "(check CARBONLAB_TEACHING_DIR)")
+    if a.write:
+        check_writable_dir(folder, "teaching --write")
+        for p in synth.write(teaching_dir()):
             print(p)
         return 0
-    if a.data_command == "teaching":
-        from carbonlab import synth
-        from carbonlab.data import teaching_dir
-
-        folder = teaching_dir()
-        if not a.write and not folder.is_dir():
-            raise CarbonlabError(f"teaching panel folder {folder} does not exist "
-                                 "(check CARBONLAB_TEACHING_DIR)")
-        if a.write:
-            check_writable_dir(folder, "teaching --write")
-            for p in synth.write(teaching_dir()):
-                print(p)
-            return 0
-        rendered = synth.render(folder=teaching_dir())
-        diff = [n for n, b in rendered.items() if not (teaching_dir() / n).is_file()
-                or (teaching_dir() / n).read_bytes() != b]
-        if diff:
-            print("differs from the generator: " + ", ".join(diff))
-            return 1
-        print(f"teaching panel reproduced byte for byte ({len(rendered)} files)")
-        return 0
-    raise AssertionError(a.data_command)
+    rendered = synth.render(folder=teaching_dir())
+    diff = [n for n, b in rendered.items() if not (teaching_dir() / n).is_file()
+            or (teaching_dir() / n).read_bytes() != b]
+    if diff:
+        print("differs from the generator: " + ", ".join(diff))
+        return 1
+    print(f"teaching panel reproduced byte for byte ({len(rendered)} files)")
+    return 0
 
 
 def _cmd_student(a: argparse.Namespace) -> int:
