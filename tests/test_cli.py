@@ -169,3 +169,21 @@ def test_jobs_from_the_environment_are_capped_at_the_cpus(monkeypatch):
     assert n_jobs_default() == (os.cpu_count() or 1)
     monkeypatch.setenv("CARBONLAB_JOBS", "1")
     assert n_jobs_default() == 1
+
+
+def test_reruns_are_byte_identical_and_keep_no_earlier_metadata(tmp_path):
+    """Issue 26 item 17: the same run twice gives the same bytes (no timings, ids or
+    addresses); re-running an executed notebook keeps none of the earlier run's parameters."""
+    import json
+
+    from carbonlab.runner import run_notebook
+
+    a = run_notebook(TINY, {"region": "宁夏", "n": 5}, tmp_path / "a" / "x.ipynb")
+    b = run_notebook(TINY, {"region": "宁夏", "n": 5}, tmp_path / "b" / "x.ipynb")
+    assert a.read_bytes() == b.read_bytes()
+    again = run_notebook(a, {"x": 0.25}, tmp_path / "c" / "x.ipynb")
+    meta = json.loads(again.read_text(encoding="utf-8"))["metadata"]["papermill"]
+    assert meta["parameters"] == {"x": 0.25}
+    assert meta["input_path"] == "x.ipynb" and "start_time" not in meta
+    text = again.read_text(encoding="utf-8")
+    assert "Ningxia" not in text and "execution" not in json.loads(text)["cells"][1]["metadata"]
