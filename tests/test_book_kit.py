@@ -133,3 +133,93 @@ def test_every_page_built_from_the_teaching_panel_is_labelled(built_book):
         assert "Dataset teaching: the carbonlab teaching panel" in text
     for page in (html / "book" / "running.html", html / "book" / "glossary.html"):
         assert 'class="carbonlab-dataset' not in page.read_text(encoding="utf-8"), page.name
+
+
+# --------------------------------------------------------------------------- repository, launch
+
+
+def test_repository_url_from_config_environment_or_git_origin(ext, tmp_path, monkeypatch):
+    import subprocess
+
+    monkeypatch.delenv("CARBONLAB_REPOSITORY_URL", raising=False)
+    assert ext.repository_url("https://gitlab.com/a/b/", tmp_path) == "https://gitlab.com/a/b"
+    assert ext.repository_url("", tmp_path) == ""  # not a git clone, nothing set: no buttons
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "remote", "add", "origin",
+                    "git@github.com:someone/carbonlab.git"], check=True)
+    assert ext.repository_url("", tmp_path) == "https://github.com/someone/carbonlab"
+    monkeypatch.setenv("CARBONLAB_REPOSITORY_URL", "https://github.com/other/fork.git")
+    assert ext.repository_url("", tmp_path) == "https://github.com/other/fork"
+    assert ext.repository_url("not a url", tmp_path) == ""
+
+
+def test_buttons_are_on_with_a_repository_and_off_without(ext, tmp_path, monkeypatch):
+    monkeypatch.delenv("CARBONLAB_REPOSITORY_URL", raising=False)
+    (tmp_path / "_config.yml").write_text(
+        "repository:\n  url: ''\n  branch: dev\nlaunch_buttons:\n"
+        "  binderhub_url: https://mybinder.org\n  colab_url: https://colab.research.google.com\n",
+        encoding="utf-8")
+
+    class Config:
+        def __init__(self):
+            self.html_theme_options = {"search_bar_text": "Search"}
+
+    class App:
+        confdir = str(tmp_path)
+
+    off = Config()
+    ext.set_repository(App(), off)
+    assert not off.html_theme_options["use_repository_button"]
+    assert off.html_theme_options["launch_buttons"]["binderhub_url"] == ""
+    monkeypatch.setenv("CARBONLAB_REPOSITORY_URL", "https://github.com/someone/carbonlab")
+    on = Config()
+    ext.set_repository(App(), on)
+    opts = on.html_theme_options
+    assert opts["repository_url"] == "https://github.com/someone/carbonlab"
+    assert opts["use_repository_button"] and opts["repository_branch"] == "dev"
+    assert opts["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
+
+
+def test_launch_links_open_the_source_notebook(ext):
+    f = ext.source_notebook_url
+    assert (f("https://mybinder.org/v2/gh/o/r/main?urlpath=lab/tree/executed/04_forecast_peaks.ipynb")
+            == "https://mybinder.org/v2/gh/o/r/main?urlpath=lab/tree/notebooks/04_forecast_peaks.ipynb")
+    assert (f("https://colab.research.google.com/github/o/r/blob/main/executed/regions/region_Inner_Mongolia.ipynb")
+            == "https://colab.research.google.com/github/o/r/blob/main/notebooks/region.ipynb")
+    assert f("x/executed/regions/city_Lanzhou.ipynb") == "x/notebooks/city.ipynb"
+    assert f("x/executed/index.ipynb") == "x/notebooks/index.ipynb"
+
+
+@pytest.mark.slow
+def test_a_small_book_renders_the_label_and_the_launch_buttons(tmp_path):
+    """The real _config.yml and extension on a one-page book: label, repository and launch
+    buttons (to notebooks/, not executed/), built offline with warnings as errors."""
+    import os
+    import shutil
+    import subprocess
+
+    if not (ROOT / ".cache" / "book-static" / "mathjax" / "tex-chtml.js").is_file():
+        pytest.skip("offline MathJax missing (make mathjax)")
+    book = tmp_path / "book"
+    (book / "executed").mkdir(parents=True)
+    shutil.copy(ROOT / "_config.yml", book)
+    for name in ("book", ".cache"):
+        (book / name).symlink_to(ROOT / name)
+    nb = json.loads((ROOT / "tests" / "fixtures" / "tiny.ipynb").read_text(encoding="utf-8"))
+    nb["metadata"]["papermill"] = {"parameters": {"dataset": "teaching", "region": "Ningxia"}}
+    nb["metadata"]["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    (book / "executed" / "02_tiny.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    (book / "_toc.yml").write_text("format: jb-book\nroot: executed/02_tiny\n", encoding="utf-8")
+    jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent))
+    env = {**os.environ, "CARBONLAB_REPOSITORY_URL": "https://github.com/someone/carbonlab"}
+    proc = subprocess.run([jb, "build", str(book), "--builder", "html", "-W", "-n"],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    page = (book / "_build" / "html" / "executed" / "02_tiny.html").read_text(encoding="utf-8")
+    assert "Synthetic teaching data, not a forecast of China." in _text(page)
+    links = set(re.findall(r'href="(https://[^"]+)"', page))
+    assert "https://github.com/someone/carbonlab" in links
+    assert ("https://mybinder.org/v2/gh/someone/carbonlab/main?urlpath=lab/tree/notebooks/02_tiny.ipynb"
+            in links), links
+    assert ("https://colab.research.google.com/github/someone/carbonlab/blob/main/notebooks/02_tiny.ipynb"
+            in links), links

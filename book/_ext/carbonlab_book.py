@@ -18,13 +18,20 @@
   inventories' name and their last year in the panel the build used. A page's dataset is the
   ``dataset`` parameter papermill recorded in its executed notebook; the gallery's landing
   pages take the build's one dataset.
+- The repository and launch buttons (:func:`set_repository`): the repository is
+  ``repository.url`` of ``_config.yml``, else ``$CARBONLAB_REPOSITORY_URL``, else the clone's
+  git remote ``origin``; with one, the page header links to it (repository, issues) and each
+  notebook page opens its source notebook (``notebooks/…``, not the git-ignored ``executed/``
+  copy) on Binder or Colab; with none, no button. Links only: nothing is fetched at build time.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -238,6 +245,85 @@ def add_dataset_label(app: Any, doctree: Any, docname: str) -> None:
         doctree.insert(0, box)
 
 
+# --------------------------------------------------------------------------- repository, launch
+
+def repository_url(configured: str, root: str | Path) -> str:
+    """The repository's web address: ``configured``, else ``$CARBONLAB_REPOSITORY_URL``, else
+    the git remote ``origin`` of ``root`` as https (``git@github.com:o/r.git`` ->
+    ``https://github.com/o/r``); "" if none."""
+    url = (configured or os.environ.get("CARBONLAB_REPOSITORY_URL", "")).strip()
+    if not url:
+        try:
+            proc = subprocess.run(["git", "-C", str(root), "config", "--get", "remote.origin.url"],
+                                  capture_output=True, text=True, timeout=10)
+            url = proc.stdout.strip() if proc.returncode == 0 else ""
+        except (OSError, subprocess.SubprocessError):
+            url = ""
+    m = re.fullmatch(r"(?:ssh://)?git@([^:/]+)[:/](.+)", url)
+    if m:
+        url = f"https://{m[1]}/{m[2]}"
+    url = re.sub(r"\.git$", "", url.rstrip("/"))
+    return url if re.fullmatch(r"https?://[^/]+/[^/]+/[^/]+", url) else ""
+
+
+def _book_config(root: str | Path) -> dict[str, Any]:
+    """The book's ``_config.yml`` as a dict ({} if there is none)."""
+    path = Path(root) / "_config.yml"
+    if not path.is_file():
+        return {}
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def set_repository(app: Any, config: Any) -> None:
+    """``config-inited``: repository and launch buttons on when a repository is known, off else."""
+    opts = config.html_theme_options
+    # _config.yml's sphinx.config.html_theme_options replaces the theme options Jupyter Book
+    # derives from its repository and launch_buttons sections: read those sections here
+    book = _book_config(app.confdir)
+    repo = book.get("repository") or {}
+    for key, yml in (("repository_branch", "branch"), ("path_to_docs", "path_to_book")):
+        if repo.get(yml) and key not in opts:
+            opts[key] = repo[yml]
+    url = repository_url(opts.get("repository_url") or repo.get("url") or "", app.confdir)
+    launch = dict(opts.get("launch_buttons") or book.get("launch_buttons") or {})
+    if url:
+        opts["repository_url"] = url
+        opts.setdefault("repository_branch", "main")
+        opts["use_repository_button"] = True
+        opts["use_issues_button"] = "github.com" in url or "gitlab.com" in url
+    else:
+        opts.pop("repository_url", None)
+        for key in ("use_repository_button", "use_issues_button", "use_edit_page_button"):
+            opts[key] = False
+        launch = {k: ("" if k.endswith("_url") else v) for k, v in launch.items()}
+    opts["launch_buttons"] = launch
+
+
+_EXECUTED_PAGE = re.compile(r"executed/regions/(region|city)_[^/?&#\s]*?\.ipynb")
+_EXECUTED_CHAPTER = re.compile(r"executed/([^/?&#\s]+)\.ipynb")
+
+
+def source_notebook_url(url: str) -> str:
+    """A launch link to an executed page rewritten to its source notebook: ``executed/04_x.ipynb``
+    -> ``notebooks/04_x.ipynb``, ``executed/regions/region_Ningxia.ipynb`` -> ``notebooks/region.ipynb``."""
+    url = _EXECUTED_PAGE.sub(r"notebooks/\1.ipynb", url)
+    return _EXECUTED_CHAPTER.sub(r"notebooks/\1.ipynb", url)
+
+
+def launch_sources(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    """``html-page-context`` after the theme's launch buttons: point them at ``notebooks/``."""
+    def fix(buttons: list[Any]) -> None:
+        for b in buttons:
+            if isinstance(b, dict):
+                if isinstance(b.get("url"), str) and b["url"].startswith("http"):
+                    b["url"] = source_notebook_url(b["url"])
+                fix(b.get("buttons") or [])
+
+    fix(context.get("header_buttons") or [])
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.connect("html-page-context", dedupe_scripts, priority=900)
     app.connect("builder-inited", check_mathjax)
@@ -247,4 +333,6 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("env-purge-doc", _purge_dataset)
     app.connect("env-merge-info", _merge_datasets)
     app.connect("doctree-resolved", add_dataset_label)
+    app.connect("config-inited", set_repository)
+    app.connect("html-page-context", launch_sources, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
