@@ -58,10 +58,17 @@ def test_city_page_opens_with_the_computed_answer(tmp_path):
     assert f"In {end} the policy emits **{summ['reduction_end_pct']:.1f} % less**" in text
     pb = run.peak("baseline")
     assert f"{pb.peak_value:,.1f} Mt CO2 ({pb.peak_value / 100:.2f} 亿t)" in text
-    winner = leap.LABELS[str(scores.index[0])]
-    assert f"**{winner}**, the city's rolling-origin winner ({scores['all'].iloc[0]:.1f} %" in text
-    if winner != "persistence":
+    used = leap.LABELS[run.model]
+    assert f"**Baseline forecaster:** **{used}** (`model=\"auto\"`) ({scores.loc[run.model, 'all']:.1f} %" in text
+    if run.model != "persistence":
         assert f"persistence (next year = this year) errs by {scores.loc['persistence', 'all']:.1f} %" in text
+    # the nested check is on the page, and no winner that loses out of sample is claimed
+    assert run.selection_text() in text
+    sel = run.selection
+    if sel is not None and not sel["beats_persistence"]:
+        assert run.model == "persistence" and "no winner is claimed" in text
+    elif sel is not None:
+        assert run.model == str(scores.index[0]) and "beats persistence" in text
     study = leap.STUDY_PEAKS["Lanzhou"]
     assert (f"baseline {study['baseline']} against {summ['baseline_peak']}, policy "
             f"{study['policy']} against {summ['policy_peak']}") in text

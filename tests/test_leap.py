@@ -455,11 +455,27 @@ def test_pilot_year_and_readings_change_the_policy():
     assert 0 < red[0] < red[1] < red[2]
     assert list(eff["t0"]) == [2012, 2015, run.leap.base_year + 1]
     rd = leap.readings_table(run)
-    assert list(rd["used"]) == [True, False]
-    assert rd["reduction_2030_pct"].iloc[0] > rd["reduction_2030_pct"].iloc[1]
+    assert list(rd["used"]) == [True, False]              # relative growth is the default
+    assert rd["reading"].iloc[0] == "relative growth a year"
+    assert run.summary()["reduction_end_pct"] == pytest.approx(rd["reduction_2030_pct"].iloc[0])
+    # +5 % of a lever at a few percent is far less than +5 points
+    assert rd["reduction_2030_pct"].iloc[0] < rd["reduction_2030_pct"].iloc[1]
     run2 = leap.run_city(synthetic_cities(), "Hohhot", model="drift", horizon_end=2030,
-                         fast=True, cache=False, reading="relative")
+                         fast=True, cache=False, reading="pp")
     assert run2.summary()["reduction_end_pct"] == pytest.approx(rd["reduction_2030_pct"].iloc[1])
+
+
+def test_no_cap_without_a_source():
+    """A lever's cap K is used only where the city file gives one (none is cited today)."""
+    for path in CITY_FILES:
+        m = leap.CityModel.from_yaml(path)
+        assert m.reading == "relative"
+        for name, lv in m.levers.items():
+            assert lv["K"] is None, (path.stem, name)
+    m = leap.CityModel.for_city("Lanzhou").with_policy(reading="pp", rate={"energy_saving": 0.5})
+    assert m.lever_paths("policy")["energy_saving"].max() <= 1.0   # a fraction stops at 1
+    capped = m.with_policy(K={"energy_saving": 0.2}).lever_paths("policy")["energy_saving"]
+    assert capped.max() == pytest.approx(0.2)
 
 
 # ---------------------------------------------------------------- city data and forecasts
@@ -524,7 +540,11 @@ def test_rolling_origin_scores_and_choice():
                              fast=True)
     pd.testing.assert_frame_equal(ev, ev2)                         # seeded
     sc = leap.model_scores(ev)
-    assert leap.choose_model(ev) == sc.index[0] == sc["all"].idxmin()
+    nested = leap.nested_selection(ev)
+    assert list(nested.index) == ["Beijing"]
+    held = bool(nested["beats_persistence"].iloc[0])
+    assert leap.choose_model(ev) == (sc.index[0] if held else "persistence")
+    assert sc.index[0] == sc["all"].idxmin()
     w = leap.choose_model(ev, "ensemble")
     assert sum(w.values()) == pytest.approx(1.0) and max(w, key=w.get) == sc.index[0]
     # persistence by hand at origin 2020, h = 2: forecast 2022 = value of 2020
@@ -535,6 +555,55 @@ def test_rolling_origin_scores_and_choice():
     np.testing.assert_allclose(f.to_numpy(), sum(p.to_numpy() for p in parts))
     with pytest.raises(ParameterError, match="not 'auto', 'ensemble'"):
         leap.choose_model(ev, "gpt")
+
+
+def test_interpolated_origin_never_sees_the_next_year():
+    """Regression: an interpolated origin's value is made from the next year's actual value,
+    so no origin may be interpolated and no forecast may change when later years change."""
+    df = synthetic_cities()
+    gap = df[~((df["city"] == "Lanzhou") & (df["year"] == 2019))]
+    later = gap.copy()
+    hit = (later["city"] == "Lanzhou") & (later["year"] >= 2020)
+    later.loc[hit, "emissions_mt"] *= 3.0          # changes 2020-2022 and the 2019 fill
+    models = ("svr", "persistence", "drift")
+    s, s2 = leap.city_series(gap, "Lanzhou"), leap.city_series(later, "Lanzhou")
+    assert s.attrs["interpolated"] == [2019] and s2.loc[2019] != s.loc[2019]
+    ev = leap.evaluate_city(s, models, n_origins=5, fast=True)
+    ev2 = leap.evaluate_city(s2, models, n_origins=5, fast=True)
+    assert 2019 not in set(ev["origin"]) and set(ev["origin"]) == {2017, 2018, 2020, 2021}
+    for T in sorted(set(ev["origin"])):
+        a = ev[ev["origin"] == T].reset_index(drop=True)
+        b = ev2[ev2["origin"] == T].reset_index(drop=True)
+        if T < 2019:        # inputs before the change: forecasts identical to the last bit
+            np.testing.assert_array_equal(a["forecast_mt"].to_numpy(), b["forecast_mt"].to_numpy())
+
+
+def test_nested_selection_by_hand():
+    """Chosen on the forecasts known at the split origin, scored on the later ones."""
+    rows = []
+    # origins 2010-2013, split at 2012; rf wins the selection (0.5 vs 2) and loses later (5 vs 4)
+    for origin in (2010, 2011, 2012, 2013):
+        for year in range(origin + 1, 2015):
+            sel = origin < 2012 and year <= 2012
+            for m, (a_sel, a_late) in {"rf": (0.5, 5.0), "persistence": (2.0, 4.0)}.items():
+                ape = a_sel if sel else (a_late if origin >= 2012 else 9.0)
+                rows.append({"city": "A", "model": m, "origin": origin, "h": year - origin,
+                             "year": year, "actual_mt": 1.0, "forecast_mt": 1.0,
+                             "ape_pct": ape})
+    ev = pd.DataFrame(rows)
+    n = leap.nested_selection(ev).loc["A"]
+    assert n["chosen"] == "rf" and n["split_origin"] == 2012
+    assert n["n_select"] == 3 and n["n_scored"] == 3          # 2010->11,12; 2011->12 | 2012->13,14; 2013->14
+    assert n["ratio_to_persistence"] == pytest.approx(5.0 / 4.0)
+    assert not n["beats_persistence"]
+    assert leap.model_scores(ev).index[0] == "rf"             # the in-sample winner ...
+    assert leap.choose_model(ev) == "persistence"             # ... is not claimed
+    text = leap.selection_sentence(n, "persistence")
+    assert "does not beat persistence" in text and "ratio 1.25" in text
+    # with the later errors reversed the selection holds and the winner is kept
+    ev.loc[(ev["model"] == "rf") & (ev["origin"] >= 2012), "ape_pct"] = 3.0
+    assert leap.nested_selection(ev).loc["A", "beats_persistence"]
+    assert leap.choose_model(ev) == "rf"
 
 
 def test_tuned_and_early_stopped_models():
@@ -558,10 +627,14 @@ def test_all_cities_table():
     df = synthetic_cities()
     out = leap.all_cities(df, ("svr", "persistence", "drift"), n_origins=5, cache=False)
     assert int(out["wins"].sum()) == len(out["winners"]) == 4
-    # a city run reuses the table's scores: its baseline model is the table's winner
+    # a city run reuses the table's scores: its baseline model is the table's winner where
+    # choosing that way beats persistence out of sample, else persistence
     run = leap.run_city(df, "兰州", models=("svr", "persistence", "drift"), fast=True,
                         evaluation=out["evaluation"], horizon_end=2030, cache=False)
-    assert run.model == out["winners"].loc["Lanzhou", "winner"]
+    nested = leap.nested_selection(out["evaluation"]).loc["Lanzhou"]
+    assert run.selection.equals(nested)
+    assert run.model == (out["winners"].loc["Lanzhou", "winner"] if nested["beats_persistence"]
+                         else "persistence")
     assert set(run.evaluation["city"]) == {"Lanzhou"}
     assert list(out["median_ape"].index) == ["svr", "persistence", "drift"]
     assert {"h1", "h5", "all"} <= set(out["median_ape"].columns)
@@ -623,7 +696,14 @@ def test_run_city_summary_and_sensitivity_use_find_peak():
     si = leap.sobol_sensitivity(run.leap, run.history, n=8, random_state=2)
     si2 = leap.sobol_sensitivity(run.leap, run.history, n=8, random_state=2)
     pd.testing.assert_frame_equal(si, si2)
-    assert si.attrs["n_runs"] == 8 * (11 + 2)
+    # r and the five study rates; no cap K, since the city files cite none
+    assert set(si["parameter"]) == {"r", *(f"rate:{lv}" for lv in leap.STUDY_LEVERS)}
+    assert si.attrs["n_runs"] == 8 * (6 + 2)
+    red = si[si["output"] == "reduction_2030_pct"].set_index("parameter")["S1"].clip(lower=0)
+    share = red[[p for p in red.index if p.startswith("rate:")]].sum()
+    text = leap.sobol_sentence(si, 2030)
+    assert f"rates together explain {share:.2f} of the variance" in text
+    assert "no cap enters" in text
     mc = leap.monte_carlo(run.leap, run.history, n=10, random_state=1)
     assert (mc["reduction_2030_pct"] > 0).all()
     x = mc.iloc[0]
@@ -636,6 +716,32 @@ def test_run_city_summary_and_sensitivity_use_find_peak():
     tab, runs = leap.compare_cities(df, ["Beijing", "Atlantis"], horizon_end=2030, fast=True,
                                     cache=False, model="drift")
     assert list(tab["city"]) == ["Beijing"] and "Atlantis" in tab.attrs["skipped"]
+
+
+def test_study_agreement_counts_only_forecast_peaks():
+    from carbonlab.leap.pipeline import _agrees
+    from carbonlab.peaks import PeakResult
+
+    inv = PeakResult(2012, 10.0, True)          # the inventory's maximum
+    fc = PeakResult(2028, 10.0, True)           # a forecast peak
+    rising = PeakResult(2035, 10.0, False)      # still rising at the end
+    assert _agrees(fc, 2023, "2028") and not _agrees(inv, 2023, "2012")
+    assert _agrees(rising, 2023, "after 2035") and not _agrees(inv, 2023, "after 2035")
+    assert not _agrees(PeakResult(2012, 10.0, False), 2023, "after 2035")
+    assert _agrees(fc, 2023, "before 2035") and not _agrees(inv, 2023, "before 2035")
+    assert _agrees(fc, 2023, "no year (growth slowing)") is None
+    tab, runs = leap.compare_cities(synthetic_cities(), ["Lanzhou", "Shangluo"], horizon_end=2030,
+                                    fast=True, cache=False, model="drift")
+    ag = leap.study_agreement(runs)
+    assert list(ag["city"]) == ["Lanzhou", "Lanzhou", "Shangluo", "Shangluo"]
+    for _, row in ag.iterrows():
+        res = runs[row["city"]].peak(row["scenario"])
+        assert row["in_forecast"] == (res.peaked and res.peak_year >= 2023)
+        if not row["in_forecast"] and row["study"][0].isdigit():
+            assert not row["agrees"]
+    text = leap.agreement_sentence(ag)
+    n = int(ag.loc[ag["scenario"] == "baseline", "agrees"].notna().sum())
+    assert f"for the baseline in {int(ag.loc[ag['scenario'] == 'baseline', 'agrees'].sum())} of {n}" in text
 
 
 def test_plots_draw():

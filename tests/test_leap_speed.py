@@ -64,3 +64,23 @@ def test_job_count_from_argument_environment_or_cpus(monkeypatch):
     for bad in (0, -1, 1.5, True, "x"):
         with pytest.raises(ParameterError, match="n_jobs must be an integer >= 1"):
             leap.n_jobs_default(bad)
+
+
+def test_city_scoring_runs_one_maths_thread(monkeypatch):
+    """evaluate_city and forecast_city fit with BLAS/OpenMP limited to one thread."""
+    from threadpoolctl import threadpool_info
+
+    from carbonlab.leap import forecast as fc
+
+    seen: list[int] = []
+    real = fc._fit_forecast
+
+    def spy(*args, **kw):
+        seen.extend(int(p["num_threads"]) for p in threadpool_info())
+        return real(*args, **kw)
+
+    monkeypatch.setattr(fc, "_fit_forecast", spy)
+    s = leap.city_series(_cities(), "Lanzhou")
+    leap.evaluate_city(s, ("svr", "persistence"), n_origins=2, fast=True)
+    leap.forecast_city(s, "svr", 2025, fast=True)
+    assert seen and set(seen) == {1}

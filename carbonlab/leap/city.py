@@ -39,8 +39,10 @@ Calibration
 
 Levers
     ``lever(t) = diffuse(base, K, rate, r, t0, reading)`` (:func:`carbonlab.leap.engine.diffuse`):
-    the study's yearly rates read as percentage points a year (``reading="pp"``) or as
-    relative growth (``"relative"``), driven by the diffusion stage *beyond* its base-year
+    the study's yearly rates read as relative growth of adoption (``reading="relative"``,
+    the default: the study's "一年上升 5%" of a level, and its result of "2 %-5 % a year") or
+    as percentage points a year (``"pp"``); a cap ``K`` only where a source gives one (else
+    a fraction stops at 1), driven by the diffusion stage *beyond* its base-year
     level, ``S(t) - S(t_b)`` (the base year's data already contain the diffusion so far, so
     policy = baseline in the base year); ``t0`` = the city's smart-city pilot year (a
     never-pilot city gets a hypothetical pilot in the first forecast year).
@@ -137,7 +139,7 @@ class CityModel:
         self.end_year = int(s.get("end_year", 2035))
         if self.end_year <= self.base_year:
             raise DataError(f"{w}: end_year {self.end_year} must be after base_year {self.base_year}")
-        self.reading = str(s.get("reading", "pp"))
+        self.reading = str(s.get("reading", "relative"))
         if self.reading not in READINGS:
             raise DataError(f"{w}: reading must be one of {READINGS}, got {self.reading!r}")
         self.factors = {}
@@ -155,7 +157,8 @@ class CityModel:
                 raise DataError(f"{lw}: missing (levers: {', '.join(LEVERS)})")
             _src(row, lw)
             self.levers[name] = {"base": _num(row.get("base"), f"{lw}.base", 0, 1),
-                                 "K": _num(row.get("K"), f"{lw}.K", 0, 1),
+                                 "K": (None if row.get("K") is None
+                                       else _num(row.get("K"), f"{lw}.K", 0, 1)),
                                  "rate": _num(row.get("rate"), f"{lw}.rate", 0),
                                  "r": _num(row.get("r", 0.2), f"{lw}.r", 1e-6)}
         unknown = set(s["levers"]) - set(LEVERS)
@@ -270,7 +273,9 @@ class CityModel:
             if scenario == "baseline":
                 out[name] = base
             else:
-                out[name] = diffuse(yrs, base, K=lv["K"], rate=lv["rate"], r=lv["r"],
+                # no cited cap: a fraction stops at 1 (a physical bound, not an assumption)
+                cap = 1.0 if lv["K"] is None else lv["K"]
+                out[name] = diffuse(yrs, base, K=cap, rate=lv["rate"], r=lv["r"],
                                     t0=self.t0(), base_year=self.base_year,
                                     reading=reading or self.reading)
         return pd.DataFrame(out, index=pd.Index(yrs, name="year"))

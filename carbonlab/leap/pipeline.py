@@ -27,13 +27,16 @@ from carbonlab.leap.forecast import (
     city_series,
     evaluate_city,
     forecast_city,
+    nested_selection,
+    selection_sentence,
     windowed_reason,
 )
 from carbonlab.leap.pilots import BATCHES, REPRESENTATIVES, STUDY_PILOTS
 from carbonlab.peaks import PEAK_TOL, find_peak
 
-__all__ = ["STUDY_PEAKS", "CityRun", "compare_cities", "evaluate_cached", "peak_text",
-           "pilot_effect", "pilot_sentence", "readings_table", "run_city", "scored_cities"]
+__all__ = ["STUDY_PEAKS", "CityRun", "agreement_sentence", "compare_cities", "evaluate_cached", "peak_text",
+           "pilot_effect", "pilot_sentence", "readings_table", "run_city", "scored_cities",
+           "study_agreement"]
 
 STUDY_PEAKS: dict[str, dict[str, str]] = {
     "Beijing": {"baseline": "no year (growth slowing)", "policy": "2024"},
@@ -69,6 +72,7 @@ class CityRun:
     baseline: ScenarioResult
     policy: ScenarioResult
     tol: float = PEAK_TOL
+    selection: pd.Series | None = None  # the city's row of forecast.nested_selection
 
     def peak(self, scenario: str) -> Any:
         """:func:`~carbonlab.peaks.find_peak` of inventory + scenario path."""
@@ -94,7 +98,66 @@ class CityRun:
         out["end_year"] = end
         out["reduction_end_pct"] = float(100 * (1 - p / b))
         out["calibration_factor"] = float(self.leap.scale)
+        sel = self.selection
+        out["oos_ratio_to_persistence"] = (float(sel["ratio_to_persistence"]) if sel is not None
+                                           else float("nan"))
         return out
+
+    def selection_text(self) -> str:
+        """The nested model check in words (:func:`~carbonlab.leap.forecast.selection_sentence`)."""
+        return selection_sentence(self.selection, self.model)
+
+
+def _agrees(res: Any, first: int, study: str) -> bool | None:
+    """Our peak against the study's words; a peak counts only if it lies in the forecast years."""
+    words = str(study).split()
+    in_fc = bool(res.peaked) and res.peak_year >= first
+    if words and words[0].isdigit():
+        return in_fc and res.peak_year == int(words[0])
+    if words[:1] == ["after"]:    # still rising at the end: the maximum is the last forecast
+        return (not res.peaked) and res.peak_year >= first
+    if words[:1] == ["before"]:
+        return in_fc and res.peak_year < int(words[1])
+    return None                   # e.g. "no year (growth slowing)": nothing to compare
+
+
+def study_agreement(runs: Mapping[str, CityRun]) -> pd.DataFrame:
+    """Our peak years next to the study's (:data:`STUDY_PEAKS`) for the cities it names.
+
+    One row per city and scenario: ``city, scenario, study, ours, in_forecast, agrees``.
+    A peak agrees only if it lies in the forecast years (a maximum in the inventory is the
+    data's, not a forecast's); ``agrees`` is <NA> where the study gives nothing to compare.
+    """
+    rows = []
+    for city, run in runs.items():
+        if city not in STUDY_PEAKS:
+            continue
+        first, end = int(run.leap.base_year) + 1, int(run.leap.end_year)
+        for sc in ("baseline", "policy"):
+            res = run.peak(sc)
+            ok = _agrees(res, first, STUDY_PEAKS[city][sc])
+            rows.append({"city": city, "scenario": sc, "study": STUDY_PEAKS[city][sc],
+                         "ours": peak_text(res, end, first),
+                         "in_forecast": bool(res.peaked and res.peak_year >= first),
+                         "agrees": pd.NA if ok is None else ok})
+    out = pd.DataFrame(rows, columns=["city", "scenario", "study", "ours", "in_forecast",
+                                      "agrees"])
+    out["agrees"] = out["agrees"].astype("boolean")
+    return out
+
+
+def agreement_sentence(agreement: pd.DataFrame) -> str:
+    """:func:`study_agreement` counted in words, per scenario."""
+    parts = []
+    for sc in ("baseline", "policy"):
+        d = agreement[(agreement["scenario"] == sc) & agreement["agrees"].notna()]
+        ok = list(d.loc[d["agrees"].astype(bool), "city"])
+        parts.append(f"for the {sc} in {len(ok)} of {len(d)} cities"
+                     + (f" ({', '.join(ok)})" if ok else ""))
+    n_inv = int((~agreement["in_forecast"]).sum())
+    return (f"Our peak years agree with the study's {parts[0]} and {parts[1]}, counting a peak "
+            f"only where it lies in the forecast years; {n_inv} of our {len(agreement)} peak "
+            "years lie outside them (the inventory's maximum, or no peak by the end).")
 
 
 def scored_cities(cities: pd.DataFrame, city: str, all_cities: int = 0,
@@ -150,18 +213,19 @@ def _pilot(city: str, pilots: Any, model: CityModel) -> tuple[int | None, str]:
 def run_city(
     cities: pd.DataFrame, city: str, *, model: str = "auto", horizon_end: int = 2035,
     window: int = 3, pilots: pd.DataFrame | Mapping[str, Any] | None = None,
-    reading: str = "pp", baseline: str = "ml", max_gap: int = 1, n_origins: int = 8,
+    reading: str = "relative", baseline: str = "ml", max_gap: int = 1, n_origins: int = 8,
     fast: bool = False, tol: float = PEAK_TOL, random_state: int = 0, cache: bool = True,
     leap_model: CityModel | None = None, models: Sequence[str] | None = None,
     evaluation: pd.DataFrame | None = None,
 ) -> CityRun:
     """Run one city end to end (see the module docstring).
 
-    ``model``: ``"auto"`` (the city's rolling-origin winner), ``"ensemble"`` (weights
+    ``model``: ``"auto"`` (the city's rolling-origin winner where choosing it beats
+    persistence out of sample, else persistence: :func:`~carbonlab.leap.forecast.choose_model`), ``"ensemble"`` (weights
     1/mean APE) or a name in :data:`~carbonlab.leap.forecast.CITY_MODELS`.
     ``baseline``: ``"ml"`` (LEAP baseline reproduces the ML forecast, as the study) or
     ``"drivers"`` (LEAP's own GDP/population-driven projection). ``reading``: how the
-    study's yearly rates are read (``"pp"`` or ``"relative"``). ``pilots``: a mapping or a
+    study's yearly rates are read (``"relative"``, the study's, or ``"pp"``). ``pilots``: a mapping or a
     :func:`~carbonlab.leap.pilots.read_pilot_list` table; default the study's four.
     ``models``: the candidates (default all six; without the LSTM when ``fast``).
     ``evaluation``: scores already computed (e.g. ``all_cities(...)["evaluation"]``; the
@@ -193,8 +257,10 @@ def run_city(
     lm.end_year = int(horizon_end)
     cal = lm.calibrate(hist, fc if baseline == "ml" else None)
     used = choice if isinstance(choice, str) else "ensemble"
+    nested = nested_selection(ev)
+    sel = nested.loc[name] if name in nested.index else None
     return CityRun(name, py, origin, hist, ev, used, fc, cal, cal.run("baseline"),
-                   cal.run("policy"), tol)
+                   cal.run("policy"), tol, sel)
 
 
 def compare_cities(
@@ -282,7 +348,7 @@ def readings_table(run: CityRun) -> pd.DataFrame:
     rows = []
     end = run.leap.end_year
     base = run.baseline.totals()
-    for reading, label in (("pp", "percentage points a year"), ("relative", "relative growth a year")):
+    for reading, label in (("relative", "relative growth a year"), ("pp", "percentage points a year")):
         m = run.leap.with_policy(reading=reading)
         lv = m.lever_paths("policy")
         pol = pd.Series(m.total_emissions("policy"), index=m.years())
