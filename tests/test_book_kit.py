@@ -223,3 +223,92 @@ def test_a_small_book_renders_the_label_and_the_launch_buttons(tmp_path):
             in links), links
     assert ("https://colab.research.google.com/github/someone/carbonlab/blob/main/notebooks/02_tiny.ipynb"
             in links), links
+
+
+# --------------------------------------------------------------------------- glossary, units
+
+BREAKABLE = re.compile(r"\d[ \n]+(?:%|‰|Mt|Gt|kt|TJ|PJ|GJ|MJ|kWh|MWh|TWh|GW|MW|kg|km|m³|亿t|"
+                       r"t CO2|tce|yuan)(?![A-Za-z])")
+"""A number and its unit with a breakable space between them (the book uses U+00A0)."""
+
+
+def _prose(html: str) -> str:
+    """The page's main text without code, math and scripts (where a break does not matter)."""
+    main = html[html.find("<main"):]
+    main = re.sub(r"<(pre|code|script|style|mjx-container|math)\b.*?</\1>", " ", main, flags=re.S)
+    import html as h
+
+    return h.unescape(re.sub(r"<[^>]+>", "", main))
+
+
+def test_a_glued_number_keeps_its_unit(ext):
+    from docutils import nodes
+
+    para = nodes.paragraph("", "", nodes.Text("a change of "), nodes.inline("", "+12"),
+                           nodes.Text(" % and "), nodes.inline("", "110.0 "), nodes.Text("Mt in 2021"))
+    code = nodes.literal("", "x = 3 %")
+    doc = nodes.document(None, None)
+    doc += [para, nodes.paragraph("", "", code)]
+    ext.keep_units_with_numbers(None, doc, "executed/00_overview")
+    assert para.astext() == "a change of +12\u00a0% and 110.0\u00a0Mt in 2021"
+    assert code.astext() == "x = 3 %"
+
+
+def test_first_use_of_each_glossary_term_links_to_it(ext):
+    from docutils import nodes
+
+    class Std:
+        _terms = {"pip": ("book/glossary", "term-PIP"), "peak class": ("book/glossary", "term-peak-class"),
+                  "ce1, ce2": ("book/glossary", "term-CE1-CE2")}
+
+    class Env:
+        def get_domain(self, name):
+            return Std()
+
+    class Builder:
+        def get_relative_uri(self, frm, to):
+            return "../book/glossary.html"
+
+    class App:
+        env, builder = Env(), Builder()
+
+    doc = nodes.document(None, None)
+    sec = nodes.section()
+    sec += nodes.title("", "PIP and peak class")
+    p1 = nodes.paragraph("", "", nodes.Text("Each driver's PIPs and the `pip` column; CE2 then CE1."))
+    p2 = nodes.paragraph("", "", nodes.Text("A PIP again, and the peak classes "),
+                         nodes.literal("", "peak class"), nodes.Text(" of pipelines."))
+    sec += [p1, p2]
+    doc += sec
+    ext.link_glossary_terms(App(), doc, "executed/02_bma")
+    refs = [(r.astext(), r["refuri"]) for r in doc.findall(nodes.reference)]
+    assert refs == [("PIPs", "../book/glossary.html#term-PIP"),
+                    ("CE2", "../book/glossary.html#term-CE1-CE2"),
+                    ("peak classes", "../book/glossary.html#term-peak-class")]
+    assert sec[0].astext() == "PIP and peak class"  # headings are left alone
+    assert p1.astext() == "Each driver's PIPs and the `pip` column; CE2 then CE1."
+    glossary = nodes.document(None, None)
+    glossary += nodes.paragraph("", "", nodes.Text("PIP"))
+    Std._terms = {"pip": ("executed/02_bma", "x")}
+    ext.link_glossary_terms(App(), glossary, "executed/02_bma")  # the glossary page itself
+    assert not list(glossary.findall(nodes.reference))
+
+
+@pytest.mark.slow
+def test_built_pages_keep_units_and_link_the_glossary(built_book):
+    html = built_book.parent
+    pages = sorted((html / "executed").rglob("*.html")) + sorted((html / "book").glob("*.html"))
+    broken = {}
+    for page in pages:
+        text = _prose(page.read_text(encoding="utf-8"))
+        hits = [text[max(0, m.start() - 20):m.end()] for m in BREAKABLE.finditer(text)]
+        if hits:
+            broken[str(page.relative_to(html))] = hits[:3]
+    assert not broken, f"numbers and units that can break apart: {broken}"
+    linked = 0
+    for page in sorted((html / "executed").glob("0[0-5]_*.html")):
+        raw = page.read_text(encoding="utf-8")
+        terms = re.findall(r'class="carbonlab-term[^"]*" href="[^"#]*#(term-[^"]+)"', raw)
+        assert len(terms) == len(set(terms)), f"{page.name}: a term linked twice"
+        linked += len(terms)
+    assert linked >= 6, "the chapters link the glossary's terms from their first use"

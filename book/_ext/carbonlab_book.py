@@ -13,6 +13,9 @@
   toctree would call the chapters 1-6).
 - A number and its unit stay on one line ("8.7 %", "164.9 Mt" could break before the unit):
   the space between them becomes a no-break space in the prose (not in code or raw HTML).
+- The first use of each glossary term on a page links to its entry in the glossary
+  (:func:`link_glossary_terms`): "PIP", "peak class", "LEAP" … as written in prose, not in
+  code, math, headings or existing links.
 - Every page built from a dataset says which, at its top (:func:`add_dataset_label`): on the
   teaching panel "synthetic teaching data, not a forecast of China", on the real data the
   inventories' name and their last year in the panel the build used. A page's dataset is the
@@ -35,24 +38,37 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-_UNIT_SPACE = re.compile(
-    r"(?<=\d) (?=(?:%|‰|Mt|Gt|kt|TJ|PJ|GJ|MJ|kWh|MWh|TWh|GW|MW|kg|m³|亿t|t CO2|yuan)(?![A-Za-z]))")
+_UNITS = r"(?:%|‰|Mt|Gt|kt|TJ|PJ|GJ|MJ|kWh|MWh|TWh|GW|MW|kg|km|m³|亿t|t CO2|tce|yuan)(?![A-Za-z])"
+_UNIT_SPACE = re.compile(rf"(?<=\d) (?={_UNITS})")
+_LEADING_UNIT = re.compile(rf"^ (?={_UNITS})")
+_TRAILING_NUMBER = re.compile(r"(?<=\d) $")
 
 
 def keep_units_with_numbers(app: Any, doctree: Any, docname: str) -> None:
     """Replace the space between a number and its unit by a no-break space in text nodes
-    outside literals (inline code, code blocks, math and raw output are left as they are)."""
+    outside literals (inline code, code blocks, math and raw output are left as they are).
+
+    The number and its unit may sit in neighbouring text nodes: a glued value
+    (``{glue:text}`x` %``) is a node of its own, followed by the text " %".
+    """
     from docutils import nodes
 
     skip = (nodes.literal, nodes.literal_block, nodes.raw, nodes.math, nodes.math_block)
-    for node in list(doctree.findall(nodes.Text)):
+    texts = list(doctree.findall(nodes.Text))
+    new_texts: list[str] = [str(t) for t in texts]
+    for i, node in enumerate(texts):
         parent = node.parent
         if parent is None or isinstance(parent, skip):
             continue
-        text = str(node)
-        new = _UNIT_SPACE.sub("\u00a0", text)
-        if new != text:
-            parent.replace(node, nodes.Text(new))
+        text = _UNIT_SPACE.sub("\u00a0", new_texts[i])
+        if i > 0 and new_texts[i - 1][-1:].isdigit():
+            text = _LEADING_UNIT.sub("\u00a0", text)
+        if i + 1 < len(texts) and re.match(_UNITS, new_texts[i + 1]):
+            text = _TRAILING_NUMBER.sub("\u00a0", text)
+        new_texts[i] = text
+    for node, text in zip(texts, new_texts, strict=True):
+        if text != str(node) and node.parent is not None:
+            node.parent.replace(node, nodes.Text(text))
 
 
 _CHAPTER = re.compile(r"(?:^|/)(\d\d)_[^/]*$")
@@ -113,6 +129,78 @@ def check_mathjax(app: Any) -> None:
 
         raise ConfigError(f"mathjax_path {path!r} is in no html_static_path entry "
                           f"({', '.join(map(str, app.config.html_static_path))}); run `make mathjax`")
+
+
+# --------------------------------------------------------------------------- glossary links
+
+
+NO_TERM_LINKS = ("book/references",)
+"""Pages whose text is not prose (the bibliography): no glossary links."""
+
+
+def glossary_terms(env: Any) -> dict[str, tuple[str, str]]:
+    """Glossary term (lower case, as defined) -> (glossary page, anchor), from Sphinx's std domain."""
+    std = env.get_domain("std")
+    return dict(getattr(std, "_terms", {}))
+
+
+def term_pattern(term: str) -> re.Pattern[str]:
+    """How a term is written in prose: case-insensitive, as a whole word, plural allowed;
+    "CE1, CE2" matches either name."""
+    names = [t.strip() for t in term.split(",") if t.strip()]
+    alts = "|".join(r"\s+".join(map(re.escape, n.split())) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![\w`-])(?:{alts})(?:s|es)?(?![\w-])", re.IGNORECASE)
+
+
+def link_glossary_terms(app: Any, doctree: Any, docname: str) -> None:
+    """``doctree-resolved``: link each glossary term's first use on the page to its entry."""
+    from docutils import nodes
+    from sphinx import addnodes
+
+    terms = {t: where for t, where in glossary_terms(app.env).items() if where[0] != docname}
+    if not terms or docname in NO_TERM_LINKS:
+        return
+    patterns = {t: term_pattern(t) for t in terms}
+    skip = (nodes.literal, nodes.literal_block, nodes.raw, nodes.math, nodes.math_block,
+            nodes.reference, nodes.title, nodes.term, addnodes.pending_xref, nodes.FixedTextElement,
+            nodes.caption, nodes.rubric)
+
+    def skipped(node: Any) -> bool:
+        p = node.parent
+        while isinstance(p, nodes.Element):
+            if isinstance(p, skip) or "carbonlab-dataset" in p.get("classes", []):
+                return True
+            p = p.parent
+        return False
+
+    queue = list(doctree.findall(nodes.Text))
+    k = 0
+    while k < len(queue) and patterns:
+        node = queue[k]
+        k += 1
+        if node.parent is None or skipped(node):
+            continue
+        text = str(node)
+        hits = [(m.start(), m.end(), t) for t, pat in patterns.items() if (m := pat.search(text))]
+        if not hits:
+            continue
+        start, end, term = min(hits)
+        target_doc, anchor = terms[term]
+        try:
+            uri = app.builder.get_relative_uri(docname, target_doc) + "#" + anchor
+        except Exception:  # noqa: BLE001 - a builder without URIs: leave the text
+            patterns.pop(term)
+            continue
+        ref = nodes.reference("", text[start:end], internal=True, refuri=uri,
+                              reftitle=f"Glossary: {text[start:end]}", classes=["carbonlab-term"])
+        after = nodes.Text(text[end:])
+        parent = node.parent
+        i = parent.index(node)
+        parent.replace(node, nodes.Text(text[:start]))
+        parent.insert(i + 1, ref)
+        parent.insert(i + 2, after)
+        queue.insert(k, after)
+        patterns.pop(term)
 
 
 # --------------------------------------------------------------------------- dataset label
@@ -329,6 +417,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("builder-inited", check_mathjax)
     app.connect("env-get-updated", number_by_page, priority=900)
     app.connect("doctree-resolved", keep_units_with_numbers)
+    app.connect("doctree-resolved", link_glossary_terms)
     app.connect("source-read", record_dataset)
     app.connect("env-purge-doc", _purge_dataset)
     app.connect("env-merge-info", _merge_datasets)
