@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from carbonlab import accounting, peaks, scenarios
+from carbonlab import accounting, peaks, scenarios, synth
 from carbonlab._util import DataError, ParameterError
 from carbonlab.data import log_emissions_per_capita
 from carbonlab.data.schemas import ELECTRICITY
@@ -87,40 +87,39 @@ def study_reference() -> pd.DataFrame:
 
 
 class TrueModel(RegressorMixin, BaseEstimator):
-    """The teaching world's true model: ln(t CO2/person) = α_region + Σ β_k x_k.
+    """The teaching world's true model: ln(t CO2/person) = α_region + the true index.
+
+    The index is :func:`carbonlab.synth.true_index`: Σ β_k x_k with the non-fossil
+    share's effect scaled by the service share (the interaction in ``truth.csv``).
 
     Parameters
     ----------
-    coefficients : dict, optional
-        ``{driver: β}``; default the non-zero rows of :func:`carbonlab.data.load_truth`.
+    truth : DataFrame, optional
+        A table like ``truth.csv`` (``driver, coefficient`` and the interaction columns
+        ``scaled_by, floor, reference``); default :func:`carbonlab.data.load_truth`.
 
     ``fit(panel)`` estimates only the region effects α (mean over the years of
-    ``y − Σ β x``); ``predict(frame)`` needs ``region`` and the drivers.
+    ``y − index``); ``predict(frame)`` needs ``region`` and the true drivers.
     """
 
-    def __init__(self, coefficients: dict[str, float] | None = None) -> None:
-        self.coefficients = coefficients
+    def __init__(self, truth: pd.DataFrame | None = None) -> None:
+        self.truth = truth
 
-    def _coef(self) -> dict[str, float]:
-        if self.coefficients is not None:
-            return dict(self.coefficients)
-        from carbonlab.data import load_truth
-
-        t = load_truth()
-        return {str(d): float(b) for d, b in zip(t["driver"], t["coefficient"], strict=True)
-                if b != 0}
-
-    def _lin(self, frame: pd.DataFrame, where: str) -> np.ndarray:
+    def _index(self, frame: pd.DataFrame, where: str) -> np.ndarray:
         missing = [d for d in [*self.coef_, "region"] if d not in frame.columns]
         if missing:
             raise DataError(f"{where}: missing column(s) {', '.join(missing)}")
-        return sum(b * frame[d].to_numpy(dtype=float) for d, b in self.coef_.items())
+        return synth.true_index(frame, self.truth_)
 
     def fit(self, panel: pd.DataFrame, y: Any = None) -> TrueModel:
         """Region effects from the panel (``y`` defaults to ln emissions per capita)."""
-        self.coef_ = self._coef()
+        from carbonlab.data import load_truth
+
+        self.truth_ = load_truth() if self.truth is None else self.truth
+        self.coef_ = {str(d): float(b) for d, b in
+                      zip(self.truth_["driver"], self.truth_["coefficient"], strict=True) if b != 0}
         yv = log_emissions_per_capita(panel).to_numpy() if y is None else np.asarray(y, float)
-        a = pd.Series(yv - self._lin(panel, "panel")).groupby(panel["region"].to_numpy()).mean()
+        a = pd.Series(yv - self._index(panel, "panel")).groupby(panel["region"].to_numpy()).mean()
         self.alpha_ = a.to_dict()
         return self
 
@@ -129,7 +128,7 @@ class TrueModel(RegressorMixin, BaseEstimator):
         unknown = set(frame["region"]) - set(self.alpha_)
         if unknown:
             raise ParameterError(f"predict: region {sorted(unknown)[0]!r} was not in the panel")
-        return frame["region"].map(self.alpha_).to_numpy(dtype=float) + self._lin(frame, "frame")
+        return frame["region"].map(self.alpha_).to_numpy(dtype=float) + self._index(frame, "frame")
 
 
 def forecast_true(panel: pd.DataFrame, paths: pd.DataFrame,

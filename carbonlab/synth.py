@@ -37,7 +37,9 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,7 +50,8 @@ from carbonlab.data.schemas import DRIVERS, ELECTRICITY, FUELS
 from carbonlab.regions import PROVINCES
 from carbonlab.units import UNITS
 
-__all__ = ["SEED", "YEARS", "TRUE_COEFFICIENTS", "generate", "write", "render", "FILES",
+__all__ = ["SEED", "YEARS", "TRUE_COEFFICIENTS", "INTERACTION", "true_index", "true_design", "describe_truth",
+           "linear_misfit", "generate", "write", "render", "FILES",
            "calibration_targets", "check_calibration", "national_aggregates", "energy_consumption"]
 
 SEED = 20240601
@@ -64,12 +67,26 @@ TRUE_COEFFICIENTS: dict[str, float] = {
     "lcar": 0.3575,
     "first": 1.13,
 }
-"""Semi-elasticities of ln per-capita emissions (provincial study §2.2)."""
+"""Semi-elasticities of ln per-capita emissions (provincial study §2.2); for ``fossil``, the
+effect at the reference service share :data:`INTERACTION` ``["reference"]``."""
+
+INTERACTION: dict[str, float | str] = {"driver": "fossil", "by": "tertrate", "floor": 0.35,
+                                       "reference": 0.533}
+"""The truth's nonlinearity: the non-fossil share's effect scales with the service share.
+
+The term is ``β_fossil · fossil · (tertrate − floor) / (reference − floor)``: at the
+reference service share (53.3 %, China 2021, NBS) a point of non-fossil energy lowers
+emissions per person by 2.52 % as in the study; at a 42 % service share (an industrial
+province) by 0.96 %, at 75 % by 5.5 %; no effect at or below the floor (35 %). Non-fossil electricity displaces the fossil fuel of power and
+heat, not the coal and coke burnt directly in industry, so it bites less where industry
+dominates. The product of two drivers is what a linear panel cannot represent.
+"""
 
 NOISE_SD = 0.025  # s.d. of the AR(1) innovation of ln per-capita emissions
 NOISE_RHO = 0.3
 CAR_SATURATION = 0.22  # private cars per person at saturation (at least CAR_HEADROOM × the 2021 level)
-CAR_HEADROOM = 1.2
+CAR_HEADROOM = 1.8
+CAR_MAX_LATE_GROWTH = 0.15  # at most 15 %/yr growth of a province's cars in 2017-2021 (less K)
 FACTOR_SET = "ndrc2011"
 
 FILES = ("panel.csv", "fuel_use.csv", "cities.csv", "targets.csv", "truth.csv", "README.md")
@@ -204,8 +221,146 @@ def _standardise(v: np.ndarray) -> np.ndarray:
     return (v - v.mean()) / v.std()
 
 
+def true_design(frame: pd.DataFrame, truth: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``frame``'s driver columns with the scaled driver replaced by its true form.
+
+    ``fossil`` becomes ``fossil · (tertrate − floor)/(reference − floor)`` (the interaction of
+    :data:`INTERACTION`), so a model linear in the returned columns is the true model's
+    form: regress ln emissions per capita on them (e.g. BMA) to see the truth recovered.
+    """
+    _, inter = _truth_params(truth)
+    out = frame.copy()
+    if inter:
+        out[inter["driver"]] = out[inter["driver"]].to_numpy(dtype=float) * _scale_of(out, inter)
+    return out
+
+
+def describe_truth(truth: pd.DataFrame | None = None) -> str:
+    """One paragraph saying what the teaching world's true emission model is.
+
+    Read from ``truth`` (a table like ``truth.csv``; default this module's constants), so
+    a chapter quotes the truth rather than types it.
+    """
+    coef, inter = _truth_params(truth)
+    d, by = inter.get("driver"), inter.get("by")
+    lin = [f"{'−' if b < 0 else '+'} {abs(b):.4g}·{k}" for k, b in coef.items() if k != d]
+    if not inter:
+        return ("The truth is linear: ln(t CO2/person) = province effect "
+                + " ".join(lin) + " + AR(1) noise; a linear panel model can represent it.")
+    lo, ref = float(inter["floor"]), float(inter["reference"])
+    b = coef[d]
+    at = {s_: -100 * b * max(s_ - lo, 0) / (ref - lo) / 100 for s_ in (0.42, ref, 0.75)}
+    return (f"The truth: ln(t CO2/person) = province effect {' '.join(lin)} "
+            f"{'−' if b < 0 else '+'} {abs(b):.4g}·{d}·({by} − {lo:g})/({ref:g} − {lo:g}) + AR(1) "
+            "noise. The non-fossil "
+            f"share's effect scales with the service share: a point of non-fossil energy lowers "
+            f"emissions per person by {at[ref]:.2f} % at a {100 * ref:.1f} % service share (the "
+            f"study's coefficient), by {at[0.42]:.2f} % at 42 % (an industrial province) and by "
+            f"{at[0.75]:.2f} % at 75 %, and not at all at {100 * lo:g} %; non-fossil electricity "
+            "displaces the fuel of power and heat, not the coal and coke burnt in industry. "
+            f"The product of two drivers ({d} × {by}) is a nonlinearity a model linear in the "
+            "drivers (panel FE) cannot represent; the other 13 drivers have no effect.")
+
+
+def linear_misfit(panel: pd.DataFrame, truth: pd.DataFrame | None = None) -> dict[str, float]:
+    """What a linear panel model misses of the truth, on ``panel``'s own drivers, noise-free.
+
+    The within-province least-squares fit of the true index (:func:`true_index`, no noise)
+    on the five true drivers, i.e. panel FE on a noise-free world (the province effects
+    absorb α). Returns ``residual_sd`` and ``residual_max`` (ln units: 0.01 ≈ 1 %),
+    ``noise_sd`` (the world's noise, for scale), ``interaction_r2`` (share of the residual
+    the within-demeaned product term of :data:`INTERACTION` explains: 1 = all of the misfit
+    is the interaction) and ``max_region_trend`` (largest province slope of the residual
+    over the years, ln per year: the misfit is a drift, not noise).
+    """
+    coef, inter = _truth_params(truth)
+    for c in ("region", "year", *coef):
+        if c not in panel.columns:
+            raise ParameterError(f"panel: missing column {c!r}")
+    reg = panel["region"].to_numpy()
+
+    def within(v: np.ndarray) -> np.ndarray:
+        return v - pd.Series(v).groupby(reg).transform("mean").to_numpy()
+
+    y = within(true_index(panel, truth))
+    X = np.column_stack([within(panel[k].to_numpy(dtype=float)) for k in coef])
+    b, *_ = np.linalg.lstsq(X, y, rcond=None)
+    r = y - X @ b
+    r2 = float("nan")
+    if inter:
+        z = within(panel[inter["driver"]].to_numpy(dtype=float) * panel[inter["by"]].to_numpy(dtype=float))
+        Z = np.column_stack([X, z])
+        bz, *_ = np.linalg.lstsq(Z, y, rcond=None)
+        r2 = float(1 - np.sum((y - Z @ bz) ** 2) / np.sum(r ** 2))
+    yrs = panel["year"].to_numpy(dtype=float)
+    trends = [np.polyfit(yrs[reg == g], r[reg == g], 1)[0] for g in pd.unique(reg)]
+    return {"residual_sd": float(np.std(r)), "residual_max": float(np.max(np.abs(r))),
+            "noise_sd": float(NOISE_SD / np.sqrt(1 - NOISE_RHO ** 2)), "interaction_r2": r2,
+            "max_region_trend": float(np.max(np.abs(trends)))}
+
+
+def _truth_params(truth: pd.DataFrame | None) -> tuple[dict[str, float], dict[str, Any]]:
+    """(β by driver, the interaction) from a truth table (``truth.csv``) or the module's."""
+    if truth is None:
+        return dict(TRUE_COEFFICIENTS), dict(INTERACTION)
+    coef = {str(d): float(b) for d, b in zip(truth["driver"], truth["coefficient"], strict=True)
+            if b != 0}
+    inter: dict[str, Any] = {}
+    if "scaled_by" in truth.columns:
+        rows = truth[truth["scaled_by"].fillna("").astype(str).str.len() > 0]
+        if len(rows) > 1:
+            raise ParameterError("truth.csv, column scaled_by: at most one driver may be scaled")
+        if len(rows):
+            r = rows.iloc[0]
+            inter = {"driver": str(r["driver"]), "by": str(r["scaled_by"]),
+                     "floor": float(r["floor"]), "reference": float(r["reference"])}
+    return coef, inter
+
+
+def true_index(x: Mapping[str, Any], truth: pd.DataFrame | None = None) -> np.ndarray:
+    """The drivers' part of the true ln(t CO2/person), the province effect α aside.
+
+    ``Σ_k β_k x_k`` with the interaction of :data:`INTERACTION`: the ``fossil`` term is
+    ``β_fossil · fossil · (tertrate − floor) / (reference − floor)``. ``x`` maps driver
+    names to arrays (or is a DataFrame with the five true drivers); ``truth`` a table like
+    ``truth.csv`` (default: this module's constants). Shares in fractions, ``lcar`` in
+    ln(10^4 vehicles).
+    """
+    coef, inter = _truth_params(truth)
+    out: Any = 0.0
+    for d, b in coef.items():
+        v = np.asarray(x[d], dtype=float)
+        if inter and d == inter["driver"]:
+            v = v * _scale_of(x, inter)
+        out = out + b * v
+    return np.asarray(out, dtype=float)
+
+
+def _scale_of(x: Mapping[str, Any], inter: Mapping[str, Any]) -> np.ndarray:
+    by = np.asarray(x[inter["by"]], dtype=float)
+    lo = float(inter["floor"])
+    return np.maximum(by - lo, 0.0) / (float(inter["reference"]) - lo)
+
+
+def _true_gradient(x: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """∂ :func:`true_index` / ∂ x_k for the five true drivers (arrays like ``x``'s)."""
+    b, inter = TRUE_COEFFICIENTS, INTERACTION
+    d, by = str(inter["driver"]), str(inter["by"])
+    width = float(inter["reference"]) - float(inter["floor"])
+    shape = np.shape(np.asarray(x[d], dtype=float))
+    g = {k: np.full(shape, v) for k, v in b.items()}
+    g[d] = b[d] * _scale_of(x, inter)
+    above = np.asarray(x[by], dtype=float) > float(inter["floor"])
+    g[by] = b[by] + b[d] * np.asarray(x[d], dtype=float) / width * above
+    return g
+
+
 # driver -> (calibration.csv column prefix, range of the path's curvature exponent, the
 # scale (driver units) over which it absorbs the shape of the stated emission paths)
+_FLATTENING: dict[str, tuple[float, float]] = {"tertrate": (1.6, 2.6), "first": (1.6, 2.6)}
+"""Shares whose path flattens towards 2021, ``s = 1 − (1 − τ)^q`` with q drawn in the range
+(the service and primary shares plateau, as China's did after 2015), so their rolled-forward
+trends are small."""
 _SHARES: dict[str, tuple[str, tuple[float, float], float]] = {
     "fossil": ("nf", (0.7, 1.5), 0.03), "gas": ("gas", (0.8, 1.6), 0.01),
     "tertrate": ("tert", (0.7, 1.3), 0.03), "first": ("first", (0.6, 1.4), 0.015),
@@ -220,7 +375,10 @@ def _drivers(rng: np.random.Generator, cal: pd.DataFrame
     for d, (col, lo_hi, _) in _SHARES.items():
         a = cal[f"{col}2005"].to_numpy()
         b = cal[f"{col}2021"].to_numpy()
-        s = _shape(rng, n, *lo_hi)
+        if d in _FLATTENING:
+            s = 1 - _shape(rng, n, *_FLATTENING[d])[:, ::-1]
+        else:
+            s = _shape(rng, n, *lo_hi)
         span = np.abs(b - a)[:, None] + 0.01
         path = a[:, None] + (b - a)[:, None] * s + _bridge(rng, n, 0.04) * span
         x[d] = np.clip(path, 0.001, 0.95)
@@ -306,28 +464,36 @@ def _solve_ends(cal: pd.DataFrame, anchors: list[dict[int, float]], pop: np.ndar
     the true model reproduces each province's 2005→2021 change in ln emissions per person.
 
     With prior end points p (``calibration.csv``) and scales σ (:data:`_END_SCALE`), the
-    weighted least-squares change is ``Δ_k = σ_k² β_k · gap / Σ_j σ_j² β_j²``, where
-    ``gap`` is what the priors leave unexplained. Returns a copy of ``cal`` with the
-    solved end points.
+    weighted least-squares change along the true model's gradient g is
+    ``Δ_k = σ_k² g_k · gap / Σ_j σ_j² g_j²``, where ``gap`` is what the end points leave
+    unexplained; repeated (Gauss–Newton) until the gap closes, since the interaction
+    makes g depend on the end points. Returns a copy of ``cal`` with the solved end points.
     """
-    b = TRUE_COEFFICIENTS
     cal = cal.copy()
     cols = {"fossil": "nf2021", "gas": "gas2021", "tertrate": "tert2021", "first": "first2021"}
     y05 = np.array([np.log(a[YEARS[0]] * 1e6 / (pop[i, 0] * 1e4)) for i, a in enumerate(anchors)])
     y21 = np.array([np.log(a[YEARS[-1]] * 1e6 / (pop[i, -1] * 1e4)) for i, a in enumerate(anchors)])
-    cars05 = np.log(cal["cars_per_person2005"].to_numpy() * pop[:, 0])
-    cars21 = np.log(cal["cars_per_person2021"].to_numpy() * pop[:, -1])
-    prior = b["lcar"] * (cars21 - cars05) + sum(
-        b[d] * (cal[c].to_numpy() - cal[c.replace("2021", "2005")].to_numpy()) for d, c in cols.items())
-    gap = (y21 - y05) - prior
+    x05 = {d: cal[c.replace("2021", "2005")].to_numpy(dtype=float) for d, c in cols.items()}
+    x05["lcar"] = np.log(cal["cars_per_person2005"].to_numpy() * pop[:, 0])
+    x21 = {d: cal[c].to_numpy(dtype=float) for d, c in cols.items()}
+    x21["lcar"] = np.log(cal["cars_per_person2021"].to_numpy() * pop[:, -1])
     # a share's scale is also at most a third of its prior (small shares stay positive)
-    scale = {d: np.full(len(cal), _END_SCALE[d]) for d in b}
+    scale = {d: np.full(len(cal), _END_SCALE[d]) for d in TRUE_COEFFICIENTS}
     for d, c in cols.items():
         scale[d] = np.minimum(scale[d], cal[c].to_numpy() / 3)
-    lam = gap / sum(scale[d] ** 2 * b[d] ** 2 for d in b)
-    cal["cars_per_person2021"] = np.exp(cars21 + scale["lcar"] ** 2 * b["lcar"] * lam) / pop[:, -1]
+    base = true_index(x05)
+    for _ in range(50):
+        gap = (y21 - y05) - (true_index(x21) - base)
+        if np.max(np.abs(gap)) < 1e-12:
+            break
+        g = _true_gradient(x21)
+        lam = gap / sum(scale[d] ** 2 * g[d] ** 2 for d in TRUE_COEFFICIENTS)
+        x21 = {d: x21[d] + scale[d] ** 2 * g[d] * lam for d in TRUE_COEFFICIENTS}
+    else:
+        raise ParameterError("calibration: the 2021 end points did not converge")
+    cal["cars_per_person2021"] = np.exp(x21["lcar"]) / pop[:, -1]
     for d, c in cols.items():
-        v = cal[c].to_numpy() + scale[d] ** 2 * b[d] * lam
+        v = x21[d]
         if np.any((v < 0.0005) | (v > 0.9)):
             i = int(np.flatnonzero((v < 0.0005) | (v > 0.9))[0])
             raise ParameterError(f"calibration.csv: the solved {c} of {cal.index[i]} is {v[i]:.3f}; "
@@ -359,7 +525,8 @@ def _pchip(years: list[int], values: list[float]) -> np.ndarray:
 
 
 def _true_paths(rng: np.random.Generator, cal: pd.DataFrame, anchors: list[dict[int, float]],
-                x: dict[str, np.ndarray], income: np.ndarray, pop: np.ndarray
+                x: dict[str, np.ndarray], income: np.ndarray, pop: np.ndarray,
+                car_figures: dict[int, dict[int, float]] | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Solve lcar, shape the share drivers and draw the noise; returns (α, ε).
 
@@ -380,7 +547,12 @@ def _true_paths(rng: np.random.Generator, cal: pd.DataFrame, anchors: list[dict[
     y05 = np.array([np.log(a[YEARS[0]] * 1e6 / (pop[i, 0] * 1e4)) for i, a in enumerate(anchors)])
     y21 = np.array([np.log(a[YEARS[-1]] * 1e6 / (pop[i, -1] * 1e4)) for i, a in enumerate(anchors)])
     shares = [d for d in b if d != "lcar"]
-    s_change = sum(b[d] * (x[d][:, -1] - x[d][:, 0]) for d in shares)
+
+    def share_part(xx: Mapping[str, np.ndarray]) -> np.ndarray:  # the index without cars
+        return true_index({**xx, "lcar": np.zeros_like(xx[shares[0]])})
+
+    others = share_part(x)
+    s_change = others[:, -1] - others[:, 0]
     c0 = cal["cars_per_person2005"].to_numpy()
     lcar0 = np.log(c0 * pop[:, 0])
     lcar1 = lcar0 + (y21 - y05 - s_change) / b["lcar"]
@@ -391,8 +563,13 @@ def _true_paths(rng: np.random.Generator, cal: pd.DataFrame, anchors: list[dict[
                              "than in 2005; revise its share end points")
     # saturation K: the default headroom over the 2021 level, or, where the study states
     # intermediate figures, the headroom whose S-curve passes closest to them
-    others = sum(b[d] * x[d] for d in shares)
     sat = np.maximum(CAR_SATURATION, CAR_HEADROOM * c1)
+    for i in range(n):  # less headroom where cars would still race ahead in the last years
+        for h in np.arange(CAR_HEADROOM, 1.04, -0.05):
+            sat[i] = max(CAR_SATURATION, h * c1[i])
+            c = _s_curve(income[i:i + 1], c0[i:i + 1], c1[i:i + 1], sat[i:i + 1])[0] * pop[i]
+            if (c[-1] / c[-5]) ** 0.25 - 1 <= CAR_MAX_LATE_GROWTH:
+                break
     for i, a in enumerate(anchors):
         inner = [y for y in a if YEARS[0] < y < YEARS[-1]]
         if not inner:
@@ -406,25 +583,39 @@ def _true_paths(rng: np.random.Generator, cal: pd.DataFrame, anchors: list[dict[
             err = float(np.sum((target - (y05[i] - m[0]) - m[[yr[y] for y in inner]]) ** 2))
             if err < best - 1e-12:
                 best, sat[i] = err, k[0]
+    # where the study states a province's car count, the headroom whose curve passes closest
+    for i, figs in (car_figures or {}).items():
+        best = np.inf
+        for h in np.linspace(1.05, 3.0, 40):
+            k = np.array([max(CAR_SATURATION, h * c1[i])])
+            cars = _s_curve(income[i:i + 1], c0[i:i + 1], c1[i:i + 1], k)[0] * pop[i]
+            err = sum(np.log(cars[yr[y]] / v) ** 2 for y, v in figs.items())
+            if err < best - 1e-12:
+                best, sat[i] = err, k[0]
     x["lcar"] = np.log(_s_curve(income, c0, c1, sat) * pop)
-    lin = sum(b[d] * x[d] for d in b)
-    alpha = y05 - lin[:, 0]
+    alpha = y05 - true_index(x)[:, 0]
     eps = _ar1(rng, (n, T), NOISE_SD, NOISE_RHO)
     # the interior correction moves the shares (scale at most a third of the province's
-    # smallest level) and cars, each in proportion to scale² · β
-    scale = {d: np.minimum(_SHARES[d][2], x[d].min(axis=1) / 3) for d in shares}
-    scale["lcar"] = np.full(n, _INNER_CAR_SCALE)
-    norm = sum(scale[d] ** 2 * b[d] ** 2 for d in b)
+    # smallest level) and cars, each in proportion to scale² · ∂(true index)/∂x, repeated
+    # (Newton) until the path meets the interpolation: the interaction bends the gradient
+    scale = {d: np.minimum(_SHARES[d][2], x[d].min(axis=1) / 3)[:, None] for d in shares}
+    scale["lcar"] = np.full((n, 1), _INNER_CAR_SCALE)
+    target = alpha[:, None] + true_index(x)  # no correction where only the ends are stated
     for i, a in enumerate(anchors):
         ys = list(a)
-        yl = [np.log(a[y] * 1e6 / (pop[i, yr[y]] * 1e4)) for y in ys]
         if len(ys) > 2:  # stated intermediate figures: follow their monotone interpolation
-            c = _pchip(ys, yl) - (alpha[i] + lin[i])
-        else:
-            c = np.zeros(T)
-        for d in b:
-            x[d][i] = x[d][i] + scale[d][i] ** 2 * b[d] / norm[i] * c
+            target[i] = _pchip(ys, [np.log(a[y] * 1e6 / (pop[i, yr[y]] * 1e4)) for y in ys])
         eps[i, [yr[y] for y in ys]] = 0.0
+    for _ in range(50):
+        c = target - (alpha[:, None] + true_index(x))
+        if np.max(np.abs(c)) < 1e-12:
+            break
+        g = _true_gradient(x)
+        norm = sum(scale[d] ** 2 * g[d] ** 2 for d in b)
+        for d in b:
+            x[d] = x[d] + scale[d] ** 2 * g[d] / norm * c
+    else:
+        raise ParameterError("calibration: the interior corrections did not converge")
     for d in shares:
         x[d] = np.clip(x[d], 0.001, 0.95)
     return alpha, eps
@@ -459,13 +650,17 @@ def generate(seed: int = SEED, folder: str | os.PathLike[str] | None = None
     anchors = _anchors(rng, cal, targets)
     cal = _solve_ends(cal, anchors, pop)
     x, income = _drivers(rng, cal)
-    alpha, eps = _true_paths(rng, cal, anchors, x, income, pop)
+    cars = targets[(targets["quantity"] == "cars_10k") & (targets["region"] != "China")]
+    car_figures: dict[int, dict[int, float]] = {}
+    for row in cars.itertuples(index=False):
+        for y in range(int(row.first_year), int(row.last_year) + 1):
+            car_figures.setdefault(list(cal.index).index(row.region), {})[y] = float(row.low)
+    alpha, eps = _true_paths(rng, cal, anchors, x, income, pop, car_figures)
     for d in x:
         x[d] = np.round(x[d], 6)
 
     # emissions from the true model
-    lin = sum(TRUE_COEFFICIENTS[d] * x[d] for d in TRUE_COEFFICIENTS)
-    ln_pc = alpha[:, None] + lin + eps
+    ln_pc = alpha[:, None] + true_index(x) + eps
     ce_target = np.exp(ln_pc) * pop * 1e4 / 1e6  # Mt
 
     # split into net imported electricity and fossil fuels; a stated fossil-only figure
@@ -524,13 +719,17 @@ def generate(seed: int = SEED, folder: str | os.PathLike[str] | None = None
         panel[d] = x[d].ravel()
 
     # cities and planning targets draw from their own streams
-    cities = _cities(np.random.default_rng([seed, 1]))
+    cities = _cities(np.random.default_rng([seed, 1]), panel)
     plans = _targets(np.random.default_rng([seed, 2]), cal, x)
     truth = pd.DataFrame({
         "driver": list(DRIVERS),
         "coefficient": [TRUE_COEFFICIENTS.get(d, 0.0) for d in DRIVERS],
         "true": [d in TRUE_COEFFICIENTS for d in DRIVERS],
         "unit": [DRIVERS[d][1] for d in DRIVERS],
+        "scaled_by": [INTERACTION["by"] if d == INTERACTION["driver"] else "" for d in DRIVERS],
+        "floor": [INTERACTION["floor"] if d == INTERACTION["driver"] else np.nan for d in DRIVERS],
+        "reference": [INTERACTION["reference"] if d == INTERACTION["driver"] else np.nan
+                      for d in DRIVERS],
     })
     card = _card(seed, panel, fuel_use, targets, plans)
     return {"panel.csv": panel, "fuel_use.csv": fuel_use, "cities.csv": cities,
@@ -543,7 +742,27 @@ def _region_order(col: pd.Series) -> pd.Series:
     return col
 
 
-def _cities(rng: np.random.Generator) -> pd.DataFrame:
+def _municipality_path(e: np.ndarray) -> np.ndarray:
+    """A province-level city's emissions over CITY_YEARS from its province's over YEARS.
+
+    The province's values in 2005–2021; before and after, its path continued at the mean
+    annual ln growth of its first (last) three changes.
+    """
+    g0 = (np.log(e[3]) - np.log(e[0])) / 3
+    g1 = (np.log(e[-1]) - np.log(e[-4])) / 3
+    yrs = np.asarray(CITY_YEARS)
+    out = np.interp(yrs, YEARS, e)
+    early, late = yrs < YEARS[0], yrs > YEARS[-1]
+    out[early] = e[0] * np.exp(g0 * (yrs[early] - YEARS[0]))
+    out[late] = e[-1] * np.exp(g1 * (yrs[late] - YEARS[-1]))
+    return out
+
+
+def _cities(rng: np.random.Generator, panel: pd.DataFrame) -> pd.DataFrame:
+    """The synthetic city panel. A city that is a province-level municipality (Beijing,
+    Tianjin) *is* its province: its emissions are the province panel's (2005–2021) and
+    that path continued (:func:`_municipality_path`); the other cities are drawn."""
+    by_province = panel.pivot(index="region", columns="year", values="emissions_mt")
     yrs = np.asarray(CITY_YEARS, dtype=float)
     out = []
     specs = list(_REPRESENTATIVES)
@@ -554,19 +773,26 @@ def _cities(rng: np.random.Generator) -> pd.DataFrame:
         mid = int(rng.integers(2008, 2027))
         pilot = batches[int(rng.integers(0, 4))]
         specs.append((name, zh, prov, base, ratio, mid, pilot))
-    for name, zh, prov, base, ratio, mid, pilot in specs:
+    for name, zh, region, base, ratio, mid, pilot in specs:
         # logistic approach to a plateau: E(2002) = base, E(2022) ≈ base·ratio
         k = 0.22
         s = 1 / (1 + np.exp(-k * (yrs - mid)))
         s = (s - s[0]) / (s[-1] - s[0])
         path = base * np.exp(np.log(ratio) * s)
         noise = np.exp(_ar1(rng, (1, len(yrs)), 0.025, 0.4)[0])
+        e = path * noise
+        if name == region:  # a province-level municipality: the province itself
+            e = _municipality_path(by_province.loc[region, list(YEARS)].to_numpy(dtype=float))
         out.append(pd.DataFrame({
-            "city": name, "city_zh": zh, "province": prov, "year": CITY_YEARS,
-            "emissions_mt": np.round(path * noise, 4),
+            "city": name, "city_zh": zh, "province": region, "year": CITY_YEARS,
+            "emissions_mt": np.round(e, 4),
             "pilot_year": pd.array([pilot] * len(yrs), dtype="Int64"),
         }))
     return pd.concat(out, ignore_index=True)
+
+
+_NF_LIFT_2030 = (0.045, 0.085)
+_GAS_LIFT_2025 = (0.0, 0.01)
 
 
 def _targets(rng: np.random.Generator, cal: pd.DataFrame, x: dict[str, np.ndarray]
@@ -579,10 +805,11 @@ def _targets(rng: np.random.Generator, cal: pd.DataFrame, x: dict[str, np.ndarra
     the share is low (the national plans aim at about 10 % nationally).
     """
     nf21 = x["fossil"][:, -1]
-    t25 = np.round(np.minimum(nf21 + rng.uniform(0.025, 0.055, size=len(nf21)), 0.7), 3)
-    t30 = np.round(np.minimum(t25 + rng.uniform(0.035, 0.07, size=len(nf21)), 0.75), 3)
+    lift = rng.uniform(*_NF_LIFT_2030, size=len(nf21))
+    t25 = np.round(np.minimum(nf21 + lift * 4 / 9, 0.7), 3)
+    t30 = np.round(np.minimum(nf21 + lift, 0.75), 3)
     g21 = x["gas"][:, -1]
-    lift = rng.uniform(0.005, 0.015, size=len(g21)) + 0.01 * (g21 < 0.08)
+    lift = rng.uniform(*_GAS_LIFT_2025, size=len(g21)) + 0.005 * (g21 < 0.08)
     g25 = np.round(np.minimum(g21 + lift, 0.5), 3)
     rows = []
     for i, r in enumerate(cal.index):
@@ -721,13 +948,19 @@ def _card(seed: int, panel: pd.DataFrame, fuel_use: pd.DataFrame, targets: pd.Da
         "- `cities.csv`: 40 cities × 2002–2022: `city, city_zh, province, year, emissions_mt, "
         "pilot_year` (2012/2013/2015 or empty = never). The four representatives of the city study "
         "carry its pilot batches (Beijing 2012, Lanzhou 2013, Hohhot 2015, Shangluo never); the "
-        "others' batches are random teaching assignments, not the official lists.",
+        "others' batches are random teaching assignments, not the official lists. A city that is a "
+        "province-level municipality (Beijing, Tianjin) is its province: its 2005–2021 emissions "
+        "are the province panel's, and 2002–2004 and 2022 continue that path at the mean annual "
+        "growth of its first and last three years; the other cities are drawn.",
         "- `targets.csv`: per province, teaching planning targets: the non-fossil share (`fossil`) "
-        "in 2025 and 2030 (around the national 20 %/25 %) and the natural-gas share (`gas`) in "
+        f"in 2025 and 2030 (the 2021 share plus {100 * _NF_LIFT_2030[0]:g}–{100 * _NF_LIFT_2030[1]:g} "
+        "points by 2030, on a straight line through 2025) and the natural-gas share (`gas`) in "
         "2025 (the study's anchor from the provinces' 14th five-year energy plans). Plausible, "
         f"not the provinces' published numbers; weighted by {last} energy consumption they amount "
-        f"nationally to {plan_text}.",
-        "- `truth.csv`: the true driver model.",
+        f"nationally to {plan_text} (short of the national 25 % for 2030: see *What lies ahead*).",
+        "- `truth.csv`: the true model: one row per driver with its coefficient, whether it is "
+        "true, its unit, and for the scaled driver the interaction (`scaled_by`, `floor`, "
+        "`reference`; read by `carbonlab.synth.true_index`).",
         "- `calibration.csv` (input, hand-made): population 2005/2021, prior 2005 and 2021 end "
         "points of the four share drivers and of private cars per person, the 2021 share of net "
         "imported electricity in CE (computed instead where the study states the fossil-only CE1).",
@@ -738,7 +971,9 @@ def _card(seed: int, panel: pd.DataFrame, fuel_use: pd.DataFrame, targets: pd.Da
         "and the national driver aggregates from NBS statistics.",
         "",
         "## What is true",
-        "ln(emissions per person, t) = α_province + Σ β_k·x_k + ε, with ε AR(1) "
+        "ln(emissions per person, t) = α_province + Σ β_k·x_k·m_k + ε, with m = (tertrate − "
+        f"{INTERACTION['floor']:g}) / ({INTERACTION['reference']:g} − {INTERACTION['floor']:g}) "
+        "for `fossil` and 1 for the others, ε AR(1) "
         f"(ρ = {NOISE_RHO}, innovation s.d. {NOISE_SD}), set to zero in the years with a calibration "
         "figure (so the panel meets them up to rounding), and",
         "",
@@ -746,10 +981,26 @@ def _card(seed: int, panel: pd.DataFrame, fuel_use: pd.DataFrame, targets: pd.Da
         "|---|---|",
         *[f"| `{k}` | {v:+.4g} |" for k, v in TRUE_COEFFICIENTS.items()],
         "",
+        describe_truth(),
+        "",
+        "The study's semi-elasticities are the truth's β; for `fossil` it is the effect at the "
+        f"reference service share ({100 * float(INTERACTION['reference']):.1f} %, China 2021, NBS). "
         "The other 13 drivers have β = 0 but follow the true drivers' province levels and trends, "
-        "so they are correlated with them. Shares are fractions: a 0.01 rise in `fossil` lowers "
-        "emissions by 2.52 %. `gas` and `fossil` are also the energy shares of natural gas (incl. "
-        "LNG) and of non-fossil energy implied by `fuel_use.csv`.",
+        "so they are correlated with them. Shares are fractions. `gas` and `fossil` are also the "
+        "energy shares of natural gas (incl. LNG) and of non-fossil energy implied by "
+        "`fuel_use.csv`. `carbonlab.synth.linear_misfit(panel)` measures what a linear panel "
+        "model misses of this truth on the panel's own drivers, without noise.",
+        "",
+        "## What lies ahead (designed)",
+        "The world is built so that under the book's baseline scenario "
+        "(`data/scenarios/provinces/baseline.yaml`, these targets) the true model leaves at least "
+        "five provinces not peaked by 2030 and the 30-province total peaks between 2026 and 2030 "
+        "(`tests/test_synth.py` checks both on the regenerated world). The levers: the "
+        "non-fossil share bites less in industrial provinces (the interaction), the targets fall "
+        "short of the national 25 % for 2030, private cars per person keep spreading "
+        f"(saturation K up to {CAR_HEADROOM:g} × the 2021 level), and the service and primary "
+        "shares flatten towards 2021 (paths 1 − (1 − τ)^q), so their rolled-forward trends are "
+        "small.",
         "",
         f"The emissions are exactly what `carbonlab.accounting.account(fuel_use, factors=\"{FACTOR_SET}\")` "
         "computes from `fuel_use.csv` (the committed quantities, rounded to 4 decimals).",
@@ -757,20 +1008,22 @@ def _card(seed: int, panel: pd.DataFrame, fuel_use: pd.DataFrame, targets: pd.Da
         "## How the calibration is met",
         "1. End points: the 2005 values of `calibration.csv` are kept (α puts each province on "
         "its 2005 emissions); the prior 2021 values of cars per person and the four shares are "
-        "moved the least (weighted least squares, scales "
+        "moved the least (weighted least squares along the true model's gradient, Gauss–Newton; scales "
         + ", ".join(f"{d} {v:g}" for d, v in _END_SCALE.items())
         + ", a share's scale at most a third of its value) so that the true model reproduces each "
         "province's 2005→2021 change in ln emissions per person.",
         "2. Private cars per person follow an S-curve (logistic) in income between the two end "
         "points: c = K / (1 + exp(−k (u − m))) with u the smooth part of `lconsume`, "
-        f"K = max({CAR_SATURATION}, {CAR_HEADROOM} × the 2021 level) (where the study states "
-        "intermediate figures, the K whose curve passes closest to them), k and m through the "
-        "end points.",
+        f"K = max({CAR_SATURATION}, {CAR_HEADROOM} × the 2021 level), less where the cars would "
+        f"grow faster than {100 * CAR_MAX_LATE_GROWTH:g} %/yr in {YEARS[-5]}–{YEARS[-1]} (where the study states "
+        "intermediate emission figures or a car count, the K whose curve passes closest to them), "
+        "k and m through the end points.",
         "3. Where the study states intermediate figures (plateaus, Liaoning 2018, Guangdong 2011, "
         "Shaanxi 2012, Hebei's dip), ln emissions per person follow the monotone (PCHIP) "
         "interpolation of all the province's figures; the difference from the drivers' own path "
-        "(zero in 2005 and 2021) is shared by the five true drivers in proportion to scale² · β "
-        f"(cars with scale {_INNER_CAR_SCALE}).",
+        "(zero in 2005 and 2021) is shared by the five true drivers in proportion to scale² times "
+        "the true model's gradient (Newton steps, since the interaction bends it; cars with scale "
+        f"{_INNER_CAR_SCALE}).",
         "4. ε is zero in the years with a figure, so the panel meets them up to the rounding of "
         "the fuel quantities; the other years carry the AR(1) noise.",
         "",

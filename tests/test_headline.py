@@ -89,10 +89,13 @@ def test_rule_contrast_counts_reversed_trends(world):
     rc = headline.rule_contrast(panel, "baseline", targets=targets)
     assert list(rc["driver"]) == list(peaks.KEY_DRIVERS)
     assert (rc[["turns_mean_change", "turns_level_ma"]].le(rc["rising"], axis=0)).all().all()
-    # the tertiary share has no target: every rising series falls back under level_ma
+    # the tertiary share has no target: every rising series falls back under level_ma, and
+    # under mean_change exactly those whose last five changes sum below zero turn
     tert = rc.set_index("driver").loc["tertrate"]
     assert tert["rising"] > 0 and tert["turns_level_ma"] == tert["rising"]
-    assert tert["turns_mean_change"] == 0
+    w = panel.pivot(index="region", columns="year", values="tertrate")
+    down = ((w[2021] > w[2020]) & (w[2021] - w[2016] < 0)).sum()
+    assert tert["turns_mean_change"] == down < tert["rising"]
 
 
 def test_summarise_outlook_and_plot(world):

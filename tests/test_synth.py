@@ -108,9 +108,14 @@ def test_gas_and_non_fossil_shares_match_the_fuel_use():
 
 
 def test_true_model_is_recovered_by_within_ols():
+    """Within-province OLS on the true specification (the non-fossil share scaled by the
+    service share, as in truth.csv) recovers the generator's coefficients."""
     p = data.load_panel()
     y = data.log_emissions_per_capita(p)
-    X = p[list(data.DRIVERS)]
+    X = p[list(data.DRIVERS)].copy()
+    inter = synth.INTERACTION
+    X[inter["driver"]] = p[inter["driver"]] * ((p[inter["by"]] - inter["floor"]).clip(lower=0)
+                                               / (inter["reference"] - inter["floor"]))
     Xd = X - X.groupby(p["region"]).transform("mean")
     yd = y - y.groupby(p["region"]).transform("mean")
     b, *_ = np.linalg.lstsq(Xd.to_numpy(), yd.to_numpy(), rcond=None)
@@ -120,6 +125,72 @@ def test_true_model_is_recovered_by_within_ols():
     truth = data.load_truth().set_index("driver")
     assert truth.loc[list(synth.TRUE_COEFFICIENTS), "true"].all()
     assert (truth.loc[~truth["true"], "coefficient"] == 0).all() and len(truth) == 18
+    assert truth.loc["fossil", ["scaled_by", "floor", "reference"]].tolist() == [
+        inter["by"], inter["floor"], inter["reference"]]
+    assert truth["scaled_by"].notna().sum() == 1  # one interaction
+
+
+@pytest.fixture(scope="module")
+def generated():
+    return synth.generate(folder=data.teaching_dir())
+
+
+def test_the_truth_is_nonlinear_a_linear_panel_leaves_structured_residuals(generated):
+    """Regenerated, noise-free: panel FE on the five true drivers misses the interaction by
+    about the noise's size (s.d. ≥ 0.02 ln, some province-years ≥ 0.1), the product term
+    explains ≥ 90 % of the misfit, and it drifts (a province's residual trends by ≥ 0.5 % a
+    year). A linear truth on the same drivers leaves nothing."""
+    panel = generated["panel.csv"]
+    m = synth.linear_misfit(panel, generated["truth.csv"])
+    assert m["residual_sd"] >= 0.02 and m["residual_sd"] >= 0.5 * m["noise_sd"], m
+    assert m["residual_max"] >= 0.1, m
+    assert m["interaction_r2"] >= 0.9, m
+    assert m["max_region_trend"] >= 0.005, m
+    linear = generated["truth.csv"].assign(scaled_by=np.nan)
+    assert synth.linear_misfit(panel, linear)["residual_sd"] < 1e-9
+    text = synth.describe_truth(generated["truth.csv"])
+    assert "fossil·(tertrate − 0.35)/(0.533 − 0.35)" in text and "cannot represent" in text
+    assert "is linear" in synth.describe_truth(linear)
+    # the true index is what the committed emissions follow (up to the noise)
+    from carbonlab.headline import TrueModel
+
+    tm = TrueModel(generated["truth.csv"]).fit(panel)
+    res = data.log_emissions_per_capita(panel).to_numpy() - tm.predict(panel)
+    assert res.std() < 2 * synth.NOISE_SD
+
+
+def test_the_baseline_leaves_laggards_and_a_late_national_peak(generated):
+    """The designed future (README, *What lies ahead*): under the baseline scenario the true
+    model leaves at least five provinces not peaked by 2030, and the national total peaks
+    between 2026 and 2030."""
+    from carbonlab import peaks, scenarios
+    from carbonlab.headline import TrueModel
+
+    panel, plans = generated["panel.csv"], generated["targets.csv"]
+    paths = scenarios.driver_paths(panel, "baseline", drivers=list(peaks.KEY_DRIVERS), targets=plans)
+    fc = peaks.forecast(TrueModel(generated["truth.csv"]).fit(panel), panel, paths)
+    table = peaks.peak_table(fc)
+    assert (table["class"] == peaks.CLASS_NOT).sum() >= 5, table["class"].value_counts()
+    nat = peaks.national_curve(fc)
+    p = peaks.find_peak(nat["year"], nat["emissions_mt"])
+    assert p.peaked and 2026 <= p.peak_year <= 2030, p
+    card = generated["README.md"]
+    assert "at least five provinces not peaked by 2030" in card and "between 2026 and 2030" in card
+
+
+def test_a_municipality_city_is_its_province(generated):
+    """One synthetic Beijing (and Tianjin): the city panel's 2005–2021 emissions are the
+    province panel's; 2002–2004 and 2022 continue the path."""
+    cities, panel = generated["cities.csv"], generated["panel.csv"]
+    for name in ("Beijing", "Tianjin"):
+        c = cities[cities["city"] == name].set_index("year")["emissions_mt"]
+        pr = panel[panel["region"] == name].set_index("year")["emissions_mt"]
+        np.testing.assert_allclose(c.loc[2005:2021], pr.round(4), atol=1e-9)
+        g = np.log(pr.loc[2021] / pr.loc[2018]) / 3
+        assert c.loc[2022] == pytest.approx(pr.loc[2021] * np.exp(g), abs=1e-4)
+        assert len(c) == 21
+    other = cities[cities["city"] == "Shijiazhuang"]["emissions_mt"]
+    assert other.max() < panel.loc[panel["region"] == "Hebei", "emissions_mt"].min()
 
 
 def test_other_drivers_are_correlated_with_the_true_ones():
