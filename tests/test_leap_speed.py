@@ -84,3 +84,22 @@ def test_city_scoring_runs_one_maths_thread(monkeypatch):
     leap.evaluate_city(s, ("svr", "persistence"), n_origins=2, fast=True)
     leap.forecast_city(s, "svr", 2025, fast=True)
     assert seen and set(seen) == {1}
+
+
+def test_city_model_reads_its_grid_from_the_registry(monkeypatch):
+    """city_model builds from the registry row (no second list of grids in the city layer)."""
+    import dataclasses
+
+    from carbonlab.models import model_spec
+    from carbonlab.models import registry as reg
+
+    m = leap.city_model("svr", fast=True)
+    assert m.C == tuple(model_spec("svr").city_grid_fast["C"])
+    assert leap.city_model("rf").n_estimators == model_spec("rf").city_grid["n_estimators"][0]
+    row = dataclasses.replace(model_spec("svr"), city_grid_fast={"C": (7.0,), "epsilon": (0.2,),
+                                                                 "gamma": (1.0,)})
+    monkeypatch.setitem(reg._TABLE, "svr", row)
+    m = leap.city_model("svr", fast=True)
+    assert (m.C, m.epsilon, m.gamma) == ((7.0,), (0.2,), (1.0,))
+    assert leap.city_model("lstm", fast=True).max_epochs == \
+        model_spec("lstm").city_grid_fast["epochs"][0]

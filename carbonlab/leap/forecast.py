@@ -362,28 +362,40 @@ class EarlyStoppedLSTM(_CityWrapper):
         return self
 
 
+_TUNERS: dict[str, tuple[type, frozenset[str], dict[str, str]]] = {
+    "svr": (TunedSVR, frozenset({"C", "epsilon", "gamma"}), {}),
+    "rf": (TunedRF, frozenset({"max_features", "min_samples_leaf"}), {}),
+    "bpnn": (EarlyStoppedBP, frozenset({"max_iter"}), {}),
+    "lstm": (EarlyStoppedLSTM, frozenset(), {"epochs": "max_epochs"}),
+}
+"""How a windowed registry model is fitted on a city: the wrapper that tunes or early-stops
+it, the parameters it searches over (given all candidates) and the registry grid keys it
+names differently. The candidates themselves are the registry row's ``city_grid`` /
+``city_grid_fast`` (:func:`carbonlab.models.model_spec`)."""
+
+
 def city_model(name: str, random_state: int = 0, fast: bool = False) -> Any:
     """A fresh city forecaster by registry name (see the module docstring).
 
-    ``fast`` shrinks the tuning grids and training budgets (tests, all-cities tables).
+    The hyper-parameter candidates come from the model's registry row (``city_grid``, or
+    ``city_grid_fast`` with ``fast``: the small grids and budgets of tests and the
+    all-cities tables); a key with one candidate is passed as that value, the others as the
+    candidates the wrapper searches. Naive models are the registry's own.
     """
-    from carbonlab.models import get_model
+    from carbonlab.models import get_model, model_spec
 
     if name not in CITY_MODELS:
         raise ParameterError(f"model: unknown city model {name!r}; use one of "
                              f"{', '.join(CITY_MODELS)}")
-    if name == "svr":
-        return TunedSVR(C=(0.3, 3.0, 30.0) if fast else (0.3, 1.0, 3.0, 10.0, 30.0),
-                        epsilon=(0.1,) if fast else (0.01, 0.1),
-                        gamma=(0.3, 1.0, 3.0), random_state=random_state)
-    if name == "rf":
-        return TunedRF(n_estimators=60 if fast else 200, min_samples_leaf=(1, 3),
-                       random_state=random_state)
-    if name == "bpnn":
-        return EarlyStoppedBP(random_state=random_state)
-    if name == "lstm":
-        return EarlyStoppedLSTM(max_epochs=80 if fast else 200, random_state=random_state)
-    return get_model(name, random_state=random_state)
+    spec = model_spec(name)
+    if spec.naive or name not in _TUNERS:
+        return get_model(name, random_state=random_state)
+    cls, searched, rename = _TUNERS[name]
+    kw: dict[str, Any] = {}
+    for key, cands in (spec.city_grid_fast if fast else spec.city_grid).items():
+        arg = rename.get(key, key)
+        kw[arg] = tuple(cands) if arg in searched else cands[0]
+    return cls(random_state=random_state, **kw)
 
 
 # --------------------------------------------------------------------------- fit + forecast
