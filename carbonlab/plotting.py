@@ -32,7 +32,7 @@ import numpy as np
 
 from carbonlab._util import ParameterError
 
-__all__ = ["PALETTE", "RC", "UNITS", "style", "use_style", "new_figure", "region_colors",
+__all__ = ["PALETTE", "RC", "UNITS", "style", "use_style", "new_figure",
            "palette", "year_axis", "plain_log_axis", "legend_outside", "small_multiples", "plot_region_lines",
            "show_table", "glue_result", "fmt", "header"]
 
@@ -139,11 +139,6 @@ def new_figure(nrows: int = 1, ncols: int = 1, **kw: Any) -> tuple[plt.Figure, A
     _apply_rc()
     kw.setdefault("layout", "constrained")
     return plt.subplots(nrows, ncols, **kw)
-
-
-def region_colors(names: list[str]) -> dict[str, str]:
-    """A distinct colour per name, in the given order (:func:`palette` sized to ``names``)."""
-    return dict(zip(names, palette(len(names)), strict=True))
 
 
 def palette(n: int) -> list[str]:

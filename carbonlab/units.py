@@ -43,7 +43,6 @@ UNITS: dict[str, tuple[str, float]] = {
     "10^4 tce": ("energy", GJ_PER_TCE * 10.0),
     "Mtce": ("energy", GJ_PER_TCE * 1e3),
 }
-BASE = {"mass": "kg", "volume": "m3", "electricity": "kWh", "energy": "TJ"}
 
 
 def unit_kind(unit: str, where: str = "unit") -> str:

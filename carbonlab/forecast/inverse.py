@@ -68,16 +68,6 @@ def driver_evidence(panel: pd.DataFrame, drivers: Sequence[str], *, cache: bool 
     return ev.assign(direction=np.where(ev["post_mean"].to_numpy() > 0, -1, 1))
 
 
-def driver_directions(panel: pd.DataFrame, drivers: Sequence[str]) -> pd.Series:
-    """The direction (+1 raise, −1 lower) of each driver's change that lowers emissions,
-    from the sign of its BMA posterior mean (:func:`driver_evidence`).
-
-    The inverse problem moves drivers only this way, so no region "peaks" by, say,
-    cutting its non-fossil share because a fitted model bends the wrong way.
-    """
-    return driver_evidence(panel, drivers)["direction"].rename("direction").rename_axis(None)
-
-
 def largest_changes(panel: pd.DataFrame, drivers: Sequence[str], years: int) -> pd.DataFrame:
     """The largest change of each driver over ``years`` years observed in any province.
 

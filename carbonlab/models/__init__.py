@@ -111,7 +111,6 @@ from carbonlab.models.registry import (  # noqa: F401
     model_specs,
     register_model,
     registered,
-    unregister_model,
 )
 from carbonlab.models.splits import (  # noqa: F401
     YearSplit,
@@ -142,7 +141,6 @@ __all__ = [
     "model_specs",
     "register_model",
     "registered",
-    "unregister_model",
     "PanelModel",
     "Persistence",
     "Drift",

@@ -139,11 +139,6 @@ def register_model(spec: ModelSpec, *, replace: bool = False) -> ModelSpec:
     return spec
 
 
-def unregister_model(name: str) -> ModelSpec:
-    """Remove a row (tests); returns it."""
-    return _TABLE.pop(model_spec(name).name)
-
-
 @contextlib.contextmanager
 def registered(spec: ModelSpec) -> Iterator[ModelSpec]:
     """Context manager: ``spec`` is in the table inside the block and gone after it."""
