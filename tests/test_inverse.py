@@ -326,6 +326,11 @@ def test_laggard_table_and_table10(panel, paths):
     res = peak_adjustment(m, panel, paths, "Beijing", directions=SIGNS, min_pip=None)
     assert bool(bj["feasible"].iloc[0]) == res.feasible
     np.testing.assert_allclose(bj.loc["lcar", "delta"], res.delta["lcar"])
+    shown = res.table()  # one region's drivers as a reader sees them (the region page)
+    assert list(shown["driver"]) == ["private cars", "tertiary-industry share of GDP",
+                                     "natural-gas share of energy consumption"]
+    assert list(shown["unit"]) == ["10^4 vehicles", "%", "%"]
+    np.testing.assert_allclose(shown["change_pct"].iloc[0], 100 * np.expm1(res.delta["lcar"]))
     t10 = table10(tab)
     assert list(t10.table.index) == ["Beijing", "Tianjin", PROVINCES[2]]
     assert "private cars (10^4 vehicles)" in t10.table.columns
