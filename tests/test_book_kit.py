@@ -312,3 +312,38 @@ def test_built_pages_keep_units_and_link_the_glossary(built_book):
         assert len(terms) == len(set(terms)), f"{page.name}: a term linked twice"
         linked += len(terms)
     assert linked >= 6, "the chapters link the glossary's terms from their first use"
+
+
+# --------------------------------------------------------------------------- teacher's kit
+
+
+def test_teaching_page_has_a_session_and_an_assignment_per_chapter():
+    import yaml
+
+    text = (ROOT / "book" / "teaching.md").read_text(encoding="utf-8")
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    using = next(p for p in toc["parts"] if p["caption"] == "Using the book")
+    assert "book/teaching" in [c["file"] for c in using["chapters"]]
+    chapters = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    sessions = re.split(r"^### Session \d+: ", text, flags=re.M)[1:]
+    assert len(sessions) == len(chapters)
+    for chapter, session in zip(chapters, sessions, strict=True):
+        session = session.split("\n## ")[0]
+        assert f"{{doc}}`/executed/{chapter}`" in session, chapter
+        for part in ("**Goals**", "**Reading**", "**Exercises**", "**In class (20 min)**"):
+            assert part in session, (chapter, part)
+    assignments = re.split(r"^### Assignment \d+: ", text, flags=re.M)[1:]
+    assert len(assignments) == len(chapters)
+    assert all("*Grading note*:" in a for a in assignments)
+    for target in re.findall(r"\{doc\}`/?(?:book/)?([\w/]+)`", text):
+        stem = target.split("/")[-1]
+        assert ((ROOT / "notebooks" / f"{stem}.ipynb").is_file()
+                or (ROOT / "book" / f"{stem}.md").is_file()), target
+
+
+def test_running_page_says_how_to_run_it_yourself():
+    text = (ROOT / "book" / "running.md").read_text(encoding="utf-8")
+    section = text.split("## Run it yourself", 1)[1].split("\n## ", 1)[0]
+    for needed in ("make lab", "carbonlab run", "-p region", "make student", "make pdf",
+                   "Binder", "Colab", "CARBONLAB_REPOSITORY_URL"):
+        assert needed in section, needed
