@@ -319,3 +319,19 @@ def test_no_page_states_a_class_its_probability_contradicts(built_book):
                 assert not class_contradicts(r[ci], float(r[i25]), float(r[i30])), (page.name, r)
                 checked += 1
     assert checked >= 30  # chapter 4's table of the 30 provinces at least
+
+
+def test_skill_as_of_equals_the_backtest_on_the_cut_panel(panel):
+    """Every backtest row uses data up to its origin only, so filtering the full backtest to
+    what was known in a year is the same as rerunning it on the panel cut there."""
+    kw = {"models": ("fe", "bma"), "origins": [2012, 2014, 2016], "max_horizon": 4,
+          "cache": False}
+    full = skill(panel, DRIVERS, **kw).as_of(2017)
+    cut = skill(panel[panel["year"] <= 2017].reset_index(drop=True), DRIVERS, **kw)
+    cols = ["model", "mode", "origin", "region", "year", "h"]
+    a = full.predictions.sort_values(cols, ignore_index=True)
+    b = cut.predictions.sort_values(cols, ignore_index=True)
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-10)
+    assert (full.scenario_model, full.forecaster) == (cut.scenario_model, cut.forecaster)
+    with pytest.raises(ParameterError, match="as_of"):
+        full.as_of(2005)

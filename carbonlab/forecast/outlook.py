@@ -327,7 +327,12 @@ def outlook(dataset: str = "teaching", *, model: str = "auto", scenario_model: s
         n_members = max(int(n_boot), 1)
     inputs = chapter_inputs(dataset, as_of=as_of)
     panel, drivers = inputs["panel"], tuple(inputs["drivers"])
-    sk = skill(panel, drivers, random_state=seed)
+    if as_of is None:
+        sk = skill(panel, drivers, random_state=seed)
+    else:  # the full backtest's rows made with data to as_of: the same as rerunning it cut
+        full = chapter_inputs(dataset)
+        origins = [int(y) for y in np.sort(full["panel"]["year"].unique())[5:-1]]
+        sk = skill(full["panel"], drivers, origins=origins, random_state=seed).as_of(as_of)
     name = sk.forecaster if model == "auto" else resolve_model(model, None)
     sname = sk.scenario_model if scenario_model == "auto" else resolve_model(scenario_model, None)
     if sname in NAIVE:

@@ -24,19 +24,21 @@ def mt(v: float) -> str:
 def forecaster_sentence(o: Outlook) -> str:
     """Which model forecasts and which answers scenario questions, and why (from the backtest)."""
     f, s = MODEL_LABELS[o.model], MODEL_LABELS[o.scenario_model]
-    txt = f"The outlook forecasts with {f}"
+    unc = cond = ""
     if o.skill is not None:
-        u = o.skill.unconditional()
+        u, c = o.skill.unconditional(), o.skill.conditional()
         if o.model in u.index:
-            txt += (f", whose error forecasting as it could have at each origin was "
-                    f"{u.loc[o.model, 'ratio_persistence']:.2f} × persistence's")
-    txt += "; " if o.model != o.scenario_model else ", which is also "
-    txt += f"the scenario model, which answers \"what if the drivers change\", is {s}"
-    if o.skill is not None and o.scenario_model in o.skill.conditional().index:
-        c = o.skill.conditional()
-        txt += (f" (with the drivers that were later observed, its error 3–8 years ahead was "
-                f"{c.loc[o.scenario_model, 'ratio_persistence']:.2f} × persistence's)")
-    txt += "."
+            unc = (f" (forecasting as it could have at each origin, its error was "
+                   f"{u.loc[o.model, 'ratio_persistence']:.2f} × persistence's)")
+        if o.scenario_model in c.index:
+            cond = (f" (told the drivers that were later observed, its error 3–8 years ahead "
+                    f"was {c.loc[o.scenario_model, 'ratio_persistence']:.2f} × persistence's)")
+    if o.model == o.scenario_model:
+        txt = (f"The outlook forecasts with {f}{unc}, and {f} is also the scenario model that "
+               f"answers \"what if the drivers change\"{cond}.")
+    else:
+        txt = (f"The outlook forecasts with {f}{unc}; the scenario model that answers \"what if "
+               f"the drivers change\" is {s}{cond}.")
     if o.model in NAIVE:
         txt += (f" {f.capitalize()} ignores the drivers, so the scenario does not move the "
                 "outlook; it moves only the scenario analysis.")

@@ -215,6 +215,16 @@ class Skill:
         wide.insert(2, "label", wide["model"].map(LABELS))
         return wide.sort_values(["mode", "vs_persistence"], ignore_index=True)
 
+    def as_of(self, year: int) -> Skill:
+        """The backtest a reader could have run in ``year``: the origins before it and the
+        forecasts of years up to it. Every row was made with data up to its origin only, so
+        this equals :func:`skill` on the panel cut at ``year`` (tested) without refitting."""
+        p = self.predictions
+        keep = (p["origin"] < int(year)) & (p["year"] <= int(year))
+        if not keep.any():
+            raise ParameterError(f"as_of: no backtest origin before {year}")
+        return _decide(p[keep].reset_index(drop=True), self.drivers)
+
     def plot(self, ax: Any = None) -> Any:
         """MAPE ratio to persistence by horizon, one line per model, conditional (solid) and
         unconditional (dashed); the 0.8 target and 1 (persistence) marked. Returns the Axes."""
@@ -267,6 +277,11 @@ def skill(panel: pd.DataFrame, drivers: Sequence[str], *, models: Sequence[str] 
     pred = skill_backtest(panel, drivers, models=models, origins=origins,
                           max_horizon=max_horizon, scenario=scenario,
                           random_state=random_state, cache=cache)
+    return _decide(pred, drivers)
+
+
+def _decide(pred: pd.DataFrame, drivers: Sequence[str]) -> Skill:
+    """:class:`Skill` from backtest rows: the table and the two choices."""
     table = skill_table(pred)
     lo, hi = SCENARIO_HORIZONS
     hmax = int(table["h"].max())
