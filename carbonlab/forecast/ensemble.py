@@ -15,8 +15,8 @@ def peak_probabilities(members: pd.DataFrame, *, start: int | None = None, early
                        target: int = 2030) -> pd.DataFrame:
     """P(peak ≤ early), P(peak ≤ target) and the median peak year per region, over members ≥ 0.
 
-    ``members`` is :meth:`PeakEnsemble.forecast` output; the point (member -1) is
-    excluded unless it is the only one. A member that has not peaked counts as not ≤ target.
+    ``members`` holds ``member, region, year, emissions_mt`` (e.g. ``Outlook.members``); the
+    point (member -1) is excluded unless it is the only one. A member that has not peaked counts as not ≤ target.
     """
     m = members[members["member"] >= 0] if (members["member"] >= 0).any() else members
     rows = []
