@@ -13,6 +13,11 @@ context, as tidy tables:
   inputs separates what the *inputs* imply from what a fitted model adds.
 * :func:`summarise` / :func:`comparison` — class counts and the national peak of any
   forecast, side by side with the study's.
+* :func:`extrapolation_contrast` / :func:`describe_extrapolation` — the study's own
+  explanation tested: the same inputs through a model that cannot extrapolate (a forest
+  with province effects) and one that can (panel FE), with the true model and the study.
+* :func:`class_attribution` / :func:`describe_attribution` — whether a province's class
+  differs from the truth because of the fit (the point model) or the ensemble median.
 * :func:`driver_sensitivity` — one driver at a time, its projected path is replaced
   (frozen at the last observed value; the other reading of the moving-average rule;
   for a saturating driver, the plain roll-forward) and the national peak recomputed.
@@ -51,6 +56,11 @@ __all__ = [
     "summarise",
     "summarise_outlook",
     "comparison",
+    "EXTRAPOLATION_LABELS",
+    "extrapolation_contrast",
+    "describe_extrapolation",
+    "class_attribution",
+    "describe_attribution",
     "VARIANTS",
     "driver_sensitivity",
     "model_forecaster",
@@ -182,6 +192,145 @@ def comparison(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     out = pd.DataFrame([*rows, study])[cols]
     out[peaks.CLASS_BEFORE] = out[peaks.CLASS_BEFORE].astype("Int64")
     return out
+
+
+EXTRAPOLATION_LABELS: dict[str, str] = {
+    "rf": "random forest with province effects (cannot extrapolate)",
+    "bagging": "bagging with province effects (cannot extrapolate)",
+    "fe": "panel FE (extrapolates linearly)",
+}
+"""Row labels of :func:`extrapolation_contrast` (other registry names keep their own)."""
+
+
+def extrapolation_contrast(panel: pd.DataFrame, paths: pd.DataFrame,
+                           population: pd.DataFrame | None = None, *,
+                           models: Sequence[str] = ("rf", "fe"),
+                           drivers: Sequence[str] = peaks.KEY_DRIVERS, truth: bool = False,
+                           n_trees: int = 200, random_state: int = 0) -> pd.DataFrame:
+    """The study's own explanation tested: a model that cannot extrapolate vs one that can.
+
+    The same panel, driver ``paths`` and population through each registry model in
+    ``models`` (point models fitted on the whole panel, province effects by the within
+    transformation; a tree ensemble predicts a driver beyond its training range as at the
+    edge, so a rising driver stops moving the forecast), and, with ``truth=True`` (teaching
+    world only), the true model. Returns :func:`comparison`'s table (class counts and
+    national peak per row, the study's Tables 7–8 last) plus ``model`` (registry name,
+    ``"true"`` or ``"study"``) and ``beyond_history`` (provinces whose 2030 drivers leave
+    their own observed range in at least one driver; the same in every row). ``n_trees``:
+    trees of a forest or bagging (and per candidate of the forest's out-of-bag mtry choice).
+    """
+    from carbonlab.models import PanelModel, get_model
+
+    if isinstance(n_trees, bool) or not isinstance(n_trees, int | np.integer) or n_trees < 1:
+        raise ParameterError(f"n_trees: must be a positive integer, got {n_trees!r}")
+
+    if population is None:
+        population = scenarios.population_path(panel, horizon=int(paths["year"].max()))
+    rows, names = [], []
+    for name in models:
+        trees = ({"n_estimators": int(n_trees), "mtry_trees": int(n_trees)} if name == "rf" else
+                 {"n_estimators": int(n_trees)} if name == "bagging" else {})
+        est = get_model(name, random_state, **trees) if trees else name
+        m = PanelModel(est, tuple(drivers), random_state=random_state).fit(panel)
+        fc = peaks.forecast(m, panel, paths, population)
+        rows.append(summarise(fc, EXTRAPOLATION_LABELS.get(name, name)))
+        names.append(name)
+    if truth:
+        rows.append(summarise(forecast_true(panel, paths, population), "true model"))
+        names.append("true")
+    out = comparison(rows)
+    out.insert(1, "model", [*names, "study"])
+    out["beyond_history"] = _beyond_history(panel, paths, drivers)
+    return out
+
+
+def _beyond_history(panel: pd.DataFrame, paths: pd.DataFrame, drivers: Sequence[str]) -> int:
+    """Provinces whose last projected drivers leave their observed range in some driver."""
+    d = list(drivers)
+    lo, hi = panel.groupby("region")[d].min(), panel.groupby("region")[d].max()
+    last = paths[paths["year"] == paths["year"].max()].set_index("region")[d]
+    out = (last < lo.reindex(last.index) - 1e-12) | (last > hi.reindex(last.index) + 1e-12)
+    return int(out.any(axis=1).sum())
+
+
+def describe_extrapolation(table: pd.DataFrame) -> str:
+    """Sentences reading :func:`extrapolation_contrast`'s table (numbers from the table)."""
+    def nat(r: pd.Series) -> str:
+        if bool(r["national peaked"]):
+            return f"a national peak in {int(r['national peak year'])}"
+        return "no national peak by 2030"
+
+    t = table.set_index("model")
+    parts = [f"{r['source']}: {int(r[peaks.CLASS_NOT])} provinces not peaked by 2030 and {nat(r)}"
+             for m, r in t.iterrows() if m != "study"]
+    s = t.loc["study"]
+    r0 = table.iloc[0]
+    n = int(r0["by 2025 (study)"] + r0[peaks.CLASS_2030] + r0[peaks.CLASS_NOT])
+    text = (f"On the same inputs (in 2030 the drivers of {int(table['beyond_history'].iloc[0])} "
+            f"of the {n} provinces lie outside their own history): " + "; ".join(parts)
+            + f". The study found {int(s[peaks.CLASS_NOT])} and {nat(s)}.")
+    models = [m for m in t.index if m not in ("study", "true")]
+    flat = [m for m in models if m in ("rf", "bagging")]
+    if flat and "fe" in t.index:
+        a, b = t.loc[flat[0]], t.loc["fe"]
+        more = int(a[peaks.CLASS_NOT]) - int(b[peaks.CLASS_NOT])
+        text += (f" The model that cannot extrapolate leaves {abs(more)} "
+                 + ("more" if more >= 0 else "fewer")
+                 + " provinces unpeaked than the one that can"
+                 + (", as the study's explanation predicts." if more > 0 else
+                    ", so here the explanation does not hold."))
+    return text
+
+
+def class_attribution(outlook: Any, true_fc: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Where each province's class comes from: the fit or the ensemble median.
+
+    Three classes per province: ``true`` (of ``true_fc``, e.g. :func:`forecast_true` on the
+    outlook's inputs; missing on real data), ``point`` (the ensemble's point model, fitted
+    on the whole panel, on the outlook's paths — the fit alone) and ``median`` (the
+    outlook's class: the median over the ensemble members). ``source`` says why the
+    median differs from the truth: ``"same class"``; ``"fit"`` (the point model already
+    differs and the median keeps its class); ``"ensemble median"`` (the point model
+    agrees with the truth, the members' median moves it); ``"fit and ensemble median"``.
+    Without ``true_fc`` the reference is the point model (``"same class"`` or
+    ``"ensemble median"``).
+    """
+    point = peaks.peak_table(model_forecaster(outlook)(outlook.paths)).set_index("region")["class"]
+    median = outlook.table.set_index("region")["class"].reindex(point.index)
+    out = pd.DataFrame({"region": point.index, "point": point.to_numpy(),
+                        "median": median.to_numpy()})
+    if true_fc is not None:
+        truth = peaks.peak_table(true_fc).set_index("region")["class"].reindex(point.index)
+        out.insert(1, "true", truth.to_numpy())
+        ref = out["true"]
+    else:
+        ref = out["point"]
+    src = np.where(out["median"] == ref, "same class",
+                   np.where(out["point"] == ref, "ensemble median",
+                            np.where(out["median"] == out["point"], "fit",
+                                     "fit and ensemble median")))
+    out["source"] = src
+    return out
+
+
+def describe_attribution(table: pd.DataFrame) -> str:
+    """One sentence counting :func:`class_attribution`'s sources (computed, not typed)."""
+    n = len(table)
+    c = table["source"].value_counts()
+    moved = n - int(c.get("same class", 0))
+    if "true" not in table.columns:
+        return (f"The ensemble median puts {moved} of {n} provinces in a different class than "
+                "the point model fitted on the whole panel." if moved else
+                f"The ensemble median and the point model agree on all {n} provinces.")
+    if not moved:
+        return f"The forecast puts all {n} provinces in the true model's class."
+    fit = int(c.get("fit", 0)) + int(c.get("fit and ensemble median", 0))
+    med = int(c.get("ensemble median", 0))
+    both = int(c.get("fit and ensemble median", 0))
+    return (f"{moved} of {n} provinces are in a different class than under the true model: "
+            f"{med} from the ensemble median alone (the point model fitted on the whole panel "
+            f"puts them in the true class), {fit - both} from the fit (the point model already "
+            f"differs)" + (f" and {both} from both" if both else "") + ".")
 
 
 VARIANTS: tuple[str, ...] = ("frozen", "other rule", "rolled forward")

@@ -113,3 +113,53 @@ def test_summarise_outlook_and_plot(world):
     assert len(ax.patches) == 1 and ax.figure is not None
     with pytest.raises(ParameterError, match="vary"):
         headline.driver_sensitivity(lambda p: fc, panel, targets=targets, vary=("urban",))
+
+
+def test_extrapolation_contrast_sets_a_forest_beside_fe_and_the_truth(world):
+    panel, _, paths, fc = world
+    t = headline.extrapolation_contrast(panel, paths, truth=True, n_trees=30)
+    assert list(t["model"]) == ["rf", "fe", "true", "study"]
+    assert t.iloc[-1]["source"] == "the study (Tables 7, 8)"
+    for _, r in t.iloc[:-1].iterrows():
+        assert r["by 2025 (study)"] + r["by 2030"] + r["not by 2030"] == 30
+    true = t.set_index("model").loc["true"]
+    assert true["not by 2030"] == headline.summarise(fc, "")["not by 2030"]
+    # the forest cannot extrapolate: beyond its training range a rising driver stops
+    # moving the forecast, so it leaves more provinces unpeaked than panel FE
+    assert t.set_index("model").loc["rf", "not by 2030"] > t.set_index("model").loc["fe", "not by 2030"]
+    assert 0 < t["beyond_history"].iloc[0] <= 30
+    text = headline.describe_extrapolation(t)
+    assert f"true model: {int(true['not by 2030'])} provinces not peaked by 2030" in text
+    assert "The study found 9" in text
+    with pytest.raises(ParameterError, match="n_trees"):
+        headline.extrapolation_contrast(panel, paths, n_trees=0)
+
+
+def test_class_attribution_tells_the_fit_from_the_ensemble_median(world):
+    """The point model's classes against the truth's (the fit) and the median's against the
+    point model's (the ensemble): a province moved only by the median is 'ensemble median'."""
+    from types import SimpleNamespace
+
+    from carbonlab.models import PanelModel
+
+    panel, _, paths, fc = world
+    point = PanelModel("fe", peaks.KEY_DRIVERS).fit(panel)
+    pt = peaks.peak_table(peaks.forecast(point, panel, paths)).set_index("region")["class"]
+    tr = peaks.peak_table(fc).set_index("region")["class"]
+    median = pt.copy()
+    same = pt.index[pt == tr]
+    moved = same[0]
+    median[moved] = peaks.CLASS_NOT if pt[moved] != peaks.CLASS_NOT else peaks.CLASS_2025
+    fake = SimpleNamespace(ensemble=SimpleNamespace(point_=point), panel=panel, paths=paths,
+                           population=None, table=median.rename("class").reset_index())
+    a = headline.class_attribution(fake, fc).set_index("region")
+    assert a.loc[moved, "source"] == "ensemble median"
+    fit = pt.index[pt != tr]
+    assert (a.loc[fit, "source"] == "fit").all()
+    assert (a.drop(index=[moved, *fit])["source"] == "same class").all()
+    text = headline.describe_attribution(a.reset_index())
+    assert text.startswith(f"{1 + len(fit)} of 30 provinces")
+    assert "1 from the ensemble median alone" in text and f"{len(fit)} from the fit" in text
+    no_truth = headline.class_attribution(fake)
+    assert "true" not in no_truth and (no_truth["source"] != "fit").all()
+    assert "1 of 30" in headline.describe_attribution(no_truth)
