@@ -42,9 +42,12 @@ import pandas as pd
 from carbonlab._util import DataError, ParameterError
 from carbonlab.data.ceads_fuels import CEADS_NAMES, OTHER_GAS_SPLIT
 from carbonlab.data.factors import (
+    DERIVED_SETS,
     FACTOR_SET_LABELS,
     FACTOR_SETS,
+    GAS_CARBON_BASIS,
     NCV_UNITS,
+    gas_limit_kg_per_m3,
     load_fuel_factors,
     load_grid_factors,
 )
@@ -61,7 +64,6 @@ __all__ = [
     "electricity_factors",
     "account",
     "derive_grid_factors",
-    "roundtrip",
     "compare_factor_sets",
     "Reconciliation",
     "reconcile",
@@ -71,11 +73,20 @@ __all__ = [
     "check_2007",
     "Check2007",
     "OTHER_GAS_UNIFORM_TOL",
+    "OTHER_GAS_VOLUME_TOL",
+    "other_gas_per_m3",
     "plot_fuel_breakdown",
     "plot_fossil_vs_total",
     "plot_reconciliation",
     "plot_check_2007",
     "plot_other_gas_gap",
+    "INVENTORY_TOL",
+    "InventoryAccounting",
+    "account_inventory",
+    "WorkedExample",
+    "worked_example",
+    "describe_factor_sets",
+    "describe_contrast",
 ]
 
 STUDY_FUELS: tuple[str, ...] = FUELS
@@ -111,8 +122,22 @@ def emission_factors(factors: str | pd.DataFrame = "ndrc2011") -> pd.DataFrame:
     DataFrame indexed by ``fuel`` with
         ``base_unit`` ("kg"/"m3"), ``tj_per_base`` (NCV, TJ per kg or m3),
         ``cef_tco2_per_tj`` (CC·COF·44/12, the study's formula; the published CEF is only
-        used to check the table) and ``tco2_per_base`` (t CO2 per kg or m3).
+        used to check the table) and ``tco2_per_base`` (t CO2 per kg or m3). For ``"ceads"``
+        (derived from CEADs' files, needs the data mirror) only ``tco2_per_base`` is known: the
+        sectors' factors weighted by the fuel they burn
+        (:func:`carbonlab.data.ceads_fuels.ceads_fuel_factors`); NCV and CEF are NaN.
     """
+    if isinstance(factors, str) and factors in DERIVED_SETS:
+        from carbonlab.data.ceads_fuels import ceads_fuel_factors
+
+        per = ceads_fuel_factors().dropna(subset=["factor_kg_per_unit"]).set_index("fuel")
+        out = pd.DataFrame({"base_unit": per["unit_basis"], "tj_per_base": np.nan,
+                            "cef_tco2_per_tj": np.nan,
+                            "tco2_per_base": per["factor_kg_per_unit"] / 1e3})
+        _check_gas_limits(out, factors)
+        out.attrs["units"] = {"tco2_per_base": "tCO2 per base unit"}
+        out.attrs["factor_set"] = factors
+        return out
     tab = load_fuel_factors(factors) if isinstance(factors, str) else factors.copy()
     missing = [c for c in ("fuel", "ncv", "ncv_unit", "carbon_content_tc_per_tj", "oxidation")
                if c not in tab.columns]
@@ -130,10 +155,21 @@ def emission_factors(factors: str | pd.DataFrame = "ndrc2011") -> pd.DataFrame:
                             * tab["oxidation"].to_numpy(dtype=float) * C_TO_CO2),
     }).set_index("fuel")
     out["tco2_per_base"] = out["tj_per_base"] * out["cef_tco2_per_tj"]
+    _check_gas_limits(out, factors if isinstance(factors, str) else "custom")
     out.attrs["units"] = {"tj_per_base": "TJ per base unit", "cef_tco2_per_tj": "tCO2/TJ",
                           "tco2_per_base": "tCO2 per base unit"}
     out.attrs["factor_set"] = factors if isinstance(factors, str) else "custom"
     return out
+
+
+def _check_gas_limits(ef: pd.DataFrame, set_name: str) -> None:
+    """Refuse a gas factor above the physical limit of its carbon-bearing molecules."""
+    for fuel in ef.index.intersection(list(GAS_CARBON_BASIS)):
+        kg = 1e3 * float(ef.loc[fuel, "tco2_per_base"])
+        lim = gas_limit_kg_per_m3(fuel)
+        if ef.loc[fuel, "base_unit"] == "m3" and kg > lim:
+            raise DataError(f"factors {set_name!r}, fuel {fuel}: {kg:.3f} kg CO2/m3 is above the "
+                            f"physical limit {lim:.2f} kg CO2/m3 ({GAS_CARBON_BASIS[fuel][0]})")
 
 
 def _grid_of(region: str, where: str) -> str:
@@ -296,9 +332,15 @@ def _fossil_tco2(fossil: pd.DataFrame, ef: pd.DataFrame, set_name: str) -> np.nd
         raise DataError(f"fuel_use, row {fossil.index[i]}, column unit: {fossil['unit'].iloc[i]!r} "
                         f"is a {kind.iloc[i]} unit but {fossil['fuel'].iloc[i]}'s NCV is per "
                         f"{f['base_unit'].iloc[i]}")
-    # energy units are already TJ; physical units times NCV (TJ per base unit)
-    tj = np.where(energy, base_qty, base_qty * f["tj_per_base"].to_numpy())
-    return tj * f["cef_tco2_per_tj"].to_numpy()
+    # physical units times t CO2 per base unit; energy units (TJ) times the CEF
+    no_cef = energy & ~np.isfinite(f["cef_tco2_per_tj"].to_numpy())
+    if no_cef.any():
+        i = int(np.flatnonzero(no_cef)[0])
+        raise DataError(f"fuel_use, row {fossil.index[i]}, column unit: {fossil['unit'].iloc[i]!r} "
+                        f"is an energy unit but factor set {set_name!r} has factors per "
+                        f"{f['base_unit'].iloc[i]} only")
+    return np.where(energy, base_qty * np.nan_to_num(f["cef_tco2_per_tj"].to_numpy()),
+                    base_qty * f["tco2_per_base"].to_numpy())
 
 
 def _electricity_table(df: pd.DataFrame, electricity: pd.DataFrame | None) -> pd.DataFrame:
@@ -470,31 +512,6 @@ def derive_grid_factors(power_emissions: pd.DataFrame, generation: pd.DataFrame
     return out
 
 
-def roundtrip(activity: pd.DataFrame, fuel_emissions: pd.DataFrame) -> pd.DataFrame:
-    """Re-account backed-out CEADs activity with the CEADs factors and compare with CEADs.
-
-    A check of the fuel codes and unit handling (activity was backed out with the same
-    factors), not a validation of anything.
-
-    Returns
-    -------
-    DataFrame
-        region, year, ceads_mt (sum of CEADs' 17 fuels, process excluded),
-        accounted_mt, rel_diff (accounted / ceads - 1; NaN where CEADs is 0).
-    """
-    acc = account(activity[["region", "year", "fuel", "quantity", "unit"]], factors="ceads")
-    fe = fuel_emissions[fuel_emissions["fuel"].astype(str).str.lower() != "process"]
-    tot = fe.groupby(["region", "year"], as_index=False)["emissions_mt"].sum()
-    out = tot.rename(columns={"emissions_mt": "ceads_mt"}).merge(
-        acc[["region", "year", "ce1_mt"]].rename(columns={"ce1_mt": "accounted_mt"}),
-        on=["region", "year"], how="left")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["rel_diff"] = np.where(out["ceads_mt"] > 0,
-                                   out["accounted_mt"] / out["ceads_mt"] - 1.0, np.nan)
-    out.attrs["units"] = {"ceads_mt": "Mt CO2", "accounted_mt": "Mt CO2", "rel_diff": "fraction"}
-    return out
-
-
 def compare_factor_sets(fuel_use: pd.DataFrame, reference: pd.DataFrame,
                         factor_sets: Iterable[str] = ("ndrc2011", "ipcc2006")) -> pd.DataFrame:
     """CE1 of the same activity under several factor sets, against a reference total.
@@ -504,7 +521,7 @@ def compare_factor_sets(fuel_use: pd.DataFrame, reference: pd.DataFrame,
     fuel_use
         Tidy fuel use (study fuel codes); ``net_electricity`` rows are ignored.
     reference
-        region, year, ceads_mt (e.g. the ``roundtrip`` table).
+        region, year, ceads_mt (e.g. :class:`InventoryAccounting`'s ``table``).
 
     Returns
     -------
@@ -560,6 +577,10 @@ _ENERGY_MAPPED = {"cleaned_coal": "raw_coal", "other_washed_coal": "raw_coal",
 OTHER_GAS_UNIFORM_TOL = 0.005
 """Relative tolerance within which a province's CEADs Other Gas CO2 per m3 of the yearbook's
 combusted other gas counts as CEADs' common factor (the tables print 2 decimals)."""
+
+OTHER_GAS_VOLUME_TOL = 0.05
+"""The 2007 check's criterion for Other Gas volumes: the yearbook's combusted volume within
+±5 % of CEADs' (CEADs' CO2 / its one factor), nationally."""
 
 _PRINTED_1E8M3 = 0.005
 """Half the last digit the yearbook prints for gases (0.01 x 10^8 m3): a smaller combusted
@@ -623,6 +644,33 @@ class Check2007:
     summary: pd.DataFrame
     other_gas: pd.DataFrame | None = None
     other_gas_national: pd.DataFrame | None = None
+
+    def describe(self, factor_set: str = "ndrc2011") -> str:
+        """Other Gas in 2007 in sentences: the volume term (criterion ±5 %), the factor term,
+        and the factors per m3 against measured gases and the physical limit."""
+        on = self.other_gas_national.set_index("factor_set")
+        if factor_set not in on.index:
+            raise ParameterError(f"factor_set: {factor_set!r} was not checked")
+        o = on.loc[factor_set]
+        pm = other_gas_per_m3(self, factor_set).set_index("source")
+        meas = pm.loc["measured: recovered blend"]
+        ok = "within" if o["volumes_within"] else "outside"
+        return (
+            f"Other Gas, China 2007: {o['accounted_mt']:.1f} Mt with {factor_set} against CEADs' "
+            f"{o['ceads_mt']:.1f} Mt ({100 * o['rel_diff']:+.1f} %). Volume term: the yearbook's "
+            f"combusted volume is {100 * (o['volume_ratio'] - 1):+.1f} % from CEADs' volume (its CO2 "
+            f"over its one factor), {ok} the ±{100 * OTHER_GAS_VOLUME_TOL:.0f} % criterion; that is "
+            f"{o['volume_term_mt']:+.2f} Mt. Factor term: {o['factor_term_mt']:+.1f} Mt, because CEADs "
+            f"applies one factor, {o['ceads_kg_per_m3']:.4f} kg CO2/m³, to all Other Gas (the same "
+            f"in {o['n_uniform']} of the {o['n_with_gas']} provinces that burn it), while "
+            f"{factor_set} gives recovered gas {o['recovered_kg_per_m3']:.3f} and gas made in gas "
+            f"works {o['manufactured_kg_per_m3']:.3f} kg CO2/m³. Blast-furnace and converter gas as "
+            f"measured (IPCC EFDB) carry {pm.loc['measured: blast-furnace gas (EFDB, Japan)', 'kg_per_m3']:.3f} "
+            f"and {pm.loc['measured: converter gas (EFDB, Japan)', 'kg_per_m3']:.3f} kg CO2/m³; with "
+            f"their blend ({meas['kg_per_m3']:.3f}) on the recovered gas the 2007 gap is "
+            f"{100 * meas['gap_2007']:+.0f} % instead of {100 * o['rel_diff']:+.0f} %. Every factor is "
+            f"below the physical limit of its molecules ({pm['limit_kg_per_m3'].min():.2f} kg CO2/m³ "
+            "for a gas of CO, CO2 and CH4 at 0 °C).")
 
     def report(self, factor_set: str = "ndrc2011", top: int = 5) -> str:
         """Plain-text report: every province's relative difference from CEADs (all fuels),
@@ -692,6 +740,9 @@ def _other_gas_gap(detail: pd.DataFrame, comb: pd.DataFrame, ceads: pd.DataFrame
         t["ceads_implied_kg_per_m3"] = implied.to_numpy()
         t["ceads_kg_per_m3"] = f_c
         t["uniform"] = uniform.to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t["volume_ratio"] = np.where(t["ceads_volume_1e8m3"] > 0,
+                                         t["volume_1e8m3"] / t["ceads_volume_1e8m3"], np.nan)
         t["volume_term_mt"] = f_c * t["volume_1e8m3"] / 10.0 - t["ceads_mt"]
         t["factor_term_mt"] = t["accounted_mt"] - f_c * t["volume_1e8m3"] / 10.0
         t["factor_term_recovered_mt"] = ((co2 - man).to_numpy()
@@ -720,6 +771,9 @@ def _other_gas_gap(detail: pd.DataFrame, comb: pd.DataFrame, ceads: pd.DataFrame
             "ceads_only": ", ".join(d.loc[(d["volume_1e8m3"] < _PRINTED_1E8M3)
                                           & (d["ceads_mt"] > 0), "region"]),
             "largest": ", ".join(order["region"].head(3)),
+            "volume_ratio": r["volume_1e8m3"] / r["ceads_volume_1e8m3"],
+            "volumes_within": bool(abs(r["volume_1e8m3"] / r["ceads_volume_1e8m3"] - 1)
+                                   <= OTHER_GAS_VOLUME_TOL),
         })
     return per, pd.DataFrame(rows)
 
@@ -803,6 +857,50 @@ def check_2007(factor_sets: Iterable[str] = FACTOR_SETS) -> Check2007:
     return Check2007(by_fuel, by_prov, national, summary, og, og_nat)
 
 
+def other_gas_per_m3(check: Check2007, factor_set: str = "ndrc2011") -> pd.DataFrame:
+    """Other Gas compared per m3 (kg CO2 per m3 of gas, 20 °C), with its 2007 consequence.
+
+    Rows: CEADs' one factor (:func:`check_2007`'s estimate, equal to the derived one); the
+    factor set's recovered (blast-furnace + converter, split by :data:`OTHER_GAS_SPLIT`) and
+    manufactured gas; blast-furnace, converter and coke-oven gas as measured in Japan (IPCC
+    EFDB, :func:`carbonlab.data.ipcc_efdb.measured_gas_per_m3`) and their recovered blend.
+    Columns: source, kg_per_m3, limit_kg_per_m3 (:func:`gas_limit_kg_per_m3`),
+    mt_2007 (China's 2007 Other Gas CO2 with that factor on the recovered part and the set's
+    manufactured-gas factor on the rest; CEADs' row: CEADs' inventory), gap_2007 (vs CEADs).
+    """
+    from carbonlab.data import ipcc_efdb
+
+    on = check.other_gas_national.set_index("factor_set")
+    if factor_set not in on.index:
+        raise ParameterError(f"factor_set: {factor_set!r} was not checked")
+    o = on.loc[factor_set]
+    rec_v, man_v = o["recovered_1e8m3"], o["manufactured_1e8m3"]
+    meas = ipcc_efdb.measured_gas_per_m3().set_index("gas")["kg_per_m3"]
+    blend = sum(share * meas[g] for g, share in zip(
+        ("Blast Furnace Gas", "Oxygen Steel Furnace Gas"), OTHER_GAS_SPLIT.values(), strict=True))
+    man = o["manufactured_kg_per_m3"]
+    rows = [("CEADs (one factor for all Other Gas)", o["ceads_kg_per_m3"], "other_gas",
+             o["ceads_mt"]),
+            (f"{factor_set}: recovered gas", o["recovered_kg_per_m3"], "blast_furnace_gas",
+             o["accounted_mt"]),
+            (f"{factor_set}: manufactured gas", man, "other_gas", np.nan),
+            ("measured: blast-furnace gas (EFDB, Japan)", meas["Blast Furnace Gas"],
+             "blast_furnace_gas", np.nan),
+            ("measured: converter gas (EFDB, Japan)", meas["Oxygen Steel Furnace Gas"],
+             "converter_gas", np.nan),
+            ("measured: coke-oven gas (EFDB, Japan)", meas["Coke Oven Gas"], "coke_oven_gas",
+             np.nan),
+            ("measured: recovered blend", blend, "other_gas",
+             (blend * rec_v + man * man_v) / 10.0)]
+    out = pd.DataFrame(rows, columns=["source", "kg_per_m3", "_gas", "mt_2007"])
+    out["limit_kg_per_m3"] = out["_gas"].map(gas_limit_kg_per_m3)
+    out["gap_2007"] = out["mt_2007"] / o["ceads_mt"] - 1
+    out = out.drop(columns="_gas")
+    out.attrs["units"] = {"kg_per_m3": "kg CO2/m3 (20 °C)", "mt_2007": "Mt CO2"}
+    out.attrs["volume_ratio"] = float(o["volume_ratio"])
+    return out
+
+
 # --------------------------------------------------------------------------- plots
 def plot_fuel_breakdown(detail: pd.DataFrame, region: str, ax=None):
     """Stacked area of CO2 by fuel over time for one region (``account(..., by_fuel=True)``)."""
@@ -866,48 +964,30 @@ def _within(rel: float) -> str:
 class Reconciliation:
     """Result of :func:`reconcile`: a one-sentence summary and the tables behind it.
 
-    On CEADs data ``roundtrip`` (see :func:`roundtrip`) and ``comparison`` (see
-    :func:`compare_factor_sets`) are set; on the teaching panel ``check`` is (region,
-    year, emissions_mt of the panel, ce_mt accounted, both Mt CO2).
+    On CEADs data ``inventory`` is :func:`account_inventory`'s result; on the teaching
+    panel ``check`` is (region, year, emissions_mt of the panel, ce_mt accounted, Mt CO2).
     """
 
     dataset: str
     summary: str
-    roundtrip: pd.DataFrame | None = None
-    comparison: pd.DataFrame | None = None
+    inventory: InventoryAccounting | None = None
     check: pd.DataFrame | None = None
 
 
 def reconcile(dataset: str = "teaching", fuel_use: pd.DataFrame | None = None) -> Reconciliation:
     """Reconcile the accounting with a trusted total.
 
-    ``dataset="ceads"``: (a) activity backed out of CEADs' fuel emissions with the
-    CEADs factors, re-accounted with them (a check of mapping and units, not a
-    validation); (b) the same activity, mapped onto the study's 14 fuels, under the
-    study's factor sets. ``dataset="teaching"``: the panel's emissions against
-    ``account(fuel_use, "ndrc2011")``, which must agree exactly.
+    ``dataset="ceads"``: CE1 recomputed from CEADs' energy inventories with each factor
+    set against CEADs' own inventory (:func:`account_inventory`). ``dataset="teaching"``:
+    the panel's emissions against ``account(fuel_use, "ndrc2011")``, which must agree
+    exactly.
     """
     from carbonlab.data import check_dataset, load_fuel_use, load_panel
 
     check_dataset(dataset)
     if dataset == "ceads":
-        from carbonlab.data import cesy2008, real
-        from carbonlab.data.ceads_fuels import backout_activity, map_to_study_fuels
-
-        fe = real.ceads_province_fuels()
-        act = backout_activity(fe)
-        rt = roundtrip(act, fe)
-        origin = cesy2008.other_gas_origin_2007()
-        share = origin.set_index("region")["manufactured_share"].fillna(
-            origin.attrs["national_share"]).to_dict()
-        comparison = compare_factor_sets(map_to_study_fuels(act, manufactured_share=share), rt)
-        med = comparison.groupby("factor_set")["rel_diff"].median()
-        summary = (f"(a) the round trip reproduces all {int(rt['rel_diff'].notna().sum())} CEADs "
-                   f"province-years {_within(float(np.nanmax(np.abs(rt['rel_diff']))))} "
-                   "(a check of the mapping and units, not a validation); (b) the median "
-                   "difference from CEADs is "
-                   + " and ".join(f"{100 * v:+.1f} % with {k}" for k, v in med.items()))
-        return Reconciliation(dataset, summary, roundtrip=rt, comparison=comparison)
+        inv = account_inventory()
+        return Reconciliation(dataset, inv.describe(), inventory=inv)
     fuel_use = load_fuel_use(dataset) if fuel_use is None else fuel_use
     panel = load_panel(dataset)
     check = account(fuel_use, factors="ndrc2011").merge(
@@ -926,45 +1006,40 @@ def _set_label(factor_set: str) -> str:
     return f"{FACTOR_SET_LABELS.get(factor_set, factor_set)} ({factor_set})"
 
 
-def plot_reconciliation(rt: pd.DataFrame | Reconciliation, comparison: pd.DataFrame | None = None,
-                        axes=None):
+def plot_reconciliation(rec: Reconciliation | InventoryAccounting, axes=None):
     """Plot a reconciliation.
 
-    With a :class:`Reconciliation` from the teaching panel: accounted CE against the
-    panel's emissions with the 45° line. Otherwise (a) the round-trip error per
-    province-year and (b) the differences of the study's factor sets from CEADs.
+    Teaching panel: accounted CE against the panel's emissions with the 45° line. CEADs
+    (a :class:`Reconciliation` with an inventory, or an :class:`InventoryAccounting`): the
+    difference from CEADs per province-year, one histogram per factor set.
     """
     from carbonlab.plotting import PALETTE, new_figure
 
-    if isinstance(rt, Reconciliation):
-        if rt.check is not None:
-            check = rt.check
-            if axes is None:
-                _, axes = new_figure(figsize=(4.5, 4.2))
-            ax = axes
-            ax.scatter(check["emissions_mt"], check["ce_mt"], s=8, color=PALETTE[0])
-            lim = [0, float(check["ce_mt"].max()) * 1.05]
-            ax.plot(lim, lim, color="black", lw=0.8)
-            ax.set(xlabel="teaching panel emissions (Mt CO2)", ylabel="accounted CE (Mt CO2)",
-                   title="Teaching panel: reproduced by construction")
-            return ax
-        rt, comparison = rt.roundtrip, rt.comparison
-    if rt is None or comparison is None:
-        raise ParameterError("plot_reconciliation: needs a Reconciliation or rt and comparison")
-
+    if isinstance(rec, Reconciliation) and rec.check is not None:
+        check = rec.check
+        if axes is None:
+            _, axes = new_figure(figsize=(4.5, 4.2))
+        ax = axes
+        ax.scatter(check["emissions_mt"], check["ce_mt"], s=8, color=PALETTE[0])
+        lim = [0, float(check["ce_mt"].max()) * 1.05]
+        ax.plot(lim, lim, color="black", lw=0.8)
+        ax.set(xlabel="teaching panel emissions (Mt CO2)", ylabel="accounted CE (Mt CO2)",
+               title="Teaching panel: reproduced by construction")
+        return ax
+    inv = rec.inventory if isinstance(rec, Reconciliation) else rec
+    if not isinstance(inv, InventoryAccounting):
+        raise ParameterError("plot_reconciliation: needs a Reconciliation or InventoryAccounting")
     if axes is None:
-        _, axes = new_figure(1, 2, figsize=(9.5, 3.8))
-    a, b = axes
-    a.hist(100 * rt["rel_diff"].dropna(), bins=30, color=PALETTE[0])
-    a.set(xlabel="round trip - CEADs (%)", ylabel="province-years",
-          title="(a) round trip with CEADs factors")
-    for i, (fs, d) in enumerate(comparison.groupby("factor_set", sort=True)):
-        b.hist(100 * d["rel_diff"].dropna(), bins=30, alpha=0.6, color=PALETTE[i + 1], label=_set_label(fs))
-    b.axvline(0, color="black", lw=0.8)
-    b.set(xlabel="CE1 with study factors - CEADs (%)", ylabel="province-years",
-          title="(b) study factor sets vs CEADs")
-    b.legend()
-    return axes
+        _, axes = new_figure(figsize=(7.5, 3.8))
+    ax = axes
+    for i, (fs, d) in enumerate(inv.table.groupby("factor_set", sort=True)):
+        ax.hist(100 * d["rel_diff"].dropna(), bins=40, alpha=0.6, color=PALETTE[i],
+                label=_set_label(fs))
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set(xlabel="CE1 from the energy inventories - CEADs (%)", ylabel="province-years",
+           title="CE1 recomputed from physical data, 2001-2022")
+    ax.legend()
+    return ax
 
 
 def plot_check_2007(check: Check2007, factor_sets: Iterable[str] | None = None, axes=None):
@@ -1030,3 +1105,265 @@ def plot_other_gas_gap(check: Check2007, factor_set: str = "ndrc2011", top: int 
     ax.set(ylabel="Mt CO2", title=f"Other Gas 2007, {factor_set} vs CEADs: volume and factor terms")
     ax.legend()
     return ax
+
+
+# --------------------------------------------------------------------------- from physical data
+INVENTORY_TOL: tuple[float, float] = (0.01, 0.05)
+"""Targets of :func:`account_inventory` with the derived ``ceads`` factors: median
+|difference| from the CEADs inventory at most 1 %, every province-year at most 5 %."""
+
+
+@dataclass(frozen=True)
+class InventoryAccounting:
+    """Result of :func:`account_inventory`.
+
+    ``table``: region, year, factor_set, ce1_mt (accounted from the energy inventories),
+    ceads_mt (CEADs' CO2 of its 17 fuels), diff_mt, rel_diff, process_mt (CEADs' process
+    CO2, apart); ``by_fuel``: region, year, factor_set, fuel (group, see
+    :func:`carbonlab.data.ceads_fuels.fuel_groups`), accounted_mt, ceads_mt; ``summary``:
+    per factor set n, median |rel_diff|, the worst province-year and its difference;
+    ``worst``: with ``ceads`` factors, every province-year beyond :data:`INVENTORY_TOL`'s
+    median target, with the sector and fuel cell that explains most of its gap;
+    ``factors``: :func:`carbonlab.data.ceads_fuels.derive_ceads_factors`.
+    """
+
+    table: pd.DataFrame
+    by_fuel: pd.DataFrame
+    summary: pd.DataFrame
+    worst: pd.DataFrame
+    factors: pd.DataFrame
+
+    def describe(self) -> str:
+        """The result in sentences: each factor set's median and worst difference."""
+        s = self.summary.set_index("factor_set")
+        out = []
+        for fs, r in s.iterrows():
+            out.append(f"with the {fs} factors the median |difference| from CEADs over "
+                       f"{int(r['n'])} province-years is {100 * r['median_abs_rel']:.2f} %, the "
+                       f"largest {100 * r['worst_rel']:+.1f} % ({r['worst_region']} "
+                       f"{int(r['worst_year'])})")
+        text = "; ".join(out) + "."
+        if "ceads" in s.index:
+            med, worst = INVENTORY_TOL
+            r = s.loc["ceads"]
+            ok = r["median_abs_rel"] <= med and abs(r["worst_rel"]) <= worst
+            text += (f" The derived CEADs factors {'meet' if ok else 'miss'} the targets "
+                     f"(median ≤ {100 * med:.0f} %, worst ≤ {100 * worst:.0f} %).")
+            if len(self.worst):
+                w = self.worst.iloc[0]
+                text += (f" The largest gap, {w['region']} {int(w['year'])}, is mostly "
+                         f"{w['fuel'].replace('_', ' ')} in {w['sector']} ({w['cell_gap_mt']:+.2f} "
+                         f"of {w['diff_mt']:+.2f} Mt): CEADs booked {w['cell_ceads_mt']:.2f} Mt "
+                         f"where the factor gives {w['cell_accounted_mt']:.2f} Mt.")
+        return text
+
+
+def _ceads_cells(activity: pd.DataFrame, emissions: pd.DataFrame, factors: pd.DataFrame
+                 ) -> pd.DataFrame:
+    """Per region, year, sector, fuel: accounted_mt (derived factor x fuel burnt), ceads_mt."""
+    from carbonlab.data.ceads_fuels import _KG_PER_UNIT, _emission_codes
+
+    keys = ["region", "year", "sector", "fuel"]
+    f = factors.set_index(["sector", "fuel"])["factor_kg_per_unit"].fillna(0.0)
+    a = activity.merge(f.rename("factor").reset_index(), on=["sector", "fuel"], how="left")
+    a["accounted_mt"] = (a["quantity"] * a["unit"].map(_KG_PER_UNIT) * a["factor"].fillna(0.0)
+                         / 1e9)
+    em = _emission_codes(emissions).rename(columns={"emissions_mt": "ceads_mt"})
+    m = a[keys + ["accounted_mt"]].merge(em, on=keys, how="outer")
+    return m.fillna({"accounted_mt": 0.0, "ceads_mt": 0.0})
+
+
+def _study_factor_cells(activity: pd.DataFrame, factors: pd.DataFrame,
+                        factor_set: str, data_dir) -> pd.DataFrame:
+    """Per region, year, study fuel: CO2 of the fuel CEADs counts as burnt, with a study set."""
+    from carbonlab.data import cesy2008
+    from carbonlab.data.ceads_fuels import burnt_by_fuel, map_to_study_fuels
+
+    origin = cesy2008.other_gas_origin_2007(data_dir)
+    share = origin.set_index("region")["manufactured_share"].fillna(
+        origin.attrs["national_share"]).to_dict()
+    fu = map_to_study_fuels(burnt_by_fuel(activity, factors), manufactured_share=share)
+    return account(fu.drop(columns="ceads_fuels"), factors=factor_set, by_fuel=True)
+
+
+def account_inventory(factor_sets: Iterable[str] = FACTOR_SETS,
+                      activity: pd.DataFrame | None = None,
+                      emissions: pd.DataFrame | None = None,
+                      data_dir=None) -> InventoryAccounting:
+    """CE1 of every province-year recomputed from the CEADs energy inventories.
+
+    The fuel burnt (:func:`carbonlab.data.ceads_fuels.combustion_activity`) times each
+    factor set's factors, against CEADs' own CO2 of the same release (v2, 2001-2022).
+    ``ceads``: the factors CEADs applies, derived per sector and fuel from its energy and
+    emission files (:func:`carbonlab.data.ceads_fuels.derive_ceads_factors`);
+    ``ndrc2011``/``ipcc2006``: the same fuel burnt, CEADs' 17 fuels mapped onto the
+    study's 14 (coal and oil sub-products by energy with the yearbook's calorific values,
+    Other Gas split by its 2007 origin), the difference reported by fuel group. Process
+    CO2 (cement) stays a separate column.
+
+    ``activity`` and ``emissions`` default to the files of the data mirror.
+    """
+    from carbonlab.data.ceads_fuels import (
+        _activity_and_emissions,
+        derive_ceads_factors,
+        fuel_groups,
+    )
+
+    if activity is None or emissions is None:
+        activity, emissions = _activity_and_emissions(data_dir, True)
+    factors = derive_ceads_factors(activity, emissions)
+    groups = fuel_groups()
+    cells = _ceads_cells(activity, emissions, factors)
+    ceads_fuel = (cells.assign(fuel=cells["fuel"].map(groups))
+                  .groupby(["region", "year", "fuel"], as_index=False)["ceads_mt"].sum())
+    parts = []
+    for fs in factor_sets:
+        if fs == "ceads":
+            acc = cells.assign(fuel=cells["fuel"].map(groups)).groupby(
+                ["region", "year", "fuel"], as_index=False)["accounted_mt"].sum()
+        else:
+            d = _study_factor_cells(activity, factors, fs, data_dir)
+            acc = (d.assign(fuel=d["fuel"].map(groups)).rename(columns={"emissions_mt": "accounted_mt"})
+                   .groupby(["region", "year", "fuel"], as_index=False)["accounted_mt"].sum())
+        m = ceads_fuel.merge(acc, on=["region", "year", "fuel"], how="outer").fillna(0.0)
+        parts.append(m.assign(factor_set=fs))
+    by_fuel = pd.concat(parts, ignore_index=True)[
+        ["region", "year", "factor_set", "fuel", "accounted_mt", "ceads_mt"]]
+    return _inventory_result(by_fuel, cells, emissions, factors)
+
+
+def _inventory_result(by_fuel: pd.DataFrame, cells: pd.DataFrame, emissions: pd.DataFrame,
+                      factors: pd.DataFrame) -> InventoryAccounting:
+    t = (by_fuel.groupby(["region", "year", "factor_set"], as_index=False, sort=False)
+         [["accounted_mt", "ceads_mt"]].sum().rename(columns={"accounted_mt": "ce1_mt"}))
+    t["diff_mt"] = t["ce1_mt"] - t["ceads_mt"]
+    t["rel_diff"] = (t["diff_mt"] / t["ceads_mt"]).where(t["ceads_mt"] > 0)
+    proc = emissions[emissions["fuel"].astype(str).str.lower() == "process"]
+    proc = proc.groupby(["region", "year"], as_index=False)["emissions_mt"].sum()
+    t = t.merge(proc.rename(columns={"emissions_mt": "process_mt"}), on=["region", "year"],
+                how="left").fillna({"process_mt": 0.0})
+    order = {p: i for i, p in enumerate(PROVINCES)}
+    t = (t.assign(_o=t["region"].map(order)).sort_values(["factor_set", "_o", "year"])
+         .drop(columns="_o").reset_index(drop=True))
+    rows = []
+    for fs, d in t.groupby("factor_set", sort=False):
+        d = d.dropna(subset=["rel_diff"])
+        w = d.loc[d["rel_diff"].abs().idxmax()]
+        rows.append((fs, len(d), float(d["rel_diff"].abs().median()), float(w["rel_diff"]),
+                     w["region"], int(w["year"])))
+    summary = pd.DataFrame(rows, columns=["factor_set", "n", "median_abs_rel", "worst_rel",
+                                          "worst_region", "worst_year"])
+    worst = t[(t["factor_set"] == "ceads") & (t["rel_diff"].abs() > INVENTORY_TOL[0])]
+    worst = worst.reindex(worst["rel_diff"].abs().sort_values(ascending=False).index)
+    expl = []
+    for r in worst.itertuples():
+        c = cells[(cells["region"] == r.region) & (cells["year"] == r.year)]
+        gap = c["accounted_mt"] - c["ceads_mt"]
+        top = c.loc[gap.abs().idxmax()]
+        expl.append((r.region, r.year, r.ce1_mt, r.ceads_mt, r.diff_mt, r.rel_diff, top["sector"],
+                     top["fuel"], float(top["accounted_mt"]), float(top["ceads_mt"]),
+                     float(gap.loc[top.name])))
+    worst = pd.DataFrame(expl, columns=["region", "year", "ce1_mt", "ceads_mt", "diff_mt",
+                                        "rel_diff", "sector", "fuel", "cell_accounted_mt",
+                                        "cell_ceads_mt", "cell_gap_mt"])
+    for df in (t, by_fuel, worst):
+        df.attrs["units"] = {c: "Mt CO2" for c in df.columns if c.endswith("_mt")}
+    return InventoryAccounting(t, by_fuel, summary, worst, factors)
+
+
+# --------------------------------------------------------------------------- chapter 1's words
+@dataclass(frozen=True)
+class WorkedExample:
+    """One province-year worked by hand (:func:`worked_example`): ``table`` has one row per
+    fuel-use row (fuel, quantity, unit, ncv_tj_per_unit, cef_tco2_per_tj, tco2_per_unit,
+    emissions_mt); ``totals`` is the :func:`account` row; ``ecf`` the electricity factor row."""
+
+    region: str
+    year: int
+    factor_set: str
+    table: pd.DataFrame
+    totals: pd.Series
+    ecf: pd.Series
+
+    def describe(self) -> str:
+        t, f = self.totals, self.ecf
+        return (f"In {self.region}, {self.year}, fossil fuels give CE1 = {t['ce1_mt']:.1f} Mt CO2 "
+                f"with the {self.factor_set} factors. Net imported electricity adds CE2 = "
+                f"{t['ce2_mt']:.1f} Mt at {1e3 * f['factor_tco2_per_kwh']:.3f} tCO2/MWh ({f['grid']} "
+                f"grid, {f['label']}). The total is CE = {t['ce_mt']:.1f} Mt. Each fuel row is "
+                "quantity × NCV × CEF (or quantity × CO2 per unit), the net electricity row NEC × ECF.")
+
+
+def worked_example(fuel_use: pd.DataFrame, region: str, year: int, factors: str = "ndrc2011",
+                   ecf: pd.DataFrame | None = None) -> WorkedExample:
+    """Quantity × NCV × CEF for every fuel-use row of one province-year, checked against
+    :func:`account` (a fuel reported in two units has two rows whose sum is its by-fuel CO2)."""
+    region = resolve_region(region)
+    acc = account(fuel_use, factors=factors, ecf=ecf)
+    rows = acc[(acc["region"] == region) & (acc["year"] == int(year))]
+    if rows.empty:
+        raise ParameterError(f"region/year: no fuel use for {region} {year}")
+    one = _check_fuel_use(fuel_use)
+    one = one[(one["region"] == region) & (one["year"] == int(year))].reset_index(drop=True)
+    fossil = one[one["fuel"] != ELECTRICITY]
+    ef = emission_factors(factors)
+    t = _fossil_tco2(fossil, ef, factors)
+    group = SET_FUEL_GROUPS.get(factors, {})
+    f = ef.loc[[x if x in ef.index else group.get(x, x) for x in fossil["fuel"]]]
+    scale = fossil["unit"].map(lambda u: UNITS[u][1]).to_numpy()
+    phys = fossil["unit"].map(lambda u: UNITS[u][0] in ("mass", "volume")).to_numpy()
+    table = pd.DataFrame({
+        "fuel": fossil["fuel"].str.replace("_", " ").to_numpy(),
+        "quantity": fossil["quantity"].to_numpy(), "unit": fossil["unit"].to_numpy(),
+        "ncv_tj_per_unit": np.where(phys, f["tj_per_base"].to_numpy() * scale, np.nan),
+        "cef_tco2_per_tj": f["cef_tco2_per_tj"].to_numpy(),
+        "tco2_per_unit": np.where(phys, f["tco2_per_base"].to_numpy() * scale, np.nan),
+        "emissions_mt": t / 1e6})
+    totals = rows.iloc[0]
+    if not np.isclose(table["emissions_mt"].sum(), totals["ce1_mt"]):
+        raise DataError(f"worked example {region} {year}: rows do not add up to CE1")
+    fac = (ecf if ecf is not None else electricity_factors([region], [year]))
+    fac = fac[(fac["region"] == region) & (fac["year"] == int(year))].iloc[0]
+    if totals["ce2_mt"] != 0:
+        table.loc[len(table)] = ["net electricity", one.loc[one["fuel"] == ELECTRICITY,
+                                 "quantity"].sum(), "GWh" if (one["fuel"] == ELECTRICITY).any()
+                                 else "", np.nan, np.nan, np.nan, totals["ce2_mt"]]
+    return WorkedExample(region, int(year), factors, table, totals, fac)
+
+
+def describe_factor_sets(sets: dict[str, pd.DataFrame]) -> str:
+    """How far the factor sets lie apart per physical unit (kg CO2 per kg or m3)."""
+    per = pd.DataFrame({s: 1e3 * e["tco2_per_base"] for s, e in sets.items()})
+    common = per.dropna()
+    spread = (common.max(axis=1) / common.min(axis=1)).sort_values(ascending=False)
+    close = int((spread <= 1.05).sum())
+    top = spread.index[0]
+    text = (f"Per physical unit, the sets agree within 5 % for {close} of the {len(spread)} fuels "
+            f"they all have; the largest spread is {top.replace('_', ' ')}, whose highest factor "
+            f"({per.loc[top].idxmax()}, {per.loc[top].max():.3f}) is {spread.iloc[0]:.2f} times its "
+            f"lowest ({per.loc[top].idxmin()}, {per.loc[top].min():.3f} kg CO2 per unit).")
+    if {"ipcc2006", "ndrc2011"} <= set(per.columns):
+        r = per.loc["raw_coal", "ipcc2006"] / per.loc["raw_coal", "ndrc2011"]
+        text += (f" A tonne of raw coal emits {r:.2f} times as much under ipcc2006 as under "
+                 "ndrc2011: the IPCC default NCV is that of bituminous coal.")
+    return text
+
+
+def describe_contrast(contrast: pd.DataFrame, factors_label: str = "") -> str:
+    """The largest importer and exporter of :func:`electricity_contrast`, and Beijing and Shanxi."""
+    imp, exp = contrast.iloc[0], contrast.iloc[-1]
+    c = contrast.set_index("region")
+    year = int(contrast["year"].iloc[0])
+
+    def moved(r) -> str:
+        return (f"{'adds' if r['ce2_mt'] > 0 else 'removes'} {abs(r['ce2_mt']):.1f} Mt "
+                f"{'to' if r['ce2_mt'] > 0 else 'from'} its {r['ce1_mt']:.1f} Mt of fossil CO2 "
+                f"({100 * r['change']:+.0f} %)")
+
+    text = (f"In {year}{' with ' + factors_label if factors_label else ''}, the largest net importer "
+            f"is {imp['region']}: counting its electricity {moved(imp)}. The largest exporter is "
+            f"{exp['region']}: counting its electricity {moved(exp)}.")
+    if {"Beijing", "Shanxi"} <= set(c.index):
+        text += (f" Beijing's emissions move {100 * c.loc['Beijing', 'change']:+.0f} %, "
+                 f"Shanxi's {100 * c.loc['Shanxi', 'change']:+.0f} %.")
+    return text

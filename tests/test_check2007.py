@@ -141,3 +141,27 @@ def test_plot_other_gas_gap(chk):
     assert len(ax.patches) == 3 * 5
     with pytest.raises(ParameterError, match="factor_set"):
         plot_other_gas_gap(chk, "nope")
+
+
+def test_other_gas_volume_and_factor_terms_per_m3(chk):
+    """Item 7 of issue 22: volumes within ±5 % of CEADs' (the criterion), the gap a factor
+    term, every gas factor per m3 below the physical limit of its molecules."""
+    from carbonlab.accounting import OTHER_GAS_VOLUME_TOL, other_gas_per_m3
+    from carbonlab.data.ceads_fuels import ceads_fuel_factors
+
+    on = chk.other_gas_national.set_index("factor_set")
+    assert on["volumes_within"].all()
+    assert abs(on.loc["ndrc2011", "volume_ratio"] - 1) <= OTHER_GAS_VOLUME_TOL
+    # CEADs' factor estimated from the 2007 balances is the one derived from its 2001-2022 files
+    derived = ceads_fuel_factors(REAL).set_index("fuel").loc["other_gas", "factor_kg_per_unit"]
+    assert on["ceads_kg_per_m3"].iloc[0] == pytest.approx(derived, rel=1e-4)
+    t = other_gas_per_m3(chk, "ndrc2011").set_index("source")
+    assert (t["kg_per_m3"] <= t["limit_kg_per_m3"]).all()
+    assert (t["limit_kg_per_m3"] >= 1.96).all()
+    # measured steel-works gases carry more CO2 per m3 than CEADs' one factor, and the 2007
+    # gap with the measured blend is smaller than with the ndrc2011 recovered-gas factors
+    meas = t.loc["measured: recovered blend"]
+    assert meas["kg_per_m3"] > t.loc["CEADs (one factor for all Other Gas)", "kg_per_m3"]
+    assert 0 < meas["gap_2007"] < t.loc["ndrc2011: recovered gas", "gap_2007"]
+    with pytest.raises(ParameterError, match="factor_set"):
+        other_gas_per_m3(chk, "nope")

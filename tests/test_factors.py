@@ -11,6 +11,7 @@ import pytest
 
 from carbonlab._util import DataError, ParameterError
 from carbonlab.data.factors import (
+    DERIVED_SETS,
     FACTOR_SETS,
     GRIDS,
     factors_dir,
@@ -19,6 +20,8 @@ from carbonlab.data.factors import (
 )
 from carbonlab.regions import PROVINCES, grid_region
 from carbonlab.units import C_TO_CO2
+
+TRANSCRIBED = [s for s in FACTOR_SETS if s not in DERIVED_SETS]
 
 STUDY_FUELS = {
     "raw_coal", "coke", "coke_oven_gas", "blast_furnace_gas", "converter_gas", "other_gas",
@@ -33,12 +36,17 @@ def test_study_sets_cover_the_14_fuels(factor_set):
     assert len(tab) == 14
 
 
-def test_ceads_set_has_17_fuels():
-    tab = load_fuel_factors("ceads")
-    assert len(tab) == 17 and tab["fuel"].is_unique
+def test_ceads_set_is_derived_not_transcribed():
+    """The ceads factors come from CEADs' files at run time (tests/test_accounting_inventory.py);
+    the CSV holds no rows for them."""
+    assert DERIVED_SETS == ("ceads",)
+    raw = pd.read_csv(factors_dir() / "fuel_factors.csv")
+    assert "ceads" not in set(raw["factor_set"])
+    with pytest.raises(ParameterError, match="derived from CEADs"):
+        load_fuel_factors("ceads")
 
 
-@pytest.mark.parametrize("factor_set", FACTOR_SETS)
+@pytest.mark.parametrize("factor_set", TRANSCRIBED)
 def test_every_row_has_source_and_sane_values(factor_set):
     tab = load_fuel_factors(factor_set)
     assert (tab["source"].str.len() > 20).all()
@@ -55,7 +63,7 @@ def _half_unit(x: float) -> float:
     return 0.5 * 10 ** (math.floor(math.log10(abs(x))) - 2)
 
 
-@pytest.mark.parametrize("factor_set", FACTOR_SETS)
+@pytest.mark.parametrize("factor_set", TRANSCRIBED)
 def test_published_cef_equals_cc_cof_44_12_within_rounding(factor_set):
     tab = load_fuel_factors(factor_set)
     pub = tab.dropna(subset=["cef_tco2_per_tj"])
@@ -174,3 +182,39 @@ def test_average_factors_2022_order_as_reported():
     assert top.min() > low.max()
     # the national average (0.5366 in the report) lies between the regional extremes
     assert regional.min() < 0.5366 < regional.max()
+
+
+# --------------------------------------------------------------------------- gases per m3
+def test_gas_limit_molecule_basis():
+    from carbonlab.data.factors import GAS_CARBON_BASIS, gas_limit_kg_per_m3
+
+    # pure CO (or CH4): one C atom per molecule, 44/22.4 kg CO2 per m3 at 0 °C
+    assert gas_limit_kg_per_m3("blast_furnace_gas") == pytest.approx(44.0095 / 22.414)
+    assert gas_limit_kg_per_m3("other_gas") == pytest.approx(1.963, abs=1e-3)
+    assert all(len(basis) > 10 for basis, _ in GAS_CARBON_BASIS.values())
+    with pytest.raises(ParameterError, match="no molecule basis for 'diesel'"):
+        gas_limit_kg_per_m3("diesel")
+
+
+@pytest.mark.parametrize("factor_set", TRANSCRIBED)
+def test_no_gas_factor_above_its_physical_limit(factor_set):
+    from carbonlab.accounting import emission_factors
+    from carbonlab.data.factors import GAS_CARBON_BASIS, gas_limit_kg_per_m3
+
+    ef = emission_factors(factor_set)  # refuses a gas above its limit itself
+    for fuel in ef.index.intersection(list(GAS_CARBON_BASIS)):
+        assert 1e3 * ef.loc[fuel, "tco2_per_base"] <= gas_limit_kg_per_m3(fuel), fuel
+
+
+def test_a_physically_impossible_gas_factor_is_refused():
+    """2.19 kg CO2/m3 for blast-furnace gas (the figure chapter 1 once printed) is refused."""
+    from carbonlab.accounting import emission_factors
+
+    tab = load_fuel_factors("ndrc2011")
+    i = tab.index[tab["fuel"] == "blast_furnace_gas"][0]
+    # 2.19 kg/m3 = NCV x CC x COF x 44/12: the yearbook's other-gas NCV with IPCC's BFG carbon
+    tab.loc[i, "ncv"] = 2.19e9 / (tab.loc[i, "carbon_content_tc_per_tj"]
+                                  * tab.loc[i, "oxidation"] * C_TO_CO2 * 1e3)
+    with pytest.raises(DataError, match="blast_furnace_gas: 2.190 kg CO2/m3 is above the physical "
+                                        "limit 1.96 kg CO2/m3"):
+        emission_factors(tab)

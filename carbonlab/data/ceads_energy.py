@@ -33,16 +33,9 @@ import numpy as np
 import pandas as pd
 
 from carbonlab._util import DataError, ParameterError
+from carbonlab.data._read import _cached, _col_letter, _hkey, _open_workbook, _sheet_rows
+from carbonlab.data.ceads import CEADS_FUELS, CEADS_SECTORS
 from carbonlab.data.ceads_fuels import CEADS_NAMES
-from carbonlab.data.real import (
-    CEADS_FUELS,
-    CEADS_SECTORS,
-    _cached,
-    _col_letter,
-    _hkey,
-    _open_workbook,
-    _sheet_rows,
-)
 from carbonlab.data.registry import check_file, data_dir
 from carbonlab.regions import PROVINCES, resolve_region
 
@@ -57,6 +50,11 @@ __all__ = [
     "energy_inventory",
     "national_energy_inventory",
     "energy_array",
+    "nonthermal_generation",
+    "electricity_balance",
+    "net_imports_crosscheck",
+    "NET_IMPORT_TOL",
+    "describe_net_imports",
 ]
 
 PathLike = str | os.PathLike[str] | None
@@ -270,3 +268,135 @@ def _national(root: Path, verify: bool) -> pd.DataFrame:
 def national_energy_inventory(data_dir_: PathLike = None, verify: bool = True) -> pd.DataFrame:
     """China's energy inventory 1997-2022 in the same tidy shape (``region`` = "China")."""
     return _national(data_dir(data_dir_), verify)
+
+
+# --------------------------------------------------------------------------- electricity
+NET_IMPORT_TOL = 0.30
+"""Relative difference beyond which :func:`net_imports_crosscheck` lists a province-year."""
+
+
+def nonthermal_generation(data_dir_: PathLike = None, verify: bool = True) -> pd.DataFrame:
+    """Hydro, nuclear, wind, solar and other non-thermal generation: region, year,
+    nonthermal_gwh (GWh), gen_source; 1997-2022.
+
+    NBS (total - thermal, A070308/A07030A) from 2012; before, the China Electric Power
+    Yearbook via GCAM-China (hydro + nuclear + wind + solar + other); its missing years
+    (2003, 2006) are interpolated linearly per province and say so in ``gen_source``.
+    """
+    from carbonlab.data import gcam, nbs
+
+    nb = nbs.nbs_power(data_dir_, verify)
+    nb = pd.DataFrame({"region": nb["region"], "year": nb["year"],
+                       "nonthermal_gwh": nb["total_gwh"] - nb["thermal_gwh"], "gen_source": "NBS"})
+    first = int(nb["year"].min())
+    cp = gcam.generation_by_fuel(data_dir_, verify)
+    cp = cp[(cp["year"] < first) & (cp["year"] >= ENERGY_YEARS[0])]
+    cols = [f"{c}_gwh" for c in ("hydro", "nuclear", "wind", "solar", "other")]
+    cp = pd.DataFrame({"region": cp["region"], "year": cp["year"],
+                       "nonthermal_gwh": cp[cols].sum(axis=1, min_count=1),
+                       "gen_source": "China Electric Power Yearbook (GCAM-China CPSY)"})
+    full = pd.MultiIndex.from_product([PROVINCES, range(ENERGY_YEARS[0], first)],
+                                      names=["region", "year"])
+    cp = cp.set_index(["region", "year"]).reindex(full)
+    gap = cp["nonthermal_gwh"].isna()
+    cp["nonthermal_gwh"] = cp.groupby(level="region")["nonthermal_gwh"].transform(
+        lambda s: s.interpolate(limit_area="inside"))
+    cp.loc[gap, "gen_source"] = "interpolated (missing in the China Electric Power Yearbook copy)"
+    out = pd.concat([cp.reset_index(), nb], ignore_index=True)
+    out = out[out["year"] <= ENERGY_YEARS[-1]].dropna(subset=["nonthermal_gwh"])
+    order = {p: i for i, p in enumerate(PROVINCES)}
+    out = (out.assign(_o=out["region"].map(order)).sort_values(["_o", "year"])
+           .drop(columns="_o").reset_index(drop=True))
+    out.attrs["units"] = {"nonthermal_gwh": "GWh"}
+    return out
+
+
+def electricity_balance(data_dir_: PathLike = None, verify: bool = True) -> pd.DataFrame:
+    """Net imported electricity from the energy inventories' electricity column (T).
+
+    consumption = final consumption (row 3) + losses (row 63); generation = the thermal
+    output the inventory records (row 54, negative there) + non-thermal generation
+    (:func:`nonthermal_generation`; the inventory has no row for it); net imports =
+    consumption - generation (negative for a net exporter). The inventories carry no
+    inter-provincial inflow/outflow rows, so this balance is the import.
+
+    Returns
+    -------
+    DataFrame
+        region, year, final_gwh, loss_gwh, consumption_gwh, thermal_gwh, nonthermal_gwh,
+        generation_gwh, net_import_gwh (GWh), gen_source; 1997-2022.
+    """
+    cube, rows = energy_array(data_dir_, verify)
+    j = ENERGY_COLUMNS.index("electricity")
+    to_gwh = 100.0  # 10^8 kWh -> GWh
+    idx = pd.MultiIndex.from_product([ENERGY_YEARS, PROVINCES], names=["year", "region"])
+    df = pd.DataFrame({
+        "final_gwh": cube[:, :, rows["total_final_consumption"], j].reshape(-1) * to_gwh,
+        "loss_gwh": cube[:, :, rows["loss"], j].reshape(-1) * to_gwh,
+        "thermal_gwh": -cube[:, :, rows["thermal_power"], j].reshape(-1) * to_gwh,
+    }, index=idx).reset_index()
+    df["consumption_gwh"] = df["final_gwh"] + df["loss_gwh"]
+    nt = nonthermal_generation(data_dir_, verify)
+    df = df.merge(nt, on=["region", "year"], how="left")
+    df["generation_gwh"] = df["thermal_gwh"] + df["nonthermal_gwh"]
+    df["net_import_gwh"] = df["consumption_gwh"] - df["generation_gwh"]
+    cols = ["region", "year", "final_gwh", "loss_gwh", "consumption_gwh", "thermal_gwh",
+            "nonthermal_gwh", "generation_gwh", "net_import_gwh", "gen_source"]
+    order = {p: i for i, p in enumerate(PROVINCES)}
+    df = (df.assign(_o=df["region"].map(order)).sort_values(["_o", "year"])[cols]
+          .dropna(subset=["net_import_gwh"]).reset_index(drop=True))
+    df.attrs["units"] = {c: "GWh" for c in cols if c.endswith("_gwh")}
+    df.attrs["source"] = ("CEADs provincial energy inventories, column T (rows 3, 54, 63); "
+                          "non-thermal generation NBS / China Electric Power Yearbook")
+    return df
+
+
+def net_imports_crosscheck(data_dir_: PathLike = None, verify: bool = True,
+                           tol: float = NET_IMPORT_TOL) -> pd.DataFrame:
+    """The balance's net imports against the inter-provincial flows (ABSPI via GCAM-China).
+
+    Returns
+    -------
+    DataFrame
+        region, year (2005-2019, the years both cover), balance_gwh, flows_gwh, diff_gwh,
+        rel_diff (balance / flows - 1), differs (|rel_diff| > ``tol``).
+    """
+    from carbonlab.data import gcam
+
+    bal = electricity_balance(data_dir_, verify)[["region", "year", "net_import_gwh"]]
+    fl = gcam.net_electricity_imports(data_dir=data_dir_, verify=verify)
+    m = bal.rename(columns={"net_import_gwh": "balance_gwh"}).merge(
+        fl[["region", "year", "net_import_gwh"]].rename(columns={"net_import_gwh": "flows_gwh"}),
+        on=["region", "year"], how="inner")
+    m["diff_gwh"] = m["balance_gwh"] - m["flows_gwh"]
+    m["rel_diff"] = (m["diff_gwh"] / m["flows_gwh"].abs()).where(m["flows_gwh"] != 0)
+    m["differs"] = m["rel_diff"].abs() > tol
+    m.attrs["units"] = {"balance_gwh": "GWh", "flows_gwh": "GWh", "diff_gwh": "GWh"}
+    m.attrs["tol"] = tol
+    return m
+
+
+def describe_net_imports(balance: pd.DataFrame, crosscheck: pd.DataFrame,
+                         region: str = "Beijing") -> str:
+    """The net-imports cross-check in sentences, with ``region``'s largest year-on-year jump
+    in both series."""
+    region = resolve_region(region)
+    n, k = len(crosscheck), int(crosscheck["differs"].sum())
+    y0, y1 = int(crosscheck["year"].min()), int(crosscheck["year"].max())
+    med = float(crosscheck["rel_diff"].abs().median())
+
+    def jump(s: pd.Series) -> tuple[float, int]:
+        j = s.sort_index().pct_change().abs().dropna()
+        return float(j.max()), int(j.idxmax())
+
+    b = balance[balance["region"] == region].set_index("year")["net_import_gwh"]
+    f = crosscheck[crosscheck["region"] == region].set_index("year")["flows_gwh"]
+    jb, yb = jump(b)
+    jf, yf = jump(f)
+    return (f"Over {y0}-{y1} the energy-balance net imports and the inter-provincial flows differ "
+            f"by more than {100 * crosscheck.attrs.get('tol', NET_IMPORT_TOL):.0f} % in {k} of {n} "
+            f"province-years (median |difference| {100 * med:.0f} %). {region}'s balance series "
+            f"({int(b.index.min())}-{int(b.index.max())}) changes by at most {100 * jb:.0f} % from one "
+            f"year to the next ({yb}); the flows change by up to {100 * jf:.0f} % ({yf}). The book uses "
+            "the balance: it is consistent with the fuel data of the same inventories and covers "
+            "every year.")

@@ -1,9 +1,11 @@
-"""CEADs fuels -> activity data: back out physical fuel use and map 17 fuels onto the study's 14.
+"""CEADs fuels: the fuel burnt, the factors CEADs applies, and the map of 17 fuels onto 14.
 
-CEADs publishes CO2 by fuel, not fuel use. Dividing each fuel's CO2 by the CEADs
-factor (NCV·CC·O·44/12, factor set ``"ceads"``) gives back the physical activity
-CEADs accounted for (10^4 t or 10^8 m3). :func:`backout_activity` does that for
-CEADs' 17 fuels; :func:`map_to_study_fuels` maps them onto the provincial study's 14:
+:func:`combustion_activity` reads the fuel each sector burns from CEADs' energy
+inventories (physical units); :func:`derive_ceads_factors` divides CEADs' CO2 by it,
+per sector and fuel (:func:`ceads_factors` on the mirror's files);
+:func:`ceads_fuel_use` is the real fuel-use table. :func:`backout_activity` divides
+CEADs' CO2 by fuel by those derived factors (one per fuel). :func:`map_to_study_fuels`
+maps CEADs' 17 fuels onto the provincial study's 14:
 
 =========================  ==================  =========================================
 CEADs fuel                 study fuel          how
@@ -42,17 +44,23 @@ import numpy as np
 import pandas as pd
 
 from carbonlab._util import DataError
-from carbonlab.data.factors import load_fuel_factors
 from carbonlab.data.schemas import ELECTRICITY
-from carbonlab.units import C_TO_CO2, GJ_PER_TCE
+from carbonlab.units import GJ_PER_TCE
 
 __all__ = [
     "CEADS_NAMES",
     "MAPPING",
     "OTHER_GAS_SPLIT",
+    "CHEMICAL_SECTORS",
     "backout_activity",
     "map_to_study_fuels",
     "ceads_fuel_use",
+    "combustion_activity",
+    "derive_ceads_factors",
+    "ceads_factors",
+    "ceads_fuel_factors",
+    "fuel_groups",
+    "burnt_by_fuel",
 ]
 
 CEADS_NAMES: dict[str, str] = {
@@ -100,11 +108,18 @@ _TJ_PER_1E4_TCE = GJ_PER_TCE * 10.0
 
 
 def _ceads_factors() -> pd.DataFrame:
-    tab = load_fuel_factors("ceads").set_index("fuel")
-    base = tab["ncv_unit"].map({"kJ/kg": "kg", "kJ/m3": "m3"})
-    tj_per_base = tab["ncv"] * 1e-9
-    cef = tab["carbon_content_tc_per_tj"] * tab["oxidation"] * C_TO_CO2
-    return pd.DataFrame({"base_unit": base, "tj_per_base": tj_per_base, "cef": cef})
+    """base_unit, kg_per_unit (CEADs' factor, kg CO2 per kg or m3) per CEADs code (derived)."""
+    per = ceads_fuel_factors().set_index("fuel")
+    return pd.DataFrame({"base_unit": per["unit_basis"], "kg_per_unit": per["factor_kg_per_unit"]})
+
+
+def _ncv_tj(fuel: pd.Series, base: np.ndarray) -> np.ndarray:
+    """Energy (TJ) of ``base`` kg or m3 of each CEADs fuel, on the yearbook's calorific values."""
+    from carbonlab.data import cesy2008
+    from carbonlab.data.panel import FU04_NAME
+
+    ncv = cesy2008.conversion_factors().drop_duplicates("name").set_index("name")["ncv_kj"]
+    return base * fuel.map(lambda c: float(ncv[FU04_NAME[c]])).to_numpy() * 1e-9
 
 
 def backout_activity(fuel_emissions: pd.DataFrame) -> pd.DataFrame:
@@ -137,8 +152,8 @@ def backout_activity(fuel_emissions: pd.DataFrame) -> pd.DataFrame:
         raise DataError(f"fuel_emissions: missing emissions for {r['region']} {r['year']} "
                         f"{r['fuel']}")
     f = _ceads_factors().loc[codes.to_numpy()]
-    tj = em.to_numpy(dtype=float) * 1e6 / f["cef"].to_numpy()
-    base = tj / f["tj_per_base"].to_numpy()
+    base = em.to_numpy(dtype=float) * 1e9 / f["kg_per_unit"].to_numpy()
+    tj = _ncv_tj(codes, base)
     units = f["base_unit"].to_numpy()
     scale = np.where(units == "kg", _PHYS_SCALE["kg"], _PHYS_SCALE["m3"])
     out = pd.DataFrame({
@@ -206,45 +221,241 @@ def map_to_study_fuels(activity: pd.DataFrame,
 
 def ceads_fuel_use(data_dir: str | os.PathLike[str] | None = None, mapped: bool = True,
                    electricity: bool = True, verify: bool = True) -> pd.DataFrame:
-    """Real fuel use from CEADs: region, year, fuel, quantity, unit (+ net_electricity).
+    """Real fuel use: region, year, fuel, quantity, unit (+ ``net_electricity``), 1997-2022.
+
+    The fuel burnt as CEADs counts it, from its energy inventories in physical units
+    (:func:`combustion_activity`, cells where CEADs books CO2, summed over sectors).
 
     Parameters
     ----------
     data_dir
         Real-data mirror (default ``$CARBONLAB_DATA_DIR``).
     mapped
-        True: the study's fuel codes (:func:`map_to_study_fuels`); False: CEADs' 17 codes
-        in physical units (for the round trip with ``factors="ceads"``).
+        True: the study's fuel codes (:func:`map_to_study_fuels`: sub-products by energy on
+        the yearbook's calorific values, Other Gas split by its 2007 origin); False: CEADs'
+        17 codes in physical units.
     electricity
-        Add ``net_electricity`` rows (GWh, from the ABSPI flows) and keep only the years
-        both sources cover (2005-2017).
+        Add ``net_electricity`` rows (GWh): the inventories' electricity balance
+        (:func:`carbonlab.data.ceads_energy.electricity_balance`).
     verify
         Check file hashes against the registry.
     """
-    from carbonlab.data import real
+    from carbonlab.data import ceads_energy
 
-    act = backout_activity(real.ceads_province_fuels(data_dir=data_dir, verify=verify))
+    act = combustion_activity(ceads_energy.energy_inventory(data_dir, verify))
+    fu = burnt_by_fuel(act, ceads_factors(data_dir, verify))
     if mapped:
         from carbonlab.data import cesy2008
 
         origin = cesy2008.other_gas_origin_2007(data_dir, verify)
         share = origin.set_index("region")["manufactured_share"].fillna(
             origin.attrs["national_share"]).to_dict()
-        fu = map_to_study_fuels(act, manufactured_share=share).drop(columns="ceads_fuels")
+        fu = map_to_study_fuels(fu, manufactured_share=share).drop(columns="ceads_fuels")
     else:
-        fu = act.drop(columns="energy_tj")
+        fu = fu.drop(columns="energy_tj")
     if electricity:
-        el = real.net_electricity_imports(data_dir=data_dir, verify=verify)
-        years = sorted(set(fu["year"]) & set(el["year"]))
-        fu = fu[fu["year"].isin(years)]
-        el = el[el["year"].isin(years)]
+        el = ceads_energy.electricity_balance(data_dir, verify)
         fu = pd.concat([fu, pd.DataFrame({"region": el["region"], "year": el["year"],
                                           "fuel": ELECTRICITY,
                                           "quantity": el["net_import_gwh"], "unit": "GWh"})],
                        ignore_index=True)
     fu = fu.sort_values(["region", "year", "fuel", "unit"]).reset_index(drop=True)
     fu.attrs["units"] = {"quantity": "see column unit"}
-    fu.attrs["source"] = ("CEADs provincial inventories (Shan et al. 2018, 2020), activity backed "
-                          "out with the 'ceads' factor set"
-                          + ("; net electricity: ABSPI flows via GCAM-China" if electricity else ""))
+    fu.attrs["source"] = ("CEADs provincial energy inventories 1997-2022, fuel burnt as CEADs counts "
+                          "it" + ("; net electricity: the inventories' electricity balance"
+                                  if electricity else ""))
     return fu
+
+
+def burnt_by_fuel(activity: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
+    """Fuel burnt per region, year and CEADs fuel, over the sectors where CEADs books CO2
+    for it (``factors``: :func:`derive_ceads_factors`): region, year, fuel, quantity, unit,
+    energy_tj (on the yearbook's calorific values)."""
+    counted = factors.loc[factors["factor_kg_per_unit"].fillna(0.0) > 0, ["sector", "fuel"]]
+    a = activity.merge(counted, on=["sector", "fuel"], how="inner")
+    a = a.groupby(["region", "year", "fuel", "unit"], as_index=False)["quantity"].sum()
+    a["energy_tj"] = _ncv_tj(a["fuel"], (a["quantity"] * a["unit"].map(_KG_PER_UNIT)).to_numpy())
+    return a[["region", "year", "fuel", "quantity", "unit", "energy_tj"]]
+
+
+# --------------------------------------------------------------------------- from physical data
+CHEMICAL_SECTORS: tuple[str, ...] = (
+    "Raw Chemical Materials and Chemical Products", "Medical and Pharmaceutical Products",
+    "Chemical Fiber", "Rubber Products", "Plastic Products")
+"""The five sectors from which CEADs deducts non-energy use (found from its files: their
+CO2 per unit of fuel falls below the other sectors' exactly where row 67 is non-zero)."""
+_POWER = "Production and Supply of Electric Power, Steam and Hot Water"
+_KG_PER_UNIT = {"10^4 t": 1e7, "10^8 m3": 1e8}  # kg or m3 per published unit
+
+
+def combustion_activity(energy: pd.DataFrame) -> pd.DataFrame:
+    """Fuel burnt per sector as the CEADs inventory counts it, for CEADs' 17 fuels.
+
+    From an energy inventory (:func:`carbonlab.data.ceads_energy.energy_inventory`):
+    final use of each of the 47 sectors (a negative published cell counts as 0), less
+    non-energy use (row 67) taken from the five :data:`CHEMICAL_SECTORS` in proportion to
+    their use (never below zero), plus the inputs to thermal power and heating (rows 54
+    and 55) booked to the power sector, as README 11b found CEADs does.
+
+    Returns
+    -------
+    DataFrame
+        region, year, sector, fuel (CEADs code), quantity, unit (``10^4 t`` / ``10^8 m3``).
+    """
+    from carbonlab.data.ceads import CEADS_SECTORS
+
+    for c in ("region", "year", "sector", "fuel", "quantity", "unit"):
+        if c not in energy.columns:
+            raise DataError(f"energy: missing column {c!r}")
+    fuels = list(CEADS_NAMES.values())
+    e = energy[energy["fuel"].astype(str).isin(fuels)]
+    units = e.drop_duplicates("fuel").set_index(e.drop_duplicates("fuel")["fuel"].astype(str))
+    w = e.pivot_table(index=["region", "year", "fuel"], columns="sector", values="quantity",
+                      observed=True, aggfunc="sum")
+    need = list(CEADS_SECTORS) + ["non_energy_use", "thermal_power", "heating_supply"]
+    missing = [c for c in need if c not in w.columns]
+    if missing:
+        raise DataError(f"energy: no rows for sector {missing[0]!r}")
+    sect = w[list(CEADS_SECTORS)].clip(lower=0.0)
+    chem = sect[list(CHEMICAL_SECTORS)].sum(axis=1)
+    ne = w["non_energy_use"].clip(lower=0.0)
+    keep = (1.0 - ne / chem.where(chem > 0)).clip(0.0, 1.0).fillna(1.0)
+    sect[list(CHEMICAL_SECTORS)] = sect[list(CHEMICAL_SECTORS)].mul(keep, axis=0)
+    sect[_POWER] = (sect[_POWER] + w["thermal_power"].clip(lower=0.0)
+                    + w["heating_supply"].clip(lower=0.0))
+    out = sect.rename_axis(columns="sector").stack().rename("quantity").reset_index()
+    out["fuel"] = out["fuel"].astype(str)
+    out["sector"] = out["sector"].astype(str)
+    out["unit"] = out["fuel"].map(units["unit"].astype(str))
+    out = out[["region", "year", "sector", "fuel", "quantity", "unit"]]
+    out.attrs["units"] = {"quantity": "see column unit"}
+    out.attrs["source"] = ("combustion as CEADs counts it: final use - non-energy use (chemical "
+                           "sectors) + thermal-power and heating inputs (power sector)")
+    return out
+
+
+def _emission_codes(emissions: pd.DataFrame) -> pd.DataFrame:
+    for c in ("region", "year", "sector", "fuel", "emissions_mt"):
+        if c not in emissions.columns:
+            raise DataError(f"emissions: missing column {c!r}")
+    em = emissions[emissions["fuel"].astype(str).str.lower() != "process"]
+    em = em.assign(fuel=em["fuel"].astype(str).map(lambda f: CEADS_NAMES.get(f, f)),
+                   sector=em["sector"].astype(str))
+    bad = ~em["fuel"].isin(list(CEADS_NAMES.values()))
+    if bad.any():
+        raise DataError(f"emissions: unknown CEADs fuel {em['fuel'][bad].iloc[0]!r}")
+    return em[["region", "year", "sector", "fuel", "emissions_mt"]]
+
+
+def derive_ceads_factors(activity: pd.DataFrame, emissions: pd.DataFrame,
+                         tol: float = 1e-3) -> pd.DataFrame:
+    """The CO2 factors CEADs applies, derived as its emissions / the fuel burnt.
+
+    Parameters
+    ----------
+    activity
+        :func:`combustion_activity` (region, year, sector, fuel, quantity, unit).
+    emissions
+        CEADs CO2 by sector and fuel of the same release: region, year, sector, fuel
+        (CEADs names or codes), emissions_mt; ``process`` rows are ignored.
+    tol
+        Relative distance within which a province-year's ratio counts as the factor.
+
+    Returns
+    -------
+    DataFrame
+        One row per (sector, fuel): factor_kg_per_unit (kg CO2 per kg or per m3, the
+        median over the province-years with fuel and emissions), p05 and p95 of those
+        ratios, n (province-years), share_at_factor (of them within ``tol``), counted
+        (False where the sector burns the fuel but CEADs books no CO2 for it in any
+        province-year: factor 0), unit_basis ("kg" or "m3").
+    """
+    em = _emission_codes(emissions)
+    keys = ["region", "year", "sector", "fuel"]
+    m = activity[keys + ["quantity", "unit"]].merge(em, on=keys, how="inner")
+    if m.empty:
+        raise DataError("activity and emissions have no (region, year, sector, fuel) in common")
+    per = m["unit"].map(_KG_PER_UNIT)
+    if per.isna().any():
+        raise DataError(f"activity: unit {m['unit'][per.isna()].iloc[0]!r} is not 10^4 t or 10^8 m3")
+    base = m["quantity"] * per
+    ok = (base > 1.0) & (m["emissions_mt"] > 0)
+    m["ratio"] = (m["emissions_mt"] * 1e9 / base).where(ok)
+    g = m.groupby(["sector", "fuel"], sort=False)
+    out = g["ratio"].agg(factor_kg_per_unit="median", n="count",
+                         p05=lambda s: s.quantile(0.05), p95=lambda s: s.quantile(0.95))
+    out["share_at_factor"] = g.apply(
+        lambda d: float(((d["ratio"].dropna() / d["ratio"].median() - 1).abs() <= tol).mean())
+        if d["ratio"].notna().any() else np.nan, include_groups=False)
+    burnt = g["quantity"].sum() > 0
+    booked = g["emissions_mt"].sum() > 0
+    out["counted"] = booked
+    out.loc[burnt & ~booked, "factor_kg_per_unit"] = 0.0
+    out["unit_basis"] = g["unit"].first().map({"10^4 t": "kg", "10^8 m3": "m3"})
+    out = out.reset_index()
+    out.attrs["units"] = {"factor_kg_per_unit": "kg CO2 per kg or m3 (unit_basis)"}
+    out.attrs["source"] = "derived: CEADs CO2 by sector and fuel / combustion_activity"
+    return out
+
+
+def ceads_factors(data_dir: str | os.PathLike[str] | None = None, verify: bool = True
+                  ) -> pd.DataFrame:
+    """:func:`derive_ceads_factors` on the files of the release the book uses
+    (``ceads-provinces-v2/`` and ``ceads-energy-provinces/``, 2001-2022); cached by content."""
+    return _derived(data_dir, verify)[0]
+
+
+def ceads_fuel_factors(data_dir: str | os.PathLike[str] | None = None, verify: bool = True
+                       ) -> pd.DataFrame:
+    """One CEADs factor per fuel: fuel, factor_kg_per_unit (the sectors' factors weighted by
+    the fuel they burn, 2001-2022), min_kg_per_unit and max_kg_per_unit (over the sectors
+    where CEADs books CO2 for the fuel), n_sectors, unit_basis ("kg" or "m3")."""
+    return _derived(data_dir, verify)[1]
+
+
+def _derived(data_dir, verify: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from carbonlab.cache import cached
+    from carbonlab.data import ceads, ceads_energy
+    from carbonlab.data.registry import check_file
+    from carbonlab.data.registry import data_dir as _root
+
+    root = _root(data_dir)
+    files = ([check_file(ceads_energy.energy_file(y), root, verify) for y in ceads_energy.ENERGY_YEARS]
+             + [check_file(ceads.province_file(y, "v2"), root, verify)
+                for y in ceads.RELEASES["v2"]])
+
+    def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
+        act, em = _activity_and_emissions(root, verify)
+        f = derive_ceads_factors(act, em)
+        burnt = act.groupby(["sector", "fuel"], as_index=False)["quantity"].sum()
+        m = f.merge(burnt, on=["sector", "fuel"])
+        m = m[m["counted"] & (m["quantity"] > 0)]
+        per = m.groupby("fuel").apply(lambda d: pd.Series({
+            "factor_kg_per_unit": float(np.average(d["factor_kg_per_unit"], weights=d["quantity"])),
+            "min_kg_per_unit": float(d["factor_kg_per_unit"].min()),
+            "max_kg_per_unit": float(d["factor_kg_per_unit"].max()),
+            "n_sectors": int(len(d)), "unit_basis": d["unit_basis"].iloc[0]}),
+            include_groups=False)
+        per = per.reindex(list(CEADS_NAMES.values())).reset_index()
+        return f, per
+
+    return cached("ceads-factors", files, compute)
+
+
+def _activity_and_emissions(data_dir: str | os.PathLike[str] | None, verify: bool
+                            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from carbonlab.data import ceads, ceads_energy
+
+    act = combustion_activity(ceads_energy.energy_inventory(data_dir, verify))
+    em = ceads.ceads_province_sectors(data_dir=data_dir, verify=verify, release="v2")
+    years = sorted(set(em["year"]))
+    return act[act["year"].isin(years)].reset_index(drop=True), em
+
+
+def fuel_groups() -> dict[str, str]:
+    """Fuel (a CEADs code or a study fuel code) -> the group compared across factor sets:
+    the study fuel a CEADs fuel maps to; blast-furnace, converter and other gas -> other_gas."""
+    out = {c: t for c, (t, _) in MAPPING.items()}
+    out["other_gas"] = "other_gas"
+    out.update({"blast_furnace_gas": "other_gas", "converter_gas": "other_gas", "lng": "natural_gas"})
+    return out

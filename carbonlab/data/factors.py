@@ -28,8 +28,12 @@ from carbonlab.regions import PROVINCES
 __all__ = [
     "FACTOR_SETS",
     "FACTOR_SET_LABELS",
+    "DERIVED_SETS",
     "GRIDS",
     "NCV_UNITS",
+    "GAS_CARBON_BASIS",
+    "MOLAR_VOLUME_M3",
+    "gas_limit_kg_per_m3",
     "factors_dir",
     "load_fuel_factors",
     "load_grid_factors",
@@ -38,12 +42,43 @@ __all__ = [
 FACTOR_SETS: tuple[str, ...] = ("ndrc2011", "ipcc2006", "ceads")
 """Known fuel factor sets."""
 
+DERIVED_SETS: tuple[str, ...] = ("ceads",)
+"""Factor sets derived at run time from data rather than transcribed: ``ceads``, the factors
+CEADs applies, from its energy and emission files
+(:func:`carbonlab.data.ceads_fuels.ceads_factors`)."""
+
 FACTOR_SET_LABELS: dict[str, str] = {"ndrc2011": "NDRC 2011 guideline",
                                      "ipcc2006": "IPCC 2006 defaults", "ceads": "CEADs"}
 """Each factor set in words, for legends (the code in brackets is the parameter value)."""
 
 GRIDS: tuple[str, ...] = ("North", "Northeast", "East", "Central", "Northwest", "China Southern")
 """The six regional grids (names as in :func:`carbonlab.regions.grid_region`)."""
+
+MOLAR_VOLUME_M3 = 0.022414
+"""Volume of one mole of ideal gas at 0 °C and 101.325 kPa (m3). Chinese statistics count
+gas in m3 at 20 °C (0.024055 m3/mol) and the IPCC database's measured gases at 25 °C and
+100 kPa (0.024790): 0 °C packs the most molecules into a m3, so it gives the largest limit."""
+
+GAS_CARBON_BASIS: dict[str, tuple[str, int]] = {
+    "blast_furnace_gas": ("CO, CO2 (one C atom each; the rest N2, H2)", 1),
+    "converter_gas": ("CO, CO2 (one C atom each; the rest N2, H2)", 1),
+    "other_gas": ("CO, CO2, CH4 (one C atom each: blast-furnace, converter and producer gas)", 1),
+    "coke_oven_gas": ("CH4, CO, CO2 with a few % C2H4/C2H6: at most two C atoms each", 2),
+    "natural_gas": ("CH4 with C2H6 and C3H8: at most three C atoms each", 3),
+}
+"""Each gas's carbon-bearing molecules and the most carbon atoms one of them holds: the
+gas cannot carry more CO2 per m3 than if every molecule held that many."""
+
+
+def gas_limit_kg_per_m3(fuel: str) -> float:
+    """Physical upper limit of a gas's CO2 factor (kg CO2 per m3): every molecule carries
+    the most carbon atoms its carbon-bearing molecules hold (:data:`GAS_CARBON_BASIS`), at
+    0 °C and 101.325 kPa. Pure CO or pure CH4: 44.0095/22.414 = 1.96 kg CO2/m3."""
+    if fuel not in GAS_CARBON_BASIS:
+        raise ParameterError(f"fuel: no molecule basis for {fuel!r} "
+                             f"(known: {', '.join(GAS_CARBON_BASIS)})")
+    return GAS_CARBON_BASIS[fuel][1] * 44.0095e-3 / MOLAR_VOLUME_M3
+
 
 NCV_UNITS: dict[str, str] = {"kJ/kg": "kg", "kJ/m3": "m3"}
 """NCV unit -> the physical base unit it refers to."""
@@ -95,8 +130,9 @@ def load_fuel_factors(factor_set: str = "ndrc2011", path: str | Path | None = No
     Parameters
     ----------
     factor_set
-        ``"ndrc2011"`` (China provincial guideline, 14 study fuels), ``"ipcc2006"``
-        (IPCC 2006 defaults, 14 study fuels) or ``"ceads"`` (Shan et al. 2018, CEADs' 17 fuels).
+        ``"ndrc2011"`` (China provincial guideline, 14 study fuels) or ``"ipcc2006"``
+        (IPCC 2006 defaults, 14 study fuels). ``"ceads"`` is not transcribed: it is derived
+        from CEADs' files (:data:`DERIVED_SETS`), so asking for it here is a ParameterError.
     path
         Alternative CSV (tests); default ``data/factors/fuel_factors.csv``.
 
@@ -112,6 +148,11 @@ def load_fuel_factors(factor_set: str = "ndrc2011", path: str | Path | None = No
         raise ParameterError(
             f"factors: unknown factor set {factor_set!r} (known: {', '.join(FACTOR_SETS)})"
         )
+    if factor_set in DERIVED_SETS:
+        raise ParameterError(
+            f"factors: {factor_set!r} is derived from CEADs' energy and emission files, not "
+            "transcribed: use carbonlab.data.ceads_fuels.ceads_factors() or "
+            "carbonlab.accounting.emission_factors('ceads')")
     path = Path(path) if path is not None else factors_dir() / "fuel_factors.csv"
     raw = _read(path, _FUEL_COLUMNS, optional=(_PRINTED,))
     df = raw.copy()

@@ -20,7 +20,8 @@ import pandas as pd
 from carbonlab._util import DataError, ParameterError
 from carbonlab.data.registry import check_file, data_dir
 
-__all__ = ["EFDB_FILE", "efdb", "ipcc2006_defaults", "measured"]
+__all__ = ["EFDB_FILE", "efdb", "ipcc2006_defaults", "measured", "measured_gas_per_m3",
+           "MEASURED_GASES", "SATP_TO_20C"]
 
 EFDB_FILE = "ipcc-efdb/IPCC_EFDB_output_20260207.xlsx"
 _COLUMNS = ("EF ID", "Gas", "Fuel 2006", "Type of parameter", "Description", "Value", "Unit",
@@ -102,3 +103,58 @@ def measured(fuel: str, description: str, data_dir_: str | os.PathLike[str] | No
            & df["Description"].str.contains(description, case=False, regex=False)]
     return d[["row", "Type of parameter", "Description", "value", "Unit",
               "Region / Regional Conditions"]].reset_index(drop=True)
+
+
+MEASURED_GASES: tuple[str, ...] = ("Blast Furnace Gas", "Oxygen Steel Furnace Gas", "Coke Oven Gas")
+"""Gases with measured per-volume calorific values and carbon factors in the EFDB (Japan)."""
+SATP_TO_20C = (0.0247896 / 0.0240550)
+"""m3 at 25 °C and 100 kPa (SATP, the EFDB's measurements) per m3 at 20 °C and 101.325 kPa
+(the standard m3 of Chinese energy statistics): the same gas holds this factor more
+molecules, so more CO2, per Chinese m3."""
+
+
+def _gcv_value(text: str, where: str) -> float:
+    import re
+
+    m = re.search(r"([\d.]+)\s*\(GCV\)", str(text))
+    if not m:
+        raise DataError(f"{where}: no '(GCV)' value in {text!r}")
+    return float(m.group(1))
+
+
+def measured_gas_per_m3(data_dir_: str | os.PathLike[str] | None = None, verify: bool = True
+                        ) -> pd.DataFrame:
+    """CO2 per m3 of the steel-works gases as measured (EFDB, Japan, 24-30 samples each).
+
+    kg CO2/m3 = gross calorific value (TJ per 10^6 m3 = MJ/m3, at SATP) x carbon factor on
+    the same basis (tC/TJ = gC/MJ) x 44/12 / 1000, then per m3 at 20 °C (x
+    :data:`SATP_TO_20C`). The EFDB rows print "x (GCV) y (NCV)" as text; the GCV pair is used
+    (the NCV pair gives the same carbon per m3).
+
+    Returns
+    -------
+    DataFrame
+        gas, gcv_mj_per_m3, carbon_g_per_mj, kg_per_m3_satp, kg_per_m3 (20 °C basis),
+        carbon_mol_fraction (CO + CO2 + CH4 ... carbon atoms per molecule of gas), rows.
+    """
+    df = efdb(data_dir_, verify)
+    raw = df.assign(text=df["Value"].astype(str))
+    out = []
+    for gas in MEASURED_GASES:
+        d = raw[(raw["Fuel 2006"].str.lower() == gas.lower())
+                & (raw["Type of parameter"] == "Measured")]
+        cv = d[d["Description"].str.startswith("Calorific Value for Gross")]
+        cf = d[d["Description"].str.startswith("Carbon Emission Factor for Gross Calorofic")]
+        if cv.empty or cf.empty:
+            raise ParameterError(f"gas: {gas!r} has no measured per-volume rows in {EFDB_FILE}")
+        a, b = cv.iloc[0], cf.iloc[0]
+        gcv = _gcv_value(a["text"], f"{EFDB_FILE}, row {a['row']}, column Value")
+        c = _gcv_value(b["text"], f"{EFDB_FILE}, row {b['row']}, column Value")
+        kg_satp = gcv * c * 44.0 / 12.0 / 1000.0
+        out.append((gas, gcv, c, kg_satp, kg_satp * SATP_TO_20C,
+                    gcv * c / 12.0 * 0.0247896, f"{a['row']}, {b['row']}"))
+    res = pd.DataFrame(out, columns=["gas", "gcv_mj_per_m3", "carbon_g_per_mj", "kg_per_m3_satp",
+                                     "kg_per_m3", "carbon_mol_fraction", "rows"])
+    res.attrs["units"] = {"kg_per_m3": "kg CO2 per m3 at 20 °C, 101.325 kPa",
+                          "kg_per_m3_satp": "kg CO2 per m3 at 25 °C, 100 kPa"}
+    return res
