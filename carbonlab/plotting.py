@@ -32,7 +32,7 @@ import numpy as np
 
 from carbonlab._util import ParameterError
 
-__all__ = ["PALETTE", "RC", "UNITS", "style", "use_style", "new_figure",
+__all__ = ["PALETTE", "RC", "UNITS", "BOOK_WIDTH_IN", "MIN_FONT_PT", "style", "use_style", "new_figure",
            "palette", "year_axis", "plain_log_axis", "legend_outside", "small_multiples", "plot_region_lines",
            "show_table", "glue_result", "fmt", "header"]
 
@@ -134,10 +134,66 @@ def style() -> Iterator[None]:
         yield
 
 
+BOOK_WIDTH_IN = 6.875
+"""Width (inches at 96 CSS px per inch) of the book's text column: 660 px in Chromium at a
+1280-px window (sphinx-book-theme 1.3). A wider figure is shown scaled down to it."""
+MIN_FONT_PT = 9.0
+"""No figure text smaller than this at the size the book shows the figure."""
+
+
+class _BookFigure(plt.Figure):
+    """A figure whose text stays at least :data:`MIN_FONT_PT` when the book scales it down.
+
+    On its first draw, a figure wider than :data:`BOOK_WIDTH_IN` (its tight box, legends
+    outside the axes included) has every font enlarged by the same factor, so the smallest
+    shows at ``MIN_FONT_PT`` at the column's width and the sizes keep their order.
+    """
+
+    _legible = False
+
+    def draw(self, renderer: Any) -> None:
+        if not self._legible:
+            self._legible = True
+            self._scale_fonts(renderer)
+        super().draw(renderer)
+
+    def _scale_fonts(self, renderer: Any) -> None:
+        from matplotlib.text import Text
+
+        engine = self.get_layout_engine()
+        for _ in range(4):  # larger text widens the tight box (legends outside): repeat
+            if engine is not None:  # measure the laid-out figure, as it will be saved
+                engine.execute(self)
+            width = max(self.get_figwidth(), self.get_tightbbox(renderer).width)
+            texts = [t for t in self.findobj(Text) if t.get_visible() and t.get_text().strip()]
+            if width <= BOOK_WIDTH_IN or not texts:
+                return
+            smallest = min(t.get_fontsize() for t in texts)
+            factor = MIN_FONT_PT * width / BOOK_WIDTH_IN / smallest
+            if factor <= 1.0:
+                return
+            factor *= 1.01  # a little over, so that the next pass usually finds it legible
+            ticks: set[int] = set()
+            for ax in self.axes:
+                for axis in (ax.xaxis, ax.yaxis):
+                    labels = axis.get_ticklabels(which="both")
+                    ticks |= {id(t) for t in labels}
+                    size = labels[0].get_fontsize() if labels else mpl.rcParams["xtick.labelsize"]
+                    axis.set_tick_params(which="both", labelsize=float(size) * factor)
+            for t in texts:
+                if id(t) not in ticks:  # tick labels follow set_tick_params
+                    t.set_fontsize(t.get_fontsize() * factor)
+
+
 def new_figure(nrows: int = 1, ncols: int = 1, **kw: Any) -> tuple[plt.Figure, Any]:
-    """``plt.subplots`` with the carbonlab style (applied globally) and constrained layout."""
+    """``plt.subplots`` with the carbonlab style (applied globally) and constrained layout.
+
+    A figure wider than the book's column gets its fonts enlarged when drawn, so that no
+    text is under :data:`MIN_FONT_PT` at the size the book shows it (:class:`_BookFigure`).
+    """
     _apply_rc()
     kw.setdefault("layout", "constrained")
+    kw.setdefault("FigureClass", _BookFigure)
     return plt.subplots(nrows, ncols, **kw)
 
 

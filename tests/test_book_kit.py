@@ -347,3 +347,100 @@ def test_running_page_says_how_to_run_it_yourself():
     for needed in ("make lab", "carbonlab run", "-p region", "make student", "make pdf",
                    "Binder", "Colab", "CARBONLAB_REPOSITORY_URL"):
         assert needed in section, needed
+
+
+# --------------------------------------------------------------------------- figure legibility
+
+BOOK_COLUMN_PX = 660  # = carbonlab.plotting.BOOK_WIDTH_IN × 96
+"""Width (CSS px) at which the book shows a figure as wide as its text column: measured in
+Chromium at a 1280-px window with sphinx-book-theme 1.3 (images are scaled to the column,
+``max-width: 100%``); ``test_browser.py`` re-measures it on the built book."""
+MIN_TEXT_PX = 12.0
+"""9 pt at the screen's 96 px per inch: no figure text may be smaller at display size."""
+
+
+def displayed_text_px(fig, column_px: float = BOOK_COLUMN_PX) -> tuple[float, str]:
+    """(size in CSS px, text) of the smallest visible text of ``fig`` when the book shows it:
+    the saved image (tight box) is scaled to the column if wider, so a font of f pt shows as
+    f/72 × column_px / width_in px, independent of the dpi."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    width_in = fig.get_tightbbox(fig.canvas.get_renderer()).width
+    scale = min(1.0, column_px / (width_in * 96.0))  # 96 px per inch: CSS px of an unscaled image
+    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()
+             and t.get_figure() is fig]
+    smallest = min(texts, key=lambda t: t.get_fontsize())
+    return smallest.get_fontsize() / 72.0 * 96.0 * scale, smallest.get_text()
+
+
+def _region_band_and_paths(region: str = "Ningxia"):
+    """Chapter 4's inputs to Fig. 4.1 in their shape: the teaching panel's history of one
+    region and a flat continuation to 2030 (the figure's layout does not depend on the values)."""
+    from carbonlab import data
+    from carbonlab.forecast.rule import KEY_DRIVERS
+
+    panel = data.load_panel("teaching")
+    h = panel[panel["region"] == region].sort_values("year")
+    last = h.iloc[-1]
+    future = pd.DataFrame({"region": region, "year": range(int(last["year"]) + 1, 2031)})
+    band = pd.concat([
+        h.assign(projected=False, point_mt=h["emissions_mt"], lo_mt=h["emissions_mt"],
+                 hi_mt=h["emissions_mt"])[["region", "year", "projected", "point_mt", "lo_mt", "hi_mt"]],
+        future.assign(projected=True, point_mt=last["emissions_mt"], lo_mt=0.9 * last["emissions_mt"],
+                      hi_mt=1.1 * last["emissions_mt"])], ignore_index=True)
+    paths = pd.concat([h.assign(projected=False)[["region", "year", "projected", *KEY_DRIVERS]],
+                       future.assign(projected=True, **{d: last[d] for d in KEY_DRIVERS})],
+                      ignore_index=True)
+    return band, paths
+
+
+def test_fig_4_1_text_is_legible_at_the_books_width():
+    """Fig. 4.1 (chapter 4's first figure: the region's forecast beside its scenario inputs,
+    ``peaks.plot_region(..., paths=...)``): no text under 9 pt at the size the book shows it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from carbonlab import peaks, plotting
+
+    plotting.use_style()
+    band, paths = _region_band_and_paths()
+    axes = peaks.plot_region(band, "Ningxia", paths=paths)
+    fig = axes[0].get_figure()
+    try:
+        px, text = displayed_text_px(fig)
+    finally:
+        plt.close(fig)
+    assert px >= MIN_TEXT_PX, (f"Fig. 4.1's text {text!r} shows at {px:.1f} px "
+                               f"(< {MIN_TEXT_PX:.0f} px = 9 pt) in a {BOOK_COLUMN_PX}-px column")
+
+
+def test_the_legibility_measure_sees_a_too_wide_figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from carbonlab import plotting
+
+    plotting.use_style()
+    for width, legible in ((6.5, True), (11, False)):  # plain matplotlib figures
+        fig, ax = plt.subplots(figsize=(width, 3), layout="constrained")
+        ax.plot([2005, 2030], [1, 2], label="x")
+        ax.set(xlabel="year", ylabel="emissions (Mt CO2)")
+        px, _ = displayed_text_px(fig)
+        plt.close(fig)
+        assert bool(px >= MIN_TEXT_PX) is legible, (width, px)
+    # the book's figures (plotting.new_figure) enlarge their text when wider than the column,
+    # keeping the order of the sizes (title > axis label > tick label)
+    fig, ax = plotting.new_figure(figsize=(11, 3))
+    ax.plot([2005, 2030], [1, 2], label="x")
+    ax.set(xlabel="year", ylabel="emissions (Mt CO2)", title="a title")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    px, _ = displayed_text_px(fig)
+    sizes = [ax.title.get_fontsize(), ax.xaxis.label.get_fontsize(),
+             ax.get_xticklabels()[0].get_fontsize()]
+    plt.close(fig)
+    assert px >= MIN_TEXT_PX and sizes == sorted(sizes, reverse=True) and sizes[-1] > 9, (px, sizes)
