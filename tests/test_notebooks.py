@@ -61,7 +61,6 @@ def test_overview_runs(tmp_path, dataset, data_dir):
 # from the list once it meets the targets.
 NOT_YET_CONVERTED: dict[str, str] = {
     "00_overview": "chapter 0 not yet rewritten to show its method (issue 25 item 1)",
-    "01_accounting": "chapter 1 not yet rewritten to show its method (issue 25 item 1)",
     "03_models": "chapter 3 not yet rewritten to show its method (issue 25 item 1)",
     "04_forecast_peaks": "chapter 4 not yet rewritten to show its method (issue 25 item 1)",
     "05_cities_leap": "chapter 5 not yet rewritten to show its method (issue 25 item 1)",
