@@ -623,11 +623,11 @@ def _lstm_data(n: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def test_lstm_gradient_matches_finite_differences():
     rng = np.random.default_rng(0)
     u = 4
-    theta = m._lstm_init(u, 0) + rng.normal(0, 0.3, m._lstm_init(u, 0).size)
+    theta = m.lstm._lstm_init(u, 0) + rng.normal(0, 0.3, m.lstm._lstm_init(u, 0).size)
     x, y = rng.normal(size=(7, 3)), rng.normal(size=7)
-    _, grad = m._lstm_loss_grad(theta, u, x, y)
-    num = np.array([(m._lstm_loss_grad(theta + e, u, x, y)[0]
-                     - m._lstm_loss_grad(theta - e, u, x, y)[0]) / 2e-6
+    _, grad = m.lstm._lstm_loss_grad(theta, u, x, y)
+    num = np.array([(m.lstm._lstm_loss_grad(theta + e, u, x, y)[0]
+                     - m.lstm._lstm_loss_grad(theta - e, u, x, y)[0]) / 2e-6
                     for e in np.eye(theta.size) * 1e-6])
     np.testing.assert_allclose(grad, num, rtol=1e-5, atol=1e-8)
     assert np.abs(grad).max() > 1e-3   # not a trivially zero gradient
@@ -688,11 +688,11 @@ def test_numpy_lstm_matches_keras_from_the_same_weights():
     ref = m.KerasLSTM(units=u, epochs=epochs)
     ref._scale_fit(X, y)
     model = ref._build(keras, X.shape[1])
-    model.set_weights([w.astype("float32") for w in m._lstm_views(m._lstm_init(u, 5), u)])
+    model.set_weights([w.astype("float32") for w in m.lstm._lstm_views(m.lstm._lstm_init(u, 5), u)])
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse")
     xs = ((X - ref.y_mean_) / ref.y_scale_)[:, :, None].astype("float32")
     ys = ((y - ref.y_mean_) / ref.y_scale_).astype("float32")[:, None]
-    curve = m._full_batch_train(model, xs, ys, epochs)
+    curve = m.nets._full_batch_train(model, xs, ys, epochs)
     pk = np.asarray(model(xs), dtype=float)[:, 0] * ref.y_scale_ + ref.y_mean_
     np.testing.assert_allclose(est.predict(X), pk, atol=1e-4 * np.std(y))
     np.testing.assert_allclose(est.loss_curve_, curve, rtol=1e-4)
