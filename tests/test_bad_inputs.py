@@ -140,6 +140,11 @@ def _run(*params: str, out: str = "{tmp}/out/x.ipynb", nb: str = str(TINY)):
     return argv
 
 
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def _write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
@@ -318,6 +323,16 @@ CASES: list[Case] = [
     Case("book-unknown-dataset", "unknown dataset 'nope'",
          cli=lambda t: ["book", "--dataset", "nope"]),
     Case("book-jobs-zero", "--jobs must be", cli=lambda t: ["book", "--jobs", "0"]),
+    Case("student-edition-into-notebooks", "holds the source notebooks/ folder",
+         cli=lambda t: ["student-edition", str(ROOT / "notebooks")]),
+    Case("student-edition-dir-is-a-file", "is not a folder",
+         cli=lambda t: ["student-edition", str(_write(t / "a-file", "x"))]),
+    Case("student-edition-not-empty", "is not empty and holds no earlier student edition",
+         cli=lambda t: ["student-edition", str(_write(_mkdir(t / "mine") / "thesis.tex", "x").parent)]),
+    Case("student-edition-unwritable", "cannot be written",
+         cli=lambda t: ["student-edition", str(UNWRITABLE / "s")]),
+    Case("pdf-no-built-book", "no built book",
+         cli=lambda t: ["pdf", "--html", str(t / "no-book"), "--out", str(t / "pdf")]),
     Case("fetch-dest-is-a-file", "is not a folder", cli=_file_as_dest),
     Case("fetch-dest-unwritable", "cannot be written",
          cli=lambda t: ["data", "fetch", "--dest", str(UNWRITABLE / "d")]),
