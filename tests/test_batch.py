@@ -387,3 +387,17 @@ def test_results_survive_a_full_disk(tmp_path, monkeypatch):
     assert pd.read_parquet(saved[0])["value"].tolist() == [1.5]
     assert err.results is table
     assert not (tmp_path / "r.parquet").exists()
+
+
+def test_notebooks_outside_the_project_need_the_flag(tmp_path):
+    """Issue 26 item 12: a grid runs notebooks/ only; --allow-any-function lets a grid you
+    wrote yourself name any notebook (a hand-built table is checked the same way)."""
+    tiny = Path(__file__).parent / "fixtures" / "tiny.ipynb"
+    spec = {"tasks": [{"kind": "notebook", "notebook": str(tiny), "params": {"n": 3}}]}
+    with pytest.raises(ParameterError, match="is not allowed"):
+        batch.expand_grid(spec)
+    table = batch.expand_grid(spec, output_dir=tmp_path, allow_any_function=True)
+    assert table["target"].tolist() == [str(tiny.resolve())] and table["n"].tolist() == [3]
+    with pytest.raises(ParameterError, match="task 0: notebook .* is not allowed"):
+        batch.run_batch(table, output=tmp_path / "r.parquet")
+    assert list(tmp_path.iterdir()) == []
