@@ -187,3 +187,29 @@ def test_reruns_are_byte_identical_and_keep_no_earlier_metadata(tmp_path):
     assert meta["input_path"] == "x.ipynb" and "start_time" not in meta
     text = again.read_text(encoding="utf-8")
     assert "Ningxia" not in text and "execution" not in json.loads(text)["cells"][1]["metadata"]
+
+
+def test_every_parameter_rule_names_a_declared_parameter():
+    """Issue 26 item 13: the allowed values live in one table (runner.PARAMETER_RULES); a rule
+    for a parameter its notebook no longer declares is caught here, not silently unused."""
+    from carbonlab.runner import PARAMETER_RULES, declared_parameters, find_notebook
+
+    for stem, rules in PARAMETER_RULES.items():
+        declared = declared_parameters(find_notebook(stem))
+        assert set(rules) <= set(declared), (stem, sorted(set(rules) - set(declared)))
+
+
+def test_declared_defaults_satisfy_their_rules():
+    """Each notebook's own defaults pass its rules (the book runs them)."""
+    from carbonlab.runner import (
+        PARAMETER_RULES,
+        _defaults,
+        check_parameters,
+        declared_parameters,
+        find_notebook,
+    )
+
+    for stem, rules in PARAMETER_RULES.items():
+        nb = find_notebook(stem)
+        defaults = _defaults(declared_parameters(nb))
+        assert check_parameters(nb, {k: defaults[k] for k in rules}) is not None
