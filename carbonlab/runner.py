@@ -649,7 +649,7 @@ def _reproducible(nb: Any) -> None:
         ids: dict[str, str] = {}
         for out in cell.get("outputs", []):
             for mime, text in list(out.get("data", {}).items()):
-                if isinstance(text, str) and mime.startswith("text/"):
+                if isinstance(text, str) and "text/" in mime:  # glued ones too
                     out["data"][mime] = _stable_text(text, i, ids)
             if isinstance(out.get("text"), str):
                 out["text"] = _ADDRESS.sub(" at 0x...>", out["text"])
