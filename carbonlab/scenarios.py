@@ -99,6 +99,7 @@ __all__ = [
     "logistic_fit",
     "driver_paths",
     "population_path",
+    "MIX_FLOOR_DRIVERS",
 ]
 
 DRIVERS: tuple[str, ...] = tuple(_DRIVER_TABLE)
@@ -123,6 +124,10 @@ Wide enough for every Chinese province's recent values (e.g. Beijing's tertiary 
 above 0.8, Yunnan's non-fossil share near 0.5); a projected value is clipped to the band
 but never beyond the last observed value (an observation outside a band stays reachable).
 """
+
+MIX_FLOOR_DRIVERS: tuple[str, ...] = ("gas", "fossil")
+"""Energy-mix shares whose trend never falls below the lowest of their last ``window`` values
+(a falling trend rolled to 2030 reached 0.000 for Xinjiang's gas share); anchors still apply."""
 
 COUNT_DRIVERS: frozenset[str] = frozenset(
     d for d, (_, unit) in _DRIVER_TABLE.items() if unit != "fraction" and not unit.startswith("ln("))
@@ -703,6 +708,8 @@ def driver_paths(
                 path = _saturating(hy, hv, ph, future, pf)
             else:
                 path = roll_forward(hv, len(future), scenario.window, rule)
+            if d in MIX_FLOOR_DRIVERS:  # the trend never takes a fuel-mix share below its recent low
+                path = np.maximum(path, float(np.min(hv[-scenario.window:])))
             for li, layer in enumerate(layers):
                 spec = layer.get(d, {}).get(region) or layer.get(d, {}).get("*")
                 if spec is None:
@@ -740,21 +747,28 @@ def population_path(
     horizon: int = HORIZON,
     window: int = 5,
     projection: pd.DataFrame | None = None,
+    national: Mapping[int, float] | None = None,
 ) -> pd.DataFrame:
     """Population per region and year to ``horizon`` (10^4 persons).
 
-    Rule: the logarithm of population is rolled forward with :func:`roll_forward`,
-    i.e. population grows each year at the geometric mean growth rate of the last
-    ``window`` years: ``P[t+1] = P[t] * (P[t] / P[t-window]) ** (1 / window)``.
-    If ``projection`` (``region, year, population_10k``, e.g. GCAM-China's SSP
-    projection) is given, its growth rates from the data's last year replace the
-    rule where it covers the year (scaled to meet the observed value in ``t0``).
+    Real data (``national`` given, or the panel's ``attrs["national_population"]``: UN WPP
+    2024, year -> persons): the official-projection rule of
+    :func:`carbonlab.data.population.official_projection`. Otherwise (the teaching world's
+    rule) log population is rolled forward with :func:`roll_forward`:
+    ``P[t+1] = P[t] * (P[t] / P[t-window]) ** (1 / window)``, or follows the growth of a
+    regional ``projection`` (``region, year, population_10k``) from the data's last year.
 
     Returns ``region, year, population_10k, projected``.
     """
     for c in ("region", "year", "population_10k"):
         if c not in panel.columns:
             raise DataError(f"panel: missing column {c!r}")
+    if national is None and projection is None:
+        national = panel.attrs.get("national_population")
+    if national is not None:
+        from carbonlab.data.population import official_projection
+
+        return official_projection(panel, national, horizon)
     out = []
     proj = None
     if projection is not None:

@@ -232,13 +232,13 @@ def test_fetch_bad_download_and_bad_path(tmp_path):
 
 
 def test_province_totals_shape_and_identities():
-    tot = real.ceads_province_totals(REAL)
-    assert tot.shape == (630, 3)
+    tot = real.ceads_province_totals(REAL)  # the book's release, 2001-2022
+    assert tot.shape == (660, 3)
     assert set(tot["region"]) == set(PROVINCES)
-    assert sorted(tot["year"].unique()) == list(range(1997, 2018))
+    assert sorted(tot["year"].unique()) == list(range(2001, 2023))
     assert not tot.duplicated(["region", "year"]).any()
     fuels = real.ceads_province_fuels(REAL)
-    assert fuels.shape == (30 * 21 * 18, 4)
+    assert fuels.shape == (30 * 22 * 18, 4)
     assert set(fuels["fuel"]) == set(real.CEADS_FUELS) | {"process"}
     # scope-2 and other-energy columns are zero, so fuels + process = scope-1 total
     s = fuels.groupby(["region", "year"])["emissions_mt"].sum()
@@ -253,11 +253,12 @@ def test_province_totals_shape_and_identities():
     t = tot.set_index(["region", "year"])["emissions_mt"]
     assert (power >= 0).all() and (power <= t).all() and (power > 0).mean() > 0.99
     assert {g["region"] for g in tot.attrs["no_energy_data"]} == {"Hainan", "Ningxia"}
+    assert max(g["year"] for g in tot.attrs["no_energy_data"]) < 2005  # before the panel
 
 
 def test_national_totals_as_stated():
     nat = real.ceads_national(REAL).set_index("year")["emissions_mt"]
-    assert list(nat.index) == list(range(1997, 2020))
+    assert list(nat.index) == list(range(1997, 2023))
     assert round(nat[1997]) == 2924 and round(nat[2019]) == 9795
     # provinces (30, no Tibet) carry most but not all of the national total
     prov = real.ceads_province_totals(REAL).groupby("year")["emissions_mt"].sum()
@@ -391,7 +392,8 @@ def test_real_panel_is_ce1_plus_ce2_with_process_apart():
     inside = p["year"].between(y0, y1)
     assert p.loc[inside, p.attrs["drivers"]].notna().all().all()
     assert p[p.attrs["forecast_drivers"]].notna().all().all()
-    assert len(p.attrs["forecast_drivers"]) >= 3 and s1 - s0 + 1 >= 12
+    assert len(p.attrs["forecast_drivers"]) >= 3 and (s0, s1) == (2005, 2022)
+    assert p.attrs["release"] == "v2" and (y0, y1) == (2012, 2022)
     np.testing.assert_allclose(p["emissions_mt"], p["ce1_mt"] + p["ce2_mt"], rtol=1e-12)
     # CE1 = CEADs' 17 fossil fuels, process CO2 not in it
     fuels = real.ceads_province_fuels(REAL)
@@ -402,8 +404,10 @@ def test_real_panel_is_ce1_plus_ce2_with_process_apart():
     beijing = fuels[(fuels["region"] == "Beijing") & (fuels["fuel"] != "process")]
     assert m.loc[("Beijing", y1), "ce1_mt"] == pytest.approx(
         beijing[beijing["year"] == y1]["emissions_mt"].sum())
-    # >= 10 drivers, each real or a documented proxy; the rest listed as unavailable
-    assert len(p.attrs["drivers"]) >= 10
+    # 13 drivers through 2022, each real or a documented proxy; the other five (students,
+    # trade, college, environmental spending, garbage) have no public provincial file
+    assert len(p.attrs["drivers"]) >= 13
+    assert set(p.attrs["unavailable"]) <= {"student", "ltrade", "college", "lenvfund", "garbage"}
     assert set(p.attrs["drivers"]) | set(p.attrs["unavailable"]) == set(DRIVERS)
     cov = p.attrs["coverage"].set_index("driver")
     assert set(cov.index) == set(DRIVERS)
@@ -412,12 +416,13 @@ def test_real_panel_is_ce1_plus_ce2_with_process_apart():
         assert cov.loc[d, "first_year"] <= y0 and cov.loc[d, "last_year"] >= y1
     for d in p.attrs["unavailable"]:
         assert cov.loc[d, "status"] == "unavailable" and cov.loc[d, "how"]
-    assert {"lcar", "fossil", "gas"} <= set(p.attrs["proxies"])
+    assert {"lcar", "fossil", "lindustry", "lconsume"} <= set(p.attrs["proxies"])
     for col in ("urban", "fossil", "gas", "tertrate"):
         assert p[col].dropna().between(0, 1).all()
     # electricity-only factors sit below the with-heat ones wherever a province has heat
     f = rp.electricity_only_grid_factors(REAL)
-    assert (f["factor_tco2_per_mwh"] < f["with_heat_tco2_per_mwh"]).all()
+    assert (f["factor_tco2_per_mwh"] <= f["with_heat_tco2_per_mwh"]).all()
+    assert (f["factor_tco2_per_mwh"] < f["with_heat_tco2_per_mwh"]).mean() > 0.9
     assert f.loc[f["year"].between(y0, y1), "factor_tco2_per_mwh"].between(0.3, 1.2).all()
     # Beijing imports (CE > CE1), Shanxi exports (CE < CE1)
     assert m.loc[("Beijing", y1), "ce2_mt"] > 0 > m.loc[("Shanxi", y1), "ce2_mt"]
@@ -536,7 +541,7 @@ def _edit_xlsx(path: Path, sheet: str, edit) -> None:
 
 
 def _province_1997(tmp_path: Path) -> tuple[Path, Path]:
-    rel = real.province_file(1997)
+    rel = real.province_file(1997, "v1")
     root = _copy(tmp_path, rel)
     return root, root / rel
 
@@ -561,18 +566,18 @@ def test_province_workbook_bad_cells(tmp_path, edit, pattern):
     root, path = _province_1997(tmp_path)
     _edit_xlsx(path, "Beijing1997", edit)
     with pytest.raises(DataError, match=rf"provinces_1997\.xlsx, sheet 'Beijing1997'[,:] {pattern}"):
-        real.ceads_province_totals(data_dir=root, verify=False)
+        real.ceads_province_totals(data_dir=root, verify=False, release="v1")
 
 
 def test_province_workbook_unknown_and_duplicate_province(tmp_path):
     root, path = _province_1997(tmp_path)
     _edit_xlsx(path, "Beijing1997", lambda ws: setattr(ws, "title", "Atlantis1997"))
     with pytest.raises(DataError, match=r"sheet 'Atlantis1997': unknown region 'Atlantis'"):
-        real.ceads_province_totals(data_dir=root, verify=False)
+        real.ceads_province_totals(data_dir=root, verify=False, release="v1")
     root, path = _province_1997(tmp_path / "b")
     _edit_xlsx(path, "Tianjin1997", lambda ws: setattr(ws, "title", "Peking1997"))
     with pytest.raises(DataError, match=r"provinces_1997\.xlsx, sheet '(Peking|Beijing)1997': duplicate sheet for Beijing"):
-        real.ceads_province_totals(data_dir=root, verify=False)
+        real.ceads_province_totals(data_dir=root, verify=False, release="v1")
 
 
 def test_cities_bad_rows(tmp_path):
@@ -748,8 +753,12 @@ def test_forecasting_inputs_fit_the_chapters():
     assert not set(p.attrs["drivers"]) - set(drivers) & set(p.columns)  # other drivers dropped
     assert len(rolling_origin_splits(p, n_folds=3, horizon=2)) == 3  # enough years for selection
     assert set(fi["targets"]["region"]) == set(PROVINCES)
-    pop = fi["population_projection"]
-    assert pop["year"].max() > p["year"].max()
+    # population: the panel carries the UN WPP path the scenarios' rule follows
+    from carbonlab.scenarios import population_path
+
+    assert fi["population_projection"] is None and 2030 in p.attrs["national_population"]
+    pop = population_path(p)
+    assert pop["year"].max() == 2030 and "UN WPP 2024" in pop.attrs["rule"]
 
 
 def test_other_gas_origin_split_conserves_volume():

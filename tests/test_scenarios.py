@@ -343,3 +343,52 @@ def test_teaching_baseline_shares_stay_in_bands():
         lo_r = np.minimum(lo, fut["region"].map(last[d]).to_numpy())
         hi_r = np.maximum(hi, fut["region"].map(last[d]).to_numpy())
         assert ((fut[d] >= lo_r - 1e-12) & (fut[d] <= hi_r + 1e-12)).all(), d
+
+
+# --------------------------------------------------------------------------- issue 22 rules
+
+
+def test_mix_shares_never_roll_below_their_recent_low(sdir):
+    """A falling gas share rolled forward to 2030 used to reach 0.000 (Xinjiang): the trend now
+    stops at the lowest of the last five observed values; other shares keep the rule."""
+    from carbonlab.scenarios import MIX_FLOOR_DRIVERS
+
+    assert set(MIX_FLOOR_DRIVERS) == {"gas", "fossil"}
+    panel = _panel()
+    panel.loc[panel["region"] == "Ningxia", "gas"] = np.linspace(0.12, 0.02, 12)  # falling
+    panel.loc[panel["region"] == "Ningxia", "first"] = np.linspace(0.12, 0.02, 12)
+    p = driver_paths(panel, load_scenario("base", sdir), drivers=["gas", "first"], horizon=2030)
+    nx = p[(p["region"] == "Ningxia") & p["projected"]]
+    low = float(np.linspace(0.12, 0.02, 12)[-5:].min())
+    assert nx["gas"].min() == pytest.approx(low) and (nx["gas"] >= low - 1e-12).all()
+    assert nx["first"].min() < low  # not a mix share: the rule alone (then clipped at 0)
+    rising = p[(p["region"] == "Beijing") & p["projected"]]["gas"].to_numpy()
+    assert np.all(np.diff(rising) > 0)  # a rising share is untouched
+
+
+def test_official_population_rule_follows_the_national_path():
+    """Real-data rule: the provinces' total follows the national path scaled to the last
+    observed year; each share moves on its recent trend and the shares sum to one."""
+    years = range(2013, 2023)
+    rows = []
+    for k, y in enumerate(years):
+        a, b = 1000 + 20 * k, 2000 - 10 * k  # A gains share, B loses it
+        rows += [{"region": "Beijing", "year": y, "population_10k": a},
+                 {"region": "Ningxia", "year": y, "population_10k": b}]
+    panel = pd.DataFrame(rows)
+    national = {y: 1e9 * (1.0 - 0.004 * max(0, y - 2021)) for y in range(2000, 2031)}
+    pop = population_path(panel, horizon=2030, national=national)
+    tot = pop.groupby("year")["population_10k"].sum()
+    t0 = tot[2022]
+    for y in range(2023, 2031):
+        assert tot[y] == pytest.approx(t0 * national[y] / national[2022], rel=1e-12)
+    w = pop.pivot(index="year", columns="region", values="population_10k")
+    share = w["Beijing"] / w.sum(axis=1)
+    assert np.all(np.diff(share.loc[2022:].to_numpy()) > 0)  # trend continues
+    assert pop.loc[~pop["projected"], "population_10k"].tolist() == panel.sort_values(
+        ["region", "year"])["population_10k"].tolist()
+    # the panel can carry the path in attrs (as the real panel does); teaching panels do not
+    panel.attrs["national_population"] = national
+    pd.testing.assert_frame_equal(population_path(panel, horizon=2030), pop)
+    with pytest.raises(DataError, match="national population path: no value for 2031"):
+        population_path(panel, horizon=2031)

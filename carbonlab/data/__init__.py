@@ -14,12 +14,16 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from carbonlab._util import DataError, ParameterError, repo_root, sha256_file
 from carbonlab.data.schemas import DRIVERS, FUELS, SHARE_DRIVERS, validate
+
+if TYPE_CHECKING:
+    from carbonlab.data.ceads import ReleaseComparison
 
 __all__ = [
     "DATASETS",
@@ -35,6 +39,7 @@ __all__ = [
     "load_targets",
     "load_truth",
     "log_emissions_per_capita",
+    "release_differences",
 ]
 
 DATASETS: tuple[str, ...] = ("teaching", "ceads")
@@ -188,3 +193,15 @@ def log_emissions_per_capita(panel: pd.DataFrame) -> pd.Series:
         bad = int(np.flatnonzero(~np.isfinite(pc) | (pc <= 0))[0])
         raise DataError(f"panel, row {panel.index[bad]}: emissions per capita must be positive")
     return pd.Series(np.log(pc), index=panel.index, name="ln_emissions_pc")
+
+
+def release_differences(data_dir: str | os.PathLike[str] | None = None) -> ReleaseComparison:
+    """The two CEADs provincial releases compared where they overlap (chapter 1's data note).
+
+    Returns :class:`carbonlab.data.ceads.ReleaseComparison`: ``.summary()`` (median and
+    worst |difference| per province, %), ``.describe()`` (which release the book uses and
+    how far the two differ, computed), ``.province_years`` (every overlapping province-year).
+    """
+    from carbonlab.data import ceads
+
+    return ceads.release_differences(data_dir)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -78,21 +79,48 @@ CEADS_SECTORS: tuple[str, ...] = (
 )
 """The 47 CEADs sectors (rows 5-51): 45 production sectors, then Urban and Rural households."""
 POWER_SECTOR = "Production and Supply of Electric Power, Steam and Hot Water"
-PROVINCE_YEARS: tuple[int, ...] = tuple(range(1997, 2018))
+RELEASES: dict[str, tuple[int, ...]] = {
+    "v1": tuple(range(1997, 2020)),  # ceads-provinces/, Shan et al. 2018, 2020
+    "v2": tuple(range(2001, 2023)),  # ceads-provinces-v2/, adds Xu et al. 2024 (2020-2021)
+}
+"""The two releases of the provincial inventories in the mirror and their years."""
+RELEASE = "v2"
+"""The release the book uses for every year (one release, up to date)."""
+PROVINCE_YEARS: tuple[int, ...] = RELEASES[RELEASE]
+"""Years of the release the book uses (2001-2022)."""
+_CEADS_SRC = {
+    "v1": "CEADs provincial CO2 inventories, 1997-2019 release (Shan et al. 2018, 2020; ceads.net)",
+    "v2": "CEADs provincial CO2 inventories, 2001-2022 release (Shan et al. 2016, 2018, 2020; "
+          "Guan et al. 2021; Xu et al. 2024; ceads.net)",
+}
 _TOL = 1e-9  # Mt CO2: tolerance of the CEADs sum identities
 
-NATIONAL_FILE = "ceads-national/China_CO2_Inventory_1997-2019_(IPCC_Sectoral_Emissions).xlsx"
+NATIONAL_FILES = {
+    "v1": "ceads-national/China_CO2_Inventory_1997-2019_(IPCC_Sectoral_Emissions).xlsx",
+    "v2": "ceads-national-v2/China_Sectoral_CO2_Inventory_1997-2022.xlsx",
+}
+NATIONAL_FILE = NATIONAL_FILES["v1"]
 CITIES_FILE = "ceads-cities/The_Emission_Inventories_for_290_Chinese_Cities_from_1997_to_2019.xlsx"
 
 
-def province_file(year: int) -> str:
+def check_release(release: str) -> str:
+    """Return ``release`` if it is ``"v1"`` or ``"v2"``, else raise ParameterError naming it."""
+    if release not in RELEASES:
+        raise ParameterError(f"release={release!r}: choose one of {', '.join(RELEASES)}")
+    return release
+
+
+def province_file(year: int, release: str = RELEASE) -> str:
     """Path (relative to the data directory) of the CEADs province workbook of ``year``."""
-    if year not in PROVINCE_YEARS:
-        raise ParameterError(f"year={year}: CEADs province files cover {PROVINCE_YEARS[0]}-{PROVINCE_YEARS[-1]}")
+    years = RELEASES[check_release(release)]
+    if year not in years:
+        raise ParameterError(f"year={year}: CEADs province files ({release}) cover "
+                             f"{years[0]}-{years[-1]}")
+    if release == "v2":
+        return f"ceads-provinces-v2/Emission_Inventory_30_Provinces_{year}.xlsx"
     if year == 1997:  # published with a lower-case name
         return "ceads-provinces/Emission_inventories_for_30_provinces_1997.xlsx"
     return f"ceads-provinces/Emission_Inventories_for_30_Provinces_{year}.xlsx"
-
 
 
 # --------------------------------------------------------------------------- CEADs provinces
@@ -170,14 +198,19 @@ def _parse_province_workbook(path: Path, year: int) -> dict[str, np.ndarray]:
 
 @functools.lru_cache(maxsize=64)
 def _province_workbook_cached(path_s: str, year: int, sig: tuple) -> dict[str, np.ndarray]:
-    return _parse_province_workbook(Path(path_s), year)
+    """One parsed workbook: in-process on the file's stats, on disk on its content."""
+    from carbonlab.cache import cached
+
+    path = Path(path_s)
+    return cached("ceads-provinces", [path, year], lambda: _parse_province_workbook(path, year))
 
 
-def _province_cube(root: Path, verify: bool) -> np.ndarray:
+def _province_cube(root: Path, verify: bool, release: str) -> np.ndarray:
     """(years, 30 provinces, 48 rows, 22 columns) array of all province workbooks."""
-    cube = np.empty((len(PROVINCE_YEARS), len(PROVINCES), 48, 22))
-    for k, year in enumerate(PROVINCE_YEARS):
-        rel = province_file(year)
+    years = RELEASES[release]
+    cube = np.empty((len(years), len(PROVINCES), 48, 22))
+    for k, year in enumerate(years):
+        rel = province_file(year, release)
         path = check_file(rel, root, verify_hash=verify)
         sheets = _province_workbook_cached(str(path), year, _signature(root, [rel]))
         for p, region in enumerate(PROVINCES):
@@ -185,115 +218,195 @@ def _province_cube(root: Path, verify: bool) -> np.ndarray:
     return cube
 
 
-def _province_rels(*_args) -> list[str]:
-    return [province_file(y) for y in PROVINCE_YEARS]
-
-
-_CEADS_SRC = "CEADs provincial CO2 inventories 1997-2017 (Shan et al. 2018, 2020; ceads.net)"
+def _province_rels(release: str) -> list[str]:
+    return [province_file(y, release) for y in RELEASES[release]]
 
 
 @_cached(_province_rels)
-def _fuels(root: Path, verify: bool) -> pd.DataFrame:
-    cube = _province_cube(root, verify)
+def _fuels(root: Path, verify: bool, release: str) -> pd.DataFrame:
+    cube = _province_cube(root, verify, release)
+    years = RELEASES[release]
     cols = list(range(17)) + [_PROCESS_COL]
     vals = cube[:, :, 0, :][:, :, cols]  # (year, region, fuel)
-    idx = pd.MultiIndex.from_product([PROVINCE_YEARS, PROVINCES, _FUEL_OUT], names=["year", "region", "fuel"])
+    idx = pd.MultiIndex.from_product([years, PROVINCES, _FUEL_OUT], names=["year", "region", "fuel"])
     df = pd.DataFrame({"emissions_mt": vals.reshape(-1)}, index=idx).reset_index()
     df = df[["region", "year", "fuel", "emissions_mt"]].sort_values(["region", "year"], kind="stable")
-    return _attrs(df.reset_index(drop=True), {"emissions_mt": "Mt CO2"}, _CEADS_SRC)
+    return _attrs(df.reset_index(drop=True), {"emissions_mt": "Mt CO2"}, _CEADS_SRC[release])
 
 
-def ceads_province_fuels(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
+def ceads_province_fuels(data_dir: PathLike = None, verify: bool = True, release: str = RELEASE
+                         ) -> pd.DataFrame:
     """Provincial CO2 by fuel (row 4 of each sheet): region, year, fuel, emissions_mt.
 
     ``fuel`` is one of CEADs' 17 fuel names (:data:`CEADS_FUELS`) or ``"process"``
-    (cement process emissions); 30 provinces x 1997-2017 x 18 = 11,340 rows, Mt CO2.
+    (cement process emissions); 30 provinces x the release's years x 18 rows, Mt CO2.
 
     Parameters
     ----------
     data_dir
-        Mirror directory (default :func:`data_dir`).
+        Mirror directory (default :func:`carbonlab.data.registry.data_dir`).
     verify
         Check the files' SHA-256 against the registry.
+    release
+        ``"v2"`` (2001-2022, the book's) or ``"v1"`` (1997-2019, the earlier release).
     """
-    return _fuels(_root(data_dir), verify)
+    return _fuels(_root(data_dir), verify, check_release(release))
 
 
 @_cached(_province_rels)
-def _sectors(root: Path, verify: bool) -> pd.DataFrame:
-    cube = _province_cube(root, verify)
+def _sectors(root: Path, verify: bool, release: str) -> pd.DataFrame:
+    cube = _province_cube(root, verify, release)
+    years = RELEASES[release]
     cols = list(range(17)) + [_PROCESS_COL]
     vals = cube[:, :, 1:, :][:, :, :, cols]  # (year, region, sector, fuel)
     sector = pd.Categorical(CEADS_SECTORS, categories=list(CEADS_SECTORS))
     fuel = pd.Categorical(_FUEL_OUT, categories=list(_FUEL_OUT))
     idx = pd.MultiIndex.from_product(
-        [PROVINCE_YEARS, PROVINCES, sector, fuel], names=["year", "region", "sector", "fuel"]
+        [years, PROVINCES, sector, fuel], names=["year", "region", "sector", "fuel"]
     )
     df = pd.DataFrame({"emissions_mt": vals.reshape(-1)}, index=idx).reset_index()
     df = df[["region", "year", "sector", "fuel", "emissions_mt"]]
     df = df.sort_values(["region", "year"], kind="stable").reset_index(drop=True)
-    return _attrs(df, {"emissions_mt": "Mt CO2"}, _CEADS_SRC)
+    return _attrs(df, {"emissions_mt": "Mt CO2"}, _CEADS_SRC[release])
 
 
-def ceads_province_sectors(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
+def ceads_province_sectors(data_dir: PathLike = None, verify: bool = True, release: str = RELEASE
+                           ) -> pd.DataFrame:
     """Provincial CO2 by sector and fuel: region, year, sector, fuel, emissions_mt (Mt CO2).
 
     47 sectors (:data:`CEADS_SECTORS`, categorical) x 18 fuels (17 + ``"process"``)
-    x 30 provinces x 21 years; rows 5-51 of each sheet, names stripped.
+    x 30 provinces x the release's years; rows 5-51 of each sheet, names stripped.
     """
-    return _sectors(_root(data_dir), verify)
+    return _sectors(_root(data_dir), verify, check_release(release))
 
 
 @_cached(_province_rels)
-def _power(root: Path, verify: bool) -> pd.DataFrame:
-    cube = _province_cube(root, verify)
+def _power(root: Path, verify: bool, release: str) -> pd.DataFrame:
+    cube = _province_cube(root, verify, release)
+    years = RELEASES[release]
     k = 1 + CEADS_SECTORS.index(POWER_SECTOR)
     vals = cube[:, :, k, _TOTAL_COL]
-    idx = pd.MultiIndex.from_product([PROVINCE_YEARS, PROVINCES], names=["year", "region"])
+    idx = pd.MultiIndex.from_product([years, PROVINCES], names=["year", "region"])
     df = pd.DataFrame({"emissions_mt": vals.reshape(-1)}, index=idx).reset_index()
     df = df[["region", "year", "emissions_mt"]].sort_values(["region", "year"]).reset_index(drop=True)
-    return _attrs(df, {"emissions_mt": "Mt CO2"}, f"{_CEADS_SRC}; sector {POWER_SECTOR!r}")
+    return _attrs(df, {"emissions_mt": "Mt CO2"}, f"{_CEADS_SRC[release]}; sector {POWER_SECTOR!r}")
 
 
-def ceads_power_sector_emissions(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
+def ceads_power_sector_emissions(data_dir: PathLike = None, verify: bool = True, release: str = RELEASE
+                                 ) -> pd.DataFrame:
     """Scope-1 CO2 of the power sector (:data:`POWER_SECTOR`): region, year, emissions_mt."""
-    return _power(_root(data_dir), verify)
+    return _power(_root(data_dir), verify, check_release(release))
 
 
 @_cached(_province_rels)
-def _totals(root: Path, verify: bool) -> pd.DataFrame:
-    cube = _province_cube(root, verify)
+def _totals(root: Path, verify: bool, release: str) -> pd.DataFrame:
+    cube = _province_cube(root, verify, release)
+    years = RELEASES[release]
     vals = cube[:, :, 0, _TOTAL_COL]
-    idx = pd.MultiIndex.from_product([PROVINCE_YEARS, PROVINCES], names=["year", "region"])
+    idx = pd.MultiIndex.from_product([years, PROVINCES], names=["year", "region"])
     df = pd.DataFrame({"emissions_mt": vals.reshape(-1)}, index=idx).reset_index()
     df = df[["region", "year", "emissions_mt"]].sort_values(["region", "year"]).reset_index(drop=True)
     energy = cube[:, :, 0, :17].sum(axis=2)  # the 17 fuels of row 4
-    gaps = [{"region": PROVINCES[p], "year": PROVINCE_YEARS[k]}
+    gaps = [{"region": PROVINCES[p], "year": years[k]}
             for k, p in zip(*np.nonzero(energy == 0), strict=True)]
-    return _attrs(df, {"emissions_mt": "Mt CO2"}, f"{_CEADS_SRC}; scope-1 total (cell W4)",
+    return _attrs(df, {"emissions_mt": "Mt CO2"}, f"{_CEADS_SRC[release]}; scope-1 total (cell W4)",
                   no_energy_data=sorted(gaps, key=lambda g: (g["region"], g["year"])))
 
 
-def ceads_province_totals(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
+def ceads_province_totals(data_dir: PathLike = None, verify: bool = True, release: str = RELEASE
+                          ) -> pd.DataFrame:
     """Provincial scope-1 CO2 totals (cell W4): region, year, emissions_mt (Mt CO2).
 
     Both CEADs identities are checked on every sheet (row 4 = sum of rows 5-51,
     column W = sum of columns B-V, to 1e-9 relative); a violation is a DataError
-    naming the file, sheet and cell. 630 rows (30 x 1997-2017).
+    naming the file, sheet and cell. 30 rows a year (v2: 2001-2022, v1: 1997-2019).
 
     ``attrs["no_energy_data"]`` lists province-years whose 17 fuel columns are all
     zero (CEADs had no energy balance: Ningxia 2000-2002, Hainan 2002); their total
     is process CO2 only, so it is not comparable with other years.
     """
-    return _totals(_root(data_dir), verify)
+    return _totals(_root(data_dir), verify, check_release(release))
+
+
+# --------------------------------------------------------------------------- the two releases
+
+
+@dataclass(frozen=True)
+class ReleaseComparison:
+    """The two CEADs provincial releases where they overlap (:func:`release_differences`).
+
+    ``province_years``: region, year, v1_mt, v2_mt, diff_mt (v2 - v1), diff_pct (of v1),
+    scope-1 totals (cell W4, process included) in Mt CO2.
+    """
+
+    province_years: pd.DataFrame
+    used: str = RELEASE
+
+    def summary(self) -> pd.DataFrame:
+        """Per province: median and worst |v2 - v1| in % of v1, the worst year and its two totals."""
+        d = self.province_years.assign(abs_pct=self.province_years["diff_pct"].abs())
+        worst = d.loc[d.groupby("region", sort=False)["abs_pct"].idxmax()].set_index("region")
+        out = pd.DataFrame({
+            "median_abs_diff_pct": d.groupby("region", sort=False)["abs_pct"].median(),
+            "worst_abs_diff_pct": worst["abs_pct"],
+            "worst_year": worst["year"].astype(int),
+            "worst_v1_mt": worst["v1_mt"],
+            "worst_v2_mt": worst["v2_mt"],
+        }).reset_index()
+        out.attrs["units"] = {"median_abs_diff_pct": "%", "worst_abs_diff_pct": "%",
+                              "worst_v1_mt": "Mt CO2", "worst_v2_mt": "Mt CO2"}
+        return out
+
+    def describe(self) -> str:
+        """One paragraph: which release the book uses and how far the two differ, computed."""
+        d = self.province_years
+        y0, y1 = int(d["year"].min()), int(d["year"].max())
+        a = d["diff_pct"].abs()
+        same = int((d["diff_mt"].abs() < 1e-9).sum())
+        big = int((a > 1).sum())
+        w = d.loc[a.idxmax()]
+        yrs = ", ".join(str(int(y)) for y in sorted(d.loc[a > 1, "year"].unique()))
+        years = {"v1": RELEASES["v1"], "v2": RELEASES["v2"]}[self.used]
+        return (
+            f"The book uses one CEADs release for every year: the {years[0]}-{years[-1]} release "
+            f"({self.used}). Where it overlaps the earlier {RELEASES['v1'][0]}-{RELEASES['v1'][-1]} "
+            f"release ({y0}-{y1}, {len(d)} province-years), {same} provincial totals are identical "
+            f"and the median |difference| is {a.median():.2f} %; {big} province-years differ by more "
+            f"than 1 % (in {yrs or 'no year'}); the largest difference is {w['region']} "
+            f"{int(w['year'])}: {w['v2_mt']:.1f} Mt in the release the book uses against "
+            f"{w['v1_mt']:.1f} Mt ({w['diff_pct']:+.1f} %)."
+        )
+
+
+def release_differences(data_dir: PathLike = None, verify: bool = True) -> ReleaseComparison:
+    """Compare the two provincial releases' scope-1 totals where both have the year.
+
+    Returns
+    -------
+    ReleaseComparison
+        ``.province_years`` (region, year, v1_mt, v2_mt, diff_mt, diff_pct), ``.summary()``
+        (median and worst per province, %), ``.describe()`` (the sentence for chapter 1).
+    """
+    root = _root(data_dir)
+    v1 = ceads_province_totals(root, verify, release="v1")
+    v2 = ceads_province_totals(root, verify, release="v2")
+    m = v1.merge(v2, on=["region", "year"], suffixes=("_v1", "_v2"))
+    m = m.rename(columns={"emissions_mt_v1": "v1_mt", "emissions_mt_v2": "v2_mt"})
+    m["diff_mt"] = m["v2_mt"] - m["v1_mt"]
+    m["diff_pct"] = 100 * m["diff_mt"] / m["v1_mt"]
+    order = {p: i for i, p in enumerate(PROVINCES)}
+    m = m.sort_values(["region", "year"], key=lambda c: c.map(order) if c.name == "region" else c)
+    m = m.reset_index(drop=True)
+    m.attrs["units"] = {"v1_mt": "Mt CO2", "v2_mt": "Mt CO2", "diff_mt": "Mt CO2", "diff_pct": "%"}
+    return ReleaseComparison(m)
 
 
 # --------------------------------------------------------------------------- CEADs national
 
 
-@_cached(lambda: [NATIONAL_FILE])
-def _national(root: Path, verify: bool) -> pd.DataFrame:
-    path = check_file(NATIONAL_FILE, root, verify_hash=verify)
+@_cached(lambda release: [NATIONAL_FILES[release]])
+def _national(root: Path, verify: bool, release: str) -> pd.DataFrame:
+    path = check_file(NATIONAL_FILES[release], root, verify_hash=verify)
     wb = _open_workbook(path)
     try:
         if "sum" not in wb.sheetnames or "Sum-Sec-Scope 1" not in wb.sheetnames:
@@ -331,16 +444,18 @@ def _national(root: Path, verify: bool) -> pd.DataFrame:
                 f"differs from sheet 'sum' ({totals[years.index(y)]!r})"
             )
     df = pd.DataFrame({"year": years, "emissions_mt": totals}).sort_values("year").reset_index(drop=True)
-    return _attrs(df, {"emissions_mt": "Mt CO2"}, "CEADs national CO2 inventory 1997-2019, sheet 'sum'")
+    return _attrs(df, {"emissions_mt": "Mt CO2"}, f"CEADs national CO2 inventory, {release} release ({NATIONAL_FILES[release]}), "
+                  "sheet 'sum'")
 
 
-def ceads_national(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
-    """China's national scope-1 CO2: year, emissions_mt (Mt CO2), 1997-2019.
+def ceads_national(data_dir: PathLike = None, verify: bool = True, release: str = RELEASE
+                   ) -> pd.DataFrame:
+    """China's national scope-1 CO2: year, emissions_mt (Mt CO2), 1997-2022 (v2) or 1997-2019 (v1).
 
     From sheet ``sum`` (column W), checked against the sum of its fuel columns and
     against the total row of sheet ``Sum-Sec-Scope 1``.
     """
-    return _national(_root(data_dir), verify)
+    return _national(_root(data_dir), verify, check_release(release))
 
 
 # --------------------------------------------------------------------------- CEADs cities

@@ -30,7 +30,11 @@ from carbonlab.data.schemas import DRIVERS, validate
 from carbonlab.regions import PROVINCES, grid_region
 
 __all__ = [
+    "PANEL_YEARS",
     "FU04_NAME",
+    "energy_balance_tj",
+    "electricity_net_imports",
+    "energy_mix",
     "heat_shares_2007",
     "electricity_only_grid_factors",
     "ce2_electricity_only",
@@ -51,6 +55,8 @@ FU04_NAME: dict[str, str] = {
 other petroleum products have no row: raw coal's and crude oil's are used)."""
 
 _SCALE = {"10^4 t": 1e7, "10^8 m3": 1e8}  # kg or m3 per unit
+PANEL_YEARS: tuple[int, ...] = tuple(range(2005, 2023))
+"""Years of the real panel: electricity accounting from 2005, the CEADs release to 2022."""
 
 
 def _order(df: pd.DataFrame) -> pd.DataFrame:
@@ -109,13 +115,90 @@ def _generation(data_dir: PathLike, verify: bool) -> pd.DataFrame:
     return pd.concat([cpsy, nb.assign(gen_source="NBS")], ignore_index=True)
 
 
+def _tj_per_unit(data_dir: PathLike, verify: bool) -> np.ndarray:
+    """TJ per published unit of each of the 17 fuel columns of the energy inventories, with
+    the yearbook's net calorific values (``fu04``; :data:`FU04_NAME`)."""
+    from carbonlab.data import ceads_energy, cesy2008
+
+    cf = cesy2008.conversion_factors(data_dir, verify).drop_duplicates("name").set_index("name")
+    out = []
+    for code in ceads_energy.ENERGY_COLUMNS[:17]:
+        unit = ceads_energy.COLUMN_UNITS[code]
+        out.append(float(cf.loc[FU04_NAME[code], "ncv_kj"]) * _SCALE[unit] * 1e-9)
+    return np.array(out)
+
+
+def energy_balance_tj(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
+    """Energy of the 17 fossil fuels per province-year from the CEADs energy inventories (TJ).
+
+    Volumes (``10^4 t``, ``10^8 m3``) times the yearbook's calorific values: ``fossil_tj``
+    = total consumption (row 65: final use plus transformation inputs, net of transformation
+    outputs, so each fuel is counted once), ``gas_tj`` its natural-gas part, ``power_tj`` and
+    ``heat_tj`` the fuel inputs to thermal power (row 54) and heating (row 55), and
+    ``electricity_gwh`` = final consumption + losses of electricity (rows 3 + 63).
+    """
+    from carbonlab.data import ceads_energy
+
+    cube, rows = ceads_energy.energy_array(data_dir, verify)
+    tj = _tj_per_unit(data_dir, verify)
+    years = list(ceads_energy.ENERGY_YEARS)
+    ng = ceads_energy.ENERGY_COLUMNS.index("natural_gas")
+    el = ceads_energy.ENERGY_COLUMNS.index("electricity")
+
+    def energy(item: str) -> np.ndarray:
+        return (cube[:, :, rows[item], :17] * tj).sum(axis=2)
+
+    idx = pd.MultiIndex.from_product([years, PROVINCES], names=["year", "region"])
+    out = pd.DataFrame({
+        "fossil_tj": energy("total_consumption").reshape(-1),
+        "gas_tj": (cube[:, :, rows["total_consumption"], ng] * tj[ng]).reshape(-1),
+        "power_tj": energy("thermal_power").reshape(-1),
+        "heat_tj": energy("heating_supply").reshape(-1),
+        "electricity_gwh": ((cube[:, :, rows["total_final_consumption"], el]
+                             + cube[:, :, rows["loss"], el]) * 100.0).reshape(-1),
+    }, index=idx).reset_index()
+    out = _order(out)
+    out.attrs["units"] = {"fossil_tj": "TJ", "gas_tj": "TJ", "power_tj": "TJ", "heat_tj": "TJ",
+                          "electricity_gwh": "GWh"}
+    out.attrs["source"] = ("CEADs provincial energy inventories (volumes) x China Energy "
+                           "Statistical Yearbook calorific values (fu04)")
+    return out
+
+
+def electricity_net_imports(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
+    """Net imported electricity from the energy inventories: region, year, consumption_gwh,
+    generation_gwh, net_import_gwh (GWh; negative for net exporters), gen_source.
+
+    consumption = final consumption + losses of electricity (energy inventories, rows 3 and
+    63); generation = all sources (CPSY before 2012, NBS from 2012, as for the grid
+    factors). One definition for 2005-2022, where the ABSPI flows of GCAM-China stop in
+    2019 (:func:`carbonlab.data.gcam.net_electricity_imports` is the cross-check).
+    """
+    bal = energy_balance_tj(data_dir, verify)[["region", "year", "electricity_gwh"]]
+    gen = _generation(data_dir, verify)[["region", "year", "total_gwh", "gen_source"]]
+    m = bal.merge(gen, on=["region", "year"], how="inner").dropna(subset=["total_gwh"])
+    out = pd.DataFrame({"region": m["region"], "year": m["year"].astype(int),
+                        "consumption_gwh": m["electricity_gwh"],
+                        "generation_gwh": m["total_gwh"],
+                        "net_import_gwh": m["electricity_gwh"] - m["total_gwh"],
+                        "gen_source": m["gen_source"]})
+    out = _order(out)
+    out.attrs["units"] = {"consumption_gwh": "GWh", "generation_gwh": "GWh",
+                          "net_import_gwh": "GWh"}
+    out.attrs["source"] = ("CEADs energy inventories (electricity final use + losses) - "
+                           "generation (CPSY to 2011, NBS from 2012)")
+    return out
+
+
 def electricity_only_grid_factors(data_dir: PathLike = None, verify: bool = True
                                   ) -> pd.DataFrame:
     """Electricity-only average grid factors derived from data, by grid and year.
 
     factor = sum over the grid's provinces of CEADs power-and-heat CO2 x (1 - heat
-    share 2007) / sum of their generation (all sources). Years 1997-2017 where every
-    province of the grid has generation (2003 and 2006 are missing in CPSY).
+    share) / sum of their generation (all sources); the heat share is that year's fuel
+    energy into heating over that into thermal power and heating (energy inventories,
+    rows 54-55, calorific values). Years where every province of the grid has generation
+    (2003 is missing in CPSY; 2006 is interpolated).
 
     Returns
     -------
@@ -126,9 +209,12 @@ def electricity_only_grid_factors(data_dir: PathLike = None, verify: bool = True
     from carbonlab.data import ceads
 
     power = ceads.ceads_power_sector_emissions(data_dir=data_dir, verify=verify)
-    hs = heat_shares_2007(data_dir, verify)[["region", "heat_share"]]
+    bal = energy_balance_tj(data_dir, verify)
+    hs = bal.assign(heat_share=bal["heat_tj"] / (bal["power_tj"] + bal["heat_tj"]))
+    hs = hs[["region", "year", "heat_share"]].fillna({"heat_share": 0.0})
+    hs["heat_share"] = hs["heat_share"].clip(0.0, 1.0)  # a few published negative inputs
     gen = _generation(data_dir, verify)
-    m = power.merge(hs, on="region").merge(gen, on=["region", "year"], how="inner")
+    m = power.merge(hs, on=["region", "year"]).merge(gen, on=["region", "year"], how="inner")
     m["elec_mt"] = m["emissions_mt"] * (1.0 - m["heat_share"])
     m["grid"] = m["region"].map(grid_region)
     bad = m.groupby(["grid", "year"])["total_gwh"].transform(lambda s: s.isna().any())
@@ -139,8 +225,8 @@ def electricity_only_grid_factors(data_dir: PathLike = None, verify: bool = True
     g["factor_tco2_per_mwh"] = g["elec_mt"] * 1e3 / g["gwh"]
     g["with_heat_tco2_per_mwh"] = g["all_mt"] * 1e3 / g["gwh"]
     g["label"] = "derived, electricity only"
-    g["basis"] = ("CEADs power-and-heat CO2 x (1 - CESY 2007 heat share, held constant) / "
-                  + g["gen_source"] + " generation")
+    g["basis"] = ("CEADs power-and-heat CO2 x (1 - heat share of the year's fuel input, "
+                  "energy inventories) / " + g["gen_source"] + " generation")
     out = g[["grid", "year", "factor_tco2_per_mwh", "with_heat_tco2_per_mwh", "label", "basis"]]
     out.attrs["units"] = {"factor_tco2_per_mwh": "tCO2/MWh", "with_heat_tco2_per_mwh": "tCO2/MWh"}
     return out.reset_index(drop=True)
@@ -149,9 +235,7 @@ def electricity_only_grid_factors(data_dir: PathLike = None, verify: bool = True
 def ce2_electricity_only(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
     """CE2 with electricity-only factors: region, year, net_import_gwh, grid,
     factor_tco2_per_mwh, ce2_mt (Mt CO2; negative for net exporters), basis."""
-    from carbonlab.data import gcam
-
-    net = gcam.net_electricity_imports(data_dir=data_dir, verify=verify)
+    net = electricity_net_imports(data_dir, verify)
     f = electricity_only_grid_factors(data_dir, verify)
     net = net.assign(grid=net["region"].map(grid_region))
     m = net.merge(f[["grid", "year", "factor_tco2_per_mwh", "basis"]], on=["grid", "year"],
@@ -166,95 +250,117 @@ def ce2_electricity_only(data_dir: PathLike = None, verify: bool = True) -> pd.D
 
 # driver -> (status, source, how) ; status: "real", "proxy" or "unavailable"
 _COVERAGE: dict[str, tuple[str, str, str]] = {
-    "lconsume": ("proxy", "shu-ces (民用/全体居民人均可支配收入)",
+    "lconsume": ("proxy", "nbs-provinces (全体居民人均可支配收入, NBS export)",
                  "ln per-capita DISPOSABLE INCOME, not consumption expenditure (the NBS "
-                 "consumption export starts in 2016)"),
+                 "consumption export starts in 2016); before 2013 the pre-survey series"),
     "student": ("unavailable", "", "college students per 10^5: no public file"),
-    "first": ("unavailable", "", "primary value added: no public file (only GDP and tertiary)"),
+    "first": ("real", "nbs-wack520 (A020101, A020104) + nbs-provinces (第二产业增加值)",
+              "1 - (secondary + tertiary value added) / GDP, all current-vintage NBS series"),
     "tertrate": ("real", "nbs-wack520 (A020104 / A020101)", "tertiary value added / GDP"),
     "ltrade": ("unavailable", "techme IndustryTrade",
                "only high-tech trade, 2016-2018: too short for the panel years"),
     "lrd": ("real", "techme RDIntense (RD经费)", "ln R&D expenditure, 10^8 yuan"),
-    "gas": ("proxy", "CEADs inventories",
-            "natural-gas share of FOSSIL energy (CEADs CO2 by fuel / CEADs factors), "
-            "not of all energy"),
-    "fossil": ("proxy", "nbs-wack520 generation + CEADs + CESY 2007",
+    "gas": ("real", "CEADs energy inventories + CESY calorific values",
+            "natural-gas energy / energy consumed: fossil fuels' total consumption (volumes x "
+            "calorific values) plus local non-fossil electricity and net imports at the "
+            "coal-equivalent rate of the year's thermal power"),
+    "fossil": ("proxy", "CEADs energy inventories + generation (CPSY, NBS) + CESY calorific values",
                "non-fossil electricity consumed (local non-thermal generation, plus net "
-               "imports at the grid's non-thermal share) over energy consumed (fossil fuels "
-               "burnt, local non-thermal generation and net imports), electricity at the "
-               "coal-equivalent rate of 2007 thermal power (CESY input / CPSY generation)"),
-    "urban": ("real", "gcam-china-hk (China Statistical Yearbook 2018, Table 2-7)",
-              "urbanisation rate, one consistent series to 2017"),
+               "imports at the grid's non-thermal share) over energy consumed (as for gas); "
+               "primary electricity only, other non-fossil energy is not in the inventories"),
+    "urban": ("real", "nbs-provinces (城镇人口所占比重, China Statistical Yearbook via EPS)",
+              "urbanisation rate"),
     "ledufund": ("real", "techme PublicBudget (教育)", "ln education expenditure, 10^8 yuan"),
     "college": ("unavailable", "", "share with college education: no public file"),
     "lpatent": ("real", "techme RDPatentAuthority (发明)", "ln invention patents granted"),
-    "lcar": ("proxy", "shu-ces (民用汽车拥有量)",
+    "lcar": ("proxy", "nbs-provinces (民用汽车拥有量)",
              "ln CIVIL vehicles, not private cars (scaling by a constant private share would "
              "only shift the log, which province effects absorb)"),
     "ltourist": ("real", "nbs-wack520 (A0G0401)",
                  "ln passenger turnover; statistical basis changes 2012 -> 2013"),
     "lfreight": ("real", "nbs-wack520 (A0G0601)", "ln freight turnover; level shifts ~2019"),
     "lenvfund": ("unavailable", "techme PublicBudget", "no 节能环保 item in the file"),
-    "lindustry": ("proxy", "nbs-wack520 (A020101 - A020104)",
-                  "ln (GDP - tertiary value added) = primary + secondary, not industry alone"),
+    "lindustry": ("proxy", "nbs-provinces (第二产业增加值, NBS export, current vintage)",
+                  "ln SECONDARY value added (industry + construction), not industry alone"),
     "garbage": ("unavailable", "", "harmless garbage treatment rate: no public file"),
 }
 
 
+def energy_mix(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
+    """The two energy-mix drivers from physical volumes: region, year, gas, fossil and
+    their terms (TJ): fossil_tj, gas_tj, local_nf_tj, net_import_tj, nf_used_tj, total_tj.
+
+    Energy consumed = fossil fuels' total consumption (:func:`energy_balance_tj`) + local
+    non-fossil generation + net electricity imports, electricity at the coal-equivalent
+    rate of that year's thermal power (all provinces' fuel input to thermal power /
+    their thermal generation). Non-fossil electricity consumed: an importer adds its
+    imports at its grid's non-thermal share; an exporter keeps its own mix on what it
+    consumes. ``gas`` = gas_tj / total_tj; ``fossil`` (the study's name for the
+    NON-fossil share) = nf_used_tj / total_tj. Both in [0, 1]; years :data:`PANEL_YEARS`
+    (earlier inventories hold a few negative published cells, e.g. Hainan 1997 gas).
+    """
+    bal = energy_balance_tj(data_dir, verify)
+    pw = _generation(data_dir, verify).dropna(subset=["total_gwh", "thermal_gwh"])
+    pw = pw.assign(nf_gwh=(pw["total_gwh"] - pw["thermal_gwh"]).clip(lower=0.0),
+                   grid=pw["region"].map(grid_region))
+    gsum = pw.groupby(["grid", "year"])[["nf_gwh", "total_gwh"]].transform("sum")
+    pw["grid_nf_share"] = gsum["nf_gwh"] / gsum["total_gwh"]
+    net = electricity_net_imports(data_dir, verify)[["region", "year", "net_import_gwh"]]
+    m = bal.merge(pw, on=["region", "year"]).merge(net, on=["region", "year"])
+    m = m[m["year"].isin(PANEL_YEARS)].reset_index(drop=True)
+    rate = m.groupby("year")["power_tj"].transform("sum") / m.groupby("year")[
+        "thermal_gwh"].transform("sum")  # TJ of fuel per GWh of thermal electricity
+    consumed = m["total_gwh"] + m["net_import_gwh"]
+    nf_used = np.where(m["net_import_gwh"] >= 0,
+                       m["nf_gwh"] + m["net_import_gwh"] * m["grid_nf_share"],
+                       m["nf_gwh"] * consumed / m["total_gwh"])
+    out = pd.DataFrame({"region": m["region"], "year": m["year"], "fossil_tj": m["fossil_tj"],
+                        "gas_tj": m["gas_tj"], "local_nf_tj": m["nf_gwh"] * rate,
+                        "net_import_tj": m["net_import_gwh"] * rate,
+                        "nf_used_tj": nf_used * rate, "tj_per_gwh": rate})
+    out["total_tj"] = out["fossil_tj"] + out["local_nf_tj"] + out["net_import_tj"]
+    out["gas"] = out["gas_tj"] / out["total_tj"]
+    out["fossil"] = out["nf_used_tj"] / out["total_tj"]
+    bad = ~(out["gas"].between(0, 1) & out["fossil"].between(0, 1))
+    if bad.any():
+        r = out[bad].iloc[0]
+        raise DataError(f"energy mix: share outside [0, 1] for ({r['region']}, {r['year']}): "
+                        f"gas {r['gas']:.3f}, non-fossil {r['fossil']:.3f}")
+    out = _order(out)
+    out.attrs["units"] = {c: "TJ" for c in out.columns if c.endswith("_tj")} | {
+        "tj_per_gwh": "TJ/GWh", "gas": "fraction", "fossil": "fraction"}
+    return out
+
+
 def _driver_frames(data_dir: PathLike, verify: bool) -> dict[str, pd.DataFrame]:
     """Each available driver as region, year, <driver>."""
-    from carbonlab.data import ceads, ceads_fuels, gcam, nbs, techme
+    from carbonlab.data import nbs, nbs_provinces, techme
 
     ns = nbs.nbs_series(data_dir, verify)
-    sc = nbs.shu_ces(data_dir, verify)
+    sec = nbs_provinces.series("secondary_100m_cny", data_dir, verify)
     out: dict[str, pd.DataFrame] = {}
     out["tertrate"] = ns.assign(tertrate=ns["tertiary_100m_cny"] / ns["gdp_100m_cny"])
-    out["urban"] = gcam.urbanisation(data_dir=data_dir, verify=verify)
+    fi = ns.merge(sec, on=["region", "year"])
+    out["first"] = fi.assign(first=1.0 - (fi["secondary_100m_cny"] + fi["tertiary_100m_cny"])
+                             / fi["gdp_100m_cny"])
+    urb = nbs_provinces.series("urban_pct", data_dir, verify)
+    out["urban"] = urb.assign(urban=urb["urban_pct"] / 100.0)
     out["ltourist"] = ns.assign(ltourist=np.log(ns["passenger_turnover_100m_pkm"]))
     out["lfreight"] = ns.assign(lfreight=np.log(ns["freight_turnover_100m_tkm"]))
-    out["lindustry"] = ns.assign(lindustry=np.log(ns["gdp_100m_cny"] - ns["tertiary_100m_cny"]))
-    out["lconsume"] = sc.assign(lconsume=np.log(sc["disposable_income_yuan"]))
-    out["lcar"] = sc.assign(lcar=np.log(sc["civil_vehicles_10k"]))
+    out["lindustry"] = sec.assign(lindustry=np.log(sec["secondary_100m_cny"]))
+    inc = nbs_provinces.series("disposable_income_yuan", data_dir, verify, years=(2005, 2100))
+    out["lconsume"] = inc.assign(lconsume=np.log(inc["disposable_income_yuan"]))
+    car = nbs_provinces.series("civil_vehicles_10k", data_dir, verify)
+    out["lcar"] = car.assign(lcar=np.log(car["civil_vehicles_10k"]))
     rd = techme.techme_item("RDIntense", "RD经费", "rd", data_dir, verify)
     out["lrd"] = rd.assign(lrd=np.log(rd["rd"]))
     edu = techme.techme_item("PublicBudget", "教育", "edu", data_dir, verify)
     out["ledufund"] = edu.assign(ledufund=np.log(edu["edu"]))
     pat = techme.techme_item("RDPatentAuthority", "发明", "pat", data_dir, verify)
     out["lpatent"] = pat.assign(lpatent=np.log(pat["pat"]))
-    act = ceads_fuels.backout_activity(ceads.ceads_province_fuels(data_dir=data_dir, verify=verify))
-    fossil_tj = act.groupby(["region", "year"])["energy_tj"].sum()
-    ng_tj = act[act["fuel"] == "natural_gas"].set_index(["region", "year"])["energy_tj"]
-    out["gas"] = (ng_tj / fossil_tj).rename("gas").reset_index()
-    # coal-equivalent method: non-thermal kWh counted at the fuel energy thermal plants
-    # needed per kWh in 2007 (CESY fuel input to thermal power / CPSY thermal generation)
-    hs = heat_shares_2007(data_dir, verify)
-    gen07 = gcam.generation_by_fuel(data_dir=data_dir, verify=verify)
-    thermal07 = float(gen07.loc[gen07["year"] == 2007, "coal_gwh"].sum())
-    tj_per_gwh = float(hs["power_tj"].sum()) / thermal07
-    pw = _generation(data_dir, verify).dropna(subset=["total_gwh", "thermal_gwh"]).assign(
-        nf_gwh=lambda d: d["total_gwh"] - d["thermal_gwh"])
-    pw["grid"] = pw["region"].map(grid_region)
-    gsum = pw.groupby(["grid", "year"])[["nf_gwh", "total_gwh"]].transform("sum")
-    pw["grid_nf_share"] = gsum["nf_gwh"] / gsum["total_gwh"]
-    net = gcam.net_electricity_imports(data_dir=data_dir, verify=verify)
-    pw = pw.merge(net[["region", "year", "net_import_gwh"]], on=["region", "year"], how="inner")
-    # non-fossil electricity consumed: an importer adds its imports at the grid's non-fossil
-    # share; an exporter keeps its own mix on what it consumes
-    consumed = pw["total_gwh"] + pw["net_import_gwh"]
-    nf_used = np.where(pw["net_import_gwh"] >= 0,
-                       pw["nf_gwh"] + pw["net_import_gwh"] * pw["grid_nf_share"],
-                       pw["nf_gwh"] * consumed / pw["total_gwh"])
-    nf = pd.DataFrame({"region": pw["region"], "year": pw["year"],
-                       "nf_tj": nf_used * tj_per_gwh,
-                       "net_tj": pw["net_import_gwh"] * tj_per_gwh})
-    nf = nf.merge(fossil_tj.rename("fossil_tj").reset_index(), on=["region", "year"])
-    # energy consumed: fossil fuels burnt in the province, plus local non-fossil generation
-    # and net electricity imports at the coal-equivalent rate (exports subtract)
-    local_nf_tj = (pw.set_index(["region", "year"])["nf_gwh"] * tj_per_gwh).rename("local_nf_tj")
-    nf = nf.merge(local_nf_tj.reset_index(), on=["region", "year"])
-    nf["fossil"] = nf["nf_tj"] / (nf["fossil_tj"] + nf["local_nf_tj"] + nf["net_tj"])
-    nf.attrs["tj_per_gwh"] = tj_per_gwh
-    out["fossil"] = nf
+    mix = energy_mix(data_dir, verify)
+    out["gas"] = mix
+    out["fossil"] = mix
     return {d: f[["region", "year", d]].dropna() for d, f in out.items()}
 
 
@@ -283,27 +389,33 @@ def real_panel(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
     """The real panel: region, year, population_10k, emissions_mt (= ce1_mt + ce2_mt),
     ce1_mt, ce2_mt, process_mt and the available drivers.
 
-    Rows: every year in which CE1 and CE2 exist for all 30 provinces (CEADs to 2017,
-    electricity flows from 2005). A driver is NaN outside its source's years, so the
+    Rows: 30 provinces x :data:`PANEL_YEARS` (2005-2022), all from one CEADs release
+    (:data:`carbonlab.data.ceads.RELEASE`); CE2 = net imports from the energy inventories
+    x electricity-only grid factors. A driver is NaN outside its source's years, so the
     complete cases (``attrs["years"]``: the years in which emissions and *all*
     included drivers overlap) are what BMA over all drivers uses, while the drivers
     complete over every row (``attrs["forecast_drivers"]``) give forecasts a longer
-    history. Population is the China Statistical Yearbook series (via GCAM-China), one
-    source for all years.
+    history. Population is NBS's year-end resident population (``nbs-provinces``), one
+    source for all years; ``attrs["national_population"]`` (year -> persons) carries the UN
+    WPP 2024 path that the population rule of :func:`carbonlab.scenarios.population_path`
+    follows.
 
     ``attrs``: ``years``, ``span`` (first, last row year), ``drivers`` (included),
     ``forecast_drivers``, ``unavailable``, ``proxies`` (driver -> description),
-    ``coverage`` (see :func:`driver_coverage`), ``repairs``.
+    ``coverage`` (see :func:`driver_coverage`), ``repairs``, ``release``,
+    ``national_population``.
     """
-    from carbonlab.data import ceads, gcam
+    from carbonlab.data import ceads, gcam, nbs_provinces, registry, wpp
 
+    data_dir = registry.data_dir(data_dir)  # resolved once, passed down as a path
     fuels = ceads.ceads_province_fuels(data_dir=data_dir, verify=verify)
+    fuels = fuels[fuels["year"].isin(PANEL_YEARS)]
     ce1 = (fuels[fuels["fuel"] != "process"].groupby(["region", "year"], as_index=False)
            ["emissions_mt"].sum().rename(columns={"emissions_mt": "ce1_mt"}))
     proc = (fuels[fuels["fuel"] == "process"][["region", "year", "emissions_mt"]]
             .rename(columns={"emissions_mt": "process_mt"}))
     ce2 = ce2_electricity_only(data_dir, verify)
-    pop = gcam.population(data_dir=data_dir, verify=verify)
+    pop = nbs_provinces.series("population_10k", data_dir, verify)
     frames = _driver_frames(data_dir, verify)
     df = (ce1.merge(proc, on=["region", "year"]).merge(ce2[["region", "year", "ce2_mt"]],
                                                         on=["region", "year"])
@@ -334,9 +446,14 @@ def real_panel(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
     df.attrs["units"] = {"population_10k": "10^4 persons", "emissions_mt": "Mt CO2",
                          "ce1_mt": "Mt CO2", "ce2_mt": "Mt CO2", "process_mt": "Mt CO2",
                          **{d: DRIVERS[d][1] for d in included}}
-    df.attrs["source"] = ("CEADs provincial inventories (CE1, process), ABSPI electricity flows "
-                          "x electricity-only grid factors (CE2), China Statistical Yearbook "
-                          "population, NBS / techme / SHU-CES drivers")
+    df.attrs["source"] = (f"CEADs provincial inventories, {ceads.RELEASE} release (CE1, process); "
+                          "net imports from the CEADs energy inventories x electricity-only "
+                          "grid factors (CE2); NBS population (nbs-provinces); NBS / techme "
+                          "drivers")
+    df.attrs["release"] = ceads.RELEASE
+    un = wpp.un_wpp_population("China", data_dir, verify)
+    df.attrs["national_population"] = {int(y): float(v) for y, v in
+                                       zip(un["year"], un["population"], strict=True)}
     df.attrs["years"] = (years[0], years[-1])
     df.attrs["span"] = (int(df["year"].min()), int(df["year"].max()))
     df.attrs["drivers"] = included
@@ -353,13 +470,14 @@ def real_panel(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
 def forecasting_inputs(data_dir: PathLike = None, verify: bool = True) -> dict:
     """What the real-data forecasting chapters need: the panel over its whole span with the
     drivers that cover every year (``attrs["forecast_drivers"]``; the other driver columns
-    are dropped), the provincial targets and the observed population (China Statistical
-    Yearbook to 2019, the panel's own source) as projection.
+    are dropped) and the provincial targets. ``population_projection`` is None: the
+    panel's ``attrs["national_population"]`` (UN WPP 2024) makes
+    :func:`carbonlab.scenarios.population_path` follow the official projection.
 
     Returns a dict with keys ``panel, drivers, targets, population_projection, note``
     (the shape of :func:`carbonlab.peaks.chapter_inputs`).
     """
-    from carbonlab.data import gcam, load_targets
+    from carbonlab.data import load_targets
 
     p = real_panel(data_dir, verify)
     drivers = tuple(p.attrs["forecast_drivers"])
@@ -377,7 +495,9 @@ def forecasting_inputs(data_dir: PathLike = None, verify: bool = True) -> dict:
             f"{len(drivers)} drivers that cover every year ({', '.join(drivers)}; "
             f"{', '.join(proxies)} are proxies), the non-fossil targets the provinces published "
             f"({len(published)} province-years in {published['region'].nunique()} provinces, each with "
-            f"its source) and the national ones ({nat_txt}) for the rest")
+            f"its source) and the national ones ({nat_txt}) for the rest; population follows "
+            f"the UN's WPP 2024 medium variant scaled to NBS's {y1} level, each province's "
+            f"share extrapolated from its trend")
     return {"panel": p, "drivers": drivers, "targets": targets,
-            "population_projection": gcam.population(data_dir=data_dir, verify=verify),
+            "population_projection": None,
             "note": note}
