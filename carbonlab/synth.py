@@ -256,7 +256,7 @@ def describe_truth(truth: pd.DataFrame | None = None) -> str:
             f"share's effect scales with the service share: a point of non-fossil energy lowers "
             f"emissions per person by {at[ref]:.2f} % at a {100 * ref:.1f} % service share (the "
             f"study's coefficient), by {at[0.42]:.2f} % at 42 % (an industrial province) and by "
-            f"{at[0.75]:.2f} % at 75 %, and not at all at {100 * lo:g} %; non-fossil electricity "
+            f"{at[0.75]:.2f} % at 75 %, and not at all at or below {100 * lo:g} %; non-fossil electricity "
             "displaces the fuel of power and heat, not the coal and coke burnt in industry. "
             f"The product of two drivers ({d} × {by}) is a nonlinearity a model linear in the "
             "drivers (panel FE) cannot represent; the other 13 drivers have no effect.")
@@ -971,8 +971,8 @@ def _card(seed: int, panel: pd.DataFrame, fuel_use: pd.DataFrame, targets: pd.Da
         "and the national driver aggregates from NBS statistics.",
         "",
         "## What is true",
-        "ln(emissions per person, t) = α_province + Σ β_k·x_k·m_k + ε, with m = (tertrate − "
-        f"{INTERACTION['floor']:g}) / ({INTERACTION['reference']:g} − {INTERACTION['floor']:g}) "
+        "ln(emissions per person, t) = α_province + Σ β_k·x_k·m_k + ε, with m = max(tertrate − "
+        f"{INTERACTION['floor']:g}, 0) / ({INTERACTION['reference']:g} − {INTERACTION['floor']:g}) "
         "for `fossil` and 1 for the others, ε AR(1) "
         f"(ρ = {NOISE_RHO}, innovation s.d. {NOISE_SD}), set to zero in the years with a calibration "
         "figure (so the panel meets them up to rounding), and",
