@@ -1138,8 +1138,10 @@ class InventoryAccounting:
         s = self.summary.set_index("factor_set")
         out = []
         for fs, r in s.iterrows():
+            med = 100 * r["median_abs_rel"]
             out.append(f"with the {fs} factors the median |difference| from CEADs over "
-                       f"{int(r['n'])} province-years is {100 * r['median_abs_rel']:.2f} %, the "
+                       f"{int(r['n'])} province-years is "
+                       f"{'below 0.01' if med < 0.01 else f'{med:.2f}'} %, the "
                        f"largest {100 * r['worst_rel']:+.1f} % ({r['worst_region']} "
                        f"{int(r['worst_year'])})")
         text = "; ".join(out) + "."
@@ -1324,10 +1326,11 @@ def worked_example(fuel_use: pd.DataFrame, region: str, year: int, factors: str 
         raise DataError(f"worked example {region} {year}: rows do not add up to CE1")
     fac = (ecf if ecf is not None else electricity_factors([region], [year]))
     fac = fac[(fac["region"] == region) & (fac["year"] == int(year))].iloc[0]
-    if totals["ce2_mt"] != 0:
-        table.loc[len(table)] = ["net electricity", one.loc[one["fuel"] == ELECTRICITY,
-                                 "quantity"].sum(), "GWh" if (one["fuel"] == ELECTRICITY).any()
-                                 else "", np.nan, np.nan, np.nan, totals["ce2_mt"]]
+    el = one[one["fuel"] == ELECTRICITY]
+    if len(el):
+        kwh = float((el["quantity"] * el["unit"].map(lambda u: UNITS[u][1])).sum())
+        table.loc[len(table)] = ["net electricity", kwh / 1e8, "10^8 kWh", np.nan, np.nan,
+                                 np.nan, totals["ce2_mt"]]
     return WorkedExample(region, int(year), factors, table, totals, fac)
 
 
