@@ -17,7 +17,7 @@ context, as tidy tables:
   explanation tested: the same inputs through a model that cannot extrapolate (a forest
   with province effects) and one that can (panel FE), with the true model and the study.
 * :func:`class_attribution` / :func:`describe_attribution` — whether a province's class
-  differs from the truth because of the fit (the point model) or the ensemble median.
+  differs from the truth because of the fit (the point model) or the ensemble.
 * :func:`driver_sensitivity` — one driver at a time, its projected path is replaced
   (frozen at the last observed value; the other reading of the moving-average rule;
   for a saturating driver, the plain roll-forward) and the national peak recomputed.
@@ -283,33 +283,35 @@ def describe_extrapolation(table: pd.DataFrame) -> str:
 
 
 def class_attribution(outlook: Any, true_fc: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Where each province's class comes from: the fit or the ensemble median.
+    """Where each province's class comes from: the fit or the ensemble.
 
     Three classes per province: ``true`` (of ``true_fc``, e.g. :func:`forecast_true` on the
-    outlook's inputs; missing on real data), ``point`` (the ensemble's point model, fitted
-    on the whole panel, on the outlook's paths — the fit alone) and ``median`` (the
-    outlook's class: the median over the ensemble members). ``source`` says why the
-    median differs from the truth: ``"same class"``; ``"fit"`` (the point model already
-    differs and the median keeps its class); ``"ensemble median"`` (the point model
-    agrees with the truth, the members' median moves it); ``"fit and ensemble median"``.
-    Without ``true_fc`` the reference is the point model (``"same class"`` or
-    ``"ensemble median"``).
+    outlook's inputs; missing on real data), ``point`` (the forecaster fitted on the whole
+    panel, on the outlook's paths — the fit alone: the outlook table's ``point_class``, or
+    computed with :func:`model_forecaster`) and ``ensemble`` (the outlook's ``class``, which
+    the ensemble members decide). ``source`` says why the outlook's class differs from the
+    truth: ``"same class"``; ``"fit"`` (the point model already differs and the ensemble
+    keeps its class); ``"ensemble"`` (the point model agrees with the truth, the members
+    move it); ``"fit and ensemble"``. Without ``true_fc`` the reference is the point model
+    (``"same class"`` or ``"ensemble"``).
     """
-    point = peaks.peak_table(model_forecaster(outlook)(outlook.paths)).set_index("region")["class"]
-    median = outlook.table.set_index("region")["class"].reindex(point.index)
+    tab = outlook.table.set_index("region")
+    if "point_class" in tab.columns:
+        point = tab["point_class"]
+    else:
+        point = peaks.peak_table(model_forecaster(outlook)(outlook.paths)).set_index("region")["class"]
     out = pd.DataFrame({"region": point.index, "point": point.to_numpy(),
-                        "median": median.to_numpy()})
+                        "ensemble": tab["class"].reindex(point.index).to_numpy()})
     if true_fc is not None:
         truth = peaks.peak_table(true_fc).set_index("region")["class"].reindex(point.index)
         out.insert(1, "true", truth.to_numpy())
         ref = out["true"]
     else:
         ref = out["point"]
-    src = np.where(out["median"] == ref, "same class",
-                   np.where(out["point"] == ref, "ensemble median",
-                            np.where(out["median"] == out["point"], "fit",
-                                     "fit and ensemble median")))
-    out["source"] = src
+    out["source"] = np.where(out["ensemble"] == ref, "same class",
+                             np.where(out["point"] == ref, "ensemble",
+                                      np.where(out["ensemble"] == out["point"], "fit",
+                                               "fit and ensemble")))
     return out
 
 
@@ -319,18 +321,18 @@ def describe_attribution(table: pd.DataFrame) -> str:
     c = table["source"].value_counts()
     moved = n - int(c.get("same class", 0))
     if "true" not in table.columns:
-        return (f"The ensemble median puts {moved} of {n} provinces in a different class than "
-                "the point model fitted on the whole panel." if moved else
-                f"The ensemble median and the point model agree on all {n} provinces.")
+        return (f"The ensemble puts {moved} of {n} provinces in a different class than the "
+                "point model fitted on the whole panel." if moved else
+                f"The ensemble and the point model agree on all {n} provinces.")
     if not moved:
         return f"The forecast puts all {n} provinces in the true model's class."
-    fit = int(c.get("fit", 0)) + int(c.get("fit and ensemble median", 0))
-    med = int(c.get("ensemble median", 0))
-    both = int(c.get("fit and ensemble median", 0))
+    fit, ens = int(c.get("fit", 0)), int(c.get("ensemble", 0))
+    both = int(c.get("fit and ensemble", 0))
     return (f"{moved} of {n} provinces are in a different class than under the true model: "
-            f"{med} from the ensemble median alone (the point model fitted on the whole panel "
-            f"puts them in the true class), {fit - both} from the fit (the point model already "
-            f"differs)" + (f" and {both} from both" if both else "") + ".")
+            f"{ens} from the ensemble alone (the point model fitted on the whole panel puts "
+            f"them in the true class), {fit} from the fit (the point model already differs "
+            "and the ensemble keeps its class)" + (f" and {both} from both" if both else "")
+            + ".")
 
 
 VARIANTS: tuple[str, ...] = ("frozen", "other rule", "rolled forward")
@@ -420,7 +422,7 @@ def model_forecaster(outlook: Any) -> Callable[[pd.DataFrame], pd.DataFrame]:
     The ensemble's point model (fitted on the whole panel) and the outlook's population;
     cheap enough to call once per sensitivity row.
     """
-    model = outlook.ensemble.point_
+    model = getattr(outlook, "point_model", None) or outlook.ensemble.point_
     return lambda paths: peaks.forecast(model, outlook.panel, paths, outlook.population)
 
 

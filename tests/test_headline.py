@@ -135,9 +135,9 @@ def test_extrapolation_contrast_sets_a_forest_beside_fe_and_the_truth(world):
         headline.extrapolation_contrast(panel, paths, n_trees=0)
 
 
-def test_class_attribution_tells_the_fit_from_the_ensemble_median(world):
-    """The point model's classes against the truth's (the fit) and the median's against the
-    point model's (the ensemble): a province moved only by the median is 'ensemble median'."""
+def test_class_attribution_tells_the_fit_from_the_ensemble(world):
+    """The point model's classes against the truth's (the fit) and the outlook's class against
+    the point model's (the ensemble): a province moved only by the ensemble is 'ensemble'."""
     from types import SimpleNamespace
 
     from carbonlab.models import PanelModel
@@ -146,20 +146,21 @@ def test_class_attribution_tells_the_fit_from_the_ensemble_median(world):
     point = PanelModel("fe", peaks.KEY_DRIVERS).fit(panel)
     pt = peaks.peak_table(peaks.forecast(point, panel, paths)).set_index("region")["class"]
     tr = peaks.peak_table(fc).set_index("region")["class"]
-    median = pt.copy()
-    same = pt.index[pt == tr]
-    moved = same[0]
-    median[moved] = peaks.CLASS_NOT if pt[moved] != peaks.CLASS_NOT else peaks.CLASS_2025
-    fake = SimpleNamespace(ensemble=SimpleNamespace(point_=point), panel=panel, paths=paths,
-                           population=None, table=median.rename("class").reset_index())
-    a = headline.class_attribution(fake, fc).set_index("region")
-    assert a.loc[moved, "source"] == "ensemble median"
+    ens = pt.copy()
+    moved = pt.index[pt == tr][0]
+    ens[moved] = peaks.CLASS_NOT if pt[moved] != peaks.CLASS_NOT else peaks.CLASS_2025
     fit = pt.index[pt != tr]
-    assert (a.loc[fit, "source"] == "fit").all()
-    assert (a.drop(index=[moved, *fit])["source"] == "same class").all()
+    for table in (ens.rename("class").reset_index(),  # point class computed from the model
+                  ens.rename("class").reset_index().assign(point_class=pt.to_numpy())):
+        fake = SimpleNamespace(point_model=point, panel=panel, paths=paths, population=None,
+                               table=table)
+        a = headline.class_attribution(fake, fc).set_index("region")
+        assert a.loc[moved, "source"] == "ensemble"
+        assert (a.loc[fit, "source"] == "fit").all()
+        assert (a.drop(index=[moved, *fit])["source"] == "same class").all()
     text = headline.describe_attribution(a.reset_index())
     assert text.startswith(f"{1 + len(fit)} of 30 provinces")
-    assert "1 from the ensemble median alone" in text and f"{len(fit)} from the fit" in text
+    assert "1 from the ensemble alone" in text and f"{len(fit)} from the fit" in text
     no_truth = headline.class_attribution(fake)
     assert "true" not in no_truth and (no_truth["source"] != "fit").all()
     assert "1 of 30" in headline.describe_attribution(no_truth)
