@@ -297,7 +297,7 @@ def test_command_exit_codes(client, tmp_path, capsys):
     out = tmp_path / "r.parquet"
     assert _command([str(bad), "-o", str(out), "--scheduler", client.scheduler.address]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "bad.yaml: tasks[0]: unknown task kind" in err
+    assert err.count("\n") == 1 and "bad.yaml: tasks[0].kind: value 'shell' — must be one of" in err
     assert not out.exists()
     assert _command([str(bad), "--workers", "0"]) == 2
     assert "--workers" in capsys.readouterr().err
