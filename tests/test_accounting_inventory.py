@@ -159,9 +159,15 @@ def test_net_imports_from_the_balance():
     assert (bj > 0).all() and bj.pct_change().abs().max() < 0.5
     sx = b[b["region"] == "Shanxi"].set_index("year")["net_import_gwh"]
     assert (sx < 0).all()  # Shanxi exports
+    # Hebei 2015: the inventory's thermal output (22.9 TWh) is a slip; the statistics' is used
+    hb = b[(b["region"] == "Hebei") & (b["year"] == 2015)].iloc[0]
+    assert hb["thermal_source"].startswith("statistics") and hb["net_import_gwh"] < 150e3
+    assert (b["thermal_source"] == "inventory row 54").mean() > 0.9
     x = ce.net_imports_crosscheck(REAL)
     assert x["differs"].any() and not x["differs"].all()
     assert (x.loc[x["differs"], "rel_diff"].abs() > ce.NET_IMPORT_TOL).all()
+    text = ce.describe_net_imports(b, x, "Beijing")
+    assert f"in {int(x['differs'].sum())} of {len(x)} province-years" in text
 
 
 @needs_real

@@ -54,6 +54,7 @@ __all__ = [
     "electricity_balance",
     "net_imports_crosscheck",
     "NET_IMPORT_TOL",
+    "THERMAL_TOL",
     "describe_net_imports",
 ]
 
@@ -271,13 +272,18 @@ def national_energy_inventory(data_dir_: PathLike = None, verify: bool = True) -
 
 
 # --------------------------------------------------------------------------- electricity
+THERMAL_TOL = 0.10
+"""Relative difference between the inventory's and the statistics' thermal generation beyond
+which :func:`electricity_balance` uses the statistics'."""
+
 NET_IMPORT_TOL = 0.30
 """Relative difference beyond which :func:`net_imports_crosscheck` lists a province-year."""
 
 
 def nonthermal_generation(data_dir_: PathLike = None, verify: bool = True) -> pd.DataFrame:
     """Hydro, nuclear, wind, solar and other non-thermal generation: region, year,
-    nonthermal_gwh (GWh), gen_source; 1997-2022.
+    nonthermal_gwh, stat_thermal_gwh (the statistics' thermal generation; GWh), gen_source;
+    1997-2022.
 
     NBS (total - thermal, A070308/A07030A) from 2012; before, the China Electric Power
     Yearbook via GCAM-China (hydro + nuclear + wind + solar + other); its missing years
@@ -287,20 +293,23 @@ def nonthermal_generation(data_dir_: PathLike = None, verify: bool = True) -> pd
 
     nb = nbs.nbs_power(data_dir_, verify)
     nb = pd.DataFrame({"region": nb["region"], "year": nb["year"],
-                       "nonthermal_gwh": nb["total_gwh"] - nb["thermal_gwh"], "gen_source": "NBS"})
+                       "nonthermal_gwh": nb["total_gwh"] - nb["thermal_gwh"],
+                       "stat_thermal_gwh": nb["thermal_gwh"], "gen_source": "NBS"})
     first = int(nb["year"].min())
     cp = gcam.generation_by_fuel(data_dir_, verify)
     cp = cp[(cp["year"] < first) & (cp["year"] >= ENERGY_YEARS[0])]
     cols = [f"{c}_gwh" for c in ("hydro", "nuclear", "wind", "solar", "other")]
     cp = pd.DataFrame({"region": cp["region"], "year": cp["year"],
                        "nonthermal_gwh": cp[cols].sum(axis=1, min_count=1),
+                       "stat_thermal_gwh": cp["coal_gwh"],
                        "gen_source": "China Electric Power Yearbook (GCAM-China CPSY)"})
     full = pd.MultiIndex.from_product([PROVINCES, range(ENERGY_YEARS[0], first)],
                                       names=["region", "year"])
     cp = cp.set_index(["region", "year"]).reindex(full)
     gap = cp["nonthermal_gwh"].isna()
-    cp["nonthermal_gwh"] = cp.groupby(level="region")["nonthermal_gwh"].transform(
-        lambda s: s.interpolate(limit_area="inside"))
+    for col in ("nonthermal_gwh", "stat_thermal_gwh"):
+        cp[col] = cp.groupby(level="region")[col].transform(
+            lambda s: s.interpolate(limit_area="inside"))
     cp.loc[gap, "gen_source"] = "interpolated (missing in the China Electric Power Yearbook copy)"
     out = pd.concat([cp.reset_index(), nb], ignore_index=True)
     out = out[out["year"] <= ENERGY_YEARS[-1]].dropna(subset=["nonthermal_gwh"])
@@ -315,10 +324,12 @@ def electricity_balance(data_dir_: PathLike = None, verify: bool = True) -> pd.D
     """Net imported electricity from the energy inventories' electricity column (T).
 
     consumption = final consumption (row 3) + losses (row 63); generation = the thermal
-    output the inventory records (row 54, negative there) + non-thermal generation
-    (:func:`nonthermal_generation`; the inventory has no row for it); net imports =
-    consumption - generation (negative for a net exporter). The inventories carry no
-    inter-provincial inflow/outflow rows, so this balance is the import.
+    output the inventory records (row 54, negative there; the statistics' thermal generation
+    where the two differ by more than :data:`THERMAL_TOL`, ``thermal_source`` says which)
+    + non-thermal generation (:func:`nonthermal_generation`; the inventory has no row for
+    it); net imports = consumption - generation (negative for a net exporter). The
+    inventories carry no inter-provincial inflow/outflow rows, so this balance is the
+    import. Province-years without an energy balance (final use 0) are left out.
 
     Returns
     -------
@@ -338,10 +349,18 @@ def electricity_balance(data_dir_: PathLike = None, verify: bool = True) -> pd.D
     df["consumption_gwh"] = df["final_gwh"] + df["loss_gwh"]
     nt = nonthermal_generation(data_dir_, verify)
     df = df.merge(nt, on=["region", "year"], how="left")
+    # the inventory's thermal output against the statistics': where they disagree by more
+    # than THERMAL_TOL (Hebei 2015: 22.9 vs 227.2 TWh) the statistics' value is used
+    ratio = df["thermal_gwh"] / df["stat_thermal_gwh"]
+    off = ~((ratio - 1).abs() <= THERMAL_TOL) & df["stat_thermal_gwh"].notna()
+    df["thermal_source"] = np.where(off, "statistics (inventory row 54 differs by more than "
+                                    f"{100 * THERMAL_TOL:.0f} %)", "inventory row 54")
+    df.loc[off, "thermal_gwh"] = df.loc[off, "stat_thermal_gwh"]
     df["generation_gwh"] = df["thermal_gwh"] + df["nonthermal_gwh"]
+    df = df[df["final_gwh"] > 0]  # no energy balance (Ningxia 2000-2004, Xinjiang 2001, ...)
     df["net_import_gwh"] = df["consumption_gwh"] - df["generation_gwh"]
     cols = ["region", "year", "final_gwh", "loss_gwh", "consumption_gwh", "thermal_gwh",
-            "nonthermal_gwh", "generation_gwh", "net_import_gwh", "gen_source"]
+            "nonthermal_gwh", "generation_gwh", "net_import_gwh", "gen_source", "thermal_source"]
     order = {p: i for i, p in enumerate(PROVINCES)}
     df = (df.assign(_o=df["region"].map(order)).sort_values(["_o", "year"])[cols]
           .dropna(subset=["net_import_gwh"]).reset_index(drop=True))
@@ -389,6 +408,9 @@ def describe_net_imports(balance: pd.DataFrame, crosscheck: pd.DataFrame,
         j = s.sort_index().pct_change().abs().dropna()
         return float(j.max()), int(j.idxmax())
 
+    stat = balance[balance["thermal_source"] != "inventory row 54"]
+    n_stat = len(stat)
+    odd = [f"{r} {y}" for r, y in zip(stat["region"], stat["year"], strict=True)][:6]
     b = balance[balance["region"] == region].set_index("year")["net_import_gwh"]
     f = crosscheck[crosscheck["region"] == region].set_index("year")["flows_gwh"]
     jb, yb = jump(b)
@@ -399,4 +421,6 @@ def describe_net_imports(balance: pd.DataFrame, crosscheck: pd.DataFrame,
             f"({int(b.index.min())}-{int(b.index.max())}) changes by at most {100 * jb:.0f} % from one "
             f"year to the next ({yb}); the flows change by up to {100 * jf:.0f} % ({yf}). The book uses "
             "the balance: it is consistent with the fuel data of the same inventories and covers "
-            "every year.")
+            f"every year. In {n_stat} of {len(balance)} province-years the inventory's thermal "
+            f"output differs from the statistics' by more than {100 * THERMAL_TOL:.0f} % and the "
+            f"statistics' is used{' (' + ', '.join(odd) + ')' if odd else ''}.")
