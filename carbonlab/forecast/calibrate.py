@@ -164,6 +164,7 @@ def calibration_check(panel: pd.DataFrame, pred: pd.DataFrame, *, n_members: int
     brier``.
     """
     obs = panel.sort_values("year")
+    obs.attrs = {}  # attrs holding tables break pandas' concat
     rows = []
     origins = sorted(int(T) for T in pred["origin"].unique())
     for i, T in enumerate(origins):

@@ -73,6 +73,7 @@ def forecast(
     fut["ln_pc"] = ln_pc
     fut["emissions_mt"] = np.exp(ln_pc) * fut["population_10k"].to_numpy() * 1e4 / 1e6
     hist = panel[["region", "year", "population_10k", "emissions_mt"]].copy()
+    hist.attrs = {}  # the panel's attrs may hold tables, which pandas' concat cannot compare
     hist["ln_pc"] = log_emissions_per_capita(panel).to_numpy()
     hist["projected"] = False
     hist = hist[hist["region"].isin(set(fut["region"]))]

@@ -125,6 +125,7 @@ def skill_backtest(panel: pd.DataFrame, drivers: Sequence[str], *,
     models = tuple(dict.fromkeys([*models, *NAIVE]))
     cols = ["region", "year", "emissions_mt", "population_10k", *drivers]
     sub = panel[cols].sort_values(["region", "year"], ignore_index=True)
+    sub.attrs = {}  # the real panel's attrs hold tables, which pandas cannot compare in concat
 
     def compute() -> pd.DataFrame:
         jobs = min(_jobs(), len(origins))
