@@ -183,7 +183,7 @@ def test_tampered_file_hash_mismatch_names_file_and_both_hashes(tmp_path):
     expected = registry.REGISTRY[rel].sha256
     actual = sha256_file(root / rel)
     with pytest.raises(DataError) as exc:
-        real.ceads_national(data_dir=root)
+        real.ceads_national(data_dir=root, release="v1")
     msg = str(exc.value)
     assert str(root / rel) in msg and expected in msg and actual in msg
     assert "\n" not in msg
