@@ -530,6 +530,15 @@ CASES: list[Case] = [
         *(_grid(LOGISTIC.format(r="0.3"))(t)), "--workers", "0"]),
     Case("api-jobs-not-a-number", "CARBONLAB_JOBS must be an integer >= 1",
          api=lambda t: __import__("carbonlab._util")._util.cpu_jobs("lots", "CARBONLAB_JOBS")),
+    # issue 22: the real-data loaders' parameters (checked before any file is read)
+    Case("api-ceads-unknown-release", "release='v3': choose one of v1, v2",
+         api=lambda t: __import__("carbonlab.data.ceads").data.ceads.ceads_province_totals(
+             t, release="v3")),
+    Case("api-ceads-year-outside-release", "year=1998: CEADs province files (v2) cover 2001-2022",
+         api=lambda t: __import__("carbonlab.data.ceads").data.ceads.province_file(1998)),
+    Case("api-nbs-unknown-series", "series='gdp': choose one of",
+         api=lambda t: __import__("carbonlab.data.nbs_provinces").data.nbs_provinces.series(
+             "gdp", t)),
 ]
 
 
