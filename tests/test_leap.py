@@ -606,6 +606,43 @@ def test_nested_selection_by_hand():
     assert leap.choose_model(ev) == "rf"
 
 
+def test_nowcast_extends_with_province_growth_and_is_never_scored():
+    from carbonlab.data.cities import nowcast
+
+    df = synthetic_cities()
+    short = df[df["year"] <= 2019]
+    totals = pd.DataFrame({"region": "p", "year": range(2015, 2023),
+                           "emissions_mt": [10.0, 10, 10, 10, 10, 11, 12, 9]})
+    nc = nowcast(short, totals, until=2022)
+    lz = nc[nc["city"] == "Lanzhou"].set_index("year")
+    base = float(lz.loc[2019, "emissions_mt"])
+    assert list(lz.index[lz["nowcast"]]) == [2020, 2021, 2022]
+    assert lz.loc[2021, "emissions_mt"] == pytest.approx(base * 12 / 10)   # province growth
+    assert not lz.loc[:2019, "nowcast"].any()
+    s = leap.city_series(nc, "Lanzhou")
+    assert s.attrs["nowcast"] == [2020, 2021, 2022] and s.attrs["observed"] == 18
+    ev = leap.evaluate_city(s, ("persistence", "drift"), n_origins=5)
+    assert ev["year"].max() <= 2019 and ev["origin"].max() <= 2018   # never scored
+    fc = leap.forecast_city(s, "persistence", 2025)
+    assert fc.index.min() == 2023 and fc.iloc[0] == pytest.approx(s.loc[2022])
+    run = leap.run_city(nc, "Lanzhou", model="persistence", horizon_end=2030, fast=True,
+                        cache=False)
+    without = leap.run_city(short, "Lanzhou", model="persistence", horizon_end=2030, fast=True,
+                            cache=False)
+    assert run.leap.base_year == 2022 and without.leap.base_year == 2019
+    assert run.summary()["nowcast_years"] == "2020, 2021, 2022"
+    text = leap.nowcast_sentence(run, without)
+    assert text.startswith("Nowcast 2020-2022") and "forecast from 2019" in text
+    from carbonlab.peaks import PeakResult
+
+    assert leap.peak_text(PeakResult(2021, 1.0, True), 2030, 2023, [2020, 2021, 2022]) == \
+        "2021 (nowcast)"
+    assert leap.peak_text(PeakResult(2019, 1.0, True), 2030, 2023, [2020]) == \
+        "2019 (in the inventory)"
+    # a province without totals leaves its cities as they are
+    assert len(nowcast(short, totals.assign(region="q"))) == len(short)
+
+
 def test_tuned_and_early_stopped_models():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(16, 3))

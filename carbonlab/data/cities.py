@@ -25,7 +25,8 @@ import pandas as pd
 from carbonlab._util import ParameterError
 from carbonlab.regions import PROVINCES, province_table
 
-__all__ = ["CITY_NAMES", "city_table", "province_of", "english_name", "resolve_city", "match_city"]
+__all__ = ["CITY_NAMES", "city_table", "province_of", "english_name", "resolve_city", "match_city",
+           "nowcast"]
 
 # CEADs city name (province prefix + city) -> English name.
 # Source: the city names of the CEADs 290-city inventory (Shan et al. 2022,
@@ -296,3 +297,47 @@ def _prefix_of(city_zh: str) -> str:  # the province prefix of a CEADs name
         if city_zh[:n] in _PROV_ZH and len(city_zh) > n:
             return city_zh[:n]
     return ""
+
+
+def nowcast(cities: pd.DataFrame, province_totals: pd.DataFrame, until: int = 2022
+            ) -> pd.DataFrame:
+    """Extend each city's series to ``until`` with its province's growth (a nowcast).
+
+    For a city whose last inventory year is ``T < until``, year ``t`` in ``T+1 ... until``
+    gets ``city_T x province_t / province_T`` (Mt CO2): the city is assumed to grow as its
+    province did. The rows are flagged ``nowcast = True`` (observed rows False); a city
+    whose province has no total for a year is not extended past it. ``province_totals``
+    is ``region, year, emissions_mt`` (e.g. CEADs' provincial totals); ``cities`` is the
+    :func:`~carbonlab.data.load_cities` table (its ``province`` the canonical English name).
+    """
+    need = {"city", "province", "year", "emissions_mt"}
+    if not need <= set(cities.columns):
+        raise ParameterError(f"cities: missing columns {sorted(need - set(cities.columns))}")
+    if not {"region", "year", "emissions_mt"} <= set(province_totals.columns):
+        raise ParameterError("province_totals: needs columns region, year, emissions_mt")
+    prov = province_totals.set_index(["region", "year"])["emissions_mt"].astype(float)
+    obs = cities.copy()
+    obs["nowcast"] = False
+    new = []
+    for _, d in obs.dropna(subset=["emissions_mt"]).groupby("city", sort=False):
+        d = d[d["emissions_mt"] > 0]
+        if d.empty:
+            continue
+        last = d.loc[d["year"].idxmax()]
+        T, p = int(last["year"]), str(last["province"])
+        if (p, T) not in prov.index or not prov[(p, T)] > 0:
+            continue
+        for t in range(T + 1, int(until) + 1):
+            if (p, t) not in prov.index:
+                break
+            row = last.copy()
+            row["year"] = t
+            row["emissions_mt"] = float(last["emissions_mt"]) * float(prov[(p, t)] / prov[(p, T)])
+            row["nowcast"] = True
+            new.append(row)
+    out = pd.concat([obs, pd.DataFrame(new)], ignore_index=True) if new else obs
+    out = out.sort_values(["city", "year"], kind="stable").reset_index(drop=True)
+    out["year"] = out["year"].astype(int)
+    out["nowcast"] = out["nowcast"].astype(bool)
+    out.attrs = {**cities.attrs, "nowcast_until": int(until)}
+    return out

@@ -108,7 +108,10 @@ def city_series(cities: pd.DataFrame, city: str, *, max_gap: int = 1) -> pd.Seri
 
     ``city`` may be English or Chinese (``"兰州"``, ``"甘肃兰州"``, ``"兰州市"``).
     Runs of at most ``max_gap`` missing years between observed years are filled linearly
-    and listed in ``attrs["interpolated"]``; longer gaps remain (``attrs["gaps"]``).
+    and listed in ``attrs["interpolated"]``; longer gaps remain (``attrs["gaps"]``). Rows
+    flagged in a ``nowcast`` column (:func:`carbonlab.data.cities.nowcast`) are kept and
+    listed in ``attrs["nowcast"]``: forecasts start after them, but like interpolated
+    years they are never scored or used as forecast origins.
     """
     need = {"city", "year", "emissions_mt"}
     if not need <= set(cities.columns):
@@ -116,14 +119,18 @@ def city_series(cities: pd.DataFrame, city: str, *, max_gap: int = 1) -> pd.Seri
     if isinstance(max_gap, bool) or not isinstance(max_gap, int | np.integer) or max_gap < 0:
         raise ParameterError(f"max_gap must be an integer >= 0, got {max_gap!r}")
     name = match_city(cities, city)
-    sub = cities.loc[cities["city"].astype(str) == name, ["year", "emissions_mt"]]
+    cols = ["year", "emissions_mt"] + (["nowcast"] if "nowcast" in cities.columns else [])
+    sub = cities.loc[cities["city"].astype(str) == name, cols]
+    nowcast = sorted(int(y) for y in sub.loc[sub["nowcast"].astype(bool), "year"]) \
+        if "nowcast" in sub.columns else []
     if sub["year"].duplicated().any():
         y = int(sub.loc[sub["year"].duplicated(), "year"].iloc[0])
         raise DataError(f"cities table: city {name!r} has year {y} twice")
     s = sub.set_index("year")["emissions_mt"].astype(float).sort_index().dropna()
     s = s[s > 0]
-    if len(s) < 2:
-        raise DataError(f"cities table: city {name!r} has {len(s)} positive observations, "
+    n_obs = len(s) - len([y for y in nowcast if y in s.index])   # a nowcast is no observation
+    if n_obs < 2:
+        raise DataError(f"cities table: city {name!r} has {n_obs} positive observations, "
                         "need at least 2")
     yrs = s.index.to_numpy(dtype=int)
     filled, gaps = [], []
@@ -136,7 +143,8 @@ def city_series(cities: pd.DataFrame, city: str, *, max_gap: int = 1) -> pd.Seri
     full.index = pd.Index(full.index.astype(int), name="year")
     full.name = "emissions_mt"
     full.attrs.update({"city": name, "interpolated": filled, "gaps": gaps,
-                       "observed": len(s)})
+                       "observed": n_obs,
+                       "nowcast": [y for y in nowcast if y in s.index]})
     return full
 
 
@@ -463,7 +471,8 @@ def evaluate_city(
     if n_origins < 1 or horizon < 1:
         raise ParameterError(f"n_origins and horizon must be >= 1, got {n_origins}, {horizon}")
     yrs = series.index.to_numpy(int)
-    observed = set(yrs.tolist()) - set(series.attrs.get("interpolated", []))
+    observed = set(yrs.tolist()) - set(series.attrs.get("interpolated", [])) \
+        - set(series.attrs.get("nowcast", []))
     last = int(yrs.max())
     use, reason = _models_for(series, models, window)
     rows = []

@@ -35,8 +35,8 @@ from carbonlab.leap.pilots import BATCHES, REPRESENTATIVES, STUDY_PILOTS
 from carbonlab.peaks import PEAK_TOL, find_peak
 
 __all__ = ["STUDY_PEAKS", "CityRun", "agreement_sentence", "compare_cities", "evaluate_cached", "peak_text",
-           "pilot_effect", "pilot_sentence", "readings_table", "run_city", "scored_cities",
-           "study_agreement"]
+           "pilot_effect", "pilot_sentence", "nowcast_sentence", "readings_table", "run_city", "scored_cities",
+           "study_agreement", "with_nowcast"]
 
 STUDY_PEAKS: dict[str, dict[str, str]] = {
     "Beijing": {"baseline": "no year (growth slowing)", "policy": "2024"},
@@ -48,10 +48,12 @@ STUDY_PEAKS: dict[str, dict[str, str]] = {
 gives no year, only slowing growth)."""
 
 
-def peak_text(res: Any, end_year: int, first_forecast: int) -> str:
-    """'2024', '2010 (in the inventory)' or 'after 2035 (not peaked)' for a PeakResult."""
+def peak_text(res: Any, end_year: int, first_forecast: int, nowcast: Sequence[int] = ()) -> str:
+    """'2024', '2010 (in the inventory)', '2021 (nowcast)' or 'after 2035 (not peaked)'."""
     if not res.peaked:
         return f"after {end_year} (not peaked)"
+    if res.peak_year in set(nowcast):
+        return f"{res.peak_year} (nowcast)"
     if res.peak_year < first_forecast:
         return f"{res.peak_year} (in the inventory)"
     return str(res.peak_year)
@@ -90,7 +92,7 @@ class CityRun:
                                "model": LABELS.get(self.model, self.model)}
         for sc in ("baseline", "policy"):
             res = self.peak(sc)
-            out[f"{sc}_peak"] = peak_text(res, end, first)
+            out[f"{sc}_peak"] = peak_text(res, end, first, self.history.attrs.get("nowcast", []))
             out[f"{sc}_peak_year"] = res.peak_year if res.peaked else pd.NA
             out[f"{sc}_peak_mt"] = res.peak_value
         b = self.baseline.totals().loc[end]
@@ -98,6 +100,7 @@ class CityRun:
         out["end_year"] = end
         out["reduction_end_pct"] = float(100 * (1 - p / b))
         out["calibration_factor"] = float(self.leap.scale)
+        out["nowcast_years"] = ", ".join(map(str, self.history.attrs.get("nowcast", []))) or "none"
         sel = self.selection
         out["oos_ratio_to_persistence"] = (float(sel["ratio_to_persistence"]) if sel is not None
                                            else float("nan"))
@@ -137,7 +140,7 @@ def study_agreement(runs: Mapping[str, CityRun]) -> pd.DataFrame:
             res = run.peak(sc)
             ok = _agrees(res, first, STUDY_PEAKS[city][sc])
             rows.append({"city": city, "scenario": sc, "study": STUDY_PEAKS[city][sc],
-                         "ours": peak_text(res, end, first),
+                         "ours": peak_text(res, end, first, run.history.attrs.get("nowcast", [])),
                          "in_forecast": bool(res.peaked and res.peak_year >= first),
                          "agrees": pd.NA if ok is None else ok})
     out = pd.DataFrame(rows, columns=["city", "scenario", "study", "ours", "in_forecast",
@@ -158,6 +161,41 @@ def agreement_sentence(agreement: pd.DataFrame) -> str:
     return (f"Our peak years agree with the study's {parts[0]} and {parts[1]}, counting a peak "
             f"only where it lies in the forecast years; {n_inv} of our {len(agreement)} peak "
             "years lie outside them (the inventory's maximum, or no peak by the end).")
+
+
+def with_nowcast(cities: pd.DataFrame, dataset: str, until: int = 2022) -> pd.DataFrame:
+    """The cities table extended to ``until`` with each province's growth (flagged nowcast).
+
+    The province totals are CEADs' 2001-2022 release for ``"ceads"`` and the panel's own
+    emissions for ``"teaching"`` (:func:`carbonlab.data.cities.nowcast`).
+    """
+    from carbonlab.data import check_dataset, load_panel
+    from carbonlab.data.cities import nowcast
+
+    check_dataset(dataset)
+    if dataset == "ceads":
+        from carbonlab.data.ceads import ceads_province_totals
+
+        totals = ceads_province_totals()  # the 2001-2022 release
+    else:
+        totals = load_panel(dataset)[["region", "year", "emissions_mt"]]
+    return nowcast(cities, totals, until)
+
+
+def nowcast_sentence(run: CityRun, without: CityRun) -> str:
+    """The answer with and without the nowcast years, in words."""
+    years = run.history.attrs.get("nowcast", [])
+    if not years:
+        return (f"{run.city}'s record reaches {int(run.history.index.max())}: no year is "
+                "nowcast.")
+    a, b = run.summary(), without.summary()
+    same = (a["baseline_peak"] == b["baseline_peak"] and a["policy_peak"] == b["policy_peak"])
+    return (f"Nowcast {years[0]}-{years[-1]} ({run.city} grown as its province, flagged, "
+            f"never scored): baseline peak {a['baseline_peak']}, policy peak "
+            f"{a['policy_peak']}, {a['end_year']} reduction {a['reduction_end_pct']:.1f} %. "
+            f"Without it (forecast from {int(without.history.index.max())}): "
+            f"{b['baseline_peak']}, {b['policy_peak']}, {b['reduction_end_pct']:.1f} %"
+            + (" — the same peak years." if same else "."))
 
 
 def scored_cities(cities: pd.DataFrame, city: str, all_cities: int = 0,
