@@ -539,6 +539,15 @@ CASES: list[Case] = [
     Case("api-nbs-unknown-series", "series='gdp': choose one of",
          api=lambda t: __import__("carbonlab.data.nbs_provinces").data.nbs_provinces.series(
              "gdp", t)),
+    # issue 22: CEADs' factors are derived, not read; gas factors within their molecules' limit
+    Case("api-ceads-factors-not-transcribed", "'ceads' is derived from CEADs' energy and emission",
+         api=lambda t: __import__("carbonlab.data.factors").data.factors.load_fuel_factors("ceads")),
+    Case("api-energy-year-outside", "year=1996: CEADs energy inventories cover 1997-2022",
+         api=lambda t: __import__("carbonlab.data.ceads_energy").data.ceads_energy.energy_file(1996)),
+    Case("api-gas-factor-above-limit", "is above the physical limit 1.96 kg CO2/m3",
+         api=lambda t: __import__("carbonlab.accounting").accounting.emission_factors(
+             __import__("carbonlab.data.factors").data.factors.load_fuel_factors().assign(
+                 ncv=lambda d: d["ncv"].where(d["fuel"] != "blast_furnace_gas", 8.5e3)))),
 ]
 
 
