@@ -17,6 +17,7 @@ from carbonlab.regions import PROVINCES
 # --------------------------------------------------------------------------- CEADs releases
 
 
+@pytest.mark.slow  # reads both CEADs releases: 38 CPU-s measured
 def test_v2_release_is_the_default_and_reaches_2022():
     tot = ceads.ceads_province_totals(REAL)
     assert ceads.RELEASE == "v2" and ceads.PROVINCE_YEARS == tuple(range(2001, 2023))
