@@ -67,6 +67,15 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--html", help="the built book (default _build/html)")
     q.add_argument("--out", help="output folder (default _build/pdf)")
 
+    lp = sub.add_parser("leap", help="a city's LEAP model: export its results")
+    lsub = lp.add_subparsers(dest="leap_command", required=True, parser_class=_Parser)
+    le = lsub.add_parser("export", help="write a city's results by branch, fuel and scenario "
+                                        "to an .xlsx workbook")
+    le.add_argument("city", help="English or Chinese name (兰州, Lanzhou)")
+    le.add_argument("-o", "--output", required=True, help="the workbook to write (.xlsx)")
+    le.add_argument("--dataset", default="teaching", help="teaching or ceads")
+    le.add_argument("--horizon-end", type=int, default=2035, help="last forecast year")
+
     from carbonlab.batch import add_batch_parser
 
     add_batch_parser(sub)
@@ -196,6 +205,17 @@ def _cmd_pdf(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_leap(a: argparse.Namespace) -> int:
+    from carbonlab import leap
+    from carbonlab.data import load_cities
+
+    cities = load_cities(a.dataset)
+    run = leap.run_city(leap.with_nowcast(cities, a.dataset), a.city, horizon_end=a.horizon_end,
+                        fast=True)
+    print(leap.export_workbook(run, a.output))
+    return 0
+
+
 def _cmd_batch(a: argparse.Namespace) -> int:
     from carbonlab.batch import run_batch_command
 
@@ -217,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with terminate_on_sigterm():
             a = _parser().parse_args(argv)
             return {"book": _cmd_book, "run": _cmd_run, "regions": _cmd_regions,
-                    "data": _cmd_data, "batch": _cmd_batch,
+                    "data": _cmd_data, "batch": _cmd_batch, "leap": _cmd_leap,
                     "student-edition": _cmd_student, "pdf": _cmd_pdf}[a.command](a)
     except CarbonlabError as exc:
         msg = str(exc).strip()

@@ -901,3 +901,24 @@ def test_scored_cities_is_the_one_sample_of_chapter_5_and_the_city_pages():
     assert leap.scored_cities(cities, known[0], all_cities=3)[:3] == known[:3]
     with pytest.raises(ParameterError, match="all_cities"):
         leap.scored_cities(cities, "Lanzhou", all_cities=-1)
+
+
+def test_leap_export_writes_a_workbook_that_reads_back(tmp_path):
+    from carbonlab.cli import main
+
+    out = tmp_path / "lanzhou.xlsx"
+    assert main(["leap", "export", "兰州", "-o", str(out), "--horizon-end", "2027"]) == 0
+    book = pd.read_excel(out, sheet_name=None)
+    assert set(book) == {"summary", "results", "levers", "history"}
+    res = book["results"]
+    assert set(res["scenario"]) == {"baseline", "policy"}
+    from carbonlab.data import load_cities
+
+    cities = leap.with_nowcast(load_cities("teaching"), "teaching")
+    run = leap.run_city(cities, "Lanzhou", horizon_end=2027, fast=True)
+    tot = res.groupby(["scenario", "year"])["emissions_mt"].sum()
+    np.testing.assert_allclose(tot.loc["policy"].to_numpy(), run.policy.totals().to_numpy(),
+                               rtol=1e-9)
+    assert not list(tmp_path.glob(".lanzhou.xlsx.*"))           # nothing half-written
+    assert main(["leap", "export", "Atlantis", "-o", str(tmp_path / "x.xlsx")]) == 2
+    assert not (tmp_path / "x.xlsx").exists()

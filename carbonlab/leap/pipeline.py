@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ from carbonlab.leap.forecast import (
 from carbonlab.leap.pilots import BATCHES, REPRESENTATIVES, STUDY_PILOTS
 from carbonlab.peaks import PEAK_TOL, find_peak
 
-__all__ = ["STUDY_PEAKS", "CityRun", "agreement_sentence", "compare_cities", "evaluate_cached", "peak_text",
+__all__ = ["STUDY_PEAKS", "CityRun", "agreement_sentence", "compare_cities", "evaluate_cached", "export_workbook", "peak_text",
            "pilot_effect", "pilot_sentence", "nowcast_sentence", "readings_table", "run_city", "scored_cities",
            "study_agreement", "with_nowcast"]
 
@@ -196,6 +197,33 @@ def nowcast_sentence(run: CityRun, without: CityRun) -> str:
             f"Without it (forecast from {int(without.history.index.max())}): "
             f"{b['baseline_peak']}, {b['policy_peak']}, {b['reduction_end_pct']:.1f} %"
             + (" — the same peak years." if same else "."))
+
+
+def export_workbook(run: CityRun, path: str | Path) -> Path:
+    """Write a city's results as LEAP users expect them: one workbook, written atomically.
+
+    Sheets: ``summary`` (the :meth:`CityRun.summary` fields), ``results`` (every branch,
+    fuel, scenario and year: energy in TJ, emissions in Mt CO2, electricity also at the grid
+    factor), ``levers`` (each lever by scenario and year, fraction), ``history`` (the
+    record, Mt CO2, with the interpolated and nowcast years flagged).
+    """
+    from carbonlab._util import atomic_path
+
+    summ = pd.DataFrame({"field": list(run.summary()),
+                         "value": [str(v) for v in run.summary().values()]})
+    results = pd.concat([run.baseline.results, run.policy.results], ignore_index=True)
+    levers = pd.concat([r.levers.reset_index().assign(scenario=r.scenario)
+                        for r in (run.baseline, run.policy)], ignore_index=True)
+    h = run.history
+    hist = pd.DataFrame({"year": h.index.to_numpy(int), "emissions_mt": h.to_numpy(float),
+                         "interpolated": h.index.isin(h.attrs.get("interpolated", [])),
+                         "nowcast": h.index.isin(h.attrs.get("nowcast", []))})
+    with atomic_path(path, suffix=".xlsx") as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+            for name, df in (("summary", summ), ("results", results), ("levers", levers),
+                             ("history", hist)):
+                df.to_excel(xw, sheet_name=name, index=False)
+    return Path(path)
 
 
 def scored_cities(cities: pd.DataFrame, city: str, all_cities: int = 0,
