@@ -1212,7 +1212,13 @@ def account_inventory(factor_sets: Iterable[str] = FACTOR_SETS,
     )
 
     if activity is None or emissions is None:
-        activity, emissions = _activity_and_emissions(data_dir, True)
+        from carbonlab.cache import cached
+        from carbonlab.data.ceads_fuels import inventory_files
+
+        sets = tuple(factor_sets)
+        return cached("ceads-inventory", [*inventory_files(data_dir), list(sets)],
+                      lambda: account_inventory(sets, *_activity_and_emissions(data_dir, True),
+                                                data_dir=data_dir))
     factors = derive_ceads_factors(activity, emissions)
     groups = fuel_groups()
     cells = _ceads_cells(activity, emissions, factors)

@@ -61,6 +61,7 @@ __all__ = [
     "ceads_fuel_factors",
     "fuel_groups",
     "burnt_by_fuel",
+    "inventory_files",
 ]
 
 CEADS_NAMES: dict[str, str] = {
@@ -413,16 +414,25 @@ def ceads_fuel_factors(data_dir: str | os.PathLike[str] | None = None, verify: b
     return _derived(data_dir, verify)[1]
 
 
-def _derived(data_dir, verify: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from carbonlab.cache import cached
+def inventory_files(data_dir=None, verify: bool = True) -> list:
+    """The checked paths of the files the derived factors and the inventory accounting read
+    (energy inventories 1997-2022, CO2 inventories v2): the content key of their caches."""
     from carbonlab.data import ceads, ceads_energy
     from carbonlab.data.registry import check_file
     from carbonlab.data.registry import data_dir as _root
 
     root = _root(data_dir)
-    files = ([check_file(ceads_energy.energy_file(y), root, verify) for y in ceads_energy.ENERGY_YEARS]
-             + [check_file(ceads.province_file(y, "v2"), root, verify)
-                for y in ceads.RELEASES["v2"]])
+    return ([check_file(ceads_energy.energy_file(y), root, verify) for y in ceads_energy.ENERGY_YEARS]
+            + [check_file(ceads.province_file(y, "v2"), root, verify)
+               for y in ceads.RELEASES["v2"]])
+
+
+def _derived(data_dir, verify: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from carbonlab.cache import cached
+    from carbonlab.data.registry import data_dir as _root
+
+    root = _root(data_dir)
+    files = inventory_files(root, verify)
 
     def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
         act, em = _activity_and_emissions(root, verify)
