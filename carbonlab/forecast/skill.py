@@ -261,8 +261,16 @@ class Skill:
              f"{c.loc[sm, 'mape_pct']:.1f} %, {rc:.2f} × persistence's "
              f"({c.loc['persistence', 'mape_pct']:.1f} %) and "
              f"{float(c.loc[sm, 'ratio_drift']):.2f} × drift's.")
-        s += (" That meets the target of 0.8 × persistence." if rc <= 0.8 else
-              " That misses the target of 0.8 × persistence.")
+        if rc <= 0.8:
+            s += " That meets the target of 0.8 × persistence."
+        else:
+            best = c.index[0]
+            s += (f" That misses the target of 0.8 × persistence: with these {len(self.drivers)} "
+                  f"drivers ({', '.join(self.drivers)}) no model explains the changes better "
+                  "than carrying the last per-capita value forward"
+                  + (f" (the best at 3–8 years is {LABELS[best]}, {c.loc[best, 'ratio_persistence']:.2f} ×)"
+                     if best != sm else "") + ", so the scenario analysis below rests on a "
+                  "model that has not shown skill beyond persistence's.")
         s += (f" Forecasting as it could have at each origin (driver paths from the scenario "
               f"rule, no later data) the best model over 1–{self.horizons[1]} years is "
               f"{LABELS[fc]} ({u.loc[fc, 'mape_pct']:.1f} %, {ru:.2f} × persistence's), "
