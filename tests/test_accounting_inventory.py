@@ -112,6 +112,7 @@ def inventory():
     return acc.account_inventory(data_dir=REAL)
 
 
+@pytest.mark.slow  # derives every factor from the real files: 52 CPU-s measured
 @needs_real
 def test_factors_derived_from_the_files():
     f = cf.ceads_factors(REAL)

@@ -34,6 +34,7 @@ def monkeypatch_module():
     mp.undo()
 
 
+@pytest.mark.slow  # check_2007() (the chk fixture): ~60 CPU-s
 def test_per_province_table_and_report(chk):
     from carbonlab.regions import PROVINCES
 
@@ -51,6 +52,7 @@ def test_per_province_table_and_report(chk):
         chk.report("nope")
 
 
+@pytest.mark.slow  # check_2007() (the chk fixture): ~60 CPU-s
 def test_other_gas_decomposition_adds_up(chk):
     og = chk.other_gas
     np.testing.assert_allclose(og["volume_term_mt"] + og["factor_term_mt"], og["gap_mt"],
@@ -70,6 +72,7 @@ def test_other_gas_decomposition_adds_up(chk):
     assert on["volume_term_mt"].nunique() == 1
 
 
+@pytest.mark.slow  # check_2007() (the chk fixture): ~60 CPU-s
 def test_ceads_other_gas_is_our_volume_times_one_factor(chk):
     """Scope and units: CEADs' Other Gas CO2 per m3 of the yearbook's combusted other gas
     (final use - non-energy use + thermal power and heating inputs, 10^8 m3) is one number in
@@ -128,6 +131,7 @@ def test_statistics_own_calorific_value_of_other_gas():
     assert nc.loc["gasoline", "kgce_per_base"] == pytest.approx(1.4714)
 
 
+@pytest.mark.slow  # check_2007() (the chk fixture): ~60 CPU-s
 def test_plot_other_gas_gap(chk):
     import matplotlib
 
@@ -143,6 +147,7 @@ def test_plot_other_gas_gap(chk):
         plot_other_gas_gap(chk, "nope")
 
 
+@pytest.mark.slow  # check_2007() (the chk fixture): ~60 CPU-s
 def test_other_gas_volume_and_factor_terms_per_m3(chk):
     """Item 7 of issue 22: volumes within ±5 % of CEADs' (the criterion), the gap a factor
     term, every gas factor per m3 below the physical limit of its molecules."""
