@@ -127,9 +127,9 @@ def load_fuel_use(dataset: str = "teaching", data_dir: str | os.PathLike[str] | 
                   ) -> pd.DataFrame:
     """Tidy fuel use: region, year, fuel, quantity, unit (14 fuels + ``net_electricity``).
 
-    For ``"ceads"`` the activity is backed out of CEADs' emissions by fuel with the
-    CEADs factor set and mapped onto the study's 14 fuels
-    (:func:`carbonlab.data.ceads_fuels.ceads_fuel_use`).
+    For ``"ceads"`` the fuel burnt as CEADs counts it, read from its energy inventories in
+    physical units (1997-2022) and mapped onto the study's 14 fuels, with net imports from
+    the inventories' electricity balance (:func:`carbonlab.data.ceads_fuels.ceads_fuel_use`).
     """
     check_dataset(dataset)
     if dataset == "teaching":
