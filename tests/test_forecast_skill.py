@@ -199,6 +199,7 @@ def test_as_of_truncates_data_and_targets():
     assert int(cut["panel"]["year"].max()) == 2016
     assert len(cut["targets"]) == 0 and len(full["targets"]) > 0
     assert "as of 2016" in cut["note"]
+    assert "national_population" not in cut["panel"].attrs  # no projection made later
     with pytest.raises(ParameterError, match="as_of"):
         chapter_inputs("teaching", as_of=2030)
 

@@ -78,7 +78,9 @@ def chapter_inputs(dataset: str = "teaching", data_dir: str | os.PathLike[str] |
         raise ParameterError(f"as_of: a year from {y0 + 8} to {y1} (the data span {y0}–{y1} "
                              f"and the backtest needs 9 years), got {as_of!r}")
     cut = p[p["year"] <= as_of].reset_index(drop=True)
-    cut.attrs.update(p.attrs)
+    # the UN WPP 2024 projection was not known in an earlier year: the population rule then
+    # rolls each province's own trend forward from the cut data
+    cut.attrs.update({k: v for k, v in p.attrs.items() if k != "national_population"})
     targets = _published(out["targets"], int(as_of), dataset)
     n_t = 0 if targets is None else len(targets)
     return {**out, "panel": cut, "targets": targets, "population_projection": None,
