@@ -58,6 +58,7 @@ from carbonlab.forecast.inverse import (  # noqa: F401
     peak_gap,
     solve_adjustment,
 )
+from carbonlab.forecast.observed import observed_peaks  # noqa: F401
 from carbonlab.forecast.outlook import (  # noqa: F401
     TEACHING_TARGETS_PUBLISHED,
     Outlook,
@@ -111,6 +112,7 @@ from carbonlab.forecast.table10 import (  # noqa: F401
 from carbonlab.models import PanelModel  # noqa: F401 (re-exported as before)
 
 __all__ = [
+    "observed_peaks",
     "PanelModel",
     "KEY_DRIVERS",
     "CLASSES",
