@@ -178,3 +178,8 @@ def test_real_fuel_use_is_physical_and_reaches_2022():
     fu = load_fuel_use("ceads", data_dir=REAL)
     assert fu["year"].max() == 2022 and fu["year"].min() == 1997
     assert (fu.loc[fu["fuel"] != "net_electricity", "quantity"] >= 0).all()
+    # every province-year has its net electricity, so the accounting runs on all of them
+    from carbonlab.accounting import account
+
+    assert len(account(fu[fu["year"] >= 2000])) == fu.loc[fu["year"] >= 2000, ["region", "year"]
+                                                           ].drop_duplicates().shape[0]

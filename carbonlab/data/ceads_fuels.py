@@ -237,7 +237,8 @@ def ceads_fuel_use(data_dir: str | os.PathLike[str] | None = None, mapped: bool 
         17 codes in physical units.
     electricity
         Add ``net_electricity`` rows (GWh): the inventories' electricity balance
-        (:func:`carbonlab.data.ceads_energy.electricity_balance`).
+        (:func:`carbonlab.data.ceads_energy.electricity_balance`); province-years without
+        an energy balance (Ningxia 2000-2004, Hainan 2002, Xinjiang 2001) are left out.
     verify
         Check file hashes against the registry.
     """
@@ -256,6 +257,10 @@ def ceads_fuel_use(data_dir: str | os.PathLike[str] | None = None, mapped: bool 
         fu = fu.drop(columns="energy_tj")
     if electricity:
         el = ceads_energy.electricity_balance(data_dir, verify)
+        # province-years without an energy balance (no electricity either) are left out
+        keep = pd.MultiIndex.from_frame(fu[["region", "year"]]).isin(
+            pd.MultiIndex.from_frame(el[["region", "year"]]))
+        fu = fu[keep]
         fu = pd.concat([fu, pd.DataFrame({"region": el["region"], "year": el["year"],
                                           "fuel": ELECTRICITY,
                                           "quantity": el["net_import_gwh"], "unit": "GWh"})],
