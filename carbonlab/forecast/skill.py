@@ -229,7 +229,7 @@ class Skill:
     def plot(self, ax: Any = None) -> Any:
         """MAPE ratio to persistence by horizon, one line per model, conditional (solid) and
         unconditional (dashed); the 0.8 target and 1 (persistence) marked. Returns the Axes."""
-        from carbonlab.plotting import legend_outside, new_figure, palette
+        from carbonlab.plotting import legend_outside, new_figure, palette, plain_log_axis
 
         if ax is None:
             ax = new_figure(figsize=(7.5, 3.6))[1]
@@ -244,7 +244,7 @@ class Skill:
         ax.axhline(0.8, color="k", lw=0.8, ls=":")
         ax.set_xlabel("years ahead")
         ax.set_ylabel("MAPE / persistence's")
-        ax.set_yscale("log")
+        plain_log_axis(ax)
         legend_outside(ax)
         return ax
 
