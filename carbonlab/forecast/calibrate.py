@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from carbonlab._util import ParameterError
+from carbonlab.forecast.ensemble import peak_probabilities
 from carbonlab.forecast.rule import CLASS_2025, CLASS_2030, CLASS_BEFORE, CLASS_NOT, find_peak
 
 __all__ = ["LIKELIHOOD", "ErrorModel", "calibration_check", "calibration_summary", "likelihood",
@@ -143,14 +144,6 @@ class ErrorModel:
         return pd.concat(out, ignore_index=True)
 
 
-def _p_peaked(members: pd.DataFrame) -> pd.Series:
-    """Share of members per region whose path has peaked (book's rule) by its last year."""
-    rows = []
-    for (r, _b), g in members.sort_values("year").groupby(["region", "member"], sort=True):
-        rows.append((r, find_peak(g["year"].to_numpy(), g["emissions_mt"].to_numpy()).peaked))
-    return pd.DataFrame(rows, columns=["region", "peaked"]).groupby("region")["peaked"].mean()
-
-
 def calibration_check(panel: pd.DataFrame, pred: pd.DataFrame, *, n_members: int = 200,
                       q: tuple[float, float] = (0.05, 0.95), min_origins: int = 3,
                       random_state: int = 0) -> pd.DataFrame:
@@ -182,7 +175,7 @@ def calibration_check(panel: pd.DataFrame, pred: pd.DataFrame, *, n_members: int
         qs = fm.groupby(["region", "year"])["emissions_mt"].quantile(list(q)).unstack()
         act = at.set_index(["region", "year"])["emissions_mt"].reindex(qs.index)
         inside = (act >= qs[q[0]]) & (act <= qs[q[1]])
-        p = _p_peaked(mem)
+        p = peak_probabilities(mem).set_index("region")["p_peaked"]
         for r, g in obs[obs["year"] <= E].groupby("region", sort=True):
             truth = find_peak(g["year"].to_numpy(), g["emissions_mt"].to_numpy()).peaked
             cov = inside.xs(r, level="region")

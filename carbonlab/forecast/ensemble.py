@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from carbonlab.forecast.rule import find_peak
+from carbonlab.forecast.rule import PLEDGE_YEAR, find_peak
 
 
 def peak_probabilities(members: pd.DataFrame, *, start: int | None = None, early: int = 2025,
-                       target: int = 2030) -> pd.DataFrame:
-    """P(peak ≤ early), P(peak ≤ target) and the median peak year per region, over members ≥ 0.
+                       target: int = 2030, before: int = PLEDGE_YEAR) -> pd.DataFrame:
+    """Per region over members ≥ 0: ``p_peaked`` (peaked by the last year), ``p_before`` (peaked
+    with the maximum before ``before``, the class *peaked before 2020*), P(peak ≤ early),
+    P(peak ≤ target), the median peak year and the number of members.
 
     ``members`` holds ``member, region, year, emissions_mt`` (e.g. ``Outlook.members``); the
     point (member -1) is excluded unless it is the only one. A member that has not peaked counts as not ≤ target.
@@ -26,11 +28,12 @@ def peak_probabilities(members: pd.DataFrame, *, start: int | None = None, early
         p = find_peak(g["year"].to_numpy(), g["emissions_mt"].to_numpy())
         rows.append((member, region, p.peak_year, p.peaked))
     t = pd.DataFrame(rows, columns=["member", "region", "peak_year", "peaked"])
+    t["before"] = t["peaked"] & (t["peak_year"] < before)
     t["by_early"] = t["peaked"] & (t["peak_year"] <= early)
     t["by_target"] = t["peaked"] & (t["peak_year"] <= target)
     t["peak_year_or_nan"] = t["peak_year"].where(t["peaked"])
     out = t.groupby("region").agg(
-        p_by_2025=("by_early", "mean"), p_by_2030=("by_target", "mean"),
+        p_peaked=("peaked", "mean"), p_before=("before", "mean"), p_by_2025=("by_early", "mean"), p_by_2030=("by_target", "mean"),
         median_peak_year=("peak_year_or_nan", "median"), n_members=("member", "nunique"),
     ).reset_index()
     out.attrs["early"], out.attrs["target"] = early, target

@@ -289,14 +289,8 @@ def _classes(point: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
     """Point path's peak per region with the members' probabilities and the class that
     follows from them (:func:`class_from_probabilities`), in words too."""
     table = peak_table(point).rename(columns={"class": "point_class"})
-    probs = peak_probabilities(members)
-    m = members[members["member"] >= 0]
-    before = []
-    for (r, _b), g in m.sort_values("year").groupby(["region", "member"], sort=True):
-        pk = find_peak(g["year"].to_numpy(), g["emissions_mt"].to_numpy())
-        before.append((r, pk.peaked and pk.peak_class == CLASS_BEFORE))
-    pb = pd.DataFrame(before, columns=["region", "p_before"]).groupby("region").mean()
-    table = table.merge(probs, on="region").merge(pb.reset_index(), on="region")
+    probs = peak_probabilities(members).drop(columns="p_peaked")
+    table = table.merge(probs, on="region")
     table["class"] = [class_from_probabilities(a, b, c) for a, b, c in
                       zip(table["p_before"], table["p_by_2025"], table["p_by_2030"], strict=True)]
     table["likelihood_2030"] = [likelihood(p) for p in table["p_by_2030"]]

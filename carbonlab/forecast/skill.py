@@ -31,21 +31,15 @@ from carbonlab.cache import cached
 from carbonlab.forecast.paths import forecast
 from carbonlab.models import MODEL_LABELS, NAIVE, PANEL_MODELS, PanelModel
 
-__all__ = ["FORECASTERS", "SCENARIO_HORIZONS", "Skill", "panel_model", "skill_backtest",
+__all__ = ["FORECASTERS", "SCENARIO_HORIZONS", "Skill", "skill_backtest",
            "skill", "skill_table"]
 
 FORECASTERS = PANEL_MODELS
 """Models the backtest scores: the registry's panel models (a live view of the table)."""
 
-LABELS = MODEL_LABELS
 
 SCENARIO_HORIZONS: tuple[int, int] = (3, 8)
 """Horizons (years) on which the scenario model is chosen: the medium run a scenario is about."""
-
-
-def panel_model(name: str, drivers: Sequence[str], random_state: int = 0) -> PanelModel:
-    """An unfitted :class:`PanelModel` for a name of :data:`FORECASTERS`."""
-    return PanelModel(name, tuple(drivers), random_state=random_state)
 
 
 def _origin_paths(train: pd.DataFrame, drivers: Sequence[str], end: int, scenario: str
@@ -70,7 +64,7 @@ def _one_origin(panel: pd.DataFrame, T: int, drivers: tuple[str, ...], models: S
     actual = test.set_index(["region", "year"])["emissions_mt"]
     out = []
     for name in models:
-        pm = panel_model(name, drivers, random_state).fit(train)
+        pm = PanelModel(name, drivers, random_state=random_state).fit(train)
         for mode, pth, pop in (("conditional", obs_paths, obs_pop),
                                ("unconditional", unc_paths, unc_pop)):
             f = forecast(pm, train, pth, pop)
@@ -159,7 +153,7 @@ def skill_table(pred: pd.DataFrame) -> pd.DataFrame:
         ref = t[t["model"] == base].set_index(["mode", "h"])["mape_pct"]
         t[f"ratio_{base}"] = (t["mape_pct"].to_numpy()
                               / ref.reindex(pd.MultiIndex.from_frame(t[["mode", "h"]])).to_numpy())
-    t.insert(1, "label", t["model"].map(LABELS))
+    t.insert(1, "label", t["model"].map(MODEL_LABELS))
     cols = ["model", "label", "mode", "h", "n", "mape_pct", "ratio_persistence", "ratio_drift"]
     t = t[cols].sort_values(["mode", "model", "h"], ignore_index=True)
     t.attrs["units"] = {"mape_pct": "%", "h": "years"}
@@ -213,7 +207,7 @@ class Skill:
         ratio = pd.concat([c.rename("conditional"), u.rename("unconditional")], axis=1)
         wide["vs_persistence"] = [ratio.loc[m, mode] for mode, m in wide.index]
         wide = wide.reset_index()
-        wide.insert(2, "label", wide["model"].map(LABELS))
+        wide.insert(2, "label", wide["model"].map(MODEL_LABELS))
         return wide.sort_values(["mode", "vs_persistence"], ignore_index=True)
 
     def as_of(self, year: int) -> Skill:
@@ -239,7 +233,7 @@ class Skill:
             if m == "persistence":
                 continue
             ax.plot(g["h"], g["ratio_persistence"], ls="-" if mode == "conditional" else "--",
-                    color=colours[m], label=f"{LABELS[m]}, {mode}", lw=1.4)
+                    color=colours[m], label=f"{MODEL_LABELS[m]}, {mode}", lw=1.4)
         ax.axhline(1.0, color="k", lw=0.8)
         ax.axhline(0.8, color="k", lw=0.8, ls=":")
         ax.set_xlabel("years ahead")
@@ -256,7 +250,7 @@ class Skill:
         sm, fc = self.scenario_model, self.forecaster
         rc, ru = float(c.loc[sm, "ratio_persistence"]), float(u.loc[fc, "ratio_persistence"])
         o = f"{self.origins[0]}–{self.origins[-1]}"
-        s = (f"Over the origins {o} the scenario model is {LABELS[sm]}: with the observed "
+        s = (f"Over the origins {o} the scenario model is {MODEL_LABELS[sm]}: with the observed "
              f"drivers its mean error at {lo}–{hi} years ahead is "
              f"{c.loc[sm, 'mape_pct']:.1f} %, {rc:.2f} × persistence's "
              f"({c.loc['persistence', 'mape_pct']:.1f} %) and "
@@ -268,13 +262,13 @@ class Skill:
             s += (f" That misses the target of 0.8 × persistence: with these {len(self.drivers)} "
                   f"drivers ({', '.join(self.drivers)}) no model explains the changes better "
                   "than carrying the last per-capita value forward"
-                  + (f" (the best at 3–8 years is {LABELS[best]}, {c.loc[best, 'ratio_persistence']:.2f} ×)"
+                  + (f" (the best at 3–8 years is {MODEL_LABELS[best]}, {c.loc[best, 'ratio_persistence']:.2f} ×)"
                      if best != sm else "") + ", so the scenario analysis below rests on a "
                   "model that has not shown skill beyond persistence's.")
         s += (f" Forecasting as it could have at each origin (driver paths from the scenario "
               f"rule, no later data) the best model over 1–{self.horizons[1]} years is "
-              f"{LABELS[fc]} ({u.loc[fc, 'mape_pct']:.1f} %, {ru:.2f} × persistence's), "
-              f"so the outlook forecasts with {LABELS[fc]}")
+              f"{MODEL_LABELS[fc]} ({u.loc[fc, 'mape_pct']:.1f} %, {ru:.2f} × persistence's), "
+              f"so the outlook forecasts with {MODEL_LABELS[fc]}")
         s += (", a naive baseline that ignores the drivers." if fc in NAIVE else ".")
         return s
 
