@@ -57,6 +57,7 @@ def all_cities_cold(dataset: str, n_origins: int) -> None:
     from joblib.externals.loky import get_reusable_executor
 
     from carbonlab import leap
+    from carbonlab._util import n_jobs
     from carbonlab.data import load_cities
 
     cities = load_cities(dataset)
@@ -64,7 +65,7 @@ def all_cities_cold(dataset: str, n_origins: int) -> None:
     table = leap.all_cities(cities, leap.CITY_MODELS, n_origins=n_origins, fast=True)
     get_reusable_executor().shutdown(wait=True)  # reap the workers: their CPU time counts
     print(line(f"all cities cold ({cities['city'].nunique()} cities, {len(table['winners'])} "
-               f"compared, {leap.n_jobs_default()} jobs)", time.perf_counter() - t,
+               f"compared, {n_jobs()} jobs)", time.perf_counter() - t,
                cpu_seconds() - c, TARGET_ALL_S, l0), flush=True)
 
 

@@ -315,6 +315,22 @@ def cpu_jobs(value: Any, what: str) -> int:
     return min(int(text), os.cpu_count() or 1)
 
 
+def n_jobs(n_jobs: Any = None) -> int:
+    """Worker processes: ``n_jobs`` if given (an integer >= 1, not capped), else the
+    environment variable ``CARBONLAB_JOBS`` (capped at the CPU count), else the CPU count.
+
+    The book sets ``CARBONLAB_JOBS`` so that notebooks run side by side share the machine;
+    every parallel loop in carbonlab (the skill backtest's origins, the cities) asks here.
+    """
+    if n_jobs is None:
+        env = os.environ.get("CARBONLAB_JOBS", "").strip()
+        return cpu_jobs(env, "CARBONLAB_JOBS") if env else max(1, os.cpu_count() or 1)
+    text = str(n_jobs).strip()
+    if isinstance(n_jobs, bool) or not text.isdigit() or int(text) < 1:
+        raise ParameterError(f"n_jobs must be an integer >= 1, got {n_jobs!r}")
+    return int(text)
+
+
 # --------------------------------------------------------------------------- validation
 
 

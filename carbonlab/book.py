@@ -195,7 +195,7 @@ def execute_all(dataset: str = "teaching", jobs: int = 1, out_dir: Path | None =
     extra = extra or {}
     chosen = _gallery_choice(gallery)
     # the kernels run side by side share the CPUs: chapter 5's city-scoring workers
-    # (leap.n_jobs_default) get their share unless CARBONLAB_JOBS is set already
+    # (_util.n_jobs) get their share unless CARBONLAB_JOBS is set already
     share = str(max(1, (os.cpu_count() or 1) // max(1, jobs)))
     jobs_list: list[tuple[Path, dict[str, Any], Path, tuple[str, str] | None]] = []
     with _env_default("CARBONLAB_JOBS", share), atomic_dir(out_dir) as tmp:

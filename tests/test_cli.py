@@ -163,12 +163,12 @@ def test_jobs_from_the_environment_are_capped_at_the_cpus(monkeypatch):
     """Issue 26 item 16: CARBONLAB_JOBS=99999 does not start 99999 workers."""
     import os
 
-    from carbonlab.leap.forecast import n_jobs_default
+    from carbonlab._util import n_jobs
 
     monkeypatch.setenv("CARBONLAB_JOBS", "99999")
-    assert n_jobs_default() == (os.cpu_count() or 1)
+    assert n_jobs() == (os.cpu_count() or 1)
     monkeypatch.setenv("CARBONLAB_JOBS", "1")
-    assert n_jobs_default() == 1
+    assert n_jobs() == 1
 
 
 def test_reruns_are_byte_identical_and_keep_no_earlier_metadata(tmp_path):

@@ -52,18 +52,20 @@ def test_all_cities_is_the_same_on_one_or_two_workers():
 
 
 def test_job_count_from_argument_environment_or_cpus(monkeypatch):
+    from carbonlab._util import n_jobs
+
     monkeypatch.delenv("CARBONLAB_JOBS", raising=False)
-    assert leap.n_jobs_default(3) == 3
-    assert leap.n_jobs_default() >= 1
+    assert n_jobs(3) == 3
+    assert n_jobs() >= 1
     monkeypatch.setenv("CARBONLAB_JOBS", "1")
-    assert leap.n_jobs_default() == 1
-    assert leap.n_jobs_default(2) == 2           # the argument wins
+    assert n_jobs() == 1
+    assert n_jobs(2) == 2           # the argument wins
     monkeypatch.setenv("CARBONLAB_JOBS", "two")
     with pytest.raises(ParameterError, match="CARBONLAB_JOBS must be an integer >= 1, got 'two'"):
-        leap.n_jobs_default()
+        n_jobs()
     for bad in (0, -1, 1.5, True, "x"):
         with pytest.raises(ParameterError, match="n_jobs must be an integer >= 1"):
-            leap.n_jobs_default(bad)
+            n_jobs(bad)
 
 
 def test_city_scoring_runs_one_maths_thread(monkeypatch):

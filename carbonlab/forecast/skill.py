@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from carbonlab._util import ParameterError
+from carbonlab._util import ParameterError, n_jobs
 from carbonlab.cache import cached
 from carbonlab.forecast.paths import forecast
 from carbonlab.models import MODEL_LABELS, NAIVE, PANEL_MODELS, PanelModel
@@ -78,17 +78,6 @@ def _one_origin(panel: pd.DataFrame, T: int, drivers: tuple[str, ...], models: S
     return out
 
 
-def _jobs() -> int:
-    """Worker processes: ``CARBONLAB_JOBS`` (capped at the CPU count; the book sets it so
-    that notebooks run side by side share the machine), else the CPU count."""
-    import os
-
-    from carbonlab._util import cpu_jobs
-
-    env = os.environ.get("CARBONLAB_JOBS", "").strip()
-    return cpu_jobs(env, "CARBONLAB_JOBS") if env else max(1, os.cpu_count() or 1)
-
-
 def _origin_job(*args: Any) -> list[pd.DataFrame]:
     """:func:`_one_origin` with one maths thread (in a worker or in-process)."""
     with threadpool_limits(limits=1):
@@ -122,7 +111,7 @@ def skill_backtest(panel: pd.DataFrame, drivers: Sequence[str], *,
     sub.attrs = {}  # the real panel's attrs hold tables, which pandas cannot compare in concat
 
     def compute() -> pd.DataFrame:
-        jobs = min(_jobs(), len(origins))
+        jobs = min(n_jobs(), len(origins))
         if jobs > 1:  # origins are independent and seeded: the same table for any job count
             from joblib import Parallel, delayed
 

@@ -43,7 +43,7 @@ Cost
     Every city, origin and model is a fresh tuned fit (with ``fast`` and a window of 3: up
     to 27 inner SVR fits and a refit, 12 inner forests of 25 trees and one of 60, 7 BP
     fits, one LSTM of at most 80 epochs), about 1 s of CPU per city. :func:`all_cities` spreads the cities over worker processes
-    (:func:`n_jobs_default`); the table does not depend on their number.
+    (:func:`carbonlab._util.n_jobs`); the table does not depend on their number.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from threadpoolctl import threadpool_limits
 
 from carbonlab._util import DataError, ParameterError, check_fitted
+from carbonlab._util import n_jobs as _n_jobs
 from carbonlab.data.cities import match_city
 
 __all__ = [
@@ -78,7 +79,6 @@ __all__ = [
     "forecast_city",
     "lag_windows",
     "model_scores",
-    "n_jobs_default",
     "nested_selection",
     "nested_sentence",
     "ranking_sentence",
@@ -678,29 +678,6 @@ def _city_or_reason(cities: pd.DataFrame, city: str, *args: Any) -> pd.DataFrame
         return str(exc)
 
 
-def n_jobs_default(n_jobs: int | None = None) -> int:
-    """Worker processes for :func:`all_cities`: ``n_jobs``, else the environment variable
-    ``CARBONLAB_JOBS`` (at most the CPU count), else the CPU count (the book sets
-    ``CARBONLAB_JOBS`` so that the notebooks it runs side by side do not oversubscribe the
-    machine)."""
-    import os
-
-    src = "n_jobs"
-    if n_jobs is None and os.environ.get("CARBONLAB_JOBS", "").strip():
-        from carbonlab._util import cpu_jobs
-
-        return cpu_jobs(os.environ["CARBONLAB_JOBS"], "CARBONLAB_JOBS")  # capped at the CPUs
-    if n_jobs is None:
-        return max(1, os.cpu_count() or 1)
-    try:
-        n = int(n_jobs)
-    except (TypeError, ValueError):
-        n = 0
-    if isinstance(n_jobs, bool) or n < 1 or str(n) != str(n_jobs).strip():
-        raise ParameterError(f"{src} must be an integer >= 1, got {n_jobs!r}")
-    return n
-
-
 def all_cities(
     cities: pd.DataFrame, models: Sequence[str] = CITY_MODELS, *, names: Sequence[str] | None = None,
     window: int = 3, horizon: int = HORIZON, n_origins: int = 6, random_state: int = 0,
@@ -713,7 +690,7 @@ def all_cities(
     of the city's mean APE (%)}``. Only cities where every model in ``models`` ran are
     compared (``winners`` lists the others with their reason). Cached by content.
 
-    The cities are scored on ``n_jobs`` worker processes (:func:`n_jobs_default`; 1 = in
+    The cities are scored on ``n_jobs`` worker processes (:func:`carbonlab._util.n_jobs`; 1 = in
     this process); each city's fits are seeded by ``random_state`` alone, so the result does
     not depend on ``n_jobs`` (it is not part of the cache key).
     """
@@ -725,7 +702,7 @@ def all_cities(
     parts = [sub, tuple(models), tuple(names), window, horizon, n_origins, random_state, fast,
              max_gap]
 
-    jobs = min(n_jobs_default(n_jobs), max(1, len(names)))
+    jobs = min(_n_jobs(n_jobs), max(1, len(names)))
 
     def compute() -> dict[str, pd.DataFrame]:
         args = (tuple(models), window, horizon, n_origins, random_state, fast, max_gap)
