@@ -35,9 +35,15 @@ from carbonlab.leap.forecast import (
 from carbonlab.leap.pilots import BATCHES, REPRESENTATIVES, STUDY_PILOTS
 from carbonlab.peaks import PEAK_TOL, find_peak
 
-__all__ = ["STUDY_PEAKS", "CityRun", "agreement_sentence", "compare_cities", "evaluate_cached", "export_workbook", "peak_text",
-           "pilot_effect", "pilot_sentence", "nowcast_sentence", "readings_table", "run_city", "scored_cities",
-           "study_agreement", "with_nowcast"]
+__all__ = ["STUDY_PEAKS", "CityRun", "agreement_sentence", "compare_cities", "evaluate_cached",
+           "export_workbook", "nowcast_sentence", "peak_text", "pilot_effect", "pilot_sentence",
+           "readings_table", "run_city", "scenario_peak", "scored_cities", "study_agreement",
+           "with_nowcast"]
+
+NUMERIC_RTOL = 1e-9
+"""Values within this relative distance of a path's maximum tie with it in
+:func:`scenario_peak` (the LEAP calibration reproduces a forecast to about 1e-10, so a flat
+persistence path comes back with rounding noise that must not make a "peak")."""
 
 STUDY_PEAKS: dict[str, dict[str, str]] = {
     "Beijing": {"baseline": "no year (growth slowing)", "policy": "2024"},
@@ -47,6 +53,27 @@ STUDY_PEAKS: dict[str, dict[str, str]] = {
 }
 """The city study's peak years (its sections 1.6 and 2.3; for Beijing's SVR baseline it
 gives no year, only slowing growth)."""
+
+
+def scenario_peak(history: pd.Series, path: pd.Series | np.ndarray, years: Any = None,
+                  tol: float = PEAK_TOL) -> Any:
+    """The book's one peak rule (:func:`~carbonlab.peaks.find_peak`) on inventory + scenario.
+
+    ``history``: the record (Mt CO2 by year); ``path``: the scenario's totals from the base
+    year on (a Series by year, or values with ``years``). The inventory's years before the
+    path come first. Values within :data:`NUMERIC_RTOL` of the maximum count as the maximum,
+    so the peak year of a flat path (persistence) is the first year of its level, never a
+    forecast year picked by rounding noise.
+    """
+    if years is None:
+        years, path = path.index.to_numpy(int), path.to_numpy(float)
+    yrs, vals = np.asarray(years, int), np.asarray(path, float)
+    hist = history[history.index < yrs.min()]
+    y = np.concatenate([hist.index.to_numpy(int), yrs])
+    v = np.concatenate([hist.to_numpy(float), vals])
+    top = float(np.max(v))
+    v = np.where(np.abs(v - top) <= NUMERIC_RTOL * abs(top), top, v)
+    return find_peak(y, v, tol=tol)
 
 
 def peak_text(res: Any, end_year: int, first_forecast: int, nowcast: Sequence[int] = ()) -> str:
@@ -80,10 +107,7 @@ class CityRun:
     def peak(self, scenario: str) -> Any:
         """:func:`~carbonlab.peaks.find_peak` of inventory + scenario path."""
         run = self.baseline if scenario == "baseline" else self.policy
-        tot = run.totals()
-        hist = self.history[self.history.index < tot.index.min()]
-        s = pd.concat([hist, tot])
-        return find_peak(s.index.to_numpy(int), s.to_numpy(float), tol=self.tol)
+        return scenario_peak(self.history, run.totals(), tol=self.tol)
 
     def summary(self) -> dict[str, Any]:
         """City, pilot, model, peak years (text and number), end-year reduction (%)."""
@@ -276,13 +300,23 @@ def _pilot(city: str, pilots: Any, model: CityModel) -> tuple[int | None, str]:
     return None, "never"
 
 
+def _checked_forecast(hist: pd.Series, horizon_end: int, forecast: pd.Series) -> pd.Series:
+    """A forecast passed to :func:`run_city`, if it covers the record's end to ``horizon_end``."""
+    want = list(range(int(hist.index.max()) + 1, int(horizon_end) + 1))
+    if [int(y) for y in forecast.index] != want:
+        raise ParameterError(f"forecast: years must run {want[0]}-{want[-1]} (the record ends "
+                             f"{int(hist.index.max())}), got {int(forecast.index.min())}-"
+                             f"{int(forecast.index.max())}")
+    return forecast
+
+
 def run_city(
     cities: pd.DataFrame, city: str, *, model: str = "auto", horizon_end: int = 2035,
     window: int = 3, pilots: pd.DataFrame | Mapping[str, Any] | None = None,
     reading: str = "relative", baseline: str = "ml", max_gap: int = 1, n_origins: int = 8,
     fast: bool = False, tol: float = PEAK_TOL, random_state: int = 0, cache: bool = True,
     leap_model: CityModel | None = None, models: Sequence[str] | None = None,
-    evaluation: pd.DataFrame | None = None,
+    evaluation: pd.DataFrame | None = None, forecast: pd.Series | None = None,
 ) -> CityRun:
     """Run one city end to end (see the module docstring).
 
@@ -297,6 +331,9 @@ def run_city(
     ``evaluation``: scores already computed (e.g. ``all_cities(...)["evaluation"]``; the
     rows of this city are used) instead of scoring the city here; ``fast`` then should
     match the setting they were computed with, since the chosen model is refitted with it.
+    ``forecast``: the ML baseline already made with the chosen model
+    (:func:`~carbonlab.leap.forecast.forecast_city`, Mt CO2 from the year after the record to
+    ``horizon_end``) instead of refitting it here.
     """
     if baseline not in ("ml", "drivers"):
         raise ParameterError(f"baseline: {baseline!r} is not 'ml' or 'drivers'")
@@ -313,8 +350,9 @@ def run_city(
     if ev.empty:
         raise DataError(f"{name}: no year can be scored ({ev.attrs.get('reason')})")
     choice = choose_model(ev, model)
-    fc = forecast_city(hist, choice, horizon_end, window=window, random_state=random_state,
-                       fast=fast)
+    fc = _checked_forecast(hist, horizon_end, forecast) if forecast is not None else \
+        forecast_city(hist, choice, horizon_end, window=window, random_state=random_state,
+                      fast=fast)
     lm = (leap_model or CityModel.for_city(name)).copy()
     py, origin = _pilot(name, pilots, lm)
     lm.pilot_year = py
@@ -322,7 +360,7 @@ def run_city(
     lm = lm.with_policy(reading=reading)
     lm.end_year = int(horizon_end)
     cal = lm.calibrate(hist, fc if baseline == "ml" else None)
-    used = choice if isinstance(choice, str) else "ensemble"
+    used = str(fc.attrs.get("model", choice if isinstance(choice, str) else "ensemble"))
     nested = nested_selection(ev)
     sel = nested.loc[name] if name in nested.index else None
     return CityRun(name, py, origin, hist, ev, used, fc, cal, cal.run("baseline"),
@@ -368,9 +406,7 @@ def pilot_effect(run: CityRun, pilot_years: Sequence[int | None] = (2012, 2015, 
     for py in pilot_years:
         m = run.leap.with_policy(pilot_year=py)
         pol = pd.Series(m.total_emissions("policy"), index=m.years())
-        hist = run.history[run.history.index < pol.index.min()]
-        s = pd.concat([hist, pol])
-        res = find_peak(s.index.to_numpy(int), s.to_numpy(float), tol=run.tol)
+        res = scenario_peak(run.history, pol, tol=run.tol)
         left = 100 * (1 - float(diffusion_stage([m.base_year], r, m.t0())[0]))
         row = {"pilot_year": "never (hypothetical start " + str(int(m.t0())) + ")" if py is None
                else str(py), "t0": int(m.t0()), "strength_left_pct": left,
@@ -418,9 +454,7 @@ def readings_table(run: CityRun) -> pd.DataFrame:
         m = run.leap.with_policy(reading=reading)
         lv = m.lever_paths("policy")
         pol = pd.Series(m.total_emissions("policy"), index=m.years())
-        hist = run.history[run.history.index < pol.index.min()]
-        s = pd.concat([hist, pol])
-        res = find_peak(s.index.to_numpy(int), s.to_numpy(float), tol=run.tol)
+        res = scenario_peak(run.history, pol, tol=run.tol)
         row = {"reading": label, "used": reading == run.leap.reading}
         for k in ("ev_sales_share", "industrial_pv", "energy_saving"):
             row[f"{k}_{end}_pct"] = float(100 * lv[k].loc[end])

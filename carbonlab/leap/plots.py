@@ -14,7 +14,7 @@ from carbonlab.leap.forecast import LABELS, model_scores
 from carbonlab.leap.pipeline import CityRun
 from carbonlab.plotting import PALETTE, legend_outside, new_figure, small_multiples
 
-__all__ = ["city_lmdi", "plot_cities", "plot_levers", "plot_lmdi", "plot_model_scores",
+__all__ = ["city_lmdi", "plot_cities", "plot_forecast", "plot_levers", "plot_lmdi", "plot_model_scores",
            "plot_scenarios", "plot_sensitivity"]
 
 
@@ -195,4 +195,22 @@ def plot_sensitivity(si: pd.DataFrame, output: str | None = None, ax: Any = None
     ax.set_xlabel("Sobol index")
     ax.set_title(output.replace("_pct", " (%)").replace("_", " "))
     ax.legend(loc="lower right")
+    return ax
+
+
+def plot_forecast(history: pd.Series, forecast: pd.Series, ax: Any = None) -> Any:
+    """The record (Mt CO2; nowcast years hollow) and the baseline forecast (dashed)."""
+    if ax is None:
+        _, ax = new_figure()
+    ax.plot(history.index, history.to_numpy(), color="#333333", label="inventory")
+    now = [y for y in history.attrs.get("nowcast", []) if y in history.index]
+    if now:
+        ax.plot(now, history.loc[now].to_numpy(), "o", mfc="white", color="#333333",
+                label="nowcast")
+    model = forecast.attrs.get("model", "model")
+    ax.plot(forecast.index, forecast.to_numpy(), "--", color=PALETTE[0],
+            label=f"{LABELS.get(model, model)} forecast")
+    ax.set(xlabel="year", ylabel="emissions (Mt CO2)",
+           title=f"{history.attrs.get('city', '')}: baseline forecast")
+    legend_outside(ax)
     return ax

@@ -18,7 +18,8 @@ import pandas as pd
 
 from carbonlab._util import ParameterError
 from carbonlab.leap.city import CityModel
-from carbonlab.peaks import PEAK_TOL, find_peak
+from carbonlab.leap.pipeline import scenario_peak
+from carbonlab.peaks import PEAK_TOL
 
 __all__ = ["STUDY_LEVERS", "monte_carlo", "policy_outputs", "sobol_sensitivity", "sobol_sentence"]
 
@@ -56,9 +57,7 @@ def policy_outputs(model: CityModel, history: pd.Series, year: int, baseline: np
     pol = model.total_emissions("policy")
     yrs = model.years()
     i = int(np.searchsorted(yrs, year))
-    hist = history[history.index < yrs[0]]
-    res = find_peak(np.concatenate([hist.index.to_numpy(int), yrs]),
-                    np.concatenate([hist.to_numpy(float), pol]), tol=tol)
+    res = scenario_peak(history, pol, yrs, tol=tol)
     return float(100 * (1 - pol[i] / baseline[i])), float(res.peak_year)
 
 
