@@ -15,7 +15,7 @@ from carbonlab.leap.pipeline import CityRun
 from carbonlab.plotting import PALETTE, legend_outside, new_figure, small_multiples
 
 __all__ = ["city_lmdi", "plot_cities", "plot_forecast", "plot_levers", "plot_lmdi", "plot_model_scores",
-           "plot_scenarios", "plot_sensitivity"]
+           "plot_scenarios", "plot_sensitivity", "sobol_label"]
 
 
 def city_lmdi(run: CityRun) -> pd.DataFrame:
@@ -157,7 +157,7 @@ def _lever_label(lever: str) -> str:
     return " ".join({"ev": "EV", "pv": "PV"}.get(w, w) for w in lever.split("_"))
 
 
-def _sobol_label(parameter: str) -> str:
+def sobol_label(parameter: str) -> str:
     """A Sobol input in words: 'K:energy_saving' -> 'cap K: energy saving', 'r' -> 'diffusion speed r'."""
     kind, _, lever = parameter.partition(":")
     if not lever:
@@ -191,7 +191,7 @@ def plot_sensitivity(si: pd.DataFrame, output: str | None = None, ax: Any = None
     y = np.arange(len(d))
     ax.barh(y - 0.2, d["S1"], 0.4, xerr=d["S1_conf"], label="first order S1", color=PALETTE[0])
     ax.barh(y + 0.2, d["ST"], 0.4, xerr=d["ST_conf"], label="total ST", color=PALETTE[2])
-    ax.set_yticks(y, [_sobol_label(str(p)) for p in d["parameter"]])
+    ax.set_yticks(y, [sobol_label(str(p)) for p in d["parameter"]])
     ax.set_xlabel("Sobol index")
     ax.set_title(output.replace("_pct", " (%)").replace("_", " "))
     ax.legend(loc="lower right")
