@@ -78,8 +78,7 @@ from carbonlab._util import (
     repo_root,
     validate_schema,
 )
-from carbonlab.data import DRIVERS as _DRIVER_TABLE
-from carbonlab.data import SHARE_DRIVERS as _SHARES
+from carbonlab.data import drivers as _drivers
 from carbonlab.regions import resolve_region
 
 __all__ = [
@@ -102,11 +101,11 @@ __all__ = [
     "MIX_FLOOR_DRIVERS",
 ]
 
-DRIVERS: tuple[str, ...] = tuple(_DRIVER_TABLE)
-"""The 18 candidate drivers of CONTRIBUTING.md (from :mod:`carbonlab.data`)."""
+DRIVERS = _drivers.DRIVERS
+"""The candidate drivers (a live view of the driver table, :mod:`carbonlab.data.drivers`)."""
 
-SHARE_DRIVERS: frozenset[str] = frozenset(_SHARES)
-"""Drivers that are fractions and must stay in [0, 1]."""
+SHARE_DRIVERS = _drivers.SHARE_DRIVERS
+"""Drivers that are fractions and must stay in [0, 1] (the table's shares)."""
 
 HORIZON: int = 2030
 """Last forecast year of the provincial study."""
@@ -114,23 +113,20 @@ HORIZON: int = 2030
 RULES: tuple[str, ...] = ("mean_change", "level_ma")
 """The two readings of the study's moving-average rule (see the module docstring)."""
 
-SHARE_BANDS: dict[str, tuple[float, float]] = {
-    "fossil": (0.0, 0.8), "gas": (0.0, 0.45), "tertrate": (0.25, 0.85), "first": (0.002, 0.35),
-    "urban": (0.15, 0.9), "college": (0.0, 0.6), "garbage": (0.0, 1.0),
-}
-"""Plausible ranges (fraction) for projected shares when a scenario sets ``bands: true``.
+SHARE_BANDS = _drivers.SHARE_BANDS
+"""Plausible ranges (fraction) for projected shares when a scenario sets ``bands: true``
+(each share's ``band`` in the driver table).
 
 Wide enough for every Chinese province's recent values (e.g. Beijing's tertiary share
 above 0.8, Yunnan's non-fossil share near 0.5); a projected value is clipped to the band
 but never beyond the last observed value (an observation outside a band stays reachable).
 """
 
-MIX_FLOOR_DRIVERS: tuple[str, ...] = ("gas", "fossil")
-"""Energy-mix shares whose trend never falls below the lowest of their last ``window`` values
+MIX_FLOOR_DRIVERS = _drivers.Codes(lambda s: s.mix_floor)
+"""Energy-mix shares (the table's ``mix_floor`` rows) whose trend never falls below the lowest of their last ``window`` values
 (a falling trend rolled to 2030 reached 0.000 for Xinjiang's gas share); anchors still apply."""
 
-COUNT_DRIVERS: frozenset[str] = frozenset(
-    d for d, (_, unit) in _DRIVER_TABLE.items() if unit != "fraction" and not unit.startswith("ln("))
+COUNT_DRIVERS = _drivers.Codes(lambda s: s.kind == "level")
 """Drivers that are counts or rates per population (``student``) and cannot be negative."""
 
 SATURATION_MAX: float = 0.6
@@ -290,8 +286,9 @@ def _parse_layer(doc: Mapping[str, Any], where: str) -> dict[str, dict[str, Driv
     return layer
 
 
-_SATURABLE: tuple[str, ...] = ("lcar",)
-"""Level drivers (ln of a count) that can follow a per-capita logistic."""
+_SATURABLE = _drivers.Codes(lambda s: s.saturable)
+"""Level drivers (ln of a count) that can follow a per-capita logistic (the table's
+``saturable`` rows)."""
 
 class ScenarioFile(BaseModel):
     """The declared schema of a scenario file's top level (one line per problem through

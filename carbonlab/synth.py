@@ -46,7 +46,9 @@ import pandas as pd
 
 from carbonlab import accounting
 from carbonlab._util import ParameterError, atomic_path, repo_root
-from carbonlab.data.schemas import DRIVERS, ELECTRICITY, FUELS
+from carbonlab.data.drivers import DRIVERS
+from carbonlab.data.drivers import teaching_drivers as _teaching_drivers
+from carbonlab.data.schemas import ELECTRICITY, FUELS
 from carbonlab.regions import PROVINCES
 from carbonlab.units import UNITS
 
@@ -715,21 +717,22 @@ def generate(seed: int = SEED, folder: str | os.PathLike[str] | None = None
     panel = pd.DataFrame({"region": regions, "year": years, "population_10k": pop.ravel()})
     panel["emissions_mt"] = acc["ce_mt"].reindex(
         pd.MultiIndex.from_arrays([regions, years])).to_numpy()
-    for d in DRIVERS:
+    columns = _teaching_drivers()  # the driver table's teaching rows
+    for d in columns:
         panel[d] = x[d].ravel()
 
     # cities and planning targets draw from their own streams
     cities = _cities(np.random.default_rng([seed, 1]), panel)
     plans = _targets(np.random.default_rng([seed, 2]), cal, x)
     truth = pd.DataFrame({
-        "driver": list(DRIVERS),
-        "coefficient": [TRUE_COEFFICIENTS.get(d, 0.0) for d in DRIVERS],
-        "true": [d in TRUE_COEFFICIENTS for d in DRIVERS],
-        "unit": [DRIVERS[d][1] for d in DRIVERS],
-        "scaled_by": [INTERACTION["by"] if d == INTERACTION["driver"] else "" for d in DRIVERS],
-        "floor": [INTERACTION["floor"] if d == INTERACTION["driver"] else np.nan for d in DRIVERS],
+        "driver": list(columns),
+        "coefficient": [TRUE_COEFFICIENTS.get(d, 0.0) for d in columns],
+        "true": [d in TRUE_COEFFICIENTS for d in columns],
+        "unit": [DRIVERS[d][1] for d in columns],
+        "scaled_by": [INTERACTION["by"] if d == INTERACTION["driver"] else "" for d in columns],
+        "floor": [INTERACTION["floor"] if d == INTERACTION["driver"] else np.nan for d in columns],
         "reference": [INTERACTION["reference"] if d == INTERACTION["driver"] else np.nan
-                      for d in DRIVERS],
+                      for d in columns],
     })
     card = _card(seed, panel, fuel_use, targets, plans)
     return {"panel.csv": panel, "fuel_use.csv": fuel_use, "cities.csv": cities,

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from carbonlab._util import DataError, ParameterError, repo_root, sha256_file
+from carbonlab.data.drivers import key_drivers
 from carbonlab.data.schemas import DRIVERS, FUELS, SHARE_DRIVERS, validate
 
 if TYPE_CHECKING:
@@ -43,8 +44,9 @@ __all__ = [
 ]
 
 DATASETS: tuple[str, ...] = ("teaching", "ceads")
-TRUE_DRIVERS: tuple[str, ...] = ("fossil", "gas", "tertrate", "lcar", "first")
-"""The five drivers with an effect in the teaching panel (the provincial study's BMA result)."""
+TRUE_DRIVERS: tuple[str, ...] = key_drivers()
+"""The five drivers with an effect in the teaching panel: the provincial study's BMA result,
+the ``key`` rows of the driver table (:mod:`carbonlab.data.drivers`)."""
 
 
 def check_dataset(dataset: str) -> str:

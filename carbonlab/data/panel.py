@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from carbonlab._util import DataError
-from carbonlab.data.schemas import DRIVERS, validate
+from carbonlab.data.drivers import DRIVERS, driver_specs
+from carbonlab.data.schemas import validate
 from carbonlab.regions import PROVINCES, grid_region
 
 __all__ = [
@@ -248,44 +249,6 @@ def ce2_electricity_only(data_dir: PathLike = None, verify: bool = True) -> pd.D
     return out
 
 
-# driver -> (status, source, how) ; status: "real", "proxy" or "unavailable"
-_COVERAGE: dict[str, tuple[str, str, str]] = {
-    "lconsume": ("proxy", "nbs-provinces (全体居民人均可支配收入, NBS export)",
-                 "ln per-capita DISPOSABLE INCOME, not consumption expenditure (the NBS "
-                 "consumption export starts in 2016); before 2013 the pre-survey series"),
-    "student": ("unavailable", "", "college students per 10^5: no public file"),
-    "first": ("real", "nbs-wack520 (A020101, A020104) + nbs-provinces (第二产业增加值)",
-              "1 - (secondary + tertiary value added) / GDP, all current-vintage NBS series"),
-    "tertrate": ("real", "nbs-wack520 (A020104 / A020101)", "tertiary value added / GDP"),
-    "ltrade": ("unavailable", "techme IndustryTrade",
-               "only high-tech trade, 2016-2018: too short for the panel years"),
-    "lrd": ("real", "techme RDIntense (RD经费)", "ln R&D expenditure, 10^8 yuan"),
-    "gas": ("real", "CEADs energy inventories + CESY calorific values",
-            "natural-gas energy / energy consumed: fossil fuels' total consumption (volumes x "
-            "calorific values) plus local non-fossil electricity and net imports at the "
-            "coal-equivalent rate of the year's thermal power"),
-    "fossil": ("proxy", "CEADs energy inventories + generation (CPSY, NBS) + CESY calorific values",
-               "non-fossil electricity consumed (local non-thermal generation, plus net "
-               "imports at the grid's non-thermal share) over energy consumed (as for gas); "
-               "primary electricity only, other non-fossil energy is not in the inventories"),
-    "urban": ("real", "nbs-provinces (城镇人口所占比重, China Statistical Yearbook via EPS)",
-              "urbanisation rate"),
-    "ledufund": ("real", "techme PublicBudget (教育)", "ln education expenditure, 10^8 yuan"),
-    "college": ("unavailable", "", "share with college education: no public file"),
-    "lpatent": ("real", "techme RDPatentAuthority (发明)", "ln invention patents granted"),
-    "lcar": ("proxy", "nbs-provinces (民用汽车拥有量)",
-             "ln CIVIL vehicles, not private cars (scaling by a constant private share would "
-             "only shift the log, which province effects absorb)"),
-    "ltourist": ("real", "nbs-wack520 (A0G0401)",
-                 "ln passenger turnover; statistical basis changes 2012 -> 2013"),
-    "lfreight": ("real", "nbs-wack520 (A0G0601)", "ln freight turnover; level shifts ~2019"),
-    "lenvfund": ("unavailable", "techme PublicBudget", "no 节能环保 item in the file"),
-    "lindustry": ("proxy", "nbs-provinces (第二产业增加值, NBS export, current vintage)",
-                  "ln SECONDARY value added (industry + construction), not industry alone"),
-    "garbage": ("unavailable", "", "harmless garbage treatment rate: no public file"),
-}
-
-
 def energy_mix(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
     """The two energy-mix drivers from physical volumes: region, year, gas, fossil and
     their terms (TJ): fossil_tj, gas_tj, local_nf_tj, net_import_tj, nf_used_tj, total_tj.
@@ -333,51 +296,40 @@ def energy_mix(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
 
 
 def _driver_frames(data_dir: PathLike, verify: bool) -> dict[str, pd.DataFrame]:
-    """Each available driver as region, year, <driver>."""
-    from carbonlab.data import nbs, nbs_provinces, techme
+    """Each driver with a real-data loader (its row of the driver table) as region, year,
+    <driver>; a loader shared by several rows runs once."""
+    from carbonlab.data import registry
 
-    ns = nbs.nbs_series(data_dir, verify)
-    sec = nbs_provinces.series("secondary_100m_cny", data_dir, verify)
+    root = registry.data_dir(data_dir)
+    memo: dict[object, pd.DataFrame] = {}
     out: dict[str, pd.DataFrame] = {}
-    out["tertrate"] = ns.assign(tertrate=ns["tertiary_100m_cny"] / ns["gdp_100m_cny"])
-    fi = ns.merge(sec, on=["region", "year"])
-    out["first"] = fi.assign(first=1.0 - (fi["secondary_100m_cny"] + fi["tertiary_100m_cny"])
-                             / fi["gdp_100m_cny"])
-    urb = nbs_provinces.series("urban_pct", data_dir, verify)
-    out["urban"] = urb.assign(urban=urb["urban_pct"] / 100.0)
-    out["ltourist"] = ns.assign(ltourist=np.log(ns["passenger_turnover_100m_pkm"]))
-    out["lfreight"] = ns.assign(lfreight=np.log(ns["freight_turnover_100m_tkm"]))
-    out["lindustry"] = sec.assign(lindustry=np.log(sec["secondary_100m_cny"]))
-    inc = nbs_provinces.series("disposable_income_yuan", data_dir, verify, years=(2005, 2100))
-    out["lconsume"] = inc.assign(lconsume=np.log(inc["disposable_income_yuan"]))
-    car = nbs_provinces.series("civil_vehicles_10k", data_dir, verify)
-    out["lcar"] = car.assign(lcar=np.log(car["civil_vehicles_10k"]))
-    rd = techme.techme_item("RDIntense", "RD经费", "rd", data_dir, verify)
-    out["lrd"] = rd.assign(lrd=np.log(rd["rd"]))
-    edu = techme.techme_item("PublicBudget", "教育", "edu", data_dir, verify)
-    out["ledufund"] = edu.assign(ledufund=np.log(edu["edu"]))
-    pat = techme.techme_item("RDPatentAuthority", "发明", "pat", data_dir, verify)
-    out["lpatent"] = pat.assign(lpatent=np.log(pat["pat"]))
-    mix = energy_mix(data_dir, verify)
-    out["gas"] = mix
-    out["fossil"] = mix
-    return {d: f[["region", "year", d]].dropna() for d, f in out.items()}
+    for spec in driver_specs():
+        if spec.ceads_loader is None:
+            continue
+        if spec.ceads_loader not in memo:
+            memo[spec.ceads_loader] = spec.ceads_loader(root, verify)
+        f = memo[spec.ceads_loader]
+        if spec.code not in f.columns:
+            raise DataError(f"driver {spec.code}: its loader returned no column {spec.code!r}")
+        out[spec.code] = f[["region", "year", spec.code]].dropna()
+    return out
 
 
 def driver_coverage(data_dir: PathLike = None, verify: bool = True,
                     frames: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
-    """Coverage of the 18 drivers: driver, meaning, status (real/proxy/unavailable),
-    first_year, last_year, source, how (what the column measures, or why it is missing)."""
+    """Coverage of the drivers of the driver table: driver, meaning, status
+    (real/proxy/unavailable), first_year, last_year, source, how (what the column measures,
+    or why it is missing)."""
     frames = _driver_frames(data_dir, verify) if frames is None else frames
     rows = []
-    for d, (meaning, _unit) in DRIVERS.items():
-        status, source, how = _COVERAGE[d]
-        f = frames.get(d)
+    for spec in driver_specs():
+        f = frames.get(spec.code)
         first = int(f["year"].min()) if f is not None and len(f) else None
         last = int(f["year"].max()) if f is not None and len(f) else None
-        if status == "unavailable" and d == "ltrade":
-            first, last = 2016, 2018
-        rows.append((d, meaning, status, first, last, source, how))
+        if spec.ceads_years is not None and f is None:
+            first, last = spec.ceads_years
+        rows.append((spec.code, spec.meaning, spec.ceads_status, first, last, spec.ceads_source,
+                     spec.ceads_how))
     out = pd.DataFrame(rows, columns=["driver", "meaning", "status", "first_year", "last_year",
                                       "source", "how"])
     out["first_year"] = out["first_year"].astype("Int64")
@@ -459,8 +411,8 @@ def real_panel(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
     df.attrs["drivers"] = included
     df.attrs["forecast_drivers"] = forecast
     df.attrs["unavailable"] = [d for d in DRIVERS if d not in included]
-    df.attrs["proxies"] = {d: f"PROXY: {how}" for d, (s, _src, how) in _COVERAGE.items()
-                           if s == "proxy" and d in included}
+    df.attrs["proxies"] = {s.code: f"PROXY: {s.ceads_how}" for s in driver_specs()
+                           if s.ceads_status == "proxy" and s.code in included}
     df.attrs["coverage"] = cov
     df.attrs["dropped"] = []
     df.attrs["repairs"] = repairs

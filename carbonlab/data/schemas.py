@@ -19,33 +19,15 @@ import pandas as pd
 import pandera.pandas as pa
 
 from carbonlab._util import CarbonlabError, DataError
+from carbonlab.data import drivers as _drivers
 from carbonlab.regions import PROVINCES, resolve_region
 from carbonlab.units import UNITS
 
 __all__ = ["DRIVERS", "SHARE_DRIVERS", "FUELS", "validate", "KINDS"]
 
-# column -> (meaning, unit); names follow the provincial study (see CONTRIBUTING.md)
-DRIVERS: dict[str, tuple[str, str]] = {
-    "lconsume": ("per-capita household consumption expenditure", "ln(yuan/person)"),
-    "student": ("college students per 100,000 people", "persons/10^5"),
-    "first": ("primary-industry share of GDP", "fraction"),
-    "tertrate": ("tertiary-industry share of GDP", "fraction"),
-    "ltrade": ("import-export value", "ln(10^8 yuan)"),
-    "lrd": ("R&D expenditure", "ln(10^8 yuan)"),
-    "gas": ("natural-gas share of energy consumption", "fraction"),
-    "fossil": ("non-fossil share of energy consumption", "fraction"),
-    "urban": ("urbanisation rate", "fraction"),
-    "ledufund": ("education expenditure", "ln(10^8 yuan)"),
-    "college": ("share of population aged 6+ with college education", "fraction"),
-    "lpatent": ("invention patents granted", "ln(count)"),
-    "lcar": ("private cars", "ln(10^4 vehicles)"),
-    "ltourist": ("passenger turnover", "ln(10^8 person-km)"),
-    "lfreight": ("freight turnover", "ln(10^8 t-km)"),
-    "lenvfund": ("government environmental-protection expenditure", "ln(10^8 yuan)"),
-    "lindustry": ("industrial value added", "ln(10^8 yuan)"),
-    "garbage": ("harmless treatment rate of household garbage", "fraction"),
-}
-SHARE_DRIVERS: tuple[str, ...] = tuple(k for k, (_, u) in DRIVERS.items() if u == "fraction")
+# the driver table (carbonlab.data.drivers): live views {code: (meaning, unit)} and the shares
+DRIVERS = _drivers.DRIVERS
+SHARE_DRIVERS = _drivers.SHARE_DRIVERS
 
 FUELS: tuple[str, ...] = (
     "raw_coal", "coke", "coke_oven_gas", "blast_furnace_gas", "converter_gas", "other_gas",
@@ -65,10 +47,11 @@ def _panel_schema(required_drivers: bool) -> pa.DataFrameSchema:
         "population_10k": pa.Column(float, pa.Check.gt(0), coerce=True),
         "emissions_mt": pa.Column(float, pa.Check.ge(0), coerce=True),
     }
-    for d in DRIVERS:
-        checks = [_share] if d in SHARE_DRIVERS else []
-        cols[d] = pa.Column(float, checks, nullable=not required_drivers, coerce=True,
-                            required=required_drivers)
+    for spec in _drivers.driver_specs():  # the teaching panel carries its rows' columns
+        required = required_drivers and spec.teaching
+        checks = [_share] if spec.kind == "share" else []
+        cols[spec.code] = pa.Column(float, checks, nullable=not required, coerce=True,
+                                    required=required)
     return pa.DataFrameSchema(cols, unique=["region", "year"], strict=False)
 
 

@@ -30,6 +30,7 @@ from scipy import optimize
 
 from carbonlab._util import ParameterError
 from carbonlab.cache import cached
+from carbonlab.data.drivers import adjustable
 from carbonlab.forecast.paths import _offsets
 from carbonlab.forecast.rule import KEY_DRIVERS, PEAK_TOL, PeakResult, find_peak
 from carbonlab.forecast.table10 import change_phrase, natural_change
@@ -618,17 +619,19 @@ def _result(problem: AdjustmentProblem, sol: Solution, stage: int, base_peak: Pe
         pips=everyone.pips, limits=everyone.limits, peak=pk)
 
 
-ADJUST_FIRST: tuple[str, ...] = ("lcar", "tertrate", "gas")
-"""The drivers the inverse problem moves first (the study's private cars, tertiary share, gas share)."""
-ADJUST_THEN: tuple[str, ...] = ("fossil",)
-"""The drivers it moves only when the first cannot make the region peak (the non-fossil share)."""
+ADJUST_FIRST: tuple[str, ...] = adjustable("first")
+"""The drivers the inverse problem moves first (the study's private cars, tertiary share, gas
+share): the driver table's ``adjust="first"`` rows."""
+ADJUST_THEN: tuple[str, ...] = adjustable("then")
+"""The drivers it moves only when the first cannot make the region peak (the non-fossil share):
+the driver table's ``adjust="then"`` rows."""
 
 
 def adjustment_drivers(drivers: Sequence[str]) -> tuple[list[str], list[str]]:
     """(first, then) for :func:`peak_adjustment` among the ``drivers`` a panel has:
-    :data:`ADJUST_FIRST` present (else the first driver), then :data:`ADJUST_THEN` present."""
-    first = [d for d in ADJUST_FIRST if d in drivers] or list(drivers[:1])
-    return first, [d for d in ADJUST_THEN if d in drivers and d not in first]
+    the table's ``first`` rows present (else the first driver), then its ``then`` rows present."""
+    first = [d for d in adjustable("first") if d in drivers] or list(drivers[:1])
+    return first, [d for d in adjustable("then") if d in drivers and d not in first]
 
 
 def _evidence_for(model: Any, panel: pd.DataFrame, drivers: Sequence[str],

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from carbonlab._util import ParameterError
+from carbonlab.data.drivers import key_drivers
 from carbonlab.plotting import PALETTE
 
-KEY_DRIVERS: tuple[str, ...] = ("fossil", "gas", "tertrate", "lcar", "first")
-"""The five key drivers the study's BMA retained and forecasts with."""
+KEY_DRIVERS: tuple[str, ...] = key_drivers()
+"""The five key drivers the study's BMA retained and forecasts with (the ``key`` rows of the
+driver table, :mod:`carbonlab.data.drivers`)."""
 
 
 @dataclass(frozen=True)

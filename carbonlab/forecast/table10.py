@@ -17,20 +17,18 @@ import pandas as pd
 
 from carbonlab._util import ParameterError
 from carbonlab.data import DRIVERS
+from carbonlab.data.drivers import driver_spec
 from carbonlab.plotting import fmt
 
 
 def driver_kind(driver: str) -> tuple[str, str]:
     """``(kind, natural unit)`` of a driver: ``("log", "10^4 vehicles")`` for ``lcar``,
-    ``("share", "%")`` for a fraction, ``("level", unit)`` otherwise."""
+    ``("share", "%")`` for a fraction, ``("level", unit)`` otherwise (the driver's row of
+    :mod:`carbonlab.data.drivers`)."""
     if driver not in DRIVERS:
         raise ParameterError(f"driver: unknown driver {driver!r}")
-    unit = DRIVERS[driver][1]
-    if unit == "fraction":
-        return "share", "%"
-    if unit.startswith("ln(") and unit.endswith(")"):
-        return "log", unit[3:-1]
-    return "level", unit
+    spec = driver_spec(driver)
+    return spec.kind, spec.level_unit
 
 
 def natural_change(driver: str, base: float, delta: float) -> dict[str, float | str]:
