@@ -27,6 +27,11 @@ context, as tidy tables:
   rule turns down in the first projected year (the argument for the default).
 * :func:`gas_check` — the national natural-gas use in 2030 that a scenario implies, in
   the teaching world's own units, against the study's plausibility range.
+* :func:`answer_comparison` — the chapter's answer, its point model under the other reading
+  of the rule and the true model's, above the study's; :func:`car_saturation` — private cars
+  on the logistic against rolled forward. Each table has a ``describe_*`` sentence
+  (:func:`describe_comparison`, :func:`describe_sensitivity`, :func:`describe_rules`,
+  :func:`describe_cars`, :func:`describe_gas`) and :func:`show` formats any of them.
 
 Peaks and classes come from :mod:`carbonlab.peaks` (``find_peak``, ``peak_table``,
 ``national_curve``, ``CLASSES``); nothing here re-implements them.
@@ -67,6 +72,14 @@ __all__ = [
     "rule_contrast",
     "gas_check",
     "plot_sensitivity",
+    "answer_comparison",
+    "describe_comparison",
+    "describe_sensitivity",
+    "describe_rules",
+    "car_saturation",
+    "describe_cars",
+    "describe_gas",
+    "show",
 ]
 
 _T8 = ("§2.4, Table 8: 表8的分类结果显示,北京等17个省域能够在提出碳达峰实施方案后3 a内实现碳达峰,"
@@ -519,3 +532,201 @@ def plot_sensitivity(table: pd.DataFrame, ax: Any = None) -> Any:
     ax.set(xlabel="national emissions in 2030 vs the scenario (%)",
            title=f"one driver at a time (scenario: national peak {base['national peak year']})")
     return ax
+
+
+def answer_comparison(outlook: Any, *, truth: bool = False) -> pd.DataFrame:
+    """The chapter's answer beside the study's, under both readings of the moving-average rule.
+
+    Rows: the outlook (classes from its members, the national peak of its point forecast,
+    its scenario's rule); the outlook's point model on the paths of the other reading; with
+    ``truth`` (teaching world only) the true model under each reading; the study's Tables
+    7–8 last. :func:`comparison`'s columns plus ``model`` (``"outlook"``, ``"point"``,
+    ``"true"``, ``"study"``) and ``rule`` (missing for the study).
+    """
+    from carbonlab.models import MODEL_LABELS
+
+    name = MODEL_LABELS.get(outlook.model, outlook.model)
+    rule = outlook.scenario.rule
+    other = next(r for r in scenarios.RULES if r != rule)
+    other_paths = scenarios.driver_paths(outlook.panel, outlook.scenario,
+                                         drivers=list(outlook.drivers), targets=outlook.targets,
+                                         rule=other)
+    rows = [summarise_outlook(outlook, f"{name}: members, {rule}"),
+            summarise(model_forecaster(outlook)(other_paths), f"{name}: point model, {other}")]
+    kinds, rules = ["outlook", "point"], [rule, other]
+    if truth:
+        for r, p in ((rule, outlook.paths), (other, other_paths)):
+            rows.append(summarise(forecast_true(outlook.panel, p, outlook.population),
+                                  f"true model, {r}"))
+            kinds.append("true")
+            rules.append(r)
+    out = comparison(rows)
+    out.insert(1, "model", [*kinds, "study"])
+    out.insert(2, "rule", pd.Series([*rules, None], dtype=object))
+    return out
+
+
+_COUNT_KEYS = ("by 2025 (study)", peaks.CLASS_2030, peaks.CLASS_NOT)
+
+
+def _counts(r: pd.Series) -> str:
+    return " / ".join(str(int(r[k])) for k in _COUNT_KEYS)
+
+
+def _national(r: pd.Series) -> str:
+    if bool(r["national peaked"]):
+        return (f"peaks in {int(r['national peak year'])} at {r['national peak (Mt)']:,.0f} Mt "
+                f"({r['national peak (Mt)'] / 100:.1f} 亿t)")
+    return (f"does not peak by 2030 (highest {r['national peak (Mt)']:,.0f} Mt, "
+            f"in {int(r['national peak year'])})")
+
+
+def describe_comparison(table: pd.DataFrame) -> str:
+    """Sentences reading :func:`answer_comparison`'s table (every number from the table)."""
+    t = table.set_index("model", drop=False)
+    ch, study = t.loc["outlook"], t.loc["study"]
+    s = (f"This chapter's forecast ({ch['source']}) puts the provinces at {_counts(ch)} (by "
+         "2025, counting those already past their maximum / by 2030 / not by 2030), and the "
+         f"national sum {_national(ch)}; the study found {_counts(study)} and a national sum "
+         f"that {_national(study)}.")
+    true = table[table["model"] == "true"]
+    if true.empty:
+        return s + " The real data have no true model to compare with."
+    t0 = true.iloc[0]
+    s += (f" The true model on the same inputs ({t0['rule']}) gives {_counts(t0)} and a "
+          f"national sum that {_national(t0)}.")
+    for _, r in true.iloc[1:].iterrows():
+        s += (f" With the other reading of the rule ({r['rule']}) the true model gives "
+              f"{_counts(r)} and a national sum that {_national(r)}.")
+    return s
+
+
+def describe_sensitivity(table: pd.DataFrame, model: str = "the model") -> str:
+    """Sentences reading :func:`driver_sensitivity`'s table: the largest lever on 2030
+    emissions and the replacements that move the national peak year (``model``: its name)."""
+    from carbonlab.data.schemas import DRIVERS
+
+    base, t = table.iloc[0], table.iloc[1:]
+    if t.empty:
+        return "No driver was replaced."
+    big = t.loc[t["change 2030 %"].abs().idxmax()]
+    if abs(big["change 2030 %"]) < 0.05:
+        s = (f"The forecaster ({model}) does not respond to the drivers: no replacement changes "
+             "national emissions in 2030, so on these data the scenario inputs do not decide the "
+             "headline.")
+    else:
+        s = (f"The largest single lever is {big['driver']} "
+             f"({DRIVERS.get(big['driver'], ('the driver',))[0]}, {big['variant']}): national "
+             f"emissions in 2030 {big['change 2030 %']:+.1f} % against the scenario "
+             f"({base['national 2030 (Mt)']:,.0f} Mt).")
+
+    def pk(r: pd.Series) -> str:
+        return f"peak {int(r['national peak year'])}" if r["national peaked"] else "no peak by 2030"
+
+    moved = t[(t["national peak year"] != base["national peak year"])
+              | (t["national peaked"] != base["national peaked"])]
+    if moved.empty:
+        return s + " No single replacement moves the national peak year."
+    s += (f" The national peak year ({pk(base)} on the scenario) moves in {len(moved)} of the "
+          f"{len(t)} replacements: "
+          + "; ".join(f"{r['driver']} {r['variant']} ({pk(r)})" for _, r in moved.iterrows()))
+    rest = len(t) - len(moved)
+    return s + (f"; the other {rest} leave it unchanged." if rest else ".")
+
+
+def describe_rules(table: pd.DataFrame) -> str:
+    """One sentence reading :func:`rule_contrast`'s table: of the province–driver pairs that
+    rose in the last observed year, how many each reading turns down in the next year."""
+    n = int(table["rising"].sum())
+    turns = {r: int(table[f"turns_{r}"].sum()) for r in scenarios.RULES}
+    words = {"level_ma": "the literal average of levels (`level_ma`)",
+             "mean_change": "the mean of changes (`mean_change`)"}
+    return (f"Of the {n} province–driver pairs that rose in the last observed year, "
+            + " and ".join(f"{words.get(r, f'`{r}`')} turns {k} down" for r, k in turns.items())
+            + " in the very next year (drivers anchored on targets follow them under either rule).")
+
+
+def car_saturation(panel: pd.DataFrame, scenario: scenarios.Scenario, paths: pd.DataFrame,
+                   targets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Private cars on the scenario's logistic against rolled forward by the rule.
+
+    One row per ``how`` (``"saturating"``: ``paths``; ``"rolled"``: the scenario without
+    saturation): ``year``, ``cars_1e8`` (the regions' private cars in the last projected
+    year, 10^8 vehicles) and ``max_growth_pct`` (the fastest annual growth of any region in a
+    projected year, %). Empty when the scenario does not saturate ``lcar``.
+    """
+    cols = ["how", "year", "cars_1e8", "max_growth_pct"]
+    if "lcar" not in paths.columns or "lcar" not in scenario.saturate:
+        return pd.DataFrame(columns=cols)
+    plain = dataclasses.replace(scenario, saturate=())
+    rolled = scenarios.driver_paths(panel, plain, drivers=["lcar"], targets=targets)
+    last = int(panel["year"].max())
+    rows = []
+    for how, p in (("saturating", paths), ("rolled", rolled)):
+        c = np.exp(p.pivot(index="region", columns="year", values="lcar"))  # 10^4 vehicles
+        g = c.pct_change(axis=1).loc[:, last + 1:]
+        rows.append({"how": how, "year": int(c.columns.max()),
+                     "cars_1e8": float(c[c.columns.max()].sum() / 1e4),
+                     "max_growth_pct": float(100 * g.max().max())})
+    out = pd.DataFrame(rows, columns=cols)
+    out.attrs["units"] = {"cars_1e8": "10^8 vehicles", "max_growth_pct": "%"}
+    return out
+
+
+def describe_cars(table: pd.DataFrame) -> str:
+    """One sentence reading :func:`car_saturation`'s table."""
+    if table.empty:
+        return "This dataset's scenario does not project private cars on a logistic."
+    t = table.set_index("how")
+    s, r = t.loc["saturating"], t.loc["rolled"]
+    return (f"On the logistic, the regions' private cars sum to {s['cars_1e8']:.2f} 亿 "
+            f"({100 * s['cars_1e8']:,.0f} million) in {int(s['year'])} and no region's cars "
+            f"grow faster than {s['max_growth_pct']:.1f} % in any projected year; rolled forward "
+            f"by the rule they would reach {r['cars_1e8']:.2f} 亿 ({100 * r['cars_1e8']:,.0f} "
+            f"million), with growth up to {r['max_growth_pct']:.1f} % a year.")
+
+
+def describe_gas(gas: pd.DataFrame | None, year: int = 2030) -> str:
+    """Sentences reading :func:`gas_check`'s table (None: not computed, e.g. on real data)
+    against the study's range (:func:`study_reference`)."""
+    if gas is None or gas.empty:
+        return ("The gas check needs the teaching world's fuel-use table; on the real data it "
+                "is not computed.")
+    ref = study_reference().set_index("quantity")["value"]
+    g = gas[gas["region"] == "China"].set_index("year")["gas_1e8m3"]
+    lo, hi, v = ref["gas 2030 low"], ref["gas 2030 high"], float(g[year])
+    where = "inside" if lo <= v <= hi else "below" if v < lo else "above"
+    return (f"In the teaching world's units the scenario implies a national natural-gas use of "
+            f"{v:,.0f} 亿m³ in {year} ({g.index[0]}: {g.iloc[0]:,.0f} 亿m³), {where} the "
+            f"{lo:,.0f}–{hi:,.0f} 亿m³ against which the study checks its own "
+            f"{ref['gas 2030']:,.0f} 亿m³. Energy consumption is backed out of the forecast "
+            "emissions with each province's last observed fuel mix: a check of plausibility, "
+            "not a forecast of gas demand.")
+
+
+_SHOW_NAMES = {"peaked before 2020": "before 2020", "national peak year": "peak year",
+               "national peak (Mt)": "peak (Mt)", "national 2030 (Mt)": "2030 (Mt)",
+               "by 2030 (any)": "provinces by 2030", "change 2030 %": "2030 change (%)",
+               "gas_share": "gas share", "energy_tj": "energy (TJ)", "gas_1e8m3": "gas (10⁸ m³)",
+               "cars_1e8": "private cars (10⁸)", "max_growth_pct": "fastest growth (%)"}
+_SHOW_PRECISION = {"national peak (Mt)": 0, "national 2030 (Mt)": 0, "change 2030 %": 1,
+                   "gas_share": 3, "energy_tj": 0, "gas_1e8m3": 0, "cars_1e8": 2,
+                   "max_growth_pct": 1}
+
+
+def show(table: pd.DataFrame) -> Any:
+    """Any of this module's tables as a reader sees it (:func:`carbonlab.plotting.show_table`):
+    the national peak year where the sum peaks and "none" otherwise, helper columns
+    (``national peaked``, ``beyond_history``) dropped, Mt without decimals, plain headers."""
+    from carbonlab.plotting import show_table
+
+    t = table.copy()
+    if "national peaked" in t.columns:
+        t["national peak year"] = [str(int(y)) if ok else "none" for y, ok in
+                                   zip(t["national peak year"], t["national peaked"], strict=True)]
+        t = t.drop(columns="national peaked")
+    t = t.drop(columns=[c for c in ("beyond_history",) if c in t.columns])
+    if "variant" in t.columns:
+        t["variant"] = t["variant"].str.replace("scenario ", "", regex=False)
+    return show_table(t, precision={c: p for c, p in _SHOW_PRECISION.items() if c in t.columns},
+                      names={c: n for c, n in _SHOW_NAMES.items() if c in t.columns})

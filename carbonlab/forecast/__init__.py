@@ -63,6 +63,7 @@ from carbonlab.forecast.outlook import (  # noqa: F401
     TEACHING_TARGETS_PUBLISHED,
     Outlook,
     chapter_inputs,
+    chapter_skill,
     outlook,
     resolve_model,
 )
@@ -74,6 +75,7 @@ from carbonlab.forecast.paths import (  # noqa: F401
 )
 from carbonlab.forecast.plots import (  # noqa: F401
     plot_adjustment,
+    plot_as_of,
     plot_classes,
     plot_growth,
     plot_national,
@@ -136,6 +138,7 @@ __all__ = [
     "forecast_band",
     "national_band",
     "chapter_inputs",
+    "chapter_skill",
     "AdjustmentResult",
     "peak_adjustment",
     "adjustment_drivers",
@@ -158,6 +161,7 @@ __all__ = [
     "plot_growth",
     "plot_national",
     "plot_adjustment",
+    "plot_as_of",
     "ErrorModel",
     "LIKELIHOOD",
     "calibration_check",

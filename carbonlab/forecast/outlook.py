@@ -88,6 +88,24 @@ def chapter_inputs(dataset: str = "teaching", data_dir: str | os.PathLike[str] |
                     f"published by then, population by the rule on the data to {as_of}"}
 
 
+def chapter_skill(dataset: str = "teaching", *, as_of: int | None = None,
+                  random_state: int = 0) -> Skill:
+    """The chapter's backtest (:func:`~carbonlab.forecast.skill.skill`) on ``dataset``'s
+    panel and drivers; it chooses the forecaster and the scenario model.
+
+    ``as_of``: the backtest a reader could have run then — the full backtest's rows made with
+    data up to ``as_of`` (:meth:`Skill.as_of`, equal to rerunning it on the cut panel), so an
+    outlook and its as-of check share one cached backtest.
+    """
+    full = chapter_inputs(dataset)
+    if as_of is None:
+        return skill(full["panel"], tuple(full["drivers"]), random_state=random_state)
+    chapter_inputs(dataset, as_of=as_of)  # checks the year
+    origins = [int(y) for y in np.sort(full["panel"]["year"].unique())[5:-1]]
+    return skill(full["panel"], tuple(full["drivers"]), origins=origins,
+                 random_state=random_state).as_of(as_of)
+
+
 def resolve_model(model: str, selection: Selection | None = None) -> str:
     """``"auto"`` → the selection's winner (a :class:`~carbonlab.models.Selection`); any other
     registry name is kept (checked: it must work on the panel)."""
@@ -165,6 +183,11 @@ class Outlook:
         from types import SimpleNamespace
 
         return SimpleNamespace(point_=self.point_model, random_state=0)
+
+    @property
+    def laggards(self) -> list[str]:
+        """Regions whose point path has not peaked by 2030 (the paths Table 10 adjusts)."""
+        return self.table.loc[~self.table["peaked"].astype(bool), "region"].tolist()
 
     @property
     def naive(self) -> bool:
@@ -323,12 +346,7 @@ def outlook(dataset: str = "teaching", *, model: str = "auto", scenario_model: s
         n_members = max(int(n_boot), 1)
     inputs = chapter_inputs(dataset, as_of=as_of)
     panel, drivers = inputs["panel"], tuple(inputs["drivers"])
-    if as_of is None:
-        sk = skill(panel, drivers, random_state=seed)
-    else:  # the full backtest's rows made with data to as_of: the same as rerunning it cut
-        full = chapter_inputs(dataset)
-        origins = [int(y) for y in np.sort(full["panel"]["year"].unique())[5:-1]]
-        sk = skill(full["panel"], drivers, origins=origins, random_state=seed).as_of(as_of)
+    sk = chapter_skill(dataset, as_of=as_of, random_state=seed)
     name = sk.forecaster if model == "auto" else resolve_model(model, None)
     sname = sk.scenario_model if scenario_model == "auto" else resolve_model(scenario_model, None)
     if sname in NAIVE:

@@ -22,10 +22,15 @@ def plot_region(band: pd.DataFrame, region: str, *, paths: pd.DataFrame | None =
     """History, point forecast, ensemble band and peak of one region (Mt CO2); with
     ``paths``, the standardised driver paths in a second panel.
 
+    ``band``: :func:`~carbonlab.forecast.ensemble.forecast_band`'s table (``lo_mt, hi_mt,
+    point_mt``), or a forecast (``region, year, projected, emissions_mt``, e.g.
+    :func:`~carbonlab.forecast.paths.forecast`'s) drawn without a band.
     ``axes``: one Axes, or two with ``paths``; new ones when None. Returns the array of Axes.
     """
     region = resolve_region(region)
     b = band[band["region"] == region].sort_values("year")
+    if "point_mt" not in b.columns:
+        b = b.assign(point_mt=b["emissions_mt"], lo_mt=np.nan, hi_mt=np.nan)
     ncols = 2 if paths is not None else 1
     if axes is None:
         _, axes = new_figure(1, ncols, figsize=(11 if ncols == 2 else 7, 4.2), squeeze=False)
@@ -36,7 +41,9 @@ def plot_region(band: pd.DataFrame, region: str, *, paths: pd.DataFrame | None =
     ax = axes[0]
     h, f = b[~b["projected"]], b[b["projected"]]
     ax.plot(h["year"], h["point_mt"], color=PALETTE[7], label="history")
-    ax.fill_between(f["year"], f["lo_mt"], f["hi_mt"], color=PALETTE[0], alpha=0.25, label="ensemble 5–95 %")
+    if f["lo_mt"].notna().any():
+        ax.fill_between(f["year"], f["lo_mt"], f["hi_mt"], color=PALETTE[0], alpha=0.25,
+                        label="members 5–95 %")
     ax.plot(np.r_[h["year"].iloc[-1:], f["year"]], np.r_[h["point_mt"].iloc[-1:], f["point_mt"]],
             color=PALETTE[0], label="forecast")
     if peak is not None:
@@ -106,7 +113,7 @@ def plot_national(nat: pd.DataFrame, peak: PeakResult, band: pd.DataFrame | None
     ax.plot(nat["year"], nat["emissions_mt"], color=PALETTE[0], label="sum of 30 provinces")
     if band is not None:
         ax.fill_between(band["year"], band["lo_mt"], band["hi_mt"], color=PALETTE[0], alpha=0.2,
-                        label="ensemble 5–95 %")
+                        label="members 5–95 %")
     ax.plot([peak.peak_year], [peak.peak_value], "o", color=PALETTE[1],
             label=f"peak {peak.peak_year}" + ("" if peak.peaked else " (not peaked)"))
     ax.set(xlabel="year", ylabel="emissions (Mt CO2)", title="national emissions")
@@ -129,6 +136,26 @@ def plot_adjustment(res: AdjustmentResult, ax: Any = None) -> Any:
         ax.plot([pk.peak_year], [pk.peak_value], "o", color=PALETTE[2],
                 label=f"adjusted maximum ({pk.peak_year})")
     ax.set(xlabel="year", ylabel="emissions (Mt CO2)", title=f"{res.region}: what it takes to peak by {res.year}")
+    year_axis(ax)
+    legend_outside(ax)
+    return ax
+
+
+def plot_as_of(then: Any, panel: pd.DataFrame, ax: Any = None) -> Any:
+    """The 30-province sum observed (``panel``, Mt CO2) against an outlook made with the data
+    to an earlier year (``then``, :func:`~carbonlab.forecast.outlook.outlook` with ``as_of``):
+    its point forecast and the 5–95 % band of its members. Returns the Axes."""
+    if ax is None:
+        _, ax = new_figure(figsize=(7, 3.5))
+    year = int(then.as_of if then.as_of is not None else then.panel["year"].max())
+    obs = panel.groupby("year")["emissions_mt"].sum()
+    ax.plot(obs.index, obs.to_numpy(), color="k", label="observed")
+    ax.plot(then.national["year"], then.national["emissions_mt"], "--", color=PALETTE[0],
+            label=f"outlook as of {year}")
+    band = then.national_band[then.national_band["year"] > year]
+    ax.fill_between(band["year"], band["lo_mt"], band["hi_mt"], color=PALETTE[0], alpha=0.2,
+                    label="its members 5–95 %")
+    ax.set(xlabel="year", ylabel="30-province CO2 (Mt)")
     year_axis(ax)
     legend_outside(ax)
     return ax

@@ -6,14 +6,22 @@ from glued numbers, so the same fact reads the same everywhere.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import pandas as pd
 
 from carbonlab.forecast.calibrate import likelihood
+from carbonlab.forecast.ensemble import peak_probabilities
 from carbonlab.forecast.outlook import Outlook
+from carbonlab.forecast.paths import growth_table
 from carbonlab.forecast.rule import CLASS_BEFORE, CLASSES
 from carbonlab.models import MODEL_LABELS, NAIVE
+from carbonlab.regions import resolve_region
 
-__all__ = ["front_summary", "forecaster_sentence", "region_verdict", "as_of_sentence", "mt"]
+__all__ = ["front_summary", "forecaster_sentence", "region_verdict", "as_of_sentence", "mt",
+           "scenario_sentence", "members_sentence", "national_sentence", "laggards_sentence",
+           "example_laggard", "adjustment_sentence", "table10_sentence", "calibration_sentence"]
 
 
 def mt(v: float) -> str:
@@ -111,8 +119,6 @@ def as_of_sentence(then: Outlook, now_panel: object, *, start: int | None = None
     """How the outlook made with data to ``then.as_of`` did on the years observed since:
     its MAPE beside persistence's (the last per-capita value × the same population path the
     outlook used, so both knew only the data to ``as_of``)."""
-    import pandas as pd
-
     p: pd.DataFrame = now_panel  # type: ignore[assignment]
     T = int(then.as_of) if then.as_of is not None else int(then.panel["year"].max())
     obs = p[p["year"] > T].set_index(["region", "year"])["emissions_mt"]
@@ -130,4 +136,96 @@ def as_of_sentence(then: Outlook, now_panel: object, *, start: int | None = None
             f"emissions in {y0}–{y1} by {e_model:.1f} % on average (persistence with the same population path: "
             f"{e_pers:.1f} %); "
             f"for the 30-province total in {y1} it said {nat_pred:,.0f} Mt CO2, and "
-            f"{nat_obs:,.0f} Mt CO2 was observed ({100 * (nat_pred / nat_obs - 1):+.1f} %).")
+            f"{nat_obs:,.0f} Mt CO2 was observed ({100 * (nat_pred / nat_obs - 1):+.1f} %)."
+            + (f" With the data to {T} the backtest chose {MODEL_LABELS[then.model]} as "
+               f"forecaster and {MODEL_LABELS[then.scenario_model]} as scenario model."
+               if then.model and then.scenario_model else ""))
+
+
+def scenario_sentence(scenario: Any, paths: pd.DataFrame, region: str) -> str:
+    """What the scenario table shows: the region, the scenario, its inheritance and purpose."""
+    r = resolve_region(region)
+    proj = paths[(paths["region"] == r) & paths["projected"]]["year"]
+    chain = " → ".join(scenario.chain) if scenario.chain else scenario.name
+    return (f"The drivers of {r} under the scenario *{scenario.name}* (inheritance {chain}: "
+            f"{scenario.description.strip() or 'no description'}), projected "
+            f"{int(proj.min())}–{int(proj.max())}.")
+
+
+def members_sentence(members: pd.DataFrame, region: str, *, n_paths: int | None = None) -> str:
+    """One region's members in words: how many, their 2030 band and P(peak) by 2025 / 2030
+    (shares of members that have peaked by the book's rule)."""
+    r = resolve_region(region)
+    m = members[(members["region"] == r) & (members["member"] >= 0)]
+    p = peak_probabilities(m).iloc[0]
+    end = m[m["year"] == m["year"].max()]["emissions_mt"]
+    lo, hi = np.quantile(end.to_numpy(float), [0.05, 0.95])
+    src = f" drawn from {n_paths} backtest error paths" if n_paths else ""
+    return (f"{int(p['n_members'])} members{src}: in {int(m['year'].max())} {r}'s emissions lie "
+            f"between {lo:,.0f} and {hi:,.0f} Mt CO2 in nine members of ten; "
+            f"{100 * p['p_by_2025']:.0f} % of them have peaked by 2025 and "
+            f"{100 * p['p_by_2030']:.0f} % by 2030 — peaking by 2030 is "
+            f"*{likelihood(p['p_by_2030'])}*.")
+
+
+def national_sentence(o: Outlook) -> str:
+    """The national point forecast's peak and its members' 5–95 % range in the last year."""
+    nb = o.national_band.set_index("year")
+    y = int(nb.index.max())
+    return (f"The national point forecast: {o.national_peak.describe('Mt CO2')}. In {y} the "
+            f"members' sums lie between {nb.loc[y, 'lo_mt']:,.0f} and {nb.loc[y, 'hi_mt']:,.0f} "
+            "Mt CO2 (5–95 %).")
+
+
+def laggards_sentence(o: Outlook) -> str:
+    """Which regions' point paths have not peaked by 2030 (Table 9's rows), or that none lags."""
+    lag = o.laggards
+    n = len(o.table)
+    if not lag:
+        return (f"No laggards: every one of the {n} regions' point forecasts has peaked by 2030 "
+                f"on the *{o.scenario.name}* scenario, so Tables 9 and 10 have no rows.")
+    return (f"{len(lag)} of the {n} regions' point forecasts have not peaked by 2030 on the "
+            f"*{o.scenario.name}* scenario: {', '.join(lag)}.")
+
+
+def example_laggard(o: Outlook, region: str, growth: pd.DataFrame | None = None) -> str:
+    """The region the inverse problem is shown for: ``region`` if it lags, else the laggard
+    growing fastest in the last year of ``growth`` (:func:`growth_table`), else ``region``."""
+    r = resolve_region(region)
+    lag = o.laggards
+    if r in lag or not lag:
+        return r
+    if growth is None:
+        pt = o.members[o.members["member"] == -1]
+        growth = growth_table(pt, range(2030, 2031), regions=lag)
+    return str(growth[growth.columns.max()].idxmax())
+
+
+def adjustment_sentence(o: Outlook, region: str, adj: Any) -> str:
+    """Why the inverse problem is shown for ``adj.region``, and its answer (``adj.message``)."""
+    r, lag = resolve_region(region), o.laggards
+    why = ("the chosen region, a laggard" if adj.region == r and r in lag
+           else "the laggard growing fastest in 2030" if lag
+           else "the chosen region; there is no laggard")
+    return f"For {adj.region} ({why}): {adj.message}"
+
+
+def table10_sentence(model: str, table: Any) -> str:
+    """**What it means** for Table 10: the model that answered and the table's outcome
+    (``table``: :class:`~carbonlab.forecast.table10.Table10`)."""
+    return (f"**What it means.** The adjustments use {MODEL_LABELS.get(model, model)}, the "
+            f"scenario model. {table.describe()}")
+
+
+def calibration_sentence(cal: dict[str, float]) -> str:
+    """The leakage-free check of the odds in words: coverage and Brier score against their
+    targets (85–95 %; at most 0.9 × the base rate's)."""
+    cov, ratio = cal["coverage_pct"], cal["brier_ratio"]
+    return (f"The 90 % bands covered {cov:.1f} % of the years that followed ("
+            + ("inside" if 85 <= cov <= 95 else "outside") + " the target of 85–95 %); the "
+            f"peak calls scored {cal['brier']:.3f}, {ratio:.2f} × the base rate's "
+            f"{cal['brier_base']:.3f} ("
+            + ("better than the target of 0.9 ×)." if ratio <= 0.9 else
+               "the target of 0.9 × is not met: read the probabilities with that in mind).")
+            + f" Calls: {int(cal['n_calls'])} province-origins over {int(cal['n_origins'])} "
+            "origins.")
