@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -25,7 +26,7 @@ from carbonlab.leap.forecast import (
     selection_sentence,
     windowed_reason,
 )
-from carbonlab.leap.pipeline import STUDY_PEAKS, CityRun
+from carbonlab.leap.pipeline import STUDY_PEAKS, CityRun, nowcast_sentence
 from carbonlab.leap.plots import sobol_label
 from carbonlab.leap.results import (
     balance_residual,
@@ -36,8 +37,8 @@ from carbonlab.leap.results import (
 from carbonlab.plotting import fmt
 
 __all__ = ["SCORE_NAMES", "all_cities_sentence", "all_cities_table", "balance_sentence",
-           "branch_cut_sentence", "forecast_sentence", "levers_sentence", "lmdi_sentence",
-           "monte_carlo_sentence", "readings_sentence", "record_sentence", "record_table",
+           "branch_cut_sentence", "city_answer", "forecast_sentence", "levers_sentence", "lmdi_sentence",
+           "monte_carlo_sentence", "pilot_page_sentence", "readings_sentence", "record_sentence", "record_table",
            "scenarios_sentence", "scores_sentence", "sobol_table", "summary_points", "within"]
 
 SCORE_NAMES: dict[str, str] = {**{f"h{h}": f"{h} yr (%)" for h in range(1, HORIZON + 1)},
@@ -301,3 +302,90 @@ def summary_points(table: dict[str, pd.DataFrame], run: CityRun, readings: pd.Da
         + " or ".join(f"{float(v):.1f} %" for v in rd.to_numpy()) + f" reduction in {end} "
         f"({' and '.join(rd.index)}, in that order).",
     ])
+
+
+def _mt(v: float) -> str:
+    """Mt CO2 with its value in 亿t (100 Mt), as the studies quote it."""
+    return f"{v:,.1f} Mt CO2 ({v / 100:.2f} 亿t)"
+
+
+def _peak_phrase(run: CityRun, res: Any, verb: str = "peaks") -> str:
+    end, base = int(run.leap.end_year), int(run.leap.base_year)
+    if not res.peaked:
+        return (f"does not peak by {end}: its highest value is {_mt(res.peak_value)}, "
+                f"in {res.peak_year}")
+    seen = (" (a nowcast year: the forecast stays below it)"
+            if res.peak_year in run.history.attrs.get("nowcast", []) else
+            " (an observed year: the forecast stays below it)" if res.peak_year <= base else "")
+    return f"{verb} in {res.peak_year}{seen} at {_mt(res.peak_value)}"
+
+
+def _forecaster_text(run: CityRun, model: str) -> str:
+    scores = model_scores(run.evaluation)
+    used = LABELS.get(run.model, run.model)
+    ape = scores["all"]
+    if model == "auto":
+        chosen = f"**{used}** (`model=\"auto\"`)"
+    elif model == "ensemble":
+        chosen = "an **error-weighted ensemble** (weights 1/mean error)"
+    else:
+        chosen = (f"**{used}** (parameter `model`; the winner is "
+                  f"{LABELS[str(scores.index[0])]})")
+    err = (f" ({ape[run.model]:.1f} % mean absolute error over one to five years ahead)"
+           if run.model in ape.index else "")
+    naive = ("" if run.model == "persistence" or "persistence" not in ape.index else
+             f"; persistence (next year = this year) errs by {ape['persistence']:.1f} %")
+    return (f"**Baseline forecaster:** {chosen}{err}{naive}; up to {int(scores['n'].max())} "
+            f"scored forecasts per model. {run.selection_text()}")
+
+
+def city_answer(run: CityRun, without: CityRun, model: str, window: int, name_zh: str = ""
+                ) -> str:
+    """A city page's opening answer: peaks, reduction, the study's years, the forecaster,
+    the pilot year, the record and the nowcast, in Markdown (every number from ``run``)."""
+    s = run.summary()
+    end = int(s["end_year"])
+    pb, pp = run.peak("baseline"), run.peak("policy")
+    if pb.peaked and pp.peaked and pb.peak_year == pp.peak_year:
+        peaks = f"baseline and smart-city policy both {_peak_phrase(run, pb, 'peak')}"
+    else:
+        peaks = (f"the baseline {_peak_phrase(run, pb)}; with the smart-city policy it "
+                 f"{_peak_phrase(run, pp)}")
+    b_end, p_end = float(run.baseline.totals().loc[end]), float(run.policy.totals().loc[end])
+    study = STUDY_PEAKS.get(run.city)
+    study_text = (f" **Peak years, the study against ours:** baseline {study['baseline']} "
+                  f"against {s['baseline_peak']}, policy {study['policy']} against "
+                  f"{s['policy_peak']}." if study else
+                  " The study gives no peak years for this city.")
+    source = {"the study": "the study's batch", "pilot list": "from the pilot list",
+              "city file": "from the city file"}
+    pilot = ("never (the policy starts in the first forecast year)" if run.pilot_year is None
+             else f"{run.pilot_year} ({source.get(run.pilot_origin, run.pilot_origin)})")
+    h = run.history
+    reason = windowed_reason(h, window)
+    record = (f"{int(h.index.min())}–{int(h.index.max())}, {h.attrs['observed']} observed "
+              f"years; interpolated (flagged): {_years(h.attrs.get('interpolated', []))}; "
+              f"nowcast (flagged): {_years(h.attrs.get('nowcast', []))}"
+              + (f"; gaps left open: {_years(h.attrs['gaps'])}" if h.attrs.get("gaps") else "")
+              + (f". Windowed models cannot run: {reason}; only the naive models forecast it"
+                 if reason else ""))
+    head = f"**{run.city} ({name_zh})" if name_zh else f"**{run.city}"
+    return (f"{head}: {peaks}.** In {end} the policy emits **{s['reduction_end_pct']:.1f} % "
+            f"less** than the baseline ({p_end:,.1f} against {b_end:,.1f} Mt CO2).{study_text}"
+            f"\n\n{_forecaster_text(run, model)} **Pilot year:** {pilot}. **Record:** "
+            f"{record}.\n\n**Nowcast.** {nowcast_sentence(run, without)}")
+
+
+def pilot_page_sentence(run: CityRun, table: pd.DataFrame, others: Sequence[int | None]) -> str:
+    """A city page's pilot line: its own pilot year's reduction beside the other batches'."""
+    end = int(run.leap.end_year)
+    col = f"reduction_{end}_pct"
+    red = float(run.summary()["reduction_end_pct"])
+    parts = [f"{r[col]:.1f} % " + (f"with a pilot in {y}" if y is not None else
+                                    f"without a pilot (policy from {r['t0']})")
+             for y, (_, r) in zip(others, table.iterrows(), strict=True)]
+    own = "never" if run.pilot_year is None else str(run.pilot_year)
+    listing = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    return (f"**When the pilot started.** With its own pilot year, {own}, the policy cuts "
+            f"{run.city}'s {end} emissions by {red:.1f} %; the same city would cut them by "
+            f"{listing}.")
