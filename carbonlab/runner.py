@@ -304,18 +304,19 @@ _CITY = {
 }
 
 PARAMETER_RULES: dict[str, dict[str, Allowed]] = {
-    "00_overview": {"seed": _SEED},
+    "00_overview": {"seed": _SEED, "as_of": _YEAR_OR_0},
     "01_accounting": {
         "seed": _SEED, "factors": Allowed(choices=("ndrc2011", "ipcc2006", "ceads")),
         "year": Allowed(lo=_teaching_only(lambda d: int(d.load_fuel_use()["year"].min())),
                         hi=_teaching_only(lambda d: int(d.load_fuel_use()["year"].max())),
-                        note="a year of the fuel-use table")},
+                        note="a year of the fuel-use table"),
+        "as_of": _YEAR_OR_0},
     "02_bma": {"seed": _SEED,
                "g": Allowed(choices=("UIP", "BRIC", "RIC", "HQ", "hyper"), number=True),
                "mprior": Allowed(choices=("uniform", "fixed", "random")),
-               "within": Allowed(choices=("individual", "twoway", "none"))},
+               "within": Allowed(choices=("individual", "twoway", "none")), "as_of": _YEAR_OR_0},
     "03_models": {"seed": _SEED, "n_trees": _COUNT, "epochs": _COUNT, "rolling_trees": _COUNT,
-                  "search_iter": _COUNT,
+                  "search_iter": _COUNT, "as_of": _YEAR_OR_0,
                   "drivers": Allowed(choices=_drivers, items=True, note="comma-separated")},
     "04_forecast_peaks": {"seed": _SEED, "n_members": _COUNT,
                           "model": Allowed(choices=_panel_models), "scenario": _SCENARIO,
