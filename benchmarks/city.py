@@ -8,8 +8,10 @@ Usage: python benchmarks/city.py [--dataset ceads] [--city Lanzhou] [--jobs N]
    exactly as chapter 5 and the city pages call it (every city, all six models, the small
    tuning grids, ``n_origins`` origins). Maths libraries run one thread per worker.
 2. **One city page, warm** (target <= 15 s): ``notebooks/city.ipynb`` for ``--city``
-   through the book's one runner, after step 1 filled the cache (so the page reads the
-   scores, as in the built book).
+   through the book's one runner, after step 1 filled the scores' cache. The page runs
+   twice: the first run (printed, not the target) also fits the city's forecasts, which in
+   the built book chapter 5 has already cached; the second is the warm page as the book
+   builds it.
 
 Each line gives the wall time, the CPU time (this process and its finished children:
 workers, kernels), the ratio of the wall time to its target and the machine's load
@@ -70,16 +72,21 @@ def all_cities_cold(dataset: str, n_origins: int) -> None:
 
 
 def city_page_warm(dataset: str, city: str, n_origins: int) -> None:
-    """Step 2: the city page, reading the scores step 1 cached."""
+    """Step 2: the city page twice, reading the scores step 1 cached (the second is warm)."""
     from carbonlab.runner import run_notebook
 
     with tempfile.TemporaryDirectory() as out:
-        l0, t, c = load(), time.perf_counter(), cpu_seconds()
-        run_notebook(ROOT / "notebooks" / "city.ipynb",
-                     {"dataset": dataset, "city": city, "n_origins": n_origins},
-                     Path(out) / "city.ipynb")
-        print(line(f"city page {city} warm", time.perf_counter() - t, cpu_seconds() - c,
-                   TARGET_PAGE_S, l0), flush=True)
+        for label, target in (("first", None), ("warm", TARGET_PAGE_S)):
+            l0, t, c = load(), time.perf_counter(), cpu_seconds()
+            run_notebook(ROOT / "notebooks" / "city.ipynb",
+                         {"dataset": dataset, "city": city, "n_origins": n_origins},
+                         Path(out) / f"city_{label}.ipynb")
+            wall, cpu = time.perf_counter() - t, cpu_seconds() - c
+            if target is None:
+                print(f"city page {city} first run (fits its forecasts)\t{wall:.1f} s wall\t"
+                      f"{cpu:.1f} s CPU", flush=True)
+            else:
+                print(line(f"city page {city} warm", wall, cpu, target, l0), flush=True)
 
 
 def main() -> int:

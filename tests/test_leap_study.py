@@ -119,3 +119,20 @@ def test_study_factors_bad_input():
         leap.study_factors(cities, "teaching", names=("Xian",), models=NAIVE)
     with pytest.raises(ParameterError, match="cut"):
         leap.study_factors(cities, "teaching", cut=0, models=NAIVE)
+
+
+def test_forecast_cached_fits_once(tmp_path, monkeypatch):
+    from carbonlab.leap import pipeline
+
+    monkeypatch.setenv("CARBONLAB_CACHE_DIR", str(tmp_path))
+    hist = leap.city_series(load_cities("teaching"), "Hohhot")
+    calls = []
+    real = pipeline.forecast_city
+    monkeypatch.setattr(pipeline, "forecast_city", lambda *a, **k: calls.append(1) or real(*a, **k))
+    a = leap.forecast_cached(hist, "drift", 2030)
+    b = leap.forecast_cached(hist, "drift", 2030)
+    assert len(calls) == 1 and a.equals(b) and a.equals(real(hist, "drift", 2030))
+    assert b.attrs["model"] == "drift"
+    leap.forecast_cached(hist, "persistence", 2030)  # another model is another entry
+    leap.forecast_cached(hist, "drift", 2030, cache=False)
+    assert len(calls) == 3

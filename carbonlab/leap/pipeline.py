@@ -36,7 +36,7 @@ from carbonlab.leap.pilots import BATCHES, REPRESENTATIVES, STUDY_PILOTS
 from carbonlab.peaks import PEAK_TOL, find_peak
 
 __all__ = ["STUDY_PEAKS", "CityRun", "agreement_sentence", "compare_cities", "evaluate_cached",
-           "export_workbook", "nowcast_sentence", "peak_text", "pilot_effect", "pilot_sentence",
+           "export_workbook", "forecast_cached", "nowcast_sentence", "peak_text", "pilot_effect", "pilot_sentence",
            "readings_table", "run_city", "scenario_peak", "scored_cities", "study_agreement",
            "with_nowcast"]
 
@@ -300,6 +300,28 @@ def _pilot(city: str, pilots: Any, model: CityModel) -> tuple[int | None, str]:
     return None, "never"
 
 
+def forecast_cached(series: pd.Series, model: str | Mapping[str, float], horizon_end: int, *,
+                    window: int = 3, random_state: int = 0, fast: bool = False,
+                    cache: bool = True) -> pd.Series:
+    """:func:`~carbonlab.leap.forecast.forecast_city` through the content-keyed cache.
+
+    The key is the record (values, years and its interpolated and nowcast years), the model
+    or ensemble weights and the settings, so chapter 5 and a city page that forecast the same
+    city the same way fit the model once.
+    """
+    from carbonlab.cache import cached
+
+    weights = sorted(model.items()) if isinstance(model, Mapping) else model
+    parts = [series.to_frame(), sorted(series.attrs.get("interpolated", [])),
+             sorted(series.attrs.get("nowcast", [])), weights, int(horizon_end), window,
+             random_state, fast]
+    out = cached("leap-city-forecast", parts,
+                 lambda: forecast_city(series, model, horizon_end, window=window,
+                                       random_state=random_state, fast=fast), enabled=cache)
+    out.attrs.setdefault("model", model if isinstance(model, str) else "ensemble")
+    return out
+
+
 def _checked_forecast(hist: pd.Series, horizon_end: int, forecast: pd.Series) -> pd.Series:
     """A forecast passed to :func:`run_city`, if it covers the record's end to ``horizon_end``."""
     want = list(range(int(hist.index.max()) + 1, int(horizon_end) + 1))
@@ -351,8 +373,8 @@ def run_city(
         raise DataError(f"{name}: no year can be scored ({ev.attrs.get('reason')})")
     choice = choose_model(ev, model)
     fc = _checked_forecast(hist, horizon_end, forecast) if forecast is not None else \
-        forecast_city(hist, choice, horizon_end, window=window, random_state=random_state,
-                      fast=fast)
+        forecast_cached(hist, choice, horizon_end, window=window, random_state=random_state,
+                        fast=fast, cache=cache)
     lm = (leap_model or CityModel.for_city(name)).copy()
     py, origin = _pilot(name, pilots, lm)
     lm.pilot_year = py
