@@ -136,3 +136,12 @@ def test_forecast_cached_fits_once(tmp_path, monkeypatch):
     leap.forecast_cached(hist, "persistence", 2030)  # another model is another entry
     leap.forecast_cached(hist, "drift", 2030, cache=False)
     assert len(calls) == 3
+
+
+def test_not_peaked_by_an_earlier_horizon_says_nothing_of_after_2035():
+    from carbonlab.leap.pipeline import _agrees
+    from carbonlab.peaks import PeakResult
+
+    rising = PeakResult(2030, 12.0, False)
+    assert _agrees(rising, 2023, "after 2035", end=2030) is None
+    assert _agrees(PeakResult(2035, 12.0, False), 2023, "after 2035", end=2035)

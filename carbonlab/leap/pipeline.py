@@ -125,6 +125,8 @@ class CityRun:
         out["end_year"] = end
         out["reduction_end_pct"] = float(100 * (1 - p / b))
         out["calibration_factor"] = float(self.leap.scale)
+        acc = self.leap.spec.get("accounts")
+        out["structure"] = acc["source"] if acc else "the city file's assumptions"
         out["nowcast_years"] = ", ".join(map(str, self.history.attrs.get("nowcast", []))) or "none"
         sel = self.selection
         out["oos_ratio_to_persistence"] = (float(sel["ratio_to_persistence"]) if sel is not None
@@ -136,13 +138,19 @@ class CityRun:
         return selection_sentence(self.selection, self.model)
 
 
-def _agrees(res: Any, first: int, study: str) -> bool | None:
-    """Our peak against the study's words; a peak counts only if it lies in the forecast years."""
+def _agrees(res: Any, first: int, study: str, end: int | None = None) -> bool | None:
+    """Our peak against the study's words; a peak counts only if it lies in the forecast years.
+
+    "after Y" agrees with a path still rising at its end only if that end (``end``) is Y or
+    later: not peaked by 2030 says nothing about 2035.
+    """
     words = str(study).split()
     in_fc = bool(res.peaked) and res.peak_year >= first
     if words and words[0].isdigit():
         return in_fc and res.peak_year == int(words[0])
     if words[:1] == ["after"]:    # still rising at the end: the maximum is the last forecast
+        if end is not None and end < int(words[1]):
+            return None           # our horizon stops before the study's bound
         return (not res.peaked) and res.peak_year >= first
     if words[:1] == ["before"]:
         return in_fc and res.peak_year < int(words[1])
@@ -163,7 +171,7 @@ def study_agreement(runs: Mapping[str, CityRun]) -> pd.DataFrame:
         first, end = int(run.leap.base_year) + 1, int(run.leap.end_year)
         for sc in ("baseline", "policy"):
             res = run.peak(sc)
-            ok = _agrees(res, first, STUDY_PEAKS[city][sc])
+            ok = _agrees(res, first, STUDY_PEAKS[city][sc], end)
             rows.append({"city": city, "scenario": sc, "study": STUDY_PEAKS[city][sc],
                          "ours": peak_text(res, end, first, run.history.attrs.get("nowcast", [])),
                          "in_forecast": bool(res.peaked and res.peak_year >= first),
@@ -339,6 +347,7 @@ def run_city(
     fast: bool = False, tol: float = PEAK_TOL, random_state: int = 0, cache: bool = True,
     leap_model: CityModel | None = None, models: Sequence[str] | None = None,
     evaluation: pd.DataFrame | None = None, forecast: pd.Series | None = None,
+    accounts: str = "auto",
 ) -> CityRun:
     """Run one city end to end (see the module docstring).
 
@@ -356,6 +365,9 @@ def run_city(
     ``forecast``: the ML baseline already made with the chosen model
     (:func:`~carbonlab.leap.forecast.forecast_city`, Mt CO2 from the year after the record to
     ``horizon_end``) instead of refitting it here.
+    ``accounts``: where the base-year structure comes from: ``"ceads"`` (the province's
+    CEADs structure scaled to the city, :meth:`CityModel.with_accounts`), ``"file"`` (the
+    city file's assumptions) or ``"auto"`` (``"ceads"`` for CEADs city data).
     """
     if baseline not in ("ml", "drivers"):
         raise ParameterError(f"baseline: {baseline!r} is not 'ml' or 'drivers'")
@@ -379,6 +391,13 @@ def run_city(
     py, origin = _pilot(name, pilots, lm)
     lm.pilot_year = py
     lm.city = name
+    if accounts == "auto":
+        accounts = "ceads" if str(cities.attrs.get("source", "")).startswith("CEADs") else "file"
+    if accounts not in ("ceads", "file"):
+        raise ParameterError(f"accounts: {accounts!r} is not 'auto', 'ceads' or 'file'")
+    if accounts == "ceads":
+        prov = cities.loc[cities["city"] == name, "province"].iloc[0]
+        lm = lm.with_accounts(str(prov), int(hist.index.max()), float(hist.iloc[-1]))
     lm = lm.with_policy(reading=reading)
     lm.end_year = int(horizon_end)
     cal = lm.calibrate(hist, fc if baseline == "ml" else None)
