@@ -45,6 +45,8 @@ __all__ = [
     "within_transform",
     "design_from_panel",
     "prior_sensitivity",
+    "truth_check",
+    "describe_recovery",
     "plot_pip",
     "plot_coefficients",
     "plot_model_size",
@@ -891,6 +893,98 @@ def design_from_panel(panel: pd.DataFrame, drivers: Sequence[str] | None = None
     y = log_emissions_per_capita(sub).rename("ln_tco2_per_capita")
     y.index = X.index
     return X, y, sub["region"]
+
+
+# ----------------------------------------------------------------------------- the known truth
+
+
+def truth_check(summary: pd.DataFrame, panel: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """The teaching world's truth beside the BMA posterior, one row per driver.
+
+    Columns: ``true`` and ``coefficient`` (the truth table, ``data.load_truth()``; for a
+    driver whose effect scales with another, its coefficient at the reference value),
+    ``linear`` (the best a linear model with province effects can do: the within-province
+    least-squares coefficients of the noise-free truth, :func:`carbonlab.synth.true_index`,
+    on the true drivers; 0 for the others), ``pip``, ``post_mean``, ``post_sd`` and
+    ``z_linear`` ((post_mean − linear) / post_sd). True drivers first, then by PIP.
+    ``attrs["interaction"]``: the scaled driver's name, its scaling driver and the range
+    of its true effect over the panel's rows (empty when the truth is linear).
+    """
+    from carbonlab.synth import true_index
+
+    t = truth.set_index("driver")
+    true = [d for d in t.index if bool(t.loc[d, "true"])]
+    missing = [c for c in ("region", *true) if c not in panel.columns]
+    if missing:
+        raise DataError(f"panel: missing column {missing[0]!r}")
+    reg = panel["region"].to_numpy()
+
+    def within(v: np.ndarray) -> np.ndarray:
+        return v - pd.Series(v).groupby(reg).transform("mean").to_numpy()
+
+    Xw = np.column_stack([within(panel[d].to_numpy(dtype=float)) for d in true])
+    b, *_ = np.linalg.lstsq(Xw, within(true_index(panel, truth)), rcond=None)
+    out = t[["true", "coefficient"]].join(summary[["pip", "post_mean", "post_sd"]], how="inner")
+    out.insert(2, "linear", pd.Series(dict(zip(true, b, strict=True))).reindex(out.index).fillna(0.0))
+    out["z_linear"] = (out["post_mean"] - out["linear"]) / out["post_sd"].where(out["post_sd"] > 0)
+    out = out.sort_values(["true", "pip"], ascending=False)
+    out.attrs["interaction"] = {}
+    if "scaled_by" in t.columns:
+        sc = t[t["scaled_by"].fillna("").astype(str).str.len() > 0]
+        if len(sc):
+            d, r = sc.index[0], sc.iloc[0]
+            by = panel[str(r["scaled_by"])].to_numpy(dtype=float)
+            eff = (float(r["coefficient"]) * np.maximum(by - float(r["floor"]), 0)
+                   / (float(r["reference"]) - float(r["floor"])))
+            out.attrs["interaction"] = {"driver": d, "by": str(r["scaled_by"]),
+                                        "lo": float(eff.min()), "hi": float(eff.max())}
+    return out
+
+
+def describe_recovery(summary: pd.DataFrame, check: pd.DataFrame | None = None,
+                      check_form: pd.DataFrame | None = None, driver: str = "fossil") -> str:
+    """What the PIPs say against the truth (``check``: :func:`truth_check`; None on data
+    without a known truth), how many drivers without an effect still enter when the scaled
+    driver is given in the truth's own form (``check_form``: :func:`truth_check` of a fit on
+    :func:`carbonlab.synth.true_design`), and how to read ``driver``'s posterior mean as a
+    semi-elasticity."""
+    b = float(summary.loc[driver, "post_mean"]) if driver in summary.index else float("nan")
+    read = (f" The posterior mean on `{driver}` is {b:.2f}: one more percentage point of it "
+            f"changes per-capita emissions by about {b:+.2f} %" if np.isfinite(b) else "")
+    if check is None:
+        return ("The real data carry no known truth: read the PIPs as evidence, keeping in mind "
+                "that some drivers are proxies." + read + ".")
+    true = check[check["true"]]
+    other = check[~check["true"]]
+    found = sorted(true.index[true["pip"] > 0.95])
+    rejected = int((other["pip"] < 0.5).sum())
+    s = (f"BMA gives PIP > 0.95 to {len(found)} of the {len(true)} true drivers"
+         + (f" ({', '.join(found)})" if found else "")
+         + f" and PIP < 0.5 to {rejected} of the {len(other)} drivers without an effect.")
+    inter = check.attrs.get("interaction") or {}
+    if inter:
+        d = inter["driver"]
+        s += (f" The truth is not linear: the effect of `{d}` scales with `{inter['by']}` and "
+              f"ranges from {inter['lo'] + 0.0:.2f} to {inter['hi'] + 0.0:.2f} over the panel's rows, so no "
+              f"single coefficient is right; the best a linear model with province effects can "
+              f"do (column `linear`) is {check.loc[d, 'linear']:.2f}.")
+    far = sorted(true.index[true["z_linear"].abs() > 2])
+    s += (f" The posterior means lie within two posterior SDs of that linear stand-in for "
+          f"{len(true) - len(far)} of the {len(true)} true drivers"
+          + (f" (not: {', '.join(far)})" if far else "") + ".")
+    if check_form is not None:
+        n0 = int((other["pip"] > 0.5).sum())
+        o1 = check_form[~check_form["true"]]
+        n1 = int((o1["pip"] > 0.5).sum())
+        s += (f" Drivers without an effect in the median model (PIP > 0.5): {n0}"
+              + (f"; given the truth's own form of `{inter['driver']}`, {n1}" if inter else "")
+              + (", so the interaction alone does not explain them." if inter and n0 and n1 >= n0
+                 else ": they stood in for the interaction the linear form misses." if inter and n1 == 0 < n0
+                 else ": they partly stood in for the interaction." if inter and n1 < n0 else "."))
+    if read:
+        s += read + (", on average over the provinces' service shares" if inter.get("driver") == driver
+                     else "")
+    return s + "."
 
 
 # ----------------------------------------------------------------------------- prior sensitivity
