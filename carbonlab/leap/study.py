@@ -50,11 +50,11 @@ def _cut(cities: pd.DataFrame, city: str, years: int) -> tuple[pd.DataFrame, int
     return cities[keep].reset_index(drop=True), end
 
 
-def _variants(cities: pd.DataFrame, dataset: str, city: str, kw: dict[str, Any],
-              evaluation: pd.DataFrame | None, cut: int, nowcast_until: int
+def _variants(cities: pd.DataFrame, nc: pd.DataFrame, dataset: str, city: str,
+              kw: dict[str, Any], evaluation: pd.DataFrame | None, cut: int, nowcast_until: int
               ) -> list[tuple[str, str, Callable[[], CityRun]]]:
-    """(factor, setting in words, run) for the reference and each one-at-a-time change."""
-    nc = with_nowcast(cities, dataset, nowcast_until)
+    """(factor, setting in words, run) for the reference and each one-at-a-time change
+    (``nc``: ``cities`` with the nowcast)."""
     ref_model, ref_reading = kw["model"], kw["reading"]
     ev = evaluation
 
@@ -109,12 +109,13 @@ def study_factors(
     kw = dict(model=model, reading=reading, horizon_end=horizon_end, window=window,
               models=models, fast=fast, random_state=random_state)
     rows = []
+    nc = with_nowcast(cities, dataset, nowcast_until)
     for city in names:
         if city not in STUDY_PEAKS:
             raise ParameterError(f"names: {city!r} is not one of the study's cities "
                                  f"({', '.join(STUDY_PEAKS)})")
         ref_years: dict[str, Any] = {}
-        for factor, setting, make in _variants(cities, dataset, city, kw, evaluation, cut,
+        for factor, setting, make in _variants(cities, nc, dataset, city, kw, evaluation, cut,
                                                nowcast_until):
             row: dict[str, Any] = {"city": city, "factor": factor, "setting": setting,
                                    "note": ""}
