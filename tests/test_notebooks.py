@@ -60,7 +60,6 @@ def test_overview_runs(tmp_path, dataset, data_dir):
 # rewritten are listed here: their checks report (xfail) instead of failing. Remove a chapter
 # from the list once it meets the targets.
 NOT_YET_CONVERTED: dict[str, str] = {
-    "03_models": "chapter 3 not yet rewritten to show its method (issue 25 item 1)",
 }
 CHAPTERS = [p for p in NOTEBOOKS if p.stem[:2].isdigit()]
 

@@ -94,6 +94,7 @@ from carbonlab.models.plots import (  # noqa: F401
     plot_scatter_grid,
     plot_split_ranking,
     plot_tree_curves,
+    plot_truth_distance,
 )
 from carbonlab.models.registry import (  # noqa: F401
     BASELINES,
@@ -184,4 +185,5 @@ __all__ = [
     "plot_tree_curves",
     "plot_bpnn_search",
     "plot_split_ranking",
+    "plot_truth_distance",
 ]

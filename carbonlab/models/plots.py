@@ -130,3 +130,26 @@ def plot_split_ranking(ranking: pd.DataFrame, metric: str = "mse_test", ax: Any 
     ax.set_title("The same models under two splits")
     ax.legend(title="split")
     return ax
+
+
+def plot_truth_distance(dist: pd.DataFrame, ax: Any = None) -> Any:
+    """Each variant's RMS distance from the noise-free truth (``report.truth_distance``), closest
+    at the top, on a log axis, with the world's own noise as a dashed line; the Axes."""
+    if dist.empty:
+        raise ParameterError("dist: empty truth-distance table")
+    if ax is None:
+        _, ax = new_figure(1, 1, figsize=(7.0, 0.3 * len(dist) + 1.6))
+    ypos = np.arange(len(dist))[::-1]
+    rms = 100 * np.sqrt(dist["mse_truth"].to_numpy(dtype=float))
+    ax.barh(ypos, rms, color=PALETTE[0])
+    ax.set_yticks(ypos, dist["model"] + " " + dist["variant"])
+    noise = dist.attrs.get("noise_mse")
+    if noise:
+        ax.axvline(100 * np.sqrt(noise), color="black", ls="--", lw=1,
+                   label="the world's noise (RMS)")
+        ax.legend(loc="lower right")
+    ax.set_xscale("log")
+    plain_log_axis(ax, "x")
+    ax.set_xlabel("RMS distance of the test predictions from the truth (% per person)")
+    ax.set_title("How close each model comes to the teaching world's truth")
+    return ax
