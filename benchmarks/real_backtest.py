@@ -20,7 +20,7 @@ import time
 
 
 def main() -> int:
-    from carbonlab.forecast.calibrate import calibration_check, calibration_summary
+    from carbonlab.forecast.calibrate import calibration_check, calibration_summary, ensemble_models
     from carbonlab.forecast.outlook import chapter_inputs
     from carbonlab.forecast.skill import skill
 
@@ -41,13 +41,13 @@ def main() -> int:
     r = float(c.loc[s.scenario_model, "ratio_persistence"])
     print(f"scenario model {s.scenario_model}: conditional MAPE at 3-8 years = {r:.3f} x "
           f"persistence's ({'meets' if r <= 0.8 else 'misses'} the 0.8 target)")
-    for name in dict.fromkeys([s.forecaster, "persistence"]):
-        p = s.predictions[(s.predictions["model"] == name)
-                          & (s.predictions["mode"] == "unconditional")]
-        cal = calibration_summary(calibration_check(panel, p))
-        print(f"members of {name}: 90 % coverage {cal['coverage_pct']:.1f} % (target 85-95), "
-              f"Brier {cal['brier']:.3f} = {cal['brier_ratio']:.2f} x the base rate's "
-              f"{cal['brier_base']:.3f} (target <= 0.9) over {cal['n_calls']} calls")
+    unc = s.predictions[s.predictions["mode"] == "unconditional"]
+    for pool in dict.fromkeys([(s.forecaster,), ensemble_models(s.forecaster)]):
+        cal = calibration_summary(calibration_check(panel, unc, models=pool))
+        print(f"members of {' + '.join(pool)}: 90 % coverage {cal['coverage_pct']:.1f} % "
+              f"(the band of {pool[0]}; target 85-95), Brier {cal['brier']:.3f} = "
+              f"{cal['brier_ratio']:.2f} x the base rate's {cal['brier_base']:.3f} "
+              f"(target <= 0.9) over {cal['n_calls']} calls")
     print(f"elapsed {time.perf_counter() - t0:.1f} s")
     return 0
 

@@ -130,18 +130,63 @@ def test_skill_chooses_a_driver_responsive_scenario_model(panel):
     assert set(s.summary()["mode"]) == {"conditional", "unconditional"}
 
 
-def test_error_model_reproduces_observed_paths_and_extends_them():
+def test_error_model_reproduces_observed_paths_and_continues_them_from_the_process():
     pred = pd.DataFrame({"origin": [1, 1, 2], "region": ["a", "a", "a"], "h": [1, 2, 1],
                          "emissions_mt": [1.1, 1.2, 0.9], "pred_mt": [1.0, 1.0, 1.0]})
     em = ErrorModel.from_backtest(pred)
     assert em.horizon == 2
-    rng = np.random.default_rng(0)
-    s = em.sample(500, 4, rng)
-    first = set(np.round(s[:, 0], 12))
-    assert first <= set(np.round(np.log([1.1, 0.9]), 12))
-    # horizon 2 of origin 2 is unobserved: continued by the observed step ln1.2 - ln1.1
-    step = np.log(1.2) - np.log(1.1)
-    np.testing.assert_allclose(np.diff(s, axis=1), step, atol=1e-12)
+    s = em.sample(500, 4, np.random.default_rng(0))
+    assert set(np.round(s[:, 0], 12)) <= set(np.round(np.log([1.1, 0.9]), 12))
+    whole = np.isclose(s[:, 0], np.log(1.1))  # origin 1's path is observed to h = 2
+    np.testing.assert_allclose(s[whole, 1], np.log(1.2))
+    assert np.isfinite(s).all()
+
+
+def test_error_process_continuation_slope_is_a_straight_line_and_walk_keeps_its_level():
+    """Conditional on the observed part: a pure growth-rate error continues on its own line
+    ε_k·h/k; a pure random walk continues at ε_k plus the drift with variance (h−k)·walk."""
+    paths = np.array([[0.02, np.nan], [-0.01, np.nan]])
+    slope = ErrorModel(paths, drift=0.0, variances=(0.0, 0.0, 4e-4))
+    s = slope.sample(200, 5, np.random.default_rng(1))
+    np.testing.assert_allclose(s, s[:, :1] * np.arange(1, 6), atol=1e-10)
+    walk = ErrorModel(paths, drift=0.01, variances=(0.0, 1e-4, 0.0))
+    w = walk.sample(40000, 3, np.random.default_rng(2))
+    step = w[:, 2] - w[:, 0]
+    assert abs(step.mean() - 0.02) < 5e-4 and abs(step.var() - 2e-4) < 1e-5
+
+
+def test_error_process_moments_are_recovered_from_simulated_paths():
+    rng = np.random.default_rng(3)
+    n, H = 4000, 8
+    h = np.arange(1, H + 1)
+    eps = (0.01 * h + rng.normal(0, 0.02, (n, H)) + np.cumsum(rng.normal(0, 0.03, (n, H)), 1)
+           + h * rng.normal(0, 0.01, (n, 1)))
+    rows = [{"origin": i, "region": "a", "h": int(k), "pred_mt": 1.0,
+             "emissions_mt": float(np.exp(eps[i, k - 1]))} for i in range(n) for k in h]
+    em = ErrorModel.from_backtest(pd.DataFrame(rows))
+    np.testing.assert_allclose(em.drift, 0.01, atol=2e-3)
+    np.testing.assert_allclose(em.variances, (4e-4, 9e-4, 1e-4), rtol=0.3, atol=1e-4)
+
+
+def test_pooled_members_split_over_the_forecaster_and_the_naive_references():
+    from carbonlab.forecast.calibrate import ensemble_models, pooled_members
+
+    assert ensemble_models("bma") == ("bma", "persistence", "drift")
+    assert ensemble_models("persistence") == ("persistence", "drift")
+    errs = pd.DataFrame([{"model": m, "origin": o, "region": "a", "h": h, "pred_mt": 1.0,
+                          "emissions_mt": 1.0} for m in ("x", "y") for o in (1, 2)
+                         for h in (1, 2)])
+    def point(v):
+        return pd.DataFrame({"region": "r", "year": [2020, 2021, 2022],
+                             "projected": [False, True, True], "emissions_mt": [5.0, v, v]})
+    m = pooled_members({"x": point(6.0), "y": point(4.0)}, errs, 7, random_state=0)
+    assert sorted(m["member"].unique()) == list(range(7))
+    per = m.groupby("model")["member"].nunique()
+    assert per["x"] == 4 and per["y"] == 3
+    last = m[m["year"] == 2022].set_index("model")["emissions_mt"]
+    assert (last["x"] == 6.0).all() and (last["y"] == 4.0).all()  # no error: each its own point
+    with pytest.raises(ParameterError, match="no backtest rows for model 'z'"):
+        pooled_members({"z": point(1.0)}, errs, 3)
 
 
 def test_members_equal_the_point_when_the_backtest_made_no_error():
@@ -336,3 +381,14 @@ def test_skill_as_of_equals_the_backtest_on_the_cut_panel(panel):
     assert (full.scenario_model, full.forecaster) == (cut.scenario_model, cut.forecaster)
     with pytest.raises(ParameterError, match="as_of"):
         full.as_of(2005)
+
+
+def test_calibration_check_needs_the_pool_named_when_the_backtest_holds_several_models(
+        backtest, panel):
+    p = backtest[backtest["mode"] == "unconditional"]
+    with pytest.raises(ParameterError, match="name the pooled ones, the forecaster first"):
+        calibration_check(panel, p, n_members=10)
+    one = calibration_check(panel, p[p["model"] == "fe"], n_members=20, min_origins=1)
+    pooled = calibration_check(panel, p, models=("fe", "persistence"), n_members=40,
+                               min_origins=1)
+    assert one.shape == pooled.shape and pooled["p_peaked"].between(0, 1).all()

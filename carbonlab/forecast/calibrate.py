@@ -9,8 +9,9 @@ actually made on unseen years (the unconditional rolling-origin backtest,
 
 where ``ε^(b)`` is one whole error path ``ln(observed / forecast)`` for horizons 1, 2, …
 drawn from the backtest (so errors keep their drift and their correlation across years),
-extended past the longest observed horizon by a random walk whose steps are drawn from the
-backtest's own year-to-year changes of the error. Bands are member quantiles (a conformal,
+continued past the horizons it was observed at by a draw from a Gaussian error process
+(noise, random walk and a persistent growth-rate error) fitted by moments to the backtest's
+own paths and conditioned on the observed part. Bands are member quantiles (a conformal,
 split-in-time calibration); P(peak) is the share of members whose path has peaked by the
 book's rule. :func:`calibration_check` verifies it leakage-free: at each origin only errors
 already observable by that year calibrate the bands scored on the following years.
@@ -23,6 +24,7 @@ already observable by that year calibrate the bands scored on the following year
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +35,7 @@ from carbonlab.forecast.ensemble import peak_probabilities
 from carbonlab.forecast.rule import CLASS_2025, CLASS_2030, CLASS_BEFORE, CLASS_NOT, find_peak
 
 __all__ = ["LIKELIHOOD", "ErrorModel", "calibration_check", "calibration_summary", "likelihood",
+           "ensemble_models", "pooled_members",
            "class_from_probabilities",
            "class_contradicts"]
 
@@ -75,16 +78,47 @@ def class_contradicts(cls: str, p_by_2025: float, p_by_2030: float) -> bool:
     return False
 
 
+def _moments(paths: np.ndarray) -> tuple[float, tuple[float, float, float]]:
+    """Drift and ``(noise, walk, slope)`` variances of :class:`ErrorModel` fitted by moments."""
+    from scipy.optimize import nnls
+
+    h = np.arange(1, paths.shape[1] + 1, dtype=float)
+    n = np.isfinite(paths).sum(axis=0)
+    ok = n >= 3
+    if not ok.any():  # too few paths to see how errors grow: the drift and one noise level
+        fin = np.isfinite(paths)
+        drift = float(np.sum(paths[fin] * np.broadcast_to(h, paths.shape)[fin])
+                      / np.sum(np.broadcast_to(h, paths.shape)[fin] ** 2))
+        return drift, (float(np.var(paths[fin])), 0.0, 0.0)
+    w = np.sqrt(n[ok])
+    mu = np.nanmean(paths[:, ok], axis=0)
+    var = np.nanvar(paths[:, ok], axis=0, ddof=1)
+    drift = float(np.sum(w * mu * h[ok]) / np.sum(w * h[ok] ** 2))
+    design = np.column_stack([np.ones(ok.sum()), h[ok], h[ok] ** 2])
+    coef, _ = nnls(design * w[:, None], var * w)
+    return drift, (float(coef[0]), float(coef[1]), float(coef[2]))
+
+
 @dataclass
 class ErrorModel:
     """Error paths ``ln(observed / forecast)`` by horizon from a backtest, and a sampler.
 
-    ``paths``: array (n_paths, H) with NaN where a path's horizon was not observed;
-    ``steps``: the observed year-to-year changes of the error (for horizons beyond a path).
+    ``paths``: array (n_paths, H) with NaN where a path's horizon was not observed (a path
+    observed to horizon k has horizons 1…k). ``drift`` (ln units per year of horizon) and
+    ``variances`` ``(noise, walk, slope)`` describe the errors as a Gaussian process,
+
+        ε_h = drift·h + η_h + Σ_{j≤h} u_j + h·δ,   η ~ (0, noise), u ~ (0, walk), δ ~ (0, slope),
+
+    whose covariance is ``noise·[i=j] + walk·min(i, j) + slope·i·j``: a year's own noise, a
+    random walk and a persistent error in the growth rate. They are fitted by moments to the
+    paths (least squares of the variance at each horizon with ≥ 3 paths on 1, h, h², with
+    non-negative coefficients, weighted by √paths) and used only to continue a path past the
+    horizons it was observed at.
     """
 
     paths: np.ndarray
-    steps: np.ndarray
+    drift: float = 0.0
+    variances: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     @classmethod
     def from_backtest(cls, pred: pd.DataFrame) -> ErrorModel:
@@ -95,18 +129,25 @@ class ErrorModel:
         d = pred.assign(err=e).pivot_table(index=["origin", "region"], columns="h", values="err")
         H = int(d.columns.max())
         paths = d.reindex(columns=range(1, H + 1)).to_numpy(dtype=float)
-        steps = np.diff(paths, axis=1).ravel()
-        steps = steps[np.isfinite(steps)]
-        return cls(paths, steps if steps.size else np.zeros(1))
+        drift, variances = _moments(paths)
+        return cls(paths, drift, variances)
 
     @property
     def horizon(self) -> int:
         """Longest horizon observed."""
         return self.paths.shape[1]
 
+    def covariance(self, horizon: int) -> np.ndarray:
+        """Covariance (horizon × horizon, ln units²) of the error process at horizons 1…horizon."""
+        noise, walk, slope = self.variances
+        h = np.arange(1, horizon + 1, dtype=float)
+        return noise * np.eye(horizon) + walk * np.minimum.outer(h, h) + slope * np.outer(h, h)
+
     def sample(self, n: int, horizon: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` error paths of length ``horizon`` (array n × horizon): an observed path,
-        continued where it stops by steps drawn from :attr:`steps`."""
+        continued where it stops by a draw from the error process conditional on the
+        horizons observed (for a pure slope error the continuation is the path's own straight
+        line ε_k·h/k; for a pure random walk, ε_k plus the drift and fresh steps)."""
         rows = self.paths[rng.integers(0, len(self.paths), size=n)]
         out = np.full((n, horizon), np.nan)
         k = min(horizon, self.horizon)
@@ -115,10 +156,18 @@ class ErrorModel:
         if first.any():  # a path without h = 1 (never from a backtest): start at a random h1
             h1 = self.paths[:, 0][np.isfinite(self.paths[:, 0])]
             out[first, 0] = rng.choice(h1, size=int(first.sum()))
-        for h in range(1, horizon):
-            gap = np.isnan(out[:, h])
-            if gap.any():
-                out[gap, h] = out[gap, h - 1] + rng.choice(self.steps, size=int(gap.sum()))
+        observed = np.isfinite(out).sum(axis=1)
+        S = self.covariance(horizon)
+        mean = self.drift * np.arange(1, horizon + 1)
+        for kk in np.unique(observed[observed < horizon]):
+            i = np.flatnonzero(observed == kk)
+            o, u = slice(0, kk), slice(kk, horizon)
+            gain = S[u, o] @ np.linalg.pinv(S[o, o])
+            cond = S[u, u] - gain @ S[o, u]
+            w, v = np.linalg.eigh((cond + cond.T) / 2)
+            root = v * np.sqrt(np.clip(w, 0.0, None))
+            z = rng.standard_normal((len(i), horizon - kk))
+            out[i, kk:] = mean[u] + (out[i, :kk] - mean[o]) @ gain.T + z @ root.T
         return out
 
     def members(self, point: pd.DataFrame, n: int, random_state: int = 0) -> pd.DataFrame:
@@ -144,36 +193,81 @@ class ErrorModel:
         return pd.concat(out, ignore_index=True)
 
 
-def calibration_check(panel: pd.DataFrame, pred: pd.DataFrame, *, n_members: int = 200,
+def ensemble_models(forecaster: str) -> tuple[str, ...]:
+    """The forecasters whose members are pooled: the chosen one and the two naive references
+    (persistence, drift), each once. Pooling hedges the backtest's choice of forecaster, which
+    is itself uncertain: multi-model ensembles are better calibrated than any one member model
+    (Hagedorn, Doblas-Reyes and Palmer 2005)."""
+    from carbonlab.models import NAIVE
+
+    return tuple(dict.fromkeys([str(forecaster), *NAIVE]))
+
+
+def pooled_members(points: Mapping[str, pd.DataFrame], errors: pd.DataFrame, n: int,
+                   random_state: int = 0) -> pd.DataFrame:
+    """Members pooled over forecasters: ``n`` split evenly over ``points`` (model name → tidy
+    ``region, year, projected, emissions_mt`` point forecast; the remainder goes to the first
+    models), each model's members its own point times its own backtest error paths
+    (:class:`ErrorModel` from the rows of ``errors`` with that ``model``). Returns ``member,
+    model, region, year, projected, emissions_mt`` with members numbered 0…n−1."""
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < len(points):
+        raise ParameterError(f"n_members: expected an integer >= {len(points)} (one member per "
+                             f"pooled model at least), got {n!r}")
+    out, first = [], 0
+    for j, (name, point) in enumerate(points.items()):
+        k = int(n) // len(points) + (1 if j < int(n) % len(points) else 0)
+        errs = errors[errors["model"] == name]
+        if errs.empty:
+            raise ParameterError(f"errors: no backtest rows for model {name!r}")
+        m = ErrorModel.from_backtest(errs).members(point, k, random_state + 7919 * j)
+        out.append(m.assign(member=m["member"] + first, model=name))
+        first += k
+    cols = ["member", "model", "region", "year", "projected", "emissions_mt"]
+    return pd.concat(out, ignore_index=True)[cols]
+
+
+def calibration_check(panel: pd.DataFrame, pred: pd.DataFrame, *,
+                      models: Sequence[str] | None = None, n_members: int = 200,
                       q: tuple[float, float] = (0.05, 0.95), min_origins: int = 3,
                       random_state: int = 0) -> pd.DataFrame:
-    """Leakage-free check of bands and peak calls on a backtest of one model and mode.
+    """Leakage-free check of bands and peak calls on a backtest in one mode.
 
-    For each origin T with at least ``min_origins`` earlier origins, the errors observable by
-    T (origin T' < T, year ≤ T) calibrate an :class:`ErrorModel`; members around the
-    forecasts made at T give the ``q`` band and P(peaked by the last scored year E_T), scored
-    against the observed years T+1…E_T and the observed series' peak by E_T. Returns one row
-    per origin and region: ``origin, region, covered_pct, n_years, p_peaked, true_peaked,
-    brier``.
+    ``models``: the pooled forecasters (:func:`ensemble_models`), the first being the
+    forecaster; default: the one model of ``pred`` (rows of other models are ignored). For
+    each origin T with at least ``min_origins`` earlier origins, the errors observable by T
+    (origin T' < T, year ≤ T) calibrate each model's :class:`ErrorModel`; members around the
+    forecasts made at T give P(peaked by the last scored year E_T) (all pooled members) and
+    the ``q`` band (the forecaster's members: the band of its point forecast), scored against
+    the observed years T+1…E_T and the observed series' peak by E_T. Returns one row per
+    origin and region: ``origin, region, covered_pct, n_years, p_peaked, true_peaked, brier``.
     """
     obs = panel.sort_values("year")
     obs.attrs = {}  # attrs holding tables break pandas' concat
+    pred = pred if "model" in pred.columns else pred.assign(model="model")
+    names = list(dict.fromkeys(pred["model"])) if models is None else list(models)
+    if models is None and len(names) != 1:
+        raise ParameterError(f"models: pred holds {len(names)} models ({', '.join(names)}); "
+                             "name the pooled ones, the forecaster first")
+    pred = pred[pred["model"].isin(names)]
     rows = []
     origins = sorted(int(T) for T in pred["origin"].unique())
     for i, T in enumerate(origins):
         if i < min_origins:
             continue
         cal = pred[(pred["origin"] < T) & (pred["year"] <= T)]
-        em = ErrorModel.from_backtest(cal)
         at = pred[pred["origin"] == T]
         E = int(at["year"].max())
         hist = obs[obs["year"] <= T][["region", "year", "emissions_mt"]].assign(projected=False)
-        fut = at[["region", "year", "pred_mt"]].rename(columns={"pred_mt": "emissions_mt"})
-        point = pd.concat([hist, fut.assign(projected=True)], ignore_index=True)
-        mem = em.members(point, n_members, random_state + T)
-        fm = mem[mem["projected"]]
+        points = {}
+        for name in names:
+            fut = at.loc[at["model"] == name, ["region", "year", "pred_mt"]]
+            fut = fut.rename(columns={"pred_mt": "emissions_mt"}).assign(projected=True)
+            points[name] = pd.concat([hist, fut], ignore_index=True)
+        mem = pooled_members(points, cal, n_members, random_state + T)
+        fm = mem[mem["projected"] & (mem["model"] == names[0])]
         qs = fm.groupby(["region", "year"])["emissions_mt"].quantile(list(q)).unstack()
-        act = at.set_index(["region", "year"])["emissions_mt"].reindex(qs.index)
+        act = at.drop_duplicates(["region", "year"]).set_index(["region", "year"])[
+            "emissions_mt"].reindex(qs.index)
         inside = (act >= qs[q[0]]) & (act <= qs[q[1]])
         p = peak_probabilities(mem).set_index("region")["p_peaked"]
         for r, g in obs[obs["year"] <= E].groupby("region", sort=True):
@@ -186,6 +280,7 @@ def calibration_check(panel: pd.DataFrame, pred: pd.DataFrame, *, n_members: int
         raise ParameterError(f"backtest: needs more than {min_origins} origins to check")
     out = pd.DataFrame(rows)
     out.attrs["units"] = {"covered_pct": "%", "brier": "probability²"}
+    out.attrs["models"] = names
     return out
 
 

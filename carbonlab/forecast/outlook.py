@@ -13,11 +13,12 @@ import pandas as pd
 from carbonlab._util import ParameterError
 from carbonlab.cache import cached
 from carbonlab.forecast.calibrate import (
-    ErrorModel,
     calibration_check,
     calibration_summary,
     class_from_probabilities,
+    ensemble_models,
     likelihood,
+    pooled_members,
 )
 from carbonlab.forecast.ensemble import (
     forecast_band,
@@ -289,23 +290,29 @@ its non-fossil targets from the 14th Five-Year Plans of 2021 (see its section 2.
 def _point_and_members(name: str, panel: pd.DataFrame, drivers: tuple[str, ...],
                        paths: pd.DataFrame, population: pd.DataFrame, sk: Skill,
                        n_members: int, seed: int) -> tuple[PanelModel, pd.DataFrame, dict]:
-    """The deterministic point (``name`` fitted on all of ``panel``), members from the
-    backtest's own errors, and the leakage-free calibration of those members."""
+    """The deterministic point (``name`` fitted on all of ``panel``), members pooled over
+    ``name`` and the naive references (:func:`ensemble_models`), each its own point times its
+    own backtest errors, and the leakage-free calibration of that pool."""
     cols = ["region", "year", "emissions_mt", "population_10k", *drivers]
-    key = [panel[cols].sort_values(["region", "year"], ignore_index=True), paths, population,
-           {"model": name, "drivers": list(drivers), "n": n_members, "seed": seed}]
-    pm = cached("outlook-point", key, lambda: PanelModel(name, drivers, random_state=seed)
-                .fit(panel))
-    point = forecast(pm, panel, paths, population)
-    errs = sk.predictions[(sk.predictions["model"] == name)
-                          & (sk.predictions["mode"] == "unconditional")]
     cols_pt = ["region", "year", "projected", "emissions_mt"]
-    members = ErrorModel.from_backtest(errs).members(point[cols_pt], n_members, seed)
-    members = pd.concat([point[cols_pt].assign(member=-1), members], ignore_index=True)
-    members = members[["member", *cols_pt]]
+    pool = ensemble_models(name)
+    points, fitted = {}, {}
+    for m in pool:
+        key = [panel[cols].sort_values(["region", "year"], ignore_index=True), paths,
+               population, {"model": m, "drivers": list(drivers), "n": n_members, "seed": seed}]
+        fitted[m] = cached("outlook-point", key, lambda m=m: PanelModel(
+            m, drivers, random_state=seed).fit(panel))
+        points[m] = forecast(fitted[m], panel, paths, population)[cols_pt]
+    errs = sk.predictions[sk.predictions["model"].isin(pool)
+                          & (sk.predictions["mode"] == "unconditional")]
+    members = pooled_members(points, errs, n_members, seed)
+    members = pd.concat([points[name].assign(member=-1, model=name), members],
+                        ignore_index=True)[["member", "model", *cols_pt]]
     calib = cached("outlook-calibration", [errs, panel[cols], {"n": n_members, "seed": seed}],
-                   lambda: calibration_summary(calibration_check(panel, errs, random_state=seed)))
-    return pm, members, calib
+                   lambda: calibration_summary(calibration_check(panel, errs, models=pool,
+                                                                 random_state=seed)))
+    calib["models"] = list(pool)
+    return fitted[name], members, calib
 
 
 def _classes(point: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
@@ -332,9 +339,11 @@ def outlook(dataset: str = "teaching", *, model: str = "auto", scenario_model: s
        answers "what if the drivers change": Table 10, sensitivities).
     2. The point forecast is ``model`` fitted on all the data, on the scenario's driver paths,
        anchored at the last observed year (deterministic).
-    3. ``n_members`` members multiply it by error paths the forecaster made in the backtest
-       (:class:`~carbonlab.forecast.calibrate.ErrorModel`); bands and P(peak) come from
-       them, and the class from the probabilities, with the IPCC likelihood words.
+    3. ``n_members`` members, pooled over the forecaster and the naive references
+       (:func:`~carbonlab.forecast.calibrate.ensemble_models`), each that model's point times
+       error paths it made in the backtest (:class:`~carbonlab.forecast.calibrate.ErrorModel`);
+       bands and P(peak) come from them, and the class from the probabilities, with the IPCC
+       likelihood words.
     4. ``as_of``: the whole pipeline on the data up to that year and the targets published
        by then (``Outlook.point`` then forecasts the years that followed).
 
@@ -359,8 +368,9 @@ def outlook(dataset: str = "teaching", *, model: str = "auto", scenario_model: s
                                             n_members, seed)
     point = members[members["member"] == -1]
     table = _classes(point, members)
-    band = forecast_band(members)
-    nband = national_band(members)
+    own = members[members["model"] == name]  # the band is the point forecast's own
+    band = forecast_band(own)
+    nband = national_band(own)
     nat = point.groupby("year", as_index=False)["emissions_mt"].sum()
     nband["point_mt"] = nat.set_index("year")["emissions_mt"].reindex(nband["year"]).to_numpy()
     counts = table["class"].value_counts().reindex(list(CLASSES), fill_value=0)
