@@ -145,3 +145,15 @@ def test_not_peaked_by_an_earlier_horizon_says_nothing_of_after_2035():
     rising = PeakResult(2030, 12.0, False)
     assert _agrees(rising, 2023, "after 2035", end=2030) is None
     assert _agrees(PeakResult(2035, 12.0, False), 2023, "after 2035", end=2035)
+
+
+def test_city_answer_says_a_flat_baseline_stays_at_its_level():
+    cities = load_cities("teaching")
+    run = leap.run_city(cities, "Lanzhou", model="persistence", models=NAIVE, horizon_end=2030,
+                        fast=True, cache=False)
+    text = leap.city_answer(run, run, "persistence", 3, "兰州")
+    assert text.startswith("**Lanzhou (兰州): ")
+    if float(run.history.iloc[-1]) >= float(run.history.max()):
+        assert (f"in {int(run.history.index[-1])} (an observed year: the forecast stays within "
+                "1 % of it)") in text
+    assert "stays below it" not in text

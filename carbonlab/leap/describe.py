@@ -314,9 +314,10 @@ def _peak_phrase(run: CityRun, res: Any, verb: str = "peaks") -> str:
     if not res.peaked:
         return (f"does not peak by {end}: its highest value is {_mt(res.peak_value)}, "
                 f"in {res.peak_year}")
-    seen = (" (a nowcast year: the forecast stays below it)"
+    after = (f"stays within {100 * run.tol:g} % of it" if res.end_gap <= run.tol else "stays below it")
+    seen = (f" (a nowcast year: the forecast {after})"
             if res.peak_year in run.history.attrs.get("nowcast", []) else
-            " (an observed year: the forecast stays below it)" if res.peak_year <= base else "")
+            f" (an observed year: the forecast {after})" if res.peak_year <= base else "")
     return f"{verb} in {res.peak_year}{seen} at {_mt(res.peak_value)}"
 
 

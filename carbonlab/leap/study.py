@@ -122,7 +122,7 @@ def study_factors(
             try:
                 r = make()
             except (DataError, ParameterError) as exc:
-                row["note"] = str(exc)
+                row["note"] = str(exc).replace(" (None)", " (not scored on this record)")
                 rows.append(row)
                 continue
             if factor == "baseline model":
