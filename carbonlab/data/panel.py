@@ -4,14 +4,15 @@
 
 - **CE1**: CEADs' CO2 of its 17 fossil fuels (row 4 of each province sheet),
   cement **process** CO2 kept apart in ``process_mt`` (not in the total);
-- **CE2**: net imported electricity (ABSPI flows via GCAM-China) times an
+- **CE2**: net imported electricity (the energy inventories' electricity balance,
+  :func:`carbonlab.data.ceads_energy.electricity_balance`) times an
   **electricity-only** grid factor (:func:`electricity_only_grid_factors`): the
   CEADs power-and-heat sector CO2 without its heat share, over generation.
 
-The heat share is read from the 2007 energy balances (CESY 2008): the fuel energy
-into heating (row 23) over that into thermal power and heating (rows 22 + 23),
-per province, with the yearbook's own calorific values (``fu04.xls``). It is held
-at its 2007 value in other years (stated per row in ``basis``).
+The heat share is that year's fuel energy into heating over that into thermal power
+and heating (energy inventories, rows 54-55, with the yearbook's calorific values,
+``fu04.xls``); :func:`heat_shares_2007` gives the same from the 2007 energy balances
+(CESY 2008) for comparison.
 
 Drivers: every one of the 18 with a real source or a documented proxy, or listed
 as unavailable (:func:`driver_coverage`, ``attrs["coverage"]``). The panel keeps
@@ -34,7 +35,6 @@ __all__ = [
     "PANEL_YEARS",
     "FU04_NAME",
     "energy_balance_tj",
-    "electricity_net_imports",
     "energy_mix",
     "heat_shares_2007",
     "electricity_only_grid_factors",
@@ -166,31 +166,6 @@ def energy_balance_tj(data_dir: PathLike = None, verify: bool = True) -> pd.Data
     return out
 
 
-def electricity_net_imports(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
-    """Net imported electricity from the energy inventories: region, year, consumption_gwh,
-    generation_gwh, net_import_gwh (GWh; negative for net exporters), gen_source.
-
-    consumption = final consumption + losses of electricity (energy inventories, rows 3 and
-    63); generation = all sources (CPSY before 2012, NBS from 2012, as for the grid
-    factors). One definition for 2005-2022, where the ABSPI flows of GCAM-China stop in
-    2019 (:func:`carbonlab.data.gcam.net_electricity_imports` is the cross-check).
-    """
-    bal = energy_balance_tj(data_dir, verify)[["region", "year", "electricity_gwh"]]
-    gen = _generation(data_dir, verify)[["region", "year", "total_gwh", "gen_source"]]
-    m = bal.merge(gen, on=["region", "year"], how="inner").dropna(subset=["total_gwh"])
-    out = pd.DataFrame({"region": m["region"], "year": m["year"].astype(int),
-                        "consumption_gwh": m["electricity_gwh"],
-                        "generation_gwh": m["total_gwh"],
-                        "net_import_gwh": m["electricity_gwh"] - m["total_gwh"],
-                        "gen_source": m["gen_source"]})
-    out = _order(out)
-    out.attrs["units"] = {"consumption_gwh": "GWh", "generation_gwh": "GWh",
-                          "net_import_gwh": "GWh"}
-    out.attrs["source"] = ("CEADs energy inventories (electricity final use + losses) - "
-                           "generation (CPSY to 2011, NBS from 2012)")
-    return out
-
-
 def electricity_only_grid_factors(data_dir: PathLike = None, verify: bool = True
                                   ) -> pd.DataFrame:
     """Electricity-only average grid factors derived from data, by grid and year.
@@ -235,8 +210,14 @@ def electricity_only_grid_factors(data_dir: PathLike = None, verify: bool = True
 
 def ce2_electricity_only(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
     """CE2 with electricity-only factors: region, year, net_import_gwh, grid,
-    factor_tco2_per_mwh, ce2_mt (Mt CO2; negative for net exporters), basis."""
-    net = electricity_net_imports(data_dir, verify)
+    factor_tco2_per_mwh, ce2_mt (Mt CO2; negative for net exporters), basis.
+
+    Net imports are the energy inventories' electricity balance
+    (:func:`carbonlab.data.ceads_energy.electricity_balance`: consumption - thermal output -
+    non-thermal generation; province-years without a balance are left out)."""
+    from carbonlab.data import ceads_energy
+
+    net = ceads_energy.electricity_balance(data_dir, verify)[["region", "year", "net_import_gwh"]]
     f = electricity_only_grid_factors(data_dir, verify)
     net = net.assign(grid=net["region"].map(grid_region))
     m = net.merge(f[["grid", "year", "factor_tco2_per_mwh", "basis"]], on=["grid", "year"],
@@ -258,7 +239,8 @@ def energy_mix(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
     rate of that year's thermal power (all provinces' fuel input to thermal power /
     their thermal generation). Non-fossil electricity consumed: an importer adds its
     imports at its grid's non-thermal share; an exporter keeps its own mix on what it
-    consumes. ``gas`` = gas_tj / total_tj; ``fossil`` (the study's name for the
+    consumes (net imports, consumption and generation from
+    :func:`carbonlab.data.ceads_energy.electricity_balance`). ``gas`` = gas_tj / total_tj; ``fossil`` (the study's name for the
     NON-fossil share) = nf_used_tj / total_tj. Both in [0, 1]; years :data:`PANEL_YEARS`
     (earlier inventories hold a few negative published cells, e.g. Hainan 1997 gas).
     """
@@ -268,15 +250,17 @@ def energy_mix(data_dir: PathLike = None, verify: bool = True) -> pd.DataFrame:
                    grid=pw["region"].map(grid_region))
     gsum = pw.groupby(["grid", "year"])[["nf_gwh", "total_gwh"]].transform("sum")
     pw["grid_nf_share"] = gsum["nf_gwh"] / gsum["total_gwh"]
-    net = electricity_net_imports(data_dir, verify)[["region", "year", "net_import_gwh"]]
+    from carbonlab.data import ceads_energy
+
+    net = ceads_energy.electricity_balance(data_dir, verify)[
+        ["region", "year", "net_import_gwh", "consumption_gwh", "generation_gwh"]]
     m = bal.merge(pw, on=["region", "year"]).merge(net, on=["region", "year"])
     m = m[m["year"].isin(PANEL_YEARS)].reset_index(drop=True)
     rate = m.groupby("year")["power_tj"].transform("sum") / m.groupby("year")[
         "thermal_gwh"].transform("sum")  # TJ of fuel per GWh of thermal electricity
-    consumed = m["total_gwh"] + m["net_import_gwh"]
     nf_used = np.where(m["net_import_gwh"] >= 0,
                        m["nf_gwh"] + m["net_import_gwh"] * m["grid_nf_share"],
-                       m["nf_gwh"] * consumed / m["total_gwh"])
+                       m["nf_gwh"] * m["consumption_gwh"] / m["generation_gwh"])
     out = pd.DataFrame({"region": m["region"], "year": m["year"], "fossil_tj": m["fossil_tj"],
                         "gas_tj": m["gas_tj"], "local_nf_tj": m["nf_gwh"] * rate,
                         "net_import_tj": m["net_import_gwh"] * rate,
