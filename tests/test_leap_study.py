@@ -105,6 +105,9 @@ def test_study_factors_table_and_sentence(factors):
     assert list(tab.columns) == ["study", *leap.FACTORS]
     assert tab.loc["Lanzhou", "study"] == leap.STUDY_PEAKS["Lanzhou"]["baseline"]
     assert tab.loc["Lanzhou", "baseline model"] == "–"
+    ref = factors.set_index(["city", "factor"]).loc[("Lanzhou", "reference"), "baseline_peak"]
+    assert tab.loc["Lanzhou", "reference"].split()[0] == ref.split()[0]
+    assert not tab.stack().str.contains("in the inventory|not peaked").any()
     text = leap.study_factors_sentence(factors)
     n_fc = int(factors.query("factor == 'reference'")["baseline_in_forecast"].sum())
     assert f"the baseline peak lies in the forecast years for {n_fc} of 2 cities" in text

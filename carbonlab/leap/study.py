@@ -152,15 +152,20 @@ def study_factors(
 def study_factors_table(factors: pd.DataFrame, scenario: str = "baseline") -> pd.DataFrame:
     """The one-at-a-time table for a reader: city x factor, our peak text, the study's beside.
 
-    A cell reads e.g. ``2026 (moves)`` when the change moves the peak year from the
-    reference's, ``2014 (in the inventory)`` unchanged, ``–`` when the change cannot run.
+    Short cells so the table fits a page: ``2014 inv.`` (the maximum lies in the
+    inventory), ``2022 nc`` (in a nowcast year), ``after 2035`` (not peaked), a bare year for
+    a peak in the forecast years; ``*`` marks a change that moves the peak year from the
+    reference's, ``–`` a change that cannot run.
     """
     if scenario not in ("baseline", "policy"):
         raise ParameterError(f"scenario: {scenario!r} is not 'baseline' or 'policy'")
     d = factors.copy()
-    text = d[f"{scenario}_peak"].astype(object)
+    text = (d[f"{scenario}_peak"].astype(object).astype(str)
+            .str.replace(" (in the inventory)", " inv.", regex=False)
+            .str.replace(" (nowcast)", " nc", regex=False)
+            .str.replace(" (not peaked)", "", regex=False))
     moved = d[f"moves_{scenario}"].fillna(False).astype(bool)
-    text = text.where(~moved, text.astype(str) + " — moves")
+    text = text.where(~moved, text + " *")
     text = text.where(d[f"{scenario}_peak"].notna(), "–")
     d["cell"] = text
     tab = d.pivot(index="city", columns="factor", values="cell")
