@@ -94,7 +94,7 @@ OVERSIZE = {
     "data/targets.py:published_targets",
     "forecast/inverse.py:adjustment_problem",
     "forecast/inverse.py:peak_adjustment",
-    "leap/city.py:CityModel", "leap/city.py:_compute", "leap/engine.py",
+    "leap/engine.py",
     "leap/engine.py:DemandTree", "leap/engine.py:__init__", "leap/forecast.py:all_cities",
     "plotting.py:show_table", "scenarios.py:driver_paths",
     "synth.py", "synth.py:_true_paths", "synth.py:generate", "synth.py:_card",

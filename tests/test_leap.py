@@ -101,7 +101,9 @@ def test_diffuse_rate_cap_and_base_year():
 def test_tree_arithmetic_by_hand(tree):
     res = tree.run("current_accounts")
     assert list(res.columns) == ["branch", "sector", "fuel", "year", "energy", "emissions",
-                                 "scenario"]
+                                 "scenario", "activity", "activity_name"]
+    # no branch below the root has its own activity level: every leaf's driver is the root
+    assert set(res["activity_name"]) == {"root"} and np.all(res["activity"] == A0)
     assert res.attrs["units"] == {"energy": "TJ", "emissions": "Mt CO2"}
     y0 = res[res["year"] == 2020].set_index("branch")
     lev = small_spec()["variables"]["lev"]["value"]
@@ -373,9 +375,10 @@ def test_city_files_validate_balance_closes_and_policy_lowers(path):
         el = bal[bal["fuel"] == "electricity"].pivot_table(index="year", columns="flow",
                                                             values="energy_tj")
         assert np.all(el["power_output"] > 0) and np.all(el["losses"] > 0)
-        # direct emissions (power plants carry electricity) = emissions with electricity
-        # at the grid factor
+        # direct emissions (power plants carry electricity; imports are scope 2, outside
+        # the city's inventory) = emissions with electricity at the city's grid factor
         r = run.results
+        assert r.loc[r["branch"] == "power/imports", "emissions_mt"].sum() == 0.0
         assert r["emissions_mt"].sum() == pytest.approx(r["emissions_attributed_mt"].sum(),
                                                         rel=1e-12)
     b, p = m.totals("baseline"), m.totals("policy")
@@ -387,15 +390,30 @@ def test_every_city_number_needs_a_source(tmp_path):
 
     spec = yaml.safe_load((leap.scenario_dir() / "template.yaml").read_text(encoding="utf-8"))
     del spec["passenger"]["km_per_vehicle"]["source"]
-    with pytest.raises(DataError, match="passenger.km_per_vehicle: needs a source"):
+    with pytest.raises(DataError, match="^t.yaml: passenger.km_per_vehicle: missing key 'source'$"):
         leap.CityModel(spec, "t.yaml")
     spec = yaml.safe_load((leap.scenario_dir() / "template.yaml").read_text(encoding="utf-8"))
     spec["levers"]["ev_sales_share"]["K"] = 1.5
-    with pytest.raises(DataError, match=r"levers.ev_sales_share.K: 1.5 outside \[0, 1\]"):
+    with pytest.raises(DataError, match=r"^t.yaml: levers.ev_sales_share.K: value 1.5 — input "
+                                        r"should be less than or equal to 1$"):
         leap.CityModel(spec, "t.yaml")
     spec = yaml.safe_load((leap.scenario_dir() / "template.yaml").read_text(encoding="utf-8"))
     spec["industry"]["branches"]["metals"]["share"] = 0.5
-    with pytest.raises(DataError, match="industry.branches shares sum to 1.35"):
+    with pytest.raises(DataError, match="^t.yaml: industry.branches shares sum to 1.35, not 1$"):
+        leap.CityModel(spec, "t.yaml")
+    spec = yaml.safe_load((leap.scenario_dir() / "template.yaml").read_text(encoding="utf-8"))
+    spec["levers"]["ev_sales_share"]["source"] = "  "
+    with pytest.raises(DataError, match="^t.yaml: levers.ev_sales_share.source: value '  ' — "
+                                        "string should have at least 1 character"):
+        leap.CityModel(spec, "t.yaml")
+    spec = yaml.safe_load((leap.scenario_dir() / "template.yaml").read_text(encoding="utf-8"))
+    spec["colour"] = "red"
+    with pytest.raises(DataError, match="^t.yaml: unknown top-level key 'colour'$"):
+        leap.CityModel(spec, "t.yaml")
+    spec = yaml.safe_load((leap.scenario_dir() / "template.yaml").read_text(encoding="utf-8"))
+    spec["buildings"]["services"]["fuel_shares"]["coal"] = \
+        spec["buildings"]["services"]["fuel_shares"].pop("raw_coal")
+    with pytest.raises(DataError, match="unknown fuel 'coal'"):
         leap.CityModel(spec, "t.yaml")
     with pytest.raises(DataError, match="not found"):
         leap.CityModel.from_yaml(tmp_path / "none.yaml")
@@ -922,3 +940,92 @@ def test_leap_export_writes_a_workbook_that_reads_back(tmp_path):
     assert not list(tmp_path.glob(".lanzhou.xlsx.*"))           # nothing half-written
     assert main(["leap", "export", "Atlantis", "-o", str(tmp_path / "x.xlsx")]) == 2
     assert not (tmp_path / "x.xlsx").exists()
+
+
+# ---------------------------------------------------------------- the engine's LEAP expressions
+
+def _expr_tree(**kw) -> dict:
+    spec = {
+        "name": "expr", "base_year": 2020, "end_year": 2023,
+        "fuels": {"x": {"t_co2_per_tj": 100.0, "source": "test"}},
+        "variables": {"gdp": {"value": 10.0}, "pop": {"value": 4.0}, "occ": {"value": 2.0},
+                      "km": {"value": 100.0}, "ev0": {"value": 0.0, "fraction": True},
+                      "evs": {"value": 0.5, "fraction": True}},
+        "tree": {"name": "root", "activity": 1.0, "children": [
+            {"name": "trips", "activity": 300.0, "label": "trips_pkm", "children": [
+                {"name": "veh", "activity": {"formula": "1 / occ"}, "fuel": "x",
+                 "intensity": {"formula": "2 * (1 - 0.5) ** 2"}}]}]},
+        "scenarios": {"baseline": {"parent": "current_accounts", "expressions": {
+            "var:gdp": {"growth": {2021: 0.10, 2023: 0.30}},
+            "var:pop": {"growth": 0.0},
+            "root/trips:activity": {"growth_as": {"refs": {"var:gdp": 0.5, "var:pop": 1.0}}}}}},
+    }
+    spec.update(kw)
+    return spec
+
+
+def test_growth_with_anchor_rates_growth_as_several_drivers_and_formulas():
+    t = leap.DemandTree.from_dict(_expr_tree())
+    v = t.evaluate("baseline")
+    # rates 0.10 (2021), 0.20 (2022, interpolated), 0.30 (2023), compounded from 2020
+    np.testing.assert_allclose(v["var:gdp"], [10.0, 11.0, 13.2, 17.16])
+    np.testing.assert_allclose(v["root/trips:activity"], 300.0 * (v["var:gdp"] / 10.0) ** 0.5)
+    res = t.run("baseline")
+    e = 300.0 * (v["var:gdp"] / 10.0) ** 0.5 / 2.0 * 0.5        # trips x 1/occ x 2 (1 - .5)^2
+    np.testing.assert_allclose(res["energy"].to_numpy(), e)
+    assert set(res["activity_name"]) == {"root/trips/veh"}      # its own activity level
+    np.testing.assert_allclose(res["activity"].to_numpy(), e / 0.5)
+    bad = _expr_tree()
+    bad["tree"]["children"][0]["children"][0]["intensity"] = {"formula": "__import__('os')"}
+    with pytest.raises(DataError, match="not allowed"):
+        leap.DemandTree.from_dict(bad)
+    bad["tree"]["children"][0]["children"][0]["intensity"] = {"formula": "nope * 2"}
+    with pytest.raises(DataError, match="unknown quantity 'var:nope'"):
+        leap.DemandTree.from_dict(bad).run("baseline")
+    mixed = _expr_tree()
+    mixed["tree"]["children"].append({"name": "s", "share": 0.5, "fuel": "x"})
+    with pytest.raises(DataError, match="mix shares and activity levels"):
+        leap.DemandTree.from_dict(mixed)
+
+
+def test_stock_expression_turns_the_fleet_over_by_hand():
+    """The engine's stock expression = stock_turnover on the branch's vehicle-km / km."""
+    stock = {"of": "root/trips/veh", "km_per_vehicle": "km", "sales_share": "evs",
+             "stock_share": "ev0", "names": ["ev", "ice"],
+             "survival": {"median_life": 8, "shape": 3, "max_age": 20}}
+    spec = _expr_tree()
+    spec["tree"]["children"][0]["children"][0] = {
+        "name": "veh", "activity": {"formula": "1 / occ"},
+        "intensity": {"stock": {**stock, "output": "fill"}}, "children": [
+            {"name": "ev", "fuel": "x", "share": {"stock": {**stock, "output": "share"}}},
+            {"name": "ice", "fuel": "x", "share": "remainder"}]}
+    t = leap.DemandTree.from_dict(spec)
+    res, vals, stocks = t.solve_run("baseline")
+    need = vals["root/trips:activity"] / 2.0 / 100.0          # vehicle-km / km per vehicle
+    surv = leap.survival_curve(8, 3, 20)
+    v0 = leap.initial_vintages(need[0], surv, 0.05)
+    ref = leap.stock_turnover(need, surv, {"ev": v0 * 0.0, "ice": v0}, {"ev": 0.5, "ice": 0.5},
+                              t.years())
+    (got,) = stocks.values()
+    np.testing.assert_allclose(got.stock["ev"], ref.stock["ev"], rtol=1e-15)
+    ev = res[res["branch"] == "trips/veh/ev"]["energy"].to_numpy()
+    np.testing.assert_allclose(ev, ref.stock["ev"] * 100.0, rtol=1e-12)   # vehicles x km
+    assert ev[0] == 0.0 and np.all(np.diff(ev) > 0)
+
+
+def test_one_calculation_path():
+    """The city model computes through the engine: no second stock, growth or diffusion path."""
+    import ast
+
+    calls: dict[str, set[str]] = {}
+    for p in Path(leap.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                f = node.func
+                calls.setdefault(getattr(f, "id", getattr(f, "attr", "")), set()).add(p.name)
+    for fn in ("stock_turnover", "growth", "growth_as", "diffuse", "survival_curve",
+               "initial_vintages", "interp"):
+        assert calls.get(fn, set()) <= {"engine.py"}, (fn, calls.get(fn))
+    m = leap.CityModel.for_city("Lanzhou")
+    assert isinstance(m.tree, leap.DemandTree)
+    assert m.tree.resolution_order("policy") == ["policy", "baseline", "current_accounts"]

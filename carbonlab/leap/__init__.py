@@ -19,6 +19,7 @@ The package separates the generic engine from the city pipeline:
 Everything public is re-exported here (``from carbonlab import leap; leap.run_city(...)``).
 """
 
+from carbonlab.leap.accounts import *  # noqa: F403
 from carbonlab.leap.city import *  # noqa: F403
 from carbonlab.leap.describe import *  # noqa: F403
 from carbonlab.leap.engine import *  # noqa: F403
@@ -29,5 +30,6 @@ from carbonlab.leap.plots import *  # noqa: F403
 from carbonlab.leap.power import *  # noqa: F403
 from carbonlab.leap.results import *  # noqa: F403
 from carbonlab.leap.sensitivity import *  # noqa: F403
+from carbonlab.leap.spread import *  # noqa: F403
 from carbonlab.leap.stock import *  # noqa: F403
 from carbonlab.leap.study import *  # noqa: F403

@@ -59,19 +59,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from carbonlab._util import DataError, ParameterError, read_yaml_mapping
-from carbonlab.leap.engine import READINGS, diffuse, interp, scenario_dir
-from carbonlab.leap.power import Dispatch, PowerSector
-from carbonlab.leap.stock import StockResult, initial_vintages, stock_turnover, survival_curve
+from carbonlab._util import DataError, ParameterError, read_yaml_mapping, validate_schema
+from carbonlab.leap.engine import CURRENT_ACCOUNTS, DemandTree, scenario_dir
+from carbonlab.leap.power import MWH_PER_TJ, Dispatch, PowerSector
+from carbonlab.leap.schema import CityFile
+from carbonlab.leap.stock import StockResult
 
-__all__ = ["LEVERS", "SCENARIOS", "CityModel", "ScenarioResult"]
+__all__ = ["LEVERS", "SCENARIOS", "CityModel", "ScenarioResult", "city_tree"]
 
 LEVERS: tuple[str, ...] = ("ev_sales_share", "shared_share", "traffic_brain", "industrial_pv",
                            "energy_saving", "renewables", "freight_electric",
                            "building_electrification")
 """Policy levers (fractions). The first five are the city study's; the last three are ours."""
 SCENARIOS: tuple[str, ...] = ("baseline", "policy")
-_FOSSIL = ("raw_coal", "natural_gas", "gasoline", "diesel")
+_FOSSIL = ("raw_coal", "coal", "oil", "natural_gas", "gasoline", "diesel")
+_REQUIRED_FUELS = ("gasoline", "diesel", "electricity")
 CALIBRATION_RTOL = 1e-9
 
 
@@ -104,6 +106,7 @@ class ScenarioResult:
     power: Dispatch
     levers: pd.DataFrame           # year x lever (fractions)
     activity: pd.DataFrame         # year x activity (units in attrs)
+    accounts: dict[str, Any] | None = None  # the data behind the current accounts, if any
 
     def totals(self) -> pd.Series:
         """Total emissions by year (Mt CO2)."""
@@ -112,118 +115,184 @@ class ScenarioResult:
 
     @property
     def grid_factor(self) -> pd.Series:
-        """Grid emission factor of the delivered electricity (t CO2/MWh) by year."""
-        return pd.Series(self.power.grid_factor_t_per_mwh, index=pd.Index(self.years, name="year"),
-                         name="grid_factor_t_per_mwh")
+        """Emission factor of the delivered electricity (t CO2/MWh) by year: the city's own
+        plants (its scope 1) per MWh delivered; imports are counted where they are made."""
+        d = self.power.demand * MWH_PER_TJ
+        g = np.divide(self.power.local_emissions * 1e6, d, out=np.zeros_like(d), where=d > 0)
+        return pd.Series(g, index=pd.Index(self.years, name="year"), name="grid_factor_t_per_mwh")
+
+
+def _v(row: Any) -> float:
+    return float(row["value"] if isinstance(row, Mapping) else row)
+
+
+def _var(row: Any, fraction: bool = False, value: Any = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"value": _v(row) if value is None else value}
+    if isinstance(row, Mapping) and row.get("source"):
+        out["source"] = str(row["source"])
+    if fraction:
+        out["fraction"] = True
+    return out
+
+
+def _heat_children(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Fuel leaves of a building sector: fossil heat moved to heat pumps by the lever."""
+    fs = {str(k): float(x) for k, x in row["fuel_shares"].items()}
+    fossil = sum(x for f, x in fs.items() if f in _FOSSIL)
+    kids: list[dict[str, Any]] = []
+    for f, x in fs.items():
+        share: Any = {"formula": f"{x!r} * (1 - building_electrification)"} if f in _FOSSIL else x
+        kids.append({"name": f, "share": share, "fuel": f})
+    kids.append({"name": "heat_pumps", "fuel": "electricity",
+                 "share": {"formula": f"{fossil!r} * building_electrification"},
+                 "intensity": {"formula": "electric_ratio"}})
+    return kids
+
+
+def city_tree(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The LEAP tree of a city file (:class:`~carbonlab.leap.engine.DemandTree` spec).
+
+    Key assumptions: the drivers (``gdp``, ``population``), the levers (fractions), the
+    physical parameters the formulas read and ``efficiency`` (1 in the base year). Branches:
+    passenger (p-km; cars by occupancy to vehicle-km, EV and ICE by **stock turnover**; bus),
+    freight (t-km), industry (value added by branch, fuel shares x TJ per 10^8 yuan, cut by
+    energy saving and efficiency), buildings (residential, services; fossil heat to heat
+    pumps). Scenarios: ``current_accounts`` (the file's base year) -> ``baseline`` (Growth of
+    the drivers from their anchor rates, GrowthAs of every activity, efficiency Growth) ->
+    ``policy`` (every lever diffuses from the pilot year).
+
+    Long because it is the tree, written out branch by branch as a LEAP user reads it.
+    """
+    s = spec
+    d, p, f, ind, b = (s[k] for k in ("drivers", "passenger", "freight", "industry", "buildings"))
+    gdp0, pop0 = _v(d["gdp_1e8yuan"]), _v(d["population_10k"])
+    aeei = _v(s.get("autonomous_efficiency", {"value": 0.0}))
+    var: dict[str, Any] = {"gdp": _var(d["gdp_1e8yuan"]), "population": _var(d["population_10k"]),
+                           "efficiency": {"value": 1.0, "source": "base-year technology = 1"}}
+    for k in ("occupancy_private", "occupancy_shared", "km_per_vehicle", "mj_per_vkm_ice",
+              "mj_per_vkm_ev", "bus_mj_per_pkm"):
+        var[k] = _var(p[k])
+    var["ev_stock_share"] = _var(p.get("ev_stock_share", {"value": 0.0}), fraction=True)
+    for k in ("mj_per_tkm_diesel", "mj_per_tkm_electric"):
+        var[k] = _var(f[k])
+    var["electric_ratio"] = _var(b.get("electric_ratio", {"value": 0.4}))
+    for name, lv in s["levers"].items():
+        var[name] = _var(lv, fraction=True, value=float(lv["base"]))
+    sv = dict(p.get("survival") or {})
+    stock = {"of": "city/passenger/car/road", "km_per_vehicle": "km_per_vehicle",
+             "sales_share": "ev_sales_share", "stock_share": "ev_stock_share",
+             "names": ["ev", "ice"],
+             "survival": {k: sv[k] for k in ("median_life", "shape", "max_age",
+                                             "sales_growth_before") if k in sv}}
+    saving = "(1 - traffic_brain)"
+    passenger = {"name": "passenger", "label": "passenger_pkm",
+                 "activity": _v(p["pkm_per_capita"]) * pop0 * 1e4, "children": [
+                     {"name": "car", "share": _v(p["car_share"]), "children": [
+                         {"name": "road", "label": "car_vkm", "activity": {"formula":
+                          "(1 - shared_share) / occupancy_private + shared_share / occupancy_shared"},
+                          "intensity": {"stock": {**stock, "output": "fill"}}, "children": [
+                             {"name": "ev", "fuel": "electricity",
+                              "share": {"stock": {**stock, "output": "share"}},
+                              "intensity": {"formula": f"mj_per_vkm_ev / 1e6 * {saving}"}},
+                             {"name": "ice", "fuel": "gasoline", "share": "remainder",
+                              "intensity": {"formula": f"mj_per_vkm_ice / 1e6 * {saving}"}}]}]},
+                     {"name": "bus", "fuel": "diesel", "share": "remainder",
+                      "intensity": {"formula": f"bus_mj_per_pkm / 1e6 * {saving}"}}]}
+    freight = {"name": "freight", "label": "freight_tkm",
+               "activity": _v(f["tkm_per_1e4yuan"]) * gdp0 * 1e4, "children": [
+                   {"name": "road_diesel", "fuel": "diesel", "share": {"formula": "1 - freight_electric"},
+                    "intensity": {"formula": f"mj_per_tkm_diesel / 1e6 * {saving}"}},
+                   {"name": "road_electric", "fuel": "electricity",
+                    "share": {"formula": "freight_electric"},
+                    "intensity": {"formula": f"mj_per_tkm_electric / 1e6 * {saving}"}}]}
+    base: dict[str, Any] = {
+        "city/passenger:activity": {"growth_as": {"refs": {
+            "var:gdp": _v(p["elasticity_gdp"]), "var:population": _v(p["elasticity_population"])}}},
+        "city/freight:activity": {"growth_as": {"refs": {"var:gdp": _v(f["elasticity_gdp"])}}},
+        "var:gdp": {"growth": {int(k): float(x) for k, x in d["gdp_growth"]["value"].items()}},
+        "var:population": {"growth": {int(k): float(x)
+                                      for k, x in d["population_growth"]["value"].items()}},
+        "var:efficiency": {"growth": -aeei},
+    }
+    branches = []
+    for name, row in ind["branches"].items():
+        inten = {str(k): float(x) for k, x in row["tj_per_1e8yuan"].items()}
+        tot = sum(inten.values())
+        branches.append({"name": name, "label": f"industry_{name}_va",
+                         "activity": gdp0 * _v(ind["value_added_share"]) * float(row["share"]),
+                         "intensity": tot, "children": [
+                             {"name": k, "fuel": k, "share": x / tot if tot else 0.0}
+                             for k, x in inten.items()]})
+        base[f"city/industry/{name}:activity"] = {
+            "growth_as": {"refs": {"var:gdp": float(row["elasticity_gdp"])}}}
+    res, svc = b["residential"], b["services"]
+    e_inc = _v(res["elasticity_income"])
+    buildings = {"name": "buildings", "activity": 1.0, "intensity": {"formula": "efficiency"},
+                 "children": [
+                     {"name": "residential", "label": "residential_tj",
+                      "activity": _v(res["gj_per_capita"]) * pop0 * 1e4 / 1e3,
+                      "children": _heat_children(res)},
+                     {"name": "services", "label": "services_tj",
+                      "activity": _v(svc["tj_per_1e8yuan"]) * gdp0, "children": _heat_children(svc)}]}
+    base["city/buildings/residential:activity"] = {"growth_as": {"refs": {
+        "var:population": 1.0 - e_inc, "var:gdp": e_inc}}}
+    base["city/buildings/services:activity"] = {"growth_as": {"refs": {"var:gdp": 1.0}}}
+    policy = {f"var:{name}": {"diffuse": {k: v for k, v in (
+        ("rate", float(lv["rate"])), ("r", float(lv.get("r", 0.2))), ("t0", "pilot"),
+        ("reading", str(s.get("reading", "relative"))),
+        ("K", None if lv.get("K") is None else float(lv["K"]))) if v is not None}}
+        for name, lv in s["levers"].items()}
+    extra = []
+    if s.get("other"):
+        o = s["other"]
+        tot = sum(float(x) for x in o["tj"].values())
+        if tot > 0:
+            extra.append({"name": "other", "label": "other_tj", "activity": tot,
+                          "intensity": {"formula": "efficiency"}, "children": [
+                              {"name": k, "fuel": k, "share": float(x) / tot}
+                              for k, x in o["tj"].items()]})
+            base["city/other:activity"] = {"growth_as": {"refs": {
+                "var:gdp": _v(o["elasticity_gdp"])}}}
+    if s.get("process") and _v(s["process"]["mt"]) > 0:
+        extra.append({"name": "process", "label": "process_mt", "activity": _v(s["process"]["mt"]),
+                      "children": [{"name": "co2", "fuel": "process", "share": 1.0}]})
+        base["city/process:activity"] = {"growth_as": {"refs": {
+            "var:gdp": _v(s["process"]["elasticity_gdp"])}}}
+    return {
+        "name": s["name"], "city": s.get("city", s["name"]), "pilot_year": s.get("pilot_year"),
+        "base_year": int(s.get("base_year", 2019)), "end_year": int(s.get("end_year", 2035)),
+        "fuels": {k: dict(v) for k, v in s["fuels"].items()}, "variables": var,
+        "tree": {"name": "city", "activity": float(s.get("calibration_factor", 1.0)), "children": [
+            passenger, freight,
+            {"name": "industry", "activity": 1.0, "children": branches,
+             "intensity": {"formula": "(1 - energy_saving) * efficiency"}},
+            buildings, *extra]},
+        "scenarios": {
+            "baseline": {"parent": CURRENT_ACCOUNTS, "expressions": base,
+                         "description": "drivers grow at the file's rates; activities GrowthAs "
+                                        "the drivers; levers stay at base-year levels"},
+            "policy": {"parent": "baseline", "expressions": policy,
+                       "description": "smart-city pilot policy: every lever diffuses beyond its "
+                                      "base-year level from the pilot year"}},
+    }
 
 
 class CityModel:
-    """A city's LEAP model (see the module docstring); build with :meth:`from_yaml`."""
+    """A city's LEAP model on the one engine: a :class:`~carbonlab.leap.engine.DemandTree`
+    (:func:`city_tree`) plus the power sector; build with :meth:`from_yaml`."""
+
+    template: bool = False
 
     def __init__(self, spec: Mapping[str, Any], source: str = "") -> None:
         self.source = source or str(spec.get("name", "city"))
         self.spec = copy.deepcopy(dict(spec))
-        w = self.source
+        validate_schema(CityFile, self.spec, self.source)
         s = self.spec
-        for key in ("name", "drivers", "fuels", "passenger", "freight", "industry", "buildings",
-                    "power", "levers"):
-            if key not in s:
-                raise DataError(f"{w}: missing top-level key '{key}'")
         self.name = str(s["name"])
-        self.city = str(s.get("city", self.name))
-        py = s.get("pilot_year")
-        if py is not None and (isinstance(py, bool) or not isinstance(py, int)):
-            raise DataError(f"{w}: pilot_year must be a year or null, got {py!r}")
-        self.pilot_year: int | None = py
-        self.base_year = int(s.get("base_year", 2019))
-        self.end_year = int(s.get("end_year", 2035))
-        if self.end_year <= self.base_year:
-            raise DataError(f"{w}: end_year {self.end_year} must be after base_year {self.base_year}")
-        self.reading = str(s.get("reading", "relative"))
-        if self.reading not in READINGS:
-            raise DataError(f"{w}: reading must be one of {READINGS}, got {self.reading!r}")
-        self.factors = {}
-        for f, row in s["fuels"].items():
-            _src(row, f"{w}: fuels.{f}")
-            self.factors[str(f)] = _num(row.get("t_co2_per_tj"), f"{w}: fuels.{f}.t_co2_per_tj", 0)
-        for f in (*_FOSSIL, "electricity"):
-            if f not in self.factors:
-                raise DataError(f"{w}: fuels: missing {f}")
-        self.levers: dict[str, dict[str, float]] = {}
-        for name in LEVERS:
-            row = s["levers"].get(name)
-            lw = f"{w}: levers.{name}"
-            if row is None:
-                raise DataError(f"{lw}: missing (levers: {', '.join(LEVERS)})")
-            _src(row, lw)
-            self.levers[name] = {"base": _num(row.get("base"), f"{lw}.base", 0, 1),
-                                 "K": (None if row.get("K") is None
-                                       else _num(row.get("K"), f"{lw}.K", 0, 1)),
-                                 "rate": _num(row.get("rate"), f"{lw}.rate", 0),
-                                 "r": _num(row.get("r", 0.2), f"{lw}.r", 1e-6)}
-        unknown = set(s["levers"]) - set(LEVERS)
-        if unknown:
-            raise DataError(f"{w}: levers: unknown {sorted(unknown)} (known: {', '.join(LEVERS)})")
-        self.scale = float(s.get("calibration_factor", 1.0))
-        self.multiplier: dict[int, float] | None = None
-        self._check_structure()
-
-    # ------------------------------------------------------------------ construction
-    def _check_structure(self) -> None:
-        w, s = self.source, self.spec
-        d = s["drivers"]
-        for k in ("gdp_1e8yuan", "population_10k"):
-            _src(d.get(k), f"{w}: drivers.{k}")
-            _num(d[k], f"{w}: drivers.{k}", 1e-9)
-        for k in ("gdp_growth", "population_growth"):
-            row = d.get(k)
-            _src(row, f"{w}: drivers.{k}")
-            if not isinstance(row.get("value"), Mapping) or not row["value"]:
-                raise DataError(f"{w}: drivers.{k}: value must map year -> rate")
-        p = s["passenger"]
-        for k in ("pkm_per_capita", "car_share", "occupancy_private", "occupancy_shared",
-                  "km_per_vehicle", "mj_per_vkm_ice", "mj_per_vkm_ev", "bus_mj_per_pkm",
-                  "elasticity_gdp", "elasticity_population"):
-            _src(p.get(k), f"{w}: passenger.{k}")
-            _num(p[k], f"{w}: passenger.{k}", 0)
-        _num(p["car_share"], f"{w}: passenger.car_share", 0, 1)
-        f = s["freight"]
-        for k in ("tkm_per_1e4yuan", "elasticity_gdp", "mj_per_tkm_diesel", "mj_per_tkm_electric"):
-            _src(f.get(k), f"{w}: freight.{k}")
-            _num(f[k], f"{w}: freight.{k}", 0)
-        ind = s["industry"]
-        _src(ind.get("value_added_share"), f"{w}: industry.value_added_share")
-        shares = 0.0
-        for b, row in (ind.get("branches") or {}).items():
-            bw = f"{w}: industry.branches.{b}"
-            _src(row, bw)
-            shares += _num(row.get("share"), f"{bw}.share", 0, 1)
-            _num(row.get("elasticity_gdp"), f"{bw}.elasticity_gdp", 0)
-            for fuel, v in (row.get("tj_per_1e8yuan") or {}).items():
-                if fuel not in self.factors:
-                    raise DataError(f"{bw}.tj_per_1e8yuan: unknown fuel {fuel!r}")
-                _num(v, f"{bw}.tj_per_1e8yuan.{fuel}", 0)
-        if abs(shares - 1.0) > 1e-9:
-            raise DataError(f"{w}: industry.branches shares sum to {shares:.6g}, not 1")
-        for sec in ("residential", "services"):
-            row = s["buildings"].get(sec)
-            _src(row, f"{w}: buildings.{sec}")
-            tot = sum(_num(v, f"{w}: buildings.{sec}.fuel_shares.{k}", 0, 1)
-                      for k, v in (row.get("fuel_shares") or {}).items())
-            if abs(tot - 1.0) > 1e-9:
-                raise DataError(f"{w}: buildings.{sec}.fuel_shares sum to {tot:.6g}, not 1")
-        self._power()
-
-    def _power(self) -> PowerSector:
-        pw = self.spec["power"]
-        w = f"{self.source}: power"
-        for k in ("loss", "import_share", "import_factor_t_per_mwh"):
-            _src(pw.get(k), f"{w}.{k}")
-        return PowerSector(pw.get("plants") or {}, loss=_num(pw["loss"], f"{w}.loss"),
-                           import_share=_num(pw["import_share"], f"{w}.import_share"),
-                           import_factor_t_per_mwh=_num(pw["import_factor_t_per_mwh"],
-                                                        f"{w}.import_factor_t_per_mwh"),
-                           factors=self.factors, source=w)
+        self.city = str(s.get("city") or self.name)
+        self.factors = {str(f): float(row["t_co2_per_tj"]) for f, row in s["fuels"].items()}
+        self._power()   # the plants' own checks (PowerSector)
+        self.tree = DemandTree(city_tree(s), self.source)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> CityModel:
@@ -244,242 +313,237 @@ class CityModel:
         m.template = True
         return m
 
-    template: bool = False
+    def with_accounts(self, province: str, year: int, total_mt: float) -> CityModel:
+        """A copy whose current accounts come from data (:mod:`carbonlab.leap.accounts`).
+
+        The province's CEADs structure in ``year`` scaled to the city's ``total_mt``
+        (Mt CO2): a proxy, stated in every source. The import share is what the city's
+        requirement leaves after its plants' generation in the base year (negative: a net
+        exporter, as its province).
+        """
+        from carbonlab.leap.accounts import accounts_spec, province_accounts, scaled_accounts
+
+        acc = scaled_accounts(province_accounts(province, int(year)), float(total_mt))
+        spec = accounts_spec(self.spec, acc)
+        spec["base_year"], spec["pilot_year"] = int(year), self.pilot_year
+        spec["end_year"] = max(int(self.end_year), int(year) + 1)
+        spec["power"]["import_share"] = {"value": 0.0, "source": "derived below"}
+        m = CityModel(spec, f"{self.source} + {acc['source']}")
+        dem, vals, _ = m.tree.solve_run(CURRENT_ACCOUNTS)
+        d0 = dem[(dem["year"] == year) & (dem["fuel"] == "electricity")]
+        el = float(d0["energy"].sum())
+        ind = float(d0.loc[d0["sector"] == "industry", "energy"].sum())
+        pw = m._power()
+        need = el / (1 - pw.loss)
+        rest = need - float(vals["var:industrial_pv"][0]) * ind \
+            - float(vals["var:renewables"][0]) * need
+        gen = float(spec["power"]["thermal_tj"]) if pw.plants else 0.0
+        share = 1.0 - gen / rest if rest > 0 else 0.0
+        spec["power"]["import_share"] = {"value": min(share, 1.0), "source": (
+            f"{acc['source']}: 1 - local thermal generation / what the city's requirement "
+            "leaves after PV and non-thermal generation (negative: net exporter)")}
+        new = CityModel(spec, m.source)
+        new.city, new.name = self.city, self.name
+        return new
 
     def copy(self) -> CityModel:
         """A deep copy (calibration and lever changes never mutate the original)."""
         new = copy.copy(self)
-        new.levers = copy.deepcopy(self.levers)
-        new.multiplier = None if self.multiplier is None else dict(self.multiplier)
+        new.tree = self.tree.copy()
         return new
+
+    # ------------------------------------------------------------------ the tree's settings
+    @property
+    def base_year(self) -> int:
+        return self.tree.base_year
+
+    @base_year.setter
+    def base_year(self, year: int) -> None:
+        self.tree.base_year = int(year)
+
+    @property
+    def end_year(self) -> int:
+        return self.tree.end_year
+
+    @end_year.setter
+    def end_year(self, year: int) -> None:
+        self.tree.end_year = int(year)
+
+    @property
+    def pilot_year(self) -> int | None:
+        return self.tree.pilot_year
+
+    @pilot_year.setter
+    def pilot_year(self, year: int | None) -> None:
+        self.tree.pilot_year = year
+
+    @property
+    def scale(self) -> float:
+        """The calibration factor: the root activity of the current accounts."""
+        return float(self.tree.evaluate(CURRENT_ACCOUNTS)[f"{self.tree.root}:activity"][0])
+
+    @property
+    def calibration_deviation(self) -> float:
+        return float(getattr(self.tree, "calibration_deviation", 0.0))
+
+    @property
+    def levers(self) -> dict[str, dict[str, Any]]:
+        """Each lever's base-year level and policy diffusion (base, K, rate, r), a copy."""
+        exprs = self.tree.scenarios["policy"]["expressions"]
+        out = {}
+        for name in LEVERS:
+            d = exprs[f"var:{name}"]["diffuse"]
+            out[name] = {"base": float(self.tree.variables[name]["value"]),
+                         "K": None if d.get("K") is None else float(d["K"]),
+                         "rate": float(d["rate"]), "r": float(d.get("r", 0.2))}
+        return out
+
+    @property
+    def reading(self) -> str:
+        d = self.tree.scenarios["policy"]["expressions"][f"var:{LEVERS[0]}"]["diffuse"]
+        return str(d.get("reading", "pp"))
 
     def years(self) -> np.ndarray:
         """Modelled years, base year to end year."""
-        return np.arange(self.base_year, self.end_year + 1)
+        return self.tree.years()
 
-    # ------------------------------------------------------------------ levers
     def t0(self) -> float:
         """Inflection year of the policy diffusion: the pilot year (never: base year + 1)."""
-        return float(self.pilot_year if self.pilot_year is not None else self.base_year + 1)
-
-    def lever_paths(self, scenario: str = "policy", reading: str | None = None) -> pd.DataFrame:
-        """Each lever by year (fraction): constant in the baseline, diffusing in the policy."""
-        if scenario not in SCENARIOS:
-            raise ParameterError(f"scenario: {scenario!r} is not one of {', '.join(SCENARIOS)}")
-        yrs = self.years()
-        out = {}
-        for name, lv in self.levers.items():
-            base = np.full(len(yrs), lv["base"])
-            if scenario == "baseline":
-                out[name] = base
-            else:
-                # no cited cap: a fraction stops at 1 (a physical bound, not an assumption)
-                cap = 1.0 if lv["K"] is None else lv["K"]
-                out[name] = diffuse(yrs, base, K=cap, rate=lv["rate"], r=lv["r"],
-                                    t0=self.t0(), base_year=self.base_year,
-                                    reading=reading or self.reading)
-        return pd.DataFrame(out, index=pd.Index(yrs, name="year"))
+        return self.tree.resolve_t0("pilot")
 
     def with_policy(self, *, r: float | None = None, K: Mapping[str, float] | None = None,
                     rate: Mapping[str, float] | None = None, pilot_year: Any = ...,
                     reading: str | None = None) -> CityModel:
         """A copy with diffusion speed, saturation levels, rates, pilot year or reading replaced."""
-        new = self.copy()
         for label, m in (("K", K or {}), ("rate", rate or {})):
             bad = set(m) - set(LEVERS)
             if bad:
                 raise ParameterError(f"{label}: unknown lever(s) {sorted(bad)}; known {', '.join(LEVERS)}")
-            for k, v in m.items():
-                new.levers[k][label] = float(v)
-        if r is not None:
-            for lv in new.levers.values():
-                lv["r"] = float(r)
-        if pilot_year is not ...:
-            if pilot_year is not None and pilot_year not in (2012, 2013, 2015):
-                raise ParameterError(f"pilot_year: {pilot_year!r} is not a pilot batch "
-                                     "(2012, 2013, 2015) or None")
-            new.pilot_year = pilot_year
-        if reading is not None:
-            if reading not in READINGS:
-                raise ParameterError(f"reading: {reading!r} is not one of {', '.join(READINGS)}")
-            new.reading = reading
+        if pilot_year is not ... and pilot_year is not None and pilot_year not in (2012, 2013, 2015):
+            raise ParameterError(f"pilot_year: {pilot_year!r} is not a pilot batch "
+                                 "(2012, 2013, 2015) or None")
+        new = copy.copy(self)
+        new.tree = self.tree.with_policy("policy", r=r, K=K, rate=rate, pilot_year=pilot_year,
+                                         reading=reading)
         return new
 
-    # ------------------------------------------------------------------ drivers
-    def _growth_path(self, key: str) -> np.ndarray:
-        d = self.spec["drivers"]
-        yrs = self.years()
-        rates = interp(yrs, {int(k): float(v) for k, v in d[key]["value"].items()})
-        rates[0] = 0.0
-        return np.cumprod(1.0 + rates)
-
-    def drivers(self) -> pd.DataFrame:
-        """GDP (10^8 yuan) and population (10^4) by year (before calibration)."""
-        d = self.spec["drivers"]
-        gdp = _num(d["gdp_1e8yuan"], "gdp") * self._growth_path("gdp_growth")
-        pop = _num(d["population_10k"], "population") * self._growth_path("population_growth")
-        return pd.DataFrame({"gdp_1e8yuan": gdp, "population_10k": pop},
+    def lever_paths(self, scenario: str = "policy", reading: str | None = None) -> pd.DataFrame:
+        """Each lever by year (fraction): constant in the baseline, diffusing in the policy."""
+        if scenario not in SCENARIOS:
+            raise ParameterError(f"scenario: {scenario!r} is not one of {', '.join(SCENARIOS)}")
+        m = self if reading is None else self.with_policy(reading=reading)
+        vals = m.tree.evaluate(scenario)
+        return pd.DataFrame({k: vals[f"var:{k}"] for k in LEVERS},
                             index=pd.Index(self.years(), name="year"))
 
-    def _mult(self) -> np.ndarray:
-        if self.multiplier is None:
-            return np.ones(len(self.years()))
-        return np.array([self.multiplier[int(y)] for y in self.years()])
+    # ------------------------------------------------------------------ supply
+    def _power(self) -> PowerSector:
+        pw = self.spec["power"]
+        w = f"{self.source}: power"
+        for k in ("loss", "import_share", "import_factor_t_per_mwh"):
+            _src(pw.get(k), f"{w}.{k}")
+        return PowerSector(pw.get("plants") or {}, loss=_num(pw["loss"], f"{w}.loss"),
+                           import_share=_num(pw["import_share"], f"{w}.import_share"),
+                           import_factor_t_per_mwh=_num(pw["import_factor_t_per_mwh"],
+                                                        f"{w}.import_factor_t_per_mwh"),
+                           factors=self.factors, source=w)
 
-    # ------------------------------------------------------------------ the model
-    def _compute(self, L: Mapping[str, np.ndarray]) -> tuple[Any, ...]:
-        """The model arithmetic (numpy only): demand by branch, dispatch, stock, activity."""
-        s = self.spec
-        yrs = self.years()
-        n = len(yrs)
-        drv = self.drivers()
-        gdp, pop = drv["gdp_1e8yuan"].to_numpy(), drv["population_10k"].to_numpy()
-        g_rel, p_rel = gdp / gdp[0], pop / pop[0]
-        act = self.scale * self._mult()
-        rows: list[dict[str, Any]] = []
-        activity: dict[str, np.ndarray] = {}
+    def _solve(self, scenario: str, tree: DemandTree | None = None
+               ) -> tuple[pd.DataFrame, Dispatch, dict[str, np.ndarray], dict[str, StockResult]]:
+        """The one calculation: the tree's demand, then the power sector dispatches it."""
+        tree = tree or self.tree
+        if scenario not in (*SCENARIOS, CURRENT_ACCOUNTS):
+            raise ParameterError(f"scenario: {scenario!r} is not one of {', '.join(SCENARIOS)}")
+        dem, vals, stocks = tree.solve_run(scenario)
+        n = len(tree.years())
+        el = dem[dem["fuel"] == "electricity"]
+        by_year = el.groupby("year", sort=True)["energy"].sum().reindex(tree.years(),
+                                                                         fill_value=0.0)
+        ind_el = el[el["sector"] == "industry"].groupby("year", sort=True)["energy"].sum() \
+            .reindex(tree.years(), fill_value=0.0).to_numpy()
+        disp = self._power().dispatch(by_year.to_numpy() + np.zeros(n),
+                                      pv=vals["var:industrial_pv"] * ind_el,
+                                      renewables_share=vals["var:renewables"])
+        return dem, disp, vals, stocks
 
-        def add(sector: str, branch: str, fuel: str, energy: np.ndarray, act_name: str) -> None:
-            rows.append({"sector": sector, "branch": f"{sector}/{branch}", "fuel": fuel,
-                         "energy": np.asarray(energy, float), "activity": act_name})
-
-        # passenger transport
-        p = s["passenger"]
-        v = {k: _num(p[k], k) for k in p if isinstance(p[k], Mapping) and "value" in p[k]}
-        pkm = act * v["pkm_per_capita"] * pop[0] * 1e4 * g_rel ** v["elasticity_gdp"] \
-            * p_rel ** v["elasticity_population"]
-        activity["passenger_pkm"] = pkm
-        car_pkm = v["car_share"] * pkm
-        bus_pkm = pkm - car_pkm
-        shared = L["shared_share"]
-        vkm = car_pkm * ((1 - shared) / v["occupancy_private"] + shared / v["occupancy_shared"])
-        required = vkm / v["km_per_vehicle"]
-        surv_spec = p.get("survival") or {}
-        surv = survival_curve(float(surv_spec.get("median_life", 15)),
-                              float(surv_spec.get("shape", 3.5)), int(surv_spec.get("max_age", 30)))
-        v0 = initial_vintages(required[0], surv, float(surv_spec.get("sales_growth_before", 0.05)))
-        ev0 = float(p.get("ev_stock_share", {}).get("value", 0.0)) if isinstance(
-            p.get("ev_stock_share"), Mapping) else 0.0
-        stock = stock_turnover(required, surv, {"ev": v0 * ev0, "ice": v0 * (1 - ev0)},
-                               {"ev": L["ev_sales_share"], "ice": 1 - L["ev_sales_share"]}, yrs)
-        saving = 1 - L["traffic_brain"]
-        km = v["km_per_vehicle"]
-        add("passenger", "car_ice", "gasoline", stock.stock["ice"] * km * v["mj_per_vkm_ice"]
-            * saving / 1e6, "passenger_pkm")
-        add("passenger", "car_ev", "electricity", stock.stock["ev"] * km * v["mj_per_vkm_ev"]
-            * saving / 1e6, "passenger_pkm")
-        add("passenger", "bus", "diesel", bus_pkm * v["bus_mj_per_pkm"] * saving / 1e6,
-            "passenger_pkm")
-        # freight
-        f = s["freight"]
-        tkm = act * _num(f["tkm_per_1e4yuan"], "tkm") * gdp[0] * 1e4 \
-            * g_rel ** _num(f["elasticity_gdp"], "e")
-        activity["freight_tkm"] = tkm
-        fe = L["freight_electric"]
-        add("freight", "road_diesel", "diesel", tkm * (1 - fe) * _num(f["mj_per_tkm_diesel"], "d")
-            * saving / 1e6, "freight_tkm")
-        add("freight", "road_electric", "electricity", tkm * fe
-            * _num(f["mj_per_tkm_electric"], "e") * saving / 1e6, "freight_tkm")
-        # industry
-        aeei = float(s.get("autonomous_efficiency", {}).get("value", 0.0)) \
-            if isinstance(s.get("autonomous_efficiency"), Mapping) else 0.0
-        eff = (1 - aeei) ** (yrs - yrs[0])
-        ind = s["industry"]
-        va_share = _num(ind["value_added_share"], "va")
-        es = 1 - L["energy_saving"]
-        ind_el = np.zeros(n)
-        for b, row in ind["branches"].items():
-            va = act * gdp[0] * va_share * float(row["share"]) * g_rel ** float(row["elasticity_gdp"])
-            activity[f"industry_{b}_va"] = va
-            for fuel, inten in row["tj_per_1e8yuan"].items():
-                e = va * float(inten) * es * eff
-                if fuel == "electricity":
-                    ind_el += e
-                add("industry", b, fuel, e, f"industry_{b}_va")
-        # buildings
-        b = s["buildings"]
-        be = L["building_electrification"]
-        ratio = float(b.get("electric_ratio", {}).get("value", 0.4)) if isinstance(
-            b.get("electric_ratio"), Mapping) else 0.4
-        res = b["residential"]
-        res_e = act * _num(res["gj_per_capita"], "gj") * pop * 1e4 / 1e3 \
-            * (g_rel / p_rel) ** _num(res["elasticity_income"], "e") * eff
-        svc = b["services"]
-        svc_e = act * _num(svc["tj_per_1e8yuan"], "tj") * gdp * eff
-        activity["residential_population"] = act * pop
-        activity["services_gdp"] = act * gdp
-        for sec, tot, row, aname in (("residential", res_e, res, "residential_population"),
-                                     ("services", svc_e, svc, "services_gdp")):
-            fs = {k: float(x) for k, x in row["fuel_shares"].items()}
-            moved = np.zeros(n)
-            for fuel, sh in fs.items():
-                if fuel == "electricity":
-                    continue
-                e = tot * sh
-                if fuel in _FOSSIL:
-                    moved += e * be
-                    e = e * (1 - be)
-                add("buildings", f"{sec}", fuel, e, aname)
-            add("buildings", f"{sec}", "electricity", tot * fs.get("electricity", 0.0)
-                + moved * ratio, aname)
-        # merge duplicate (branch, fuel) rows, then the power sector
-        demand: dict[tuple[str, str, str, str], np.ndarray] = {}
-        for r in rows:
-            key = (r["sector"], r["branch"], r["fuel"], r["activity"])
-            demand[key] = demand.get(key, 0.0) + r["energy"]
-        el = sum(e for (_, _, fuel, _), e in demand.items() if fuel == "electricity")
-        pv = L["industrial_pv"] * ind_el
-        disp = self._power().dispatch(el, pv=pv, renewables_share=L["renewables"])
-        grid = np.divide(disp.total_emissions, el, out=np.zeros(n), where=el > 0)  # Mt per TJ
-        return demand, disp, stock, activity, grid
+    def _total(self, tree: DemandTree, scenario: str) -> np.ndarray:
+        """Total emissions by year: the same tree and dispatch as :meth:`run`, without tables."""
+        vals, _ = tree.solve(scenario)
+        n = len(tree.years())
+        el, ind_el, direct = np.zeros(n), np.zeros(n), np.zeros(n)
+        for path, fac in tree._leaf_factors(vals).items():
+            energy = np.prod([v for k, v in fac.items() if k != "emission_factor"], axis=0)
+            direct += energy * fac["emission_factor"]
+            if tree.branches[path].fuel == "electricity":
+                el += energy
+                if path.split("/")[1] == "industry":
+                    ind_el += energy
+        disp = self._power().dispatch(el, pv=vals["var:industrial_pv"] * ind_el,
+                                      renewables_share=vals["var:renewables"])
+        return direct + disp.local_emissions
 
     def total_emissions(self, scenario: str = "policy", reading: str | None = None) -> np.ndarray:
-        """Total emissions by year (Mt CO2) without building tables (fast; for sampling)."""
-        lv = self.lever_paths(scenario, reading)
-        demand, disp, _, _, _ = self._compute({k: lv[k].to_numpy(float) for k in LEVERS})
-        direct = sum(e * self.factors[fuel] / 1e6 for (_, _, fuel, _), e in demand.items())
-        return direct + disp.total_emissions
+        """Total emissions by year (Mt CO2): demand branches' fuels plus the power sector."""
+        m = self if reading is None else self.with_policy(reading=reading)
+        return m._total(m.tree, scenario)
 
     def run(self, scenario: str = "baseline", reading: str | None = None,
             levers: pd.DataFrame | None = None) -> ScenarioResult:
-        """Run one scenario (``levers`` overrides the lever paths, a year x lever frame)."""
-        lv = self.lever_paths(scenario, reading) if levers is None else levers
-        demand, disp, stock, activity, grid = self._compute(
-            {k: lv[k].to_numpy(float) for k in LEVERS})
-        yrs = self.years()
+        """Run one scenario: results by branch, fuel and year, stock, dispatch, levers.
+
+        ``levers`` (a year x lever frame, fractions) replaces the scenario's lever paths.
+        """
+        m = self if reading is None else self.with_policy(reading=reading)
+        if levers is not None:
+            m = m.copy()
+            for k in levers.columns:
+                if k not in LEVERS:
+                    raise ParameterError(f"levers: unknown lever {k!r}; known {', '.join(LEVERS)}")
+                m.tree.set_expression(scenario, f"var:{k}", {"interp": {
+                    int(y): float(x) for y, x in levers[k].items()}})
+        dem, disp, vals, stocks = m._solve(scenario)
+        yrs = m.years()
         n = len(yrs)
-        frames = []
-        for (sec, br, fuel, aname), e in demand.items():
-            direct = e * self.factors[fuel] / 1e6
-            attr = e * grid if fuel == "electricity" else direct
-            frames.append(pd.DataFrame({"sector": sec, "branch": br, "fuel": fuel, "year": yrs,
-                                        "energy_tj": e, "emissions_mt": direct,
-                                        "emissions_attributed_mt": attr,
-                                        "activity": activity[aname], "activity_name": aname}))
+        # the city's scope 1: its plants' emissions per TJ delivered (imports are scope 2)
+        grid = np.divide(disp.local_emissions, disp.demand, out=np.zeros(n), where=disp.demand > 0)
+        out = pd.DataFrame({"sector": dem["sector"], "branch": dem["branch"], "fuel": dem["fuel"],
+                            "year": dem["year"], "energy_tj": dem["energy"],
+                            "emissions_mt": dem["emissions"],
+                            "emissions_attributed_mt": np.where(
+                                dem["fuel"] == "electricity",
+                                dem["energy"] * grid[dem["year"].to_numpy() - yrs[0]],
+                                dem["emissions"]),
+                            "activity": dem["activity"], "activity_name": dem["activity_name"]})
+        plants = self.spec["power"].get("plants") or {}
+        frames = [out]
         for plant, g in disp.generation.items():
-            fuel = self.spec["power"]["plants"][plant]["fuel"] if plant in (
-                self.spec["power"].get("plants") or {}) else plant
-            inp = g / self.spec["power"]["plants"][plant]["efficiency"] if plant in (
-                self.spec["power"].get("plants") or {}) else g
+            p = plants.get(plant)
             frames.append(pd.DataFrame({"sector": "power", "branch": f"power/{plant}",
-                                        "fuel": fuel, "year": yrs, "energy_tj": inp,
+                                        "fuel": p["fuel"] if p else plant, "year": yrs,
+                                        "energy_tj": g / p["efficiency"] if p else g,
                                         "emissions_mt": disp.emissions.get(plant, np.zeros(n)),
                                         "emissions_attributed_mt": 0.0, "activity": g,
                                         "activity_name": "generation_tj"}))
         frames.append(pd.DataFrame({"sector": "power", "branch": "power/imports",
                                     "fuel": "electricity", "year": yrs, "energy_tj": disp.imports,
-                                    "emissions_mt": disp.emissions["imports"],
+                                    "emissions_mt": 0.0,  # scope 2: outside the city's inventory
                                     "emissions_attributed_mt": 0.0, "activity": disp.imports,
                                     "activity_name": "imports_tj"}))
-        out = pd.concat(frames, ignore_index=True)
-        out.insert(0, "scenario", scenario)
-        out.attrs["units"] = {"energy_tj": "TJ", "emissions_mt": "Mt CO2",
+        res = pd.concat(frames, ignore_index=True)
+        res.insert(0, "scenario", scenario)
+        res.attrs["units"] = {"energy_tj": "TJ", "emissions_mt": "Mt CO2",
                               "emissions_attributed_mt": "Mt CO2 (electricity at the grid factor)"}
-        acts = pd.DataFrame(activity, index=pd.Index(yrs, name="year"))
+        tot = dem.attrs["total_activity"]
+        acts = pd.DataFrame({b.label: tot[b.path] for b in m.tree.branches.values() if b.label},
+                            index=pd.Index(yrs, name="year"))
+        stock = next(iter(stocks.values()))
         acts["car_stock"] = stock.total
         acts["car_sales"] = stock.sales["ev"] + stock.sales["ice"]
         acts["ev_stock_share"] = stock.share("ev")
-        return ScenarioResult(scenario, yrs, out, stock, disp, lv, acts)
+        lv = pd.DataFrame({k: vals[f"var:{k}"] for k in LEVERS}, index=pd.Index(yrs, name="year"))
+        acc = self.spec.get("accounts")
+        return ScenarioResult(scenario, yrs, res, stock, disp, lv, acts,
+                              None if acc is None else {**acc, "base_year": int(yrs[0])})
 
     def totals(self, scenario: str = "baseline", reading: str | None = None) -> pd.Series:
         """Total emissions by year (Mt CO2)."""
@@ -490,42 +554,18 @@ class CityModel:
         """A copy calibrated to the inventory (and, given, the ML baseline forecast).
 
         ``history``: emissions by year (Mt CO2); its last year becomes the base year.
-        ``forecast``: Mt CO2 for consecutive years after it; the baseline reproduces it.
+        ``forecast``: Mt CO2 for consecutive years after it; the baseline reproduces it
+        (:meth:`~carbonlab.leap.engine.DemandTree.calibrate` on the city's totals).
         """
         if not isinstance(history, pd.Series) or history.dropna().empty:
             raise ParameterError("history must be a non-empty Series year -> Mt CO2")
-        hist = history.dropna()
-        base = int(hist.index.max())
-        target = float(hist.loc[base])
-        if not target > 0:
-            raise DataError(f"history: emissions in {base} must be > 0, got {target}")
-        new = self.copy()
-        new.base_year = base
-        new.multiplier = None
-        if forecast is not None:
-            fc = forecast[forecast.index > base].astype(float)
-            if fc.empty or fc.index.min() != base + 1 or not np.all(np.diff(fc.index) == 1):
-                raise ParameterError(f"forecast must cover consecutive years from {base + 1}")
-            new.end_year = int(fc.index.max())
-        new.scale = 1.0
-        e0 = float(new.total_emissions("baseline")[0])
-        if not e0 > 0:
-            raise DataError(f"{self.source}: the city file gives no base-year emissions")
-        new.scale = target / e0
-        if forecast is not None:
-            want = np.concatenate([[target], fc.to_numpy()])
-            m = np.ones(len(want))
-            for _ in range(200):
-                new.multiplier = {int(y): float(x) for y, x in zip(new.years(), m, strict=True)}
-                got = new.total_emissions("baseline")
-                dev = float(np.max(np.abs(got / want - 1)))
-                if dev <= CALIBRATION_RTOL:
-                    break
-                m = m * want / got
-            else:
-                raise DataError(f"{self.source}: baseline calibration missed the forecast by "
-                                f"{dev:.3g} after 200 iterations")
-            new.calibration_deviation = dev
+        new = copy.copy(self)
+        tree = self.tree.copy()
+        tree.set_expression(CURRENT_ACCOUNTS, f"{tree.root}:activity", 1.0)
+        try:
+            new.tree = tree.calibrate(history, forecast, total=self._total)
+        except DataError as exc:
+            if "must be > 0" in str(exc) and "base-year activity" in str(exc):
+                raise DataError(f"{self.source}: the city file gives no base-year emissions") from None
+            raise
         return new
-
-    calibration_deviation: float = 0.0

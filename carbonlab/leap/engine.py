@@ -47,7 +47,9 @@ factors (:func:`lmdi` applies it to a tree's leaves).
 
 from __future__ import annotations
 
+import ast
 import copy
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -59,6 +61,7 @@ import numpy as np
 import pandas as pd
 
 from carbonlab._util import DataError, ParameterError, read_yaml_mapping, repo_root
+from carbonlab.leap.stock import StockResult, initial_vintages, stock_turnover, survival_curve
 from carbonlab.plotting import PALETTE, new_figure
 
 __all__ = [
@@ -89,7 +92,11 @@ READINGS: tuple[str, ...] = ("pp", "relative")
 the lever gains ``rate``) or relative growth a year (``"relative"``, the lever is
 multiplied by ``1 + rate``)."""
 _FIELDS = ("activity", "share", "intensity")
-_EXPR_KINDS = ("const", "interp", "growth", "growth_as", "step", "logistic", "ref", "diffuse")
+_EXPR_KINDS = ("const", "interp", "growth", "growth_as", "step", "logistic", "ref", "diffuse",
+               "formula", "stock")
+_FORMULA_OPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply,
+                ast.Div: np.divide, ast.Pow: np.power}
+_STOCK_KEYS = {"of", "km_per_vehicle", "sales_share", "stock_share", "output"}
 
 
 def scenario_dir() -> Path:
@@ -124,19 +131,89 @@ def interp(years: Sequence[int], anchors: Mapping[int, float]) -> np.ndarray:
     return np.interp(np.asarray(years, dtype=float), ks, vs)
 
 
-def growth(years: Sequence[int], base_value: float, rate: float, base_year: int) -> np.ndarray:
-    """Constant growth ``base_value (1 + rate)^(t - base_year)`` (rate per year, fraction)."""
+def growth(years: Sequence[int], base_value: float, rate: float | Mapping[int, float],
+           base_year: int) -> np.ndarray:
+    """LEAP's Growth: ``base_value (1 + rate)^(t - base_year)`` (rate per year, fraction).
+
+    ``rate`` may map anchor years to rates (LEAP's ``Growth(Interp(...))``): the rate of each
+    year is interpolated between the anchors and compounded from the base year,
+    ``base_value prod_{base_year < s <= t} (1 + rate_s)``.
+    """
+    yrs = np.asarray(years, float)
+    if isinstance(rate, Mapping):
+        rates = interp(yrs, {int(k): float(v) for k, v in rate.items()})
+        if not np.all(rates > -1):
+            raise ParameterError(f"growth: rates must be > -1, got {rates.min()}")
+        return float(base_value) * np.cumprod(np.where(yrs > base_year, 1.0 + rates, 1.0))
     if not rate > -1:
         raise ParameterError(f"growth: rate must be > -1, got {rate}")
-    return float(base_value) * (1.0 + float(rate)) ** (np.asarray(years, float) - base_year)
+    return float(base_value) * (1.0 + float(rate)) ** (yrs - base_year)
 
 
-def growth_as(base_value: float, other: Sequence[float], elasticity: float) -> np.ndarray:
-    """LEAP's GrowthAs: ``base_value (other_t / other_0)^elasticity`` (other_0 = first year)."""
-    other = np.asarray(other, dtype=float)
-    if other.size == 0 or not np.all(other > 0):
+def growth_as(base_value: float, other: Sequence[float] | Sequence[Sequence[float]],
+              elasticity: float | Sequence[float]) -> np.ndarray:
+    """LEAP's GrowthAs: ``base_value prod_i (other_i,t / other_i,0)^elasticity_i``.
+
+    ``other`` is one series (and one elasticity) or several (with one elasticity each);
+    ``other_0`` is the first year's value.
+    """
+    others = np.atleast_2d(np.asarray(other, dtype=float))
+    els = np.atleast_1d(np.asarray(elasticity, dtype=float))
+    if others.size == 0 or not np.all(others > 0):
         raise ParameterError("growth_as: the referenced quantity must be positive in every year")
-    return float(base_value) * (other / other[0]) ** float(elasticity)
+    if len(els) != len(others):
+        raise ParameterError(f"growth_as: {len(others)} series but {len(els)} elasticities")
+    rel = (others / others[:, :1]) ** els[:, None]
+    return float(base_value) * np.prod(rel, axis=0)
+
+
+@functools.lru_cache(maxsize=512)
+def formula_names(text: str) -> tuple[str, ...]:
+    """The key assumptions a ``formula`` expression reads (raises DataError if not arithmetic).
+
+    A formula is arithmetic (``+ - * / **``, unary minus, parentheses) of numbers and key
+    assumption names, e.g. ``"(1 - shared_share) / occupancy_private"``.
+    """
+    try:
+        tree = ast.parse(str(text), mode="eval")
+    except SyntaxError:
+        raise DataError(f"formula {text!r}: not an arithmetic expression") from None
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.append(node.id)
+        elif isinstance(node, ast.BinOp) and type(node.op) not in _FORMULA_OPS:
+            raise DataError(f"formula {text!r}: operator {type(node.op).__name__} not allowed")
+        elif isinstance(node, ast.Constant) and (isinstance(node.value, bool)
+                                                 or not isinstance(node.value, int | float)):
+            raise DataError(f"formula {text!r}: {node.value!r} is not a number")
+        elif not isinstance(node, ast.Expression | ast.BinOp | ast.UnaryOp | ast.Name
+                            | ast.Constant | ast.Load | ast.USub | ast.UAdd | ast.operator):
+            raise DataError(f"formula {text!r}: {type(node).__name__} not allowed")
+    return tuple(dict.fromkeys(names))
+
+
+def formula(text: str, values: Mapping[str, Any]) -> Any:
+    """Evaluate a ``formula`` (:func:`formula_names`) with ``values`` for its names."""
+    formula_names(text)
+
+    def ev(node: ast.AST) -> Any:
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            return values[node.id]
+        if isinstance(node, ast.UnaryOp):
+            return -ev(node.operand) if isinstance(node.op, ast.USub) else ev(node.operand)
+        return _FORMULA_OPS[type(node.op)](ev(node.left), ev(node.right))  # type: ignore[union-attr]
+
+    return ev(_parsed(str(text)))
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(text: str) -> ast.Expression:
+    return ast.parse(text, mode="eval")
 
 
 def step(years: Sequence[int], steps: Mapping[int, float], before: float) -> np.ndarray:
@@ -208,11 +285,17 @@ class Branch:
 
     path: str
     share: Any = None          # fraction of the parent's activity (non-root)
-    activity: Any = None       # root only (TJ-eq)
-    intensity: Any = 1.0       # multiplier (TJ per TJ-eq)
+    activity: Any = None       # the root's level, or a level per unit of the parent's
+    intensity: Any = 1.0       # multiplier (TJ per unit of activity at the leaf)
     fuel: str | None = None    # leaves only
     children: list[str] = field(default_factory=list)
     description: str = ""
+    label: str = ""            # name of the branch's activity in results (e.g. passenger_pkm)
+
+    @property
+    def level(self) -> str:
+        """``"activity"`` (the root, or a branch with its own activity level) or ``"share"``."""
+        return "activity" if self.activity is not None else "share"
 
     @property
     def name(self) -> str:
@@ -247,11 +330,11 @@ def _check_expr(spec: Any, where: str) -> None:
     if kind not in _EXPR_KINDS:
         raise DataError(f"{where}: unknown expression '{kind}' (known: {', '.join(_EXPR_KINDS)})")
     need = {
-        "interp": None, "step": None, "const": None, "growth": None,
-        "growth_as": {"ref", "elasticity"}, "logistic": {"K", "r", "t0"},
-        "ref": {"ref"}, "diffuse": {"K", "rate"},
+        "interp": None, "step": None, "const": None, "growth": None, "formula": None,
+        "growth_as": set(), "logistic": {"K", "r", "t0"},
+        "ref": {"ref"}, "diffuse": {"rate"}, "stock": _STOCK_KEYS,
     }[kind]
-    if kind in ("interp", "step"):
+    if kind in ("interp", "step") or (kind == "growth" and isinstance(arg, Mapping)):
         if not isinstance(arg, Mapping) or not arg:
             raise DataError(f"{where}: {kind} needs a mapping year -> value")
         for k, v in arg.items():
@@ -261,10 +344,19 @@ def _check_expr(spec: Any, where: str) -> None:
     elif kind in ("const", "growth"):
         if isinstance(arg, bool) or not isinstance(arg, int | float):
             raise DataError(f"{where}: {kind} needs a number, got {arg!r}")
+    elif kind == "formula":
+        if not isinstance(arg, str):
+            raise DataError(f"{where}: formula needs a text, got {arg!r}")
+        try:
+            formula_names(arg)
+        except DataError as exc:
+            raise DataError(f"{where}: {exc}") from None
     else:
         if not isinstance(arg, Mapping):
             raise DataError(f"{where}: {kind} needs a mapping with keys {sorted(need)}")
         missing = need - set(arg)
+        if kind == "growth_as" and not ({"ref", "elasticity"} <= set(arg) or "refs" in arg):
+            missing = {"ref", "elasticity"} - set(arg)
         if missing:
             raise DataError(f"{where}: {kind} is missing {sorted(missing)}")
 
@@ -304,6 +396,7 @@ class DemandTree:
             if isinstance(f, bool) or not isinstance(f, int | float) or not f >= 0:
                 raise DataError(f"{w}: t_co2_per_tj must be a number >= 0, got {f!r}")
             self.factors[str(fuel)] = float(f)
+        self.non_energy = {str(k) for k, row in s["fuels"].items() if row.get("non_energy")}
         # key assumptions
         self.variables: dict[str, dict[str, Any]] = {}
         for vname, row in (s.get("variables") or {}).items():
@@ -327,6 +420,10 @@ class DemandTree:
                                                    f"'{b.fuel}' (add it under fuels)"))
             elif b.fuel:
                 raise DataError(_where(source, f"branch {b.path}: only leaves carry a fuel"))
+            levels = {self.branches[c].level for c in b.children}
+            if len(levels) > 1:
+                raise DataError(_where(source, f"branch {b.path}: children mix shares and "
+                                               "activity levels (give all of them one kind)"))
             rem = [c for c in b.children if self.branches[c].share == "remainder"]
             if len(rem) > 1:
                 raise DataError(_where(source, f"branch {b.path}: more than one 'remainder' child"))
@@ -368,14 +465,18 @@ class DemandTree:
                 raise DataError(f"{w}: the root needs an activity and no share")
             _check_expr(node["activity"], f"{w}.activity")
         else:
-            if "share" not in node or "activity" in node:
-                raise DataError(f"{w}: a child branch needs a share and no activity")
-            _check_expr(node["share"], f"{w}.share")
+            if ("share" in node) == ("activity" in node):
+                raise DataError(f"{w}: a child branch needs a share or an activity level "
+                                "(one of them)")
+            _check_expr(node.get("share", node.get("activity")), f"{w}.share")
+            if node.get("activity") == "remainder":
+                raise DataError(f"{w}: 'remainder' is only for shares")
         if "intensity" in node:
             _check_expr(node["intensity"], f"{w}.intensity")
         br = Branch(path=path, share=node.get("share"), activity=node.get("activity"),
                     intensity=node.get("intensity", 1.0), fuel=node.get("fuel"),
-                    description=str(node.get("description", "")))
+                    description=str(node.get("description", "")),
+                    label=str(node.get("label", "")))
         self.branches[path] = br
         if parent is not None:
             self.branches[parent].children.append(path)
@@ -392,8 +493,9 @@ class DemandTree:
             raise DataError(f"{where}: unknown quantity {q!r} (use '<branch path>:<field>' "
                             f"with field in {_FIELDS}, or 'var:<name>')")
         b = self.branches[path]
-        if (fld == "activity") != (b.parent is None):
-            raise DataError(f"{where}: {q!r}: only the root has an activity, others a share")
+        if fld != "intensity" and fld != b.level:
+            raise DataError(f"{where}: {q!r}: branch {path} has a{'n' * (b.level == 'activity')} "
+                            f"{b.level}, not a{'n' * (fld == 'activity')} {fld}")
 
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any], source: str = "") -> DemandTree:
@@ -463,6 +565,10 @@ class DemandTree:
     # ---- evaluation ----
     def evaluate(self, scenario: str) -> dict[str, np.ndarray]:
         """Every quantity of the tree over :meth:`years` in ``scenario`` (validated)."""
+        return self.solve(scenario)[0]
+
+    def solve(self, scenario: str) -> tuple[dict[str, np.ndarray], dict[str, StockResult]]:
+        """:meth:`evaluate` and the stock turnovers it ran, by the quantity that asked."""
         ev = _Evaluator(self, scenario)
         out: dict[str, np.ndarray] = {}
         yrs = self.years()
@@ -471,10 +577,10 @@ class DemandTree:
             if row.get("fraction"):  # levers first: a diffusion step past 1 is named as such
                 _check_fraction(out[f"var:{v}"], yrs, f"key assumption {v}", scenario, self.source)
         for b in self.branches.values():
-            for fld in ("activity", "intensity") if b.parent is None else ("share", "intensity"):
+            for fld in (b.level, "intensity"):
                 out[f"{b.path}:{fld}"] = ev.get(f"{b.path}:{fld}", 0)
         self._validate(out, scenario)
-        return out
+        return out, {r.extras["quantity"]: r for r in ev.stocks.values()}  # type: ignore[attr-defined]
 
     def _validate(self, vals: Mapping[str, np.ndarray], scenario: str) -> None:
         yrs = self.years()
@@ -487,9 +593,10 @@ class DemandTree:
             if row.get("fraction"):
                 _check_fraction(vals[f"var:{v}"], yrs, f"key assumption {v}", scenario, self.source)
         for b in self.branches.values():
-            if b.children:
-                tot = sum(vals[f"{c}:share"] for c in b.children)
-                for c in b.children:
+            shared = [c for c in b.children if self.branches[c].level == "share"]
+            if shared:
+                tot = sum(vals[f"{c}:share"] for c in shared)
+                for c in shared:
                     _check_fraction(vals[f"{c}:share"], yrs, f"share of {c}", scenario, self.source)
                 off = np.abs(tot - 1.0) > 1e-9
                 if off.any():
@@ -497,12 +604,13 @@ class DemandTree:
                     raise DataError(_where(self.source, f"shares under {b.path} sum to "
                                            f"{tot[i]:.6g}, not 1, in {yrs[i]} (scenario "
                                            f"{scenario}); give one child share: remainder"))
-            tag = "activity" if b.parent is None else "intensity"
-            arr = vals[f"{b.path}:{tag}"]
-            if np.any(arr < 0):
-                i = int(np.argmax(arr < 0))
-                raise DataError(_where(self.source, f"{b.path}:{tag} is negative ({arr[i]:.6g}) "
-                                                    f"in {yrs[i]} (scenario {scenario})"))
+            for tag in dict.fromkeys(("activity" if b.level == "activity" else "intensity",
+                                      "intensity")):
+                arr = vals[f"{b.path}:{tag}"]
+                if np.any(arr < 0):
+                    i = int(np.argmax(arr < 0))
+                    raise DataError(_where(self.source, f"{b.path}:{tag} is negative "
+                                           f"({arr[i]:.6g}) in {yrs[i]} (scenario {scenario})"))
 
     def leaf_factors(self, scenario: str) -> dict[str, dict[str, np.ndarray]]:
         """Per leaf, the multiplicative factors whose product is its emissions (t CO2 / 1e6).
@@ -510,7 +618,9 @@ class DemandTree:
         Keys: ``activity``, ``share:<node>``, ``intensity:<node>`` (nodes along the path,
         intensities equal to 1 throughout are left out) and ``emission_factor`` (Mt/TJ).
         """
-        vals = self.evaluate(scenario)
+        return self._leaf_factors(self.evaluate(scenario))
+
+    def _leaf_factors(self, vals: Mapping[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
         n = len(self.years())
         out: dict[str, dict[str, np.ndarray]] = {}
         for b in self.branches.values():
@@ -521,7 +631,8 @@ class DemandTree:
             for i in range(1, len(parts) + 1):
                 node = "/".join(parts[:i])
                 if i > 1:
-                    fac[f"share:{node}"] = vals[f"{node}:share"]
+                    lv = self.branches[node].level
+                    fac[f"{lv}:{node}"] = vals[f"{node}:{lv}"]
                 inten = vals[f"{node}:intensity"]
                 if not np.all(inten == 1.0) or i == len(parts):
                     fac[f"intensity:{node}"] = inten
@@ -530,21 +641,43 @@ class DemandTree:
         return out
 
     def run(self, scenario: str = "baseline") -> pd.DataFrame:
-        """Tidy results of one scenario: branch, sector, fuel, year, energy (TJ), emissions (Mt)."""
-        facs = self.leaf_factors(scenario)
+        """Tidy results of one scenario: branch, sector, fuel, year, energy (TJ), emissions (Mt).
+
+        Also ``activity`` and ``activity_name``: the total activity of the leaf's driver,
+        the nearest branch above it (or itself) with its own activity level.
+        """
+        return self.solve_run(scenario)[0]
+
+    def solve_run(self, scenario: str = "baseline"
+                  ) -> tuple[pd.DataFrame, dict[str, np.ndarray], dict[str, StockResult]]:
+        """:meth:`run` with the quantities and stock turnovers behind it (one evaluation)."""
+        vals, stocks = self.solve(scenario)
+        facs = self._leaf_factors(vals)
         yrs = self.years()
+        total: dict[str, np.ndarray] = {}
+        for b in self.branches.values():   # parents come before children
+            own = vals[f"{b.path}:{b.level}"]
+            total[b.path] = own if b.parent is None else total[b.parent] * own
         rows = []
         for path, fac in facs.items():
             energy = np.prod([v for k, v in fac.items() if k != "emission_factor"], axis=0)
             emis = energy * fac["emission_factor"]
+            if self.branches[path].fuel in self.non_energy:   # e.g. process CO2: not energy
+                energy = np.zeros(len(yrs))
             rel = path.split("/", 1)[1] if "/" in path else path
+            drv = path
+            while self.branches[drv].parent is not None and self.branches[drv].level != "activity":
+                drv = self.branches[drv].parent  # type: ignore[assignment]
+            name = self.branches[drv].label or drv
             rows.append(pd.DataFrame({
                 "branch": rel, "sector": rel.split("/")[0], "fuel": self.branches[path].fuel,
                 "year": yrs, "energy": energy, "emissions": emis, "scenario": scenario,
+                "activity": total[drv], "activity_name": name,
             }))
         df = pd.concat(rows, ignore_index=True)
         df.attrs["units"] = {"energy": "TJ", "emissions": "Mt CO2"}
-        return df
+        df.attrs["total_activity"] = total
+        return df, vals, stocks
 
     def totals(self, scenario: str = "baseline") -> pd.Series:
         """Total emissions by year (Mt CO2)."""
@@ -555,6 +688,7 @@ class DemandTree:
     # ---- calibration ----
     def calibrate(
         self, history: pd.Series, forecast: pd.Series | None = None, scenario: str = "baseline",
+        total: Any = None,
     ) -> DemandTree:
         """A copy calibrated to a city's inventory (and ML baseline forecast).
 
@@ -563,15 +697,22 @@ class DemandTree:
         history : emissions by year (Mt CO2); its last year becomes the base year and is
             reproduced exactly by every scenario.
         forecast : ML baseline by year (Mt CO2) for the years after the base year; the
-            ``scenario`` root activity is set year by year so its totals match.
+            ``scenario`` root activity is set year by year so its totals match (iterated:
+            a stock turnover makes a year's emissions depend on earlier years' activity).
+        total : ``total(tree, scenario) -> Mt CO2 by year`` to calibrate on (default the
+            tree's own :meth:`totals`; a city adds its power sector).
+
+        Long because the input checks, the base year and the year-by-year iteration belong
+        together.
         """
-        if not isinstance(history, pd.Series) or history.empty:
+        if not isinstance(history, pd.Series) or history.dropna().empty:
             raise ParameterError("history must be a non-empty Series year -> Mt CO2")
         hist = history.dropna()
         base = int(hist.index.max())
         target = float(hist.loc[base])
         if not target > 0:
             raise DataError(f"history: emissions in base year {base} must be > 0, got {target}")
+        tot = total or (lambda tr, sc: tr.totals(sc).to_numpy())
         new = self.copy()
         new.base_year = base
         if forecast is not None:
@@ -583,28 +724,35 @@ class DemandTree:
             new.end_year = int(fc.index.max())
         root = f"{new.root}:activity"
         a0 = float(new.evaluate(CURRENT_ACCOUNTS)[root][0])
-        e0 = float(new.totals(CURRENT_ACCOUNTS).iloc[0])
+        e0 = float(tot(new, CURRENT_ACCOUNTS)[0])
         if not (a0 > 0 and e0 > 0):
             raise DataError(_where(self.source, "base-year activity and emissions must be > 0"))
         a_base = a0 * target / e0
         new.set_expression(CURRENT_ACCOUNTS, root, a_base)
+        new.calibration_deviation = 0.0
         if forecast is not None:
-            path = {int(y): a_base for y in new.years()}
-            new.set_expression(scenario, root, {"interp": path})
-            unit = new.totals(scenario).to_numpy() / a_base          # Mt per TJ-eq
             want = np.concatenate([[target], fc.to_numpy()])
-            path = {int(y): float(w / u) for y, w, u in zip(new.years(), want, unit, strict=True)}
-            new.set_expression(scenario, root, {"interp": path})
-            got = new.totals(scenario).to_numpy()
-            dev = np.max(np.abs(got / want - 1.0))
-            if dev > CALIBRATION_RTOL:
+            m = np.ones(len(want))
+            for _ in range(200):
+                new.set_expression(scenario, root, {"interp": {
+                    int(y): float(a_base * x) for y, x in zip(new.years(), m, strict=True)}})
+                got = np.asarray(tot(new, scenario), float)
+                dev = float(np.max(np.abs(got / want - 1.0)))
+                if dev <= CALIBRATION_RTOL:
+                    break
+                m = m * want / got
+            else:
                 raise DataError(_where(self.source, f"baseline calibration missed the forecast "
-                                       f"by {dev:.3g} (> {CALIBRATION_RTOL}); is the root "
-                                       "activity referenced by another quantity?"))
-        check = new.totals(CURRENT_ACCOUNTS).iloc[0]
+                                       f"by {dev:.3g} (> {CALIBRATION_RTOL}) after 200 "
+                                       "iterations; is the root activity referenced by "
+                                       "another quantity?"))
+            new.calibration_deviation = dev
+        check = tot(new, CURRENT_ACCOUNTS)[0]
         if abs(check / target - 1.0) > CALIBRATION_RTOL:
             raise DataError(_where(self.source, "base-year calibration failed"))
         return new
+
+    calibration_deviation: float = 0.0
 
     # ---- policy parameters ----
     def levers(self, scenario: str = "policy") -> pd.DataFrame:
@@ -614,7 +762,8 @@ class DemandTree:
         for q, e in self.scenarios[scenario]["expressions"].items():
             if isinstance(e, Mapping) and "diffuse" in e:
                 d = e["diffuse"]
-                rows.append({"lever": q.removeprefix("var:"), "K": float(d["K"]),
+                rows.append({"lever": q.removeprefix("var:"),
+                             "K": None if d.get("K") is None else float(d["K"]),
                              "rate": float(d["rate"]), "r": float(d.get("r", 0.2)),
                              "t0": self.resolve_t0(d.get("t0", "pilot"))})
         return pd.DataFrame(rows, columns=["lever", "K", "rate", "r", "t0"])
@@ -631,8 +780,11 @@ class DemandTree:
         self, scenario: str = "policy", *, r: float | None = None,
         K: Mapping[str, float] | None = None, rate: Mapping[str, float] | None = None,
         pilot_year: int | None = ...,  # type: ignore[assignment]
+        reading: str | None = None,
     ) -> DemandTree:
-        """A copy with the policy's diffusion speed, saturation levels or rates replaced."""
+        """A copy with the policy's diffusion speed, saturation levels, rates or reading replaced."""
+        if reading is not None and reading not in READINGS:
+            raise ParameterError(f"reading: {reading!r} is not one of {', '.join(READINGS)}")
         new = self.copy()
         if pilot_year is not ...:
             new.pilot_year = pilot_year
@@ -654,6 +806,8 @@ class DemandTree:
                 d["K"] = float(K[lever])
             if rate and lever in rate:
                 d["rate"] = float(rate[lever])
+            if reading is not None:
+                d["reading"] = reading
         return new
 
 
@@ -674,6 +828,7 @@ class _Evaluator:
         self.years = tree.years()
         self.memo: dict[tuple[str, int], np.ndarray] = {}
         self.stack: list[tuple[str, int]] = []
+        self.stocks: dict[str, StockResult] = {}
 
     def spec(self, q: str, start: int) -> tuple[Any, int]:
         for i in range(start, len(self.chain)):
@@ -702,6 +857,10 @@ class _Evaluator:
         return val
 
     def compute(self, q: str, spec: Any, idx: int) -> np.ndarray:
+        """One quantity from its expression.
+
+        Long because it is the table of expression kinds, one branch each.
+        """
         t = self.tree
         yrs = self.years
         where = _where(t.source, f"{q} in {self.chain[idx]}")
@@ -711,7 +870,8 @@ class _Evaluator:
             path = q.partition(":")[0]
             if not q.endswith(":share"):
                 raise DataError(f"{where}: 'remainder' is only for shares")
-            sibs = [c for c in t.branches[t.branches[path].parent].children if c != path]
+            sibs = [c for c in t.branches[t.branches[path].parent].children
+                    if c != path and t.branches[c].level == "share"]
             tot = sum((self.get(f"{c}:share", 0) for c in sibs), np.zeros(len(yrs)))
             if np.any(tot > 1.0 + 1e-12):
                 i = int(np.argmax(tot > 1.0 + 1e-12))
@@ -727,7 +887,14 @@ class _Evaluator:
         if kind == "step":
             return step(yrs, {int(k): v for k, v in arg.items()}, before=self.base_value(q, where))
         if kind == "growth":
-            return growth(yrs, self.base_value(q, where), float(arg), t.base_year)
+            rate = arg if isinstance(arg, Mapping) else float(arg)
+            return growth(yrs, self.base_value(q, where), rate, t.base_year)
+        if kind == "formula":
+            names = formula_names(arg)
+            vals = {n: self.ref(f"var:{n}", where) for n in names}
+            return np.asarray(formula(arg, vals), float) + np.zeros(len(yrs))
+        if kind == "stock":
+            return self.stock(q, arg, where)
         if kind == "logistic":
             return np.asarray(logistic(yrs, float(arg["K"]), float(arg["r"]),
                                        t.resolve_t0(arg["t0"])), dtype=float)
@@ -735,22 +902,74 @@ class _Evaluator:
             other = self.ref(arg["ref"], where)
             return float(arg.get("offset", 0.0)) + float(arg.get("scale", 1.0)) * other
         if kind == "growth_as":
+            refs = arg.get("refs") or {arg["ref"]: arg["elasticity"]}
             try:
-                return growth_as(self.base_value(q, where), self.ref(arg["ref"], where),
-                                 float(arg["elasticity"]))
+                return growth_as(self.base_value(q, where),
+                                 [self.ref(r, where) for r in refs],
+                                 [float(e) for e in refs.values()])
             except ParameterError as exc:
                 raise DataError(f"{where}: {exc}") from None
         if kind == "diffuse":
             if idx + 1 >= len(self.chain):
                 raise DataError(f"{where}: diffuse needs a parent scenario value")
             parent = self.get(q, idx + 1)
+            K = arg.get("K")
+            if K is None and q.startswith("var:") and t.variables[q[4:]].get("fraction"):
+                K = 1.0  # no cited cap: a fraction stops at 1 (a physical bound)
             try:
-                return diffuse(yrs, parent, K=float(arg["K"]), rate=float(arg["rate"]),
+                return diffuse(yrs, parent, K=None if K is None else float(K),
+                               rate=float(arg["rate"]),
                                r=float(arg.get("r", 0.2)), t0=t.resolve_t0(arg.get("t0", "pilot")),
                                base_year=t.base_year, reading=str(arg.get("reading", "pp")))
             except ParameterError as exc:
                 raise DataError(f"{where}: {exc}") from None
         raise DataError(f"{where}: unknown expression {kind!r}")  # pragma: no cover
+
+    def total_activity(self, path: str, where: str) -> np.ndarray:
+        """A branch's total activity: the product of the levels and shares down to it."""
+        t = self.tree
+        if path not in t.branches:
+            raise DataError(f"{where}: unknown branch {path!r}")
+        parts = path.split("/")
+        out = np.ones(len(self.years))
+        for i in range(1, len(parts) + 1):
+            b = t.branches["/".join(parts[:i])]
+            out = out * self.get(f"{b.path}:{b.level}", 0)
+        return out
+
+    def stock(self, q: str, arg: Mapping[str, Any], where: str) -> np.ndarray:
+        """Stock turnover (:mod:`carbonlab.leap.stock`) of the vehicles a branch needs.
+
+        ``of``: the branch whose total activity is vehicle-km; ``km_per_vehicle``,
+        ``sales_share`` (share of sales of the technology) and ``stock_share`` (its base-year
+        share of the stock) name key assumptions; ``survival``: median_life, shape,
+        max_age, sales_growth_before. ``output``: ``share`` (the technology's share of the
+        stock) or ``fill`` (stock / vehicles needed; 1 unless the need falls faster than
+        the cars retire).
+        """
+        key = repr(sorted((k, str(v)) for k, v in arg.items() if k != "output"))
+        if key not in self.stocks:
+            km = self.ref(f"var:{arg['km_per_vehicle']}", where)
+            required = self.total_activity(str(arg["of"]), where) / km
+            sv = dict(arg.get("survival") or {})
+            surv = survival_curve(float(sv.get("median_life", 15)), float(sv.get("shape", 3.5)),
+                                  int(sv.get("max_age", 30)))
+            v0 = initial_vintages(float(required[0]), surv,
+                                  float(sv.get("sales_growth_before", 0.05)))
+            s0 = float(self.ref(f"var:{arg['stock_share']}", where)[0])
+            sales = self.ref(f"var:{arg['sales_share']}", where)
+            tech, other = (str(x) for x in arg.get("names", ("tech", "other")))
+            self.stocks[key] = stock_turnover(required, surv, {tech: v0 * s0, other: v0 * (1 - s0)},
+                                              {tech: sales, other: 1 - sales}, self.years)
+            self.stocks[key].extras = {"required": required, "quantity": q,  # type: ignore[attr-defined]
+                                       "tech": tech}
+        res = self.stocks[key]
+        if arg["output"] == "share":
+            return res.share(res.extras["tech"])  # type: ignore[attr-defined]
+        if arg["output"] == "fill":
+            req = res.extras["required"]  # type: ignore[attr-defined]
+            return np.divide(res.total, req, out=np.ones_like(req), where=req > 0)
+        raise DataError(f"{where}: stock output must be 'share' or 'fill', got {arg['output']!r}")
 
     def ref(self, name: Any, where: str) -> np.ndarray:
         name = str(name)

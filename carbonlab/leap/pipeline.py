@@ -340,6 +340,19 @@ def _checked_forecast(hist: pd.Series, horizon_end: int, forecast: pd.Series) ->
     return forecast
 
 
+def _structure(lm: CityModel, cities: pd.DataFrame, hist: pd.Series, accounts: str
+               ) -> CityModel:
+    """The city model with its base-year structure from data (``"ceads"``) or its file."""
+    if accounts == "auto":
+        accounts = "ceads" if str(cities.attrs.get("source", "")).startswith("CEADs") else "file"
+    if accounts not in ("ceads", "file"):
+        raise ParameterError(f"accounts: {accounts!r} is not 'auto', 'ceads' or 'file'")
+    if accounts == "file":
+        return lm
+    prov = cities.loc[cities["city"] == hist.attrs["city"], "province"].iloc[0]
+    return lm.with_accounts(str(prov), int(hist.index.max()), float(hist.iloc[-1]))
+
+
 def run_city(
     cities: pd.DataFrame, city: str, *, model: str = "auto", horizon_end: int = 2035,
     window: int = 3, pilots: pd.DataFrame | Mapping[str, Any] | None = None,
@@ -391,14 +404,7 @@ def run_city(
     py, origin = _pilot(name, pilots, lm)
     lm.pilot_year = py
     lm.city = name
-    if accounts == "auto":
-        accounts = "ceads" if str(cities.attrs.get("source", "")).startswith("CEADs") else "file"
-    if accounts not in ("ceads", "file"):
-        raise ParameterError(f"accounts: {accounts!r} is not 'auto', 'ceads' or 'file'")
-    if accounts == "ceads":
-        prov = cities.loc[cities["city"] == name, "province"].iloc[0]
-        lm = lm.with_accounts(str(prov), int(hist.index.max()), float(hist.iloc[-1]))
-    lm = lm.with_policy(reading=reading)
+    lm = _structure(lm, cities, hist, accounts).with_policy(reading=reading)
     lm.end_year = int(horizon_end)
     cal = lm.calibrate(hist, fc if baseline == "ml" else None)
     used = str(fc.attrs.get("model", choice if isinstance(choice, str) else "ensemble"))

@@ -6,11 +6,13 @@ busbar. That requirement is met, in this order, by
 1. on-site / distributed **solar PV**: ``pv`` TJ given by the PV lever;
 2. **other renewables** (hydro, wind): ``renewables_share`` of the requirement;
 3. the rest, ``R``, split between **imports** from the regional grid (``import_share`` of
-   R, at the regional grid's emission factor) and **local fossil plants** in their base-year
-   proportions; a fossil plant burns ``generation / efficiency`` TJ of its fuel.
+   R, at the regional grid's emission factor; negative for a net exporter, whose plants
+   then generate more than R) and **local fossil plants** in their base-year proportions;
+   a fossil plant burns ``generation / efficiency`` TJ of its fuel.
 
-Emissions are the fossil inputs times their factors plus the imports times the import
-factor; the **grid emission factor** of the delivered electricity is their sum over D. More
+Emissions are the fossil inputs times their factors (the city's scope 1,
+:attr:`Dispatch.local_emissions`) plus the imports times the import factor (scope 2); the
+**grid emission factor** of the delivered electricity is their sum over D. More
 PV or renewables leaves less for fossil plants and imports, so the factor falls.
 """
 
@@ -44,7 +46,13 @@ class Dispatch:
 
     @property
     def total_emissions(self) -> np.ndarray:
+        """Local plants and imports (Mt CO2): the emissions of the electricity delivered."""
         return sum(self.emissions.values())  # type: ignore[return-value]
+
+    @property
+    def local_emissions(self) -> np.ndarray:
+        """Local plants only (Mt CO2): the city's scope 1, as its inventory counts."""
+        return sum(v for k, v in self.emissions.items() if k != "imports")  # type: ignore[return-value]
 
     @property
     def grid_factor_t_per_mwh(self) -> np.ndarray:
@@ -68,8 +76,9 @@ class PowerSector:
         self.source = source
         if not 0 <= loss < 1:
             raise DataError(f"{source}: loss must be in [0, 1), got {loss}")
-        if not 0 <= import_share <= 1:
-            raise DataError(f"{source}: import_share must be in [0, 1], got {import_share}")
+        if not import_share <= 1:
+            raise DataError(f"{source}: import_share must be <= 1 (negative: a net exporter), "
+                            f"got {import_share}")
         if not import_factor_t_per_mwh >= 0:
             raise DataError(f"{source}: import_factor_t_per_mwh must be >= 0")
         self.loss = float(loss)

@@ -28,7 +28,7 @@ __all__ = [
     "sankey_flows",
 ]
 
-DEMAND_SECTORS: tuple[str, ...] = ("passenger", "freight", "industry", "buildings")
+DEMAND_SECTORS: tuple[str, ...] = ("passenger", "freight", "industry", "buildings", "other")
 _FLOWS = ("supply", "power_input", "power_output", "losses", *DEMAND_SECTORS)
 
 
@@ -41,8 +41,15 @@ def energy_balance(run: ScenarioResult) -> pd.DataFrame:
     final demand of each sector. Per fuel and year
     ``supply + power_output = power_input + losses + sum(demand)``
     (:func:`balance_residual`).
+
+    Where the run's current accounts come from data (``run.accounts``), the base year's
+    fuel supply is **the data's** (the city's share of its province's use of the fuel,
+    power plants included), not the model's requirement: the residual then measures how
+    far the tree's fuel use is from the inventory. In the other years, and for a city file
+    without data, supply is the requirement (LEAP's primary requirements). Non-energy
+    flows (process CO2) are left out.
     """
-    res = run.results
+    res = run.results[~run.results["fuel"].isin(["process"])]
     yrs = run.years
     rows = []
     dem = res[res["sector"] != "power"].groupby(["fuel", "sector", "year"])["energy_tj"].sum()
@@ -64,6 +71,9 @@ def energy_balance(run: ScenarioResult) -> pd.DataFrame:
             p_out = np.zeros(n)
             losses = np.zeros(n)
             supply = p_in + sum(use.values())
+            acc = run.accounts
+            if acc is not None and fuel not in ("solar_pv", "renewables"):
+                supply = np.where(yrs == acc["base_year"], acc["supply_tj"].get(fuel, 0.0), supply)
         for flow, v in (("supply", supply), ("power_input", p_in), ("power_output", p_out),
                         ("losses", losses), *use.items()):
             rows.append(pd.DataFrame({"fuel": fuel, "flow": flow, "year": yrs,
@@ -149,7 +159,8 @@ def sankey_flows(run: ScenarioResult, year: int) -> list[tuple[str, str, float]]
     """(source, target, PJ) flows of one year: fuels -> power / sectors -> losses."""
     bal = energy_balance(run)
     d = bal[bal["year"] == year].set_index(["fuel", "flow"])["energy_tj"] / 1e3
-    label = {"raw_coal": "coal", "natural_gas": "gas", "gasoline": "oil", "diesel": "oil",
+    label = {"raw_coal": "coal", "coal": "coal", "oil": "oil", "natural_gas": "gas",
+             "gasoline": "oil", "diesel": "oil",
              "solar_pv": "solar PV", "renewables": "renewables", "electricity": "imports"}
     flows: dict[tuple[str, str], float] = {}
 
@@ -161,6 +172,7 @@ def sankey_flows(run: ScenarioResult, year: int) -> list[tuple[str, str, float]]
         src = label.get(fuel, fuel)
         if fuel == "electricity":
             add("imports", "power", d.get((fuel, "supply"), 0.0))
+            add("power", "exports", -d.get((fuel, "supply"), 0.0))   # a net exporter
             for s in DEMAND_SECTORS:
                 add("power", s, d.get((fuel, s), 0.0))
             add("power", "grid losses", d.get((fuel, "losses"), 0.0))
@@ -186,7 +198,7 @@ def plot_sankey(run: ScenarioResult, year: int, ax: Any = None, scale: float | N
         _, ax = new_figure(figsize=(7.5, 4.5))
     flows = sankey_flows(run, year)
     col0 = ["coal", "oil", "gas", "renewables", "solar PV", "imports"]
-    col2 = [*DEMAND_SECTORS, "conversion losses", "grid losses"]
+    col2 = [*DEMAND_SECTORS, "exports", "conversion losses", "grid losses"]
     order = {**{n: 0 for n in col0}, "power": 1, **{n: 2 for n in col2}}
     size = {n: max(sum(v for a, b, v in flows if a == n), sum(v for a, b, v in flows if b == n))
             for n in order}
