@@ -101,3 +101,31 @@ def test_damaged_workbook_is_named(tmp_path, cell, value, match):
 def test_bad_year():
     with pytest.raises(ParameterError, match="year=1996"):
         ce.energy_file(1996)
+
+
+def test_a_number_stored_as_text_is_read_by_the_shared_cell_block(tmp_path):
+    """Both CEADs readers share data._read._cell_block: a cell holding its own value as text
+    ("1,105.5873") gives the same sheet as the number (the CO2 reader crashed on it before)."""
+    import openpyxl
+
+    from carbonlab.data import ceads
+
+    def resaved(src: Path, sheet: str, cell: str, as_text: bool) -> Path:
+        dst = tmp_path / f"{src.stem}-{as_text}.xlsx"
+        shutil.copyfile(src, dst)
+        os.chmod(dst, 0o644)
+        wb = openpyxl.load_workbook(dst)
+        v = wb[sheet][cell].value
+        assert isinstance(v, float) and v > 0
+        wb[sheet][cell] = f"{v:,}" if as_text else v
+        wb.save(dst)
+        return dst
+
+    src = REAL / ce.energy_file(2010)
+    got, want = (ce._parse_workbook(resaved(src, "Beijing2010", "B3", t), 2010)["Beijing"]
+                 for t in (True, False))
+    np.testing.assert_allclose(got, want, rtol=1e-12)  # openpyxl writes floats to ~15 digits
+    src = REAL / ceads.province_file(2010, "v2")
+    got, want = (ceads._parse_province_workbook(resaved(src, "Beijing2010", "B4", t), 2010)["Beijing"]
+                 for t in (True, False))
+    np.testing.assert_allclose(got, want, rtol=1e-12)  # openpyxl writes floats to ~15 digits

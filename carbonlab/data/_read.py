@@ -6,7 +6,9 @@
   returns a fresh copy, and an edited file is read again.
 - workbook access (:func:`_open_workbook`, :func:`_sheet_rows`), cell names
   (:func:`_col_letter`), header keys (:func:`_hkey`) and the number check
-  (:func:`_number`) whose errors name the file, sheet and cell.
+  (:func:`_number`) whose errors name the file, sheet and cell;
+- the CEADs workbook reader (:func:`_ceads_sheets`: one parsed sheet per province or year)
+  and its cell block (:func:`_cell_block`), shared by the CO2 and the energy inventories.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from carbonlab._util import DataError
+from carbonlab._util import DataError, ParameterError
 from carbonlab.data.registry import data_dir
-from carbonlab.regions import PROVINCES
+from carbonlab.regions import PROVINCES, resolve_region
 
 PathLike = str | os.PathLike[str] | None
 
@@ -125,3 +128,57 @@ def _order(df: pd.DataFrame) -> pd.DataFrame:
 
 def _root(data_dir_arg: PathLike) -> Path:
     return data_dir(data_dir_arg)
+
+
+def _cell_block(rows: list[tuple], row_numbers: Sequence[int], first_col: int, last_col: int,
+                where: str, allow_negative: bool = False) -> np.ndarray:
+    """The cells of ``row_numbers`` (1-based sheet rows) x columns ``first_col..last_col - 1``
+    (0-based) as a float array; a blank, non-numeric, non-finite (or, unless
+    ``allow_negative``, negative) cell is a DataError naming the first such cell."""
+    block = [rows[r - 1][first_col:last_col] for r in row_numbers]
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for row in block for v in row):
+        arr = np.array(block, dtype=float)
+        if np.isfinite(arr).all() and (allow_negative or (arr >= 0).all()):
+            return arr
+    return np.array([[_number(v, f"{where}, cell {_col_letter(first_col + j)}{r}", allow_negative)
+                      for j, v in enumerate(row)] for r, row in zip(row_numbers, block, strict=True)])
+
+
+def _ceads_sheets(path: Path, year: int | None, parse: Callable[[list[tuple], str], np.ndarray],
+                  expected: Sequence[object]) -> dict[object, np.ndarray]:
+    """Every sheet of a CEADs workbook but ``NOTE``, parsed by ``parse(rows, where)``.
+
+    ``year`` given: sheets named ``<Province><YYYY>`` of that year, keyed by the canonical
+    province; ``year`` None: sheets named ``<YYYY>``, keyed by the year. A wrong name, year,
+    province, a duplicate or a missing ``expected`` key is a DataError naming file and sheet.
+    """
+    wb = _open_workbook(path)
+    out: dict[object, np.ndarray] = {}
+    try:
+        for name in wb.sheetnames:
+            if name.strip().upper() == "NOTE":
+                continue
+            where = f"{path}, sheet {name!r}"
+            if year is None:
+                if not re.fullmatch(r"\s*\d{4}\s*", name):
+                    raise DataError(f"{where}: expected a sheet named <YYYY>")
+                key: object = int(name)
+            else:
+                m = re.fullmatch(r"\s*(.*?)\s*(\d{4})\s*", name)
+                if not m:
+                    raise DataError(f"{where}: expected a sheet named <Province><YYYY>")
+                if int(m.group(2)) != year:
+                    raise DataError(f"{where}: year {m.group(2)} in a file for {year}")
+                try:
+                    key = resolve_region(m.group(1))
+                except ParameterError as exc:
+                    raise DataError(f"{where}: {exc}") from None
+            if key in out:
+                raise DataError(f"{where}: duplicate sheet for {key}")
+            out[key] = parse(_sheet_rows(wb, name, path), where)
+    finally:
+        wb.close()
+    missing = [str(k) for k in expected if k not in out]
+    if missing:
+        raise DataError(f"{path}: no sheet for {', '.join(missing)}")
+    return out

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +26,8 @@ from carbonlab.data import cities as _cities
 from carbonlab.data._read import (
     _attrs,
     _cached,
+    _ceads_sheets,
+    _cell_block,
     _col_letter,
     _hkey,
     _number,
@@ -37,7 +38,7 @@ from carbonlab.data._read import (
 )
 from carbonlab.data.registry import check_file
 from carbonlab.data.schemas import validate
-from carbonlab.regions import PROVINCES, resolve_region
+from carbonlab.regions import PROVINCES
 
 PathLike = str | os.PathLike[str] | None
 
@@ -143,14 +144,7 @@ def _parse_province_sheet(rows: list[tuple], where: str) -> np.ndarray:
         label = rows[4 + i][0]
         if _hkey(label) != _hkey(sector):
             raise DataError(f"{where}, cell A{5 + i}: expected sector {sector!r}, found {label!r}")
-    block = [r[1:23] for r in rows[3:51]]
-    kinds = {type(v) for r in block for v in r}
-    arr = np.array(block, dtype=float) if kinds <= {int, float} else None
-    if arr is None or not np.isfinite(arr).all() or (arr < 0).any():
-        # slow path only to name the first bad cell
-        for i in range(48):
-            for j in range(22):
-                _number(block[i][j], f"{where}, cell {_col_letter(1 + j)}{4 + i}")
+    arr = _cell_block(rows, range(4, 52), 1, 23, where)
     # W = sum(B..V) on every row; row 4 = sum(rows 5..51) in every column
     dw = np.abs(arr[:, :_TOTAL_COL].sum(axis=1) - arr[:, _TOTAL_COL])
     if dw.max() > _TOL * max(1.0, np.abs(arr[:, _TOTAL_COL]).max()):
@@ -170,30 +164,7 @@ def _parse_province_sheet(rows: list[tuple], where: str) -> np.ndarray:
 
 
 def _parse_province_workbook(path: Path, year: int) -> dict[str, np.ndarray]:
-    wb = _open_workbook(path)
-    try:
-        out: dict[str, np.ndarray] = {}
-        for name in wb.sheetnames:
-            if name.strip().upper() == "NOTE":
-                continue
-            m = re.fullmatch(r"\s*(.*?)\s*(\d{4})\s*", name)
-            if not m:
-                raise DataError(f"{path}, sheet {name!r}: expected a sheet named <Province><YYYY>")
-            if int(m.group(2)) != year:
-                raise DataError(f"{path}, sheet {name!r}: year {m.group(2)} in a file for {year}")
-            try:
-                region = resolve_region(m.group(1))
-            except ParameterError as exc:
-                raise DataError(f"{path}, sheet {name!r}: {exc}") from None
-            if region in out:
-                raise DataError(f"{path}, sheet {name!r}: duplicate sheet for {region}")
-            out[region] = _parse_province_sheet(_sheet_rows(wb, name, path), f"{path}, sheet {name!r}")
-    finally:
-        wb.close()
-    missing = [p for p in PROVINCES if p not in out]
-    if missing:
-        raise DataError(f"{path}: no sheet for {', '.join(missing)}")
-    return out
+    return _ceads_sheets(path, year, _parse_province_sheet, PROVINCES)  # type: ignore[return-value]
 
 
 @functools.lru_cache(maxsize=64)

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from carbonlab._util import DataError, ParameterError
-from carbonlab.data._read import _cached, _col_letter, _hkey, _open_workbook, _sheet_rows
+from carbonlab.data._read import _cached, _ceads_sheets, _cell_block, _col_letter, _hkey
 from carbonlab.data.ceads import CEADS_FUELS, CEADS_SECTORS
 from carbonlab.data.ceads_fuels import CEADS_NAMES
 from carbonlab.data.registry import check_file, data_dir
@@ -122,17 +122,7 @@ def _parse_sheet(rows: list[tuple], where: str) -> np.ndarray:
     for r, key in _LABELS.items():
         if not _hkey(rows[r - 1][0]).startswith(key):
             raise DataError(f"{where}, cell A{r}: expected row {key!r}, found {rows[r - 1][0]!r}")
-    block = [rows[r - 1][1:21] for r in _ROWS]
-    if all(isinstance(v, int | float) and not isinstance(v, bool) for row in block for v in row):
-        arr = np.array(block, dtype=float)
-    else:
-        arr = None
-    if arr is None or not np.isfinite(arr).all():
-        for i, r in enumerate(_ROWS):
-            for j in range(20):
-                v = block[i][j]
-                if not isinstance(v, int | float) or isinstance(v, bool) or not np.isfinite(v):
-                    raise DataError(f"{where}, cell {_col_letter(j + 1)}{r}: not a number ({v!r})")
+    arr = _cell_block(rows, _ROWS, 1, 21, where, allow_negative=True)
     pos = {r: i for i, r in enumerate(_ROWS)}
     scale = np.maximum(1.0, np.abs(arr).max(axis=0))
     checks = (
@@ -152,37 +142,7 @@ def _parse_sheet(rows: list[tuple], where: str) -> np.ndarray:
 
 def _parse_workbook(path: Path, year: int | None) -> dict[object, np.ndarray]:
     """Province workbook (``year`` given): region -> array; national: year -> array."""
-    wb = _open_workbook(path)
-    out: dict[object, np.ndarray] = {}
-    try:
-        for name in wb.sheetnames:
-            if name.strip().upper() == "NOTE":
-                continue
-            where = f"{path}, sheet {name!r}"
-            if year is None:
-                if not re.fullmatch(r"\s*\d{4}\s*", name):
-                    raise DataError(f"{where}: expected a sheet named <YYYY>")
-                key: object = int(name)
-            else:
-                m = re.fullmatch(r"\s*(.*?)\s*(\d{4})\s*", name)
-                if not m:
-                    raise DataError(f"{where}: expected a sheet named <Province><YYYY>")
-                if int(m.group(2)) != year:
-                    raise DataError(f"{where}: year {m.group(2)} in a file for {year}")
-                try:
-                    key = resolve_region(m.group(1))
-                except ParameterError as exc:
-                    raise DataError(f"{where}: {exc}") from None
-            if key in out:
-                raise DataError(f"{where}: duplicate sheet for {key}")
-            out[key] = _parse_sheet(_sheet_rows(wb, name, path), where)
-    finally:
-        wb.close()
-    expected = PROVINCES if year is not None else ENERGY_YEARS
-    missing = [str(k) for k in expected if k not in out]
-    if missing:
-        raise DataError(f"{path}: no sheet for {', '.join(missing)}")
-    return out
+    return _ceads_sheets(path, year, _parse_sheet, PROVINCES if year is not None else ENERGY_YEARS)
 
 
 def _cube(root: Path, verify: bool) -> np.ndarray:

@@ -4,24 +4,14 @@ The loaders now live by source: :mod:`carbonlab.data.ceads` (CEADs provinces, bo
 releases, national, cities), :mod:`carbonlab.data.gcam` (GCAM-China population,
 urbanisation, GDP, generation, electricity flows, grids), :mod:`carbonlab.data.nbs`,
 :mod:`carbonlab.data.nbs_provinces`, :mod:`carbonlab.data.techme`,
-:mod:`carbonlab.data.wpp`; the shared readers are in :mod:`carbonlab.data._read`. The
+:mod:`carbonlab.data.wpp`; the shared (private) readers are in :mod:`carbonlab.data._read`,
+not re-exported here. The
 real panel is :func:`carbonlab.data.panel.real_panel` (``load_panel("ceads")``).
 """
 
 from __future__ import annotations
 
-from carbonlab.data._read import (  # noqa: F401 (re-exported for the loaders' old path)
-    _attrs,
-    _cached,
-    _col_letter,
-    _hkey,
-    _number,
-    _open_workbook,
-    _root,
-    _sheet_rows,
-    _signature,
-)
-from carbonlab.data.ceads import (  # noqa: F401
+from carbonlab.data.ceads import (  # noqa: F401 (re-exported for the loaders' old path)
     CEADS_FUELS,
     CEADS_SECTORS,
     CITIES_FILE,
