@@ -274,7 +274,8 @@ def describe_extrapolation(table: pd.DataFrame) -> str:
         return "no national peak by 2030"
 
     t = table.set_index("model")
-    parts = [f"{r['source']}: {int(r[peaks.CLASS_NOT])} provinces not peaked by 2030 and {nat(r)}"
+    parts = [f"{r['source']}: {int(r[peaks.CLASS_NOT])} "
+             f"province{'' if int(r[peaks.CLASS_NOT]) == 1 else 's'} not peaked by 2030 and {nat(r)}"
              for m, r in t.iterrows() if m != "study"]
     s = t.loc["study"]
     r0 = table.iloc[0]
@@ -429,13 +430,21 @@ def driver_sensitivity(
     return out
 
 
-def model_forecaster(outlook: Any) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """``paths -> forecast`` with the point model of a :func:`carbonlab.peaks.outlook`.
+def model_forecaster(outlook: Any, which: str = "point") -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """``paths -> forecast`` with a model of a :func:`carbonlab.peaks.outlook`.
 
-    The ensemble's point model (fitted on the whole panel) and the outlook's population;
-    cheap enough to call once per sensitivity row.
+    ``which="point"``: the outlook's point model (its forecaster fitted on the whole panel);
+    ``"scenario"``: its scenario model (driver-responsive, chosen on conditional skill,
+    ``outlook.adjustment_model()``), the one for "what if the drivers change" questions such
+    as :func:`driver_sensitivity`. The outlook's population; cheap enough to call once per
+    sensitivity row.
     """
-    model = getattr(outlook, "point_model", None) or outlook.ensemble.point_
+    if which == "scenario":
+        model = outlook.adjustment_model()[1]
+    elif which == "point":
+        model = getattr(outlook, "point_model", None) or outlook.ensemble.point_
+    else:
+        raise ParameterError(f"which: 'point' or 'scenario', got {which!r}")
     return lambda paths: peaks.forecast(model, outlook.panel, paths, outlook.population)
 
 
@@ -611,7 +620,7 @@ def describe_sensitivity(table: pd.DataFrame, model: str = "the model") -> str:
         return "No driver was replaced."
     big = t.loc[t["change 2030 %"].abs().idxmax()]
     if abs(big["change 2030 %"]) < 0.05:
-        s = (f"The forecaster ({model}) does not respond to the drivers: no replacement changes "
+        s = (f"The model ({model}) does not respond to the drivers: no replacement changes "
              "national emissions in 2030, so on these data the scenario inputs do not decide the "
              "headline.")
     else:

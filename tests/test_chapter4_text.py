@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from carbonlab import data, forecast, headline, scenarios
+from carbonlab._util import ParameterError
 from carbonlab.forecast import report
 from carbonlab.forecast.outlook import Outlook
 from carbonlab.models import PanelModel
@@ -68,6 +69,11 @@ def test_describe_sensitivity_names_the_lever_or_says_none_moves(fake):
     assert f"{big['change 2030 %']:+.1f} %" in text
     flat = s.assign(**{"change 2030 %": 0.0, "national peak year": s["national peak year"].iloc[0],
                        "national peaked": s["national peaked"].iloc[0]})
+    scen = SimpleNamespace(**vars(fake), adjustment_model=lambda: ("fe", fake.point_model))
+    same = headline.model_forecaster(scen, "scenario")(fake.paths)
+    assert np.allclose(same["emissions_mt"], fake.fc["emissions_mt"])
+    with pytest.raises(ParameterError, match="which"):
+        headline.model_forecaster(fake, "best")
     text = headline.describe_sensitivity(flat, "persistence")
     assert "(persistence) does not respond" in text
     assert text.endswith("No single replacement moves the national peak year.")
@@ -134,12 +140,20 @@ def test_report_sentences_for_laggards_and_the_example_region():
     text = report.national_sentence(o)
     assert text.startswith(f"The national point forecast: {o.national_peak.describe('Mt CO2')}")
     text = report.members_sentence(members, "Tianjin")
-    assert text.startswith("2 members:") and "100 % of them have peaked by 2025" in text
+    assert text.startswith("2 members. In 2030 the members put Tianjin's")
+    assert "of all members 100 % have peaked by 2025" in text
+    pooled = members.assign(model=np.where(members["member"] == 0, "fe", "persistence"))
+    text = report.members_sentence(pooled, "Tianjin", forecaster="fe")
+    assert text.startswith("2 members pooled over panel FE (1), persistence (1).")
+    top = pooled[(pooled["region"] == "Tianjin") & (pooled["member"] == 0)]["emissions_mt"].iloc[-1]
+    assert f"the members of panel FE put Tianjin's emissions between {top:,.0f} and {top:,.0f}" in text
 
 
 def test_calibration_sentence_states_the_targets_it_meets():
     cal = {"coverage_pct": 88.3, "brier": 0.2, "brier_base": 0.25, "brier_ratio": 0.8,
            "n_calls": 240, "n_origins": 8}
+    table = report.calibration_table({**cal, "models": ["fe", "persistence", "drift"]})
+    assert table.shape == (1, 7) and table["models"].iloc[0] == "panel FE, persistence, drift"
     assert "(inside the target of 85–95 %)" in report.calibration_sentence(cal)
     assert "(better than the target of 0.9 ×)" in report.calibration_sentence(cal)
     bad = report.calibration_sentence({**cal, "coverage_pct": 70.0, "brier_ratio": 1.1})

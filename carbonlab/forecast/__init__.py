@@ -34,7 +34,9 @@ from carbonlab.forecast.calibrate import (  # noqa: F401
     calibration_summary,
     class_contradicts,
     class_from_probabilities,
+    ensemble_models,
     likelihood,
+    pooled_members,
 )
 from carbonlab.forecast.ensemble import (  # noqa: F401
     forecast_band,
@@ -169,6 +171,8 @@ __all__ = [
     "class_contradicts",
     "class_from_probabilities",
     "likelihood",
+    "ensemble_models",
+    "pooled_members",
     "LAGGARD_COLUMNS",
     "Solution",
     "TEACHING_TARGETS_PUBLISHED",

@@ -21,7 +21,8 @@ from carbonlab.regions import resolve_region
 
 __all__ = ["front_summary", "forecaster_sentence", "region_verdict", "as_of_sentence", "mt",
            "scenario_sentence", "members_sentence", "national_sentence", "laggards_sentence",
-           "example_laggard", "adjustment_sentence", "table10_sentence", "calibration_sentence"]
+           "example_laggard", "adjustment_sentence", "table10_sentence", "calibration_sentence",
+           "calibration_table"]
 
 
 def mt(v: float) -> str:
@@ -102,8 +103,8 @@ def region_verdict(o: Outlook, region: str) -> str:
              f"{mt(pk.peak_value)}).")
     p25, p30 = a["p_by_2025"], a["p_by_2030"]
     lo, hi = a["band_2030_mt"]
-    s += (f" Across {int(row['n_members'])} members whose spread is the forecaster's own "
-          f"backtest errors, peaking by 2030 is *{likelihood(p30)}* (P = {p30:.2f}; by 2025: "
+    s += (f" Across {int(row['n_members'])} members (the forecaster's and the naive references' "
+          f"points times their own backtest errors), peaking by 2030 is *{likelihood(p30)}* (P = {p30:.2f}; by 2025: "
           f"P = {p25:.2f}), so the class is *{a['class']}*; the 5–95 % band in 2030 is "
           f"{lo:,.0f}–{hi:,.0f} Mt CO2.")
     if row["point_class"] != a["class"] and not (a["class"] == CLASS_BEFORE and a["already"]):
@@ -152,20 +153,36 @@ def scenario_sentence(scenario: Any, paths: pd.DataFrame, region: str) -> str:
             f"{int(proj.min())}–{int(proj.max())}.")
 
 
-def members_sentence(members: pd.DataFrame, region: str, *, n_paths: int | None = None) -> str:
-    """One region's members in words: how many, their 2030 band and P(peak) by 2025 / 2030
-    (shares of members that have peaked by the book's rule)."""
+def members_sentence(members: pd.DataFrame, region: str, *, forecaster: str | None = None
+                     ) -> str:
+    """One region's members in words: how many and from which models, the 5–95 % range in the
+    last year (of ``forecaster``'s own members when given: the band of its point forecast) and
+    P(peak) by 2025 / 2030 (shares of all members that have peaked by the book's rule)."""
     r = resolve_region(region)
     m = members[(members["region"] == r) & (members["member"] >= 0)]
     p = peak_probabilities(m).iloc[0]
-    end = m[m["year"] == m["year"].max()]["emissions_mt"]
+    own = m[m["model"] == forecaster] if forecaster and "model" in m.columns else m
+    end = own[own["year"] == own["year"].max()]["emissions_mt"]
     lo, hi = np.quantile(end.to_numpy(float), [0.05, 0.95])
-    src = f" drawn from {n_paths} backtest error paths" if n_paths else ""
-    return (f"{int(p['n_members'])} members{src}: in {int(m['year'].max())} {r}'s emissions lie "
-            f"between {lo:,.0f} and {hi:,.0f} Mt CO2 in nine members of ten; "
-            f"{100 * p['p_by_2025']:.0f} % of them have peaked by 2025 and "
-            f"{100 * p['p_by_2030']:.0f} % by 2030 — peaking by 2030 is "
-            f"*{likelihood(p['p_by_2030'])}*.")
+    src = ""
+    if "model" in m.columns:
+        n = m.groupby("model", sort=False)["member"].nunique()
+        src = " pooled over " + ", ".join(f"{MODEL_LABELS.get(k, k)} ({v})" for k, v in n.items())
+    whose = (f"the members of {MODEL_LABELS.get(forecaster, forecaster)}" if own is not m
+             else "the members")
+    return (f"{int(p['n_members'])} members{src}. In {int(m['year'].max())} {whose} put {r}'s "
+            f"emissions between {lo:,.0f} and {hi:,.0f} Mt CO2 (5–95 %); of all members "
+            f"{100 * p['p_by_2025']:.0f} % have peaked by 2025 and {100 * p['p_by_2030']:.0f} % by "
+            f"2030 — peaking by 2030 is *{likelihood(p['p_by_2030'])}*.")
+
+
+def calibration_table(cal: dict[str, object]) -> pd.DataFrame:
+    """The outlook's calibration (:attr:`Outlook.calibration`) as a one-row table; the pooled
+    models (if listed) as their names in one column."""
+    row = {k: v for k, v in cal.items() if k != "models"}
+    if "models" in cal:
+        row["models"] = ", ".join(MODEL_LABELS.get(str(k), str(k)) for k in cal["models"])  # type: ignore[union-attr]
+    return pd.DataFrame([row])
 
 
 def national_sentence(o: Outlook) -> str:
