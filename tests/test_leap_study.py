@@ -160,3 +160,19 @@ def test_city_answer_says_a_flat_baseline_stays_at_its_level():
         assert (f"in {int(run.history.index[-1])} (an observed year: the forecast stays within "
                 "1 % of it)") in text
     assert "stays below it" not in text
+
+
+def test_plot_policy_spread_labels_the_study_cities():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = pd.DataFrame({"city": ["Lanzhou", "Xi'an", "Hohhot"], "coal_share": [0.7, 0.8, 0.9],
+                      "reduction_2035_pct": [5.9, 1.6, 2.0]})
+    t.attrs["year"] = 2035
+    ax = leap.plot_policy_spread(t)
+    assert sorted(a.get_text() for a in ax.texts) == ["Hohhot", "Lanzhou"]
+    assert ax.collections[0].get_offsets().shape == (3, 2)
+    assert "2035" in ax.get_ylabel()
+    plt.close("all")

@@ -181,9 +181,9 @@ def balance_sentence(run: CityRun) -> str:
             f"{base} {by_sector.idxmax()} causes {100 * by_sector.max() / by_sector.sum():.0f} % "
             f"of {run.city}'s emissions (electricity counted at the grid factor), and "
             f"electricity as a whole {elec:.0f} %. The calibration factor is "
-            f"{float(run.leap.scale):.2f}: the file's activity levels, scaled by it, reproduce "
-            f"the inventory exactly — a factor far from 1 says the assumed structure is off for "
-            f"this city.{note}")
+            f"{float(run.leap.scale):.2f}: the base-year activity levels, scaled by it, "
+            f"reproduce the inventory exactly — a factor far from 1 says the structure is off "
+            f"for this city.{note}")
 
 
 def levers_sentence(run: CityRun) -> str:

@@ -15,6 +15,7 @@ from carbonlab.leap.pipeline import CityRun
 from carbonlab.plotting import PALETTE, legend_outside, new_figure, small_multiples
 
 __all__ = ["city_lmdi", "plot_cities", "plot_forecast", "plot_levers", "plot_lmdi", "plot_model_scores",
+           "plot_policy_spread",
            "plot_scenarios", "plot_sensitivity", "sobol_label"]
 
 
@@ -213,4 +214,23 @@ def plot_forecast(history: pd.Series, forecast: pd.Series, ax: Any = None) -> An
     ax.set(xlabel="year", ylabel="emissions (Mt CO2)",
            title=f"{history.attrs.get('city', '')}: baseline forecast")
     legend_outside(ax)
+    return ax
+
+
+def plot_policy_spread(table: pd.DataFrame, ax: Any = None) -> Any:
+    """Each city's policy reduction (%) against its base-year coal share (%), one dot a city
+    (:func:`~carbonlab.leap.spread.policy_spread`); the study's four cities labelled."""
+    from carbonlab.leap.pilots import REPRESENTATIVES
+
+    if ax is None:
+        _, ax = new_figure()
+    year = int(table.attrs.get("year", 2035))
+    col = f"reduction_{year}_pct"
+    ax.scatter(100 * table["coal_share"], table[col], s=14, color=PALETTE[0], alpha=0.7,
+               label="city")
+    for _, r in table[table["city"].isin(REPRESENTATIVES)].iterrows():
+        ax.annotate(r["city"], (100 * r["coal_share"], r[col]), xytext=(4, 4),
+                    textcoords="offset points", fontsize=8)
+    ax.set_xlabel("base-year coal share of emissions (%)")
+    ax.set_ylabel(f"policy reduction in {year} (%)")
     return ax

@@ -9,7 +9,9 @@ the chapter's settings (the *reference*) and then changes one choice at a time:
 - **nowcast**: no nowcast, so the forecast starts after the inventory's last year;
 - **baseline model**: the study's model (SVR) instead of the reference's (persistence
   when the reference already uses SVR);
-- **structure**: the generic template instead of the city's own LEAP file;
+- **structure**: on the CEADs data the city's own LEAP file (assumed structure) instead of
+  its province's CEADs structure scaled to the city; elsewhere the generic template
+  instead of the city's file;
 - **policy reading**: the study's yearly rates read the other way (percentage points
   instead of relative growth, or back).
 
@@ -71,19 +73,51 @@ def _variants(cities: pd.DataFrame, nc: pd.DataFrame, dataset: str, city: str,
     alt_reading = "pp" if ref_reading == "relative" else "relative"
     template = scenario_dir() / "template.yaml"
     last = int(city_series(cities, city).index.max())
+    if str(cities.attrs.get("source", "")).startswith("CEADs"):  # accounts from the province
+        structure = "its province's CEADs structure"
+        other = ("the city's LEAP file (assumed structure) instead of the province's",
+                 lambda: run(nc, accounts="file"))
+    else:
+        structure = "the city's LEAP file"
+        other = ("the generic template instead of the city's LEAP file",
+                 lambda: run(nc, leap_model=CityModel.from_yaml(template)))
     return [
         ("reference", f"model {ref_model}, {ref_reading} reading, nowcast to {nowcast_until}, "
-                      "the city's LEAP file", lambda: run(nc)),
+                      f"{structure}", lambda: run(nc)),
         ("data end", f"the record ends {last - cut} (not {last}), nowcast to {nowcast_until}",
          data_end),
         ("nowcast", f"no nowcast: the forecast starts after {last}", lambda: run(cities)),
         ("baseline model", f"model {LABELS.get(alt_model, alt_model)}",
          lambda: run(nc, model=alt_model)),
-        ("structure", "the generic template instead of the city's LEAP file",
-         lambda: run(nc, leap_model=CityModel.from_yaml(template))),
+        ("structure", *other),
         ("policy reading", "percentage points" if alt_reading == "pp" else "relative growth",
          lambda: run(nc, reading=alt_reading)),
     ]
+
+
+def _row(city: str, factor: str, setting: str, make: Callable[[], CityRun],
+         ref_years: dict[str, Any]) -> dict[str, Any]:
+    """One row of :func:`study_factors` (``ref_years`` holds the reference's peak years)."""
+    row: dict[str, Any] = {"city": city, "factor": factor, "setting": setting, "note": ""}
+    try:
+        r = make()
+    except (DataError, ParameterError) as exc:
+        row["note"] = str(exc).replace(" (None)", " (not scored on this record)")
+        return row
+    if factor == "baseline model":
+        row["setting"] = f"model {LABELS.get(r.model, r.model)}"
+    agr = study_agreement({city: r}).set_index("scenario")
+    for sc in ("baseline", "policy"):
+        res = r.peak(sc)
+        year = res.peak_year if res.peaked else None
+        if factor == "reference":
+            ref_years[sc] = year
+        row[f"{sc}_peak"] = agr.loc[sc, "ours"]
+        row[f"{sc}_in_forecast"] = bool(agr.loc[sc, "in_forecast"])
+        row[f"{sc}_agrees"] = agr.loc[sc, "agrees"]
+        row[f"moves_{sc}"] = factor != "reference" and year != ref_years.get(sc)
+    row["reduction_end_pct"] = float(r.summary()["reduction_end_pct"])
+    return row
 
 
 def study_factors(
@@ -117,29 +151,7 @@ def study_factors(
         ref_years: dict[str, Any] = {}
         for factor, setting, make in _variants(cities, nc, dataset, city, kw, evaluation, cut,
                                                nowcast_until):
-            row: dict[str, Any] = {"city": city, "factor": factor, "setting": setting,
-                                   "note": ""}
-            try:
-                r = make()
-            except (DataError, ParameterError) as exc:
-                row["note"] = str(exc).replace(" (None)", " (not scored on this record)")
-                rows.append(row)
-                continue
-            if factor == "baseline model":
-                row["setting"] = f"model {LABELS.get(r.model, r.model)}"
-            agr = study_agreement({city: r}).set_index("scenario")
-            for sc in ("baseline", "policy"):
-                res = r.peak(sc)
-                year = res.peak_year if res.peaked else None
-                if factor == "reference":
-                    ref_years[sc] = year
-                row[f"{sc}_peak"] = agr.loc[sc, "ours"]
-                row[f"{sc}_in_forecast"] = bool(agr.loc[sc, "in_forecast"])
-                row[f"{sc}_agrees"] = agr.loc[sc, "agrees"]
-                row[f"moves_{sc}"] = (year != ref_years.get(sc)) if factor != "reference" \
-                    else False
-            row["reduction_end_pct"] = float(r.summary()["reduction_end_pct"])
-            rows.append(row)
+            rows.append(_row(city, factor, setting, make, ref_years))
     out = pd.DataFrame(rows).reindex(columns=_COLUMNS)
     for c in ("baseline_agrees", "policy_agrees", "moves_baseline", "moves_policy",
               "baseline_in_forecast", "policy_in_forecast"):
