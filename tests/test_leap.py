@@ -1029,3 +1029,19 @@ def test_one_calculation_path():
     m = leap.CityModel.for_city("Lanzhou")
     assert isinstance(m.tree, leap.DemandTree)
     assert m.tree.resolution_order("policy") == ["policy", "baseline", "current_accounts"]
+
+
+def test_a_city_model_added_to_the_table_reaches_the_city_layer():
+    """leap's model lists and labels are views of the model table (one row, no second edit)."""
+    from sklearn.linear_model import LinearRegression
+
+    from carbonlab import models
+
+    assert list(leap.CITY_MODELS) == [*leap.ML_MODELS, *leap.NAIVE_MODELS]
+    assert all(leap.LABELS[n] == models.model_spec(n).city_label for n in leap.CITY_MODELS)
+    spec = models.ModelSpec("ols_city", "OLS", lambda random_state=0, **kw: LinearRegression(**kw),
+                            city_label="OLS")
+    with models.registered(spec):
+        assert "ols_city" in leap.CITY_MODELS and "ols_city" in leap.ML_MODELS
+        assert leap.LABELS["ols_city"] == "OLS"
+    assert "ols_city" not in leap.CITY_MODELS and "ols_city" not in leap.LABELS

@@ -59,6 +59,7 @@ from threadpoolctl import threadpool_limits
 from carbonlab._util import DataError, ParameterError, check_fitted
 from carbonlab._util import n_jobs as _n_jobs
 from carbonlab.data.cities import match_city
+from carbonlab.models.registry import _Names, model_spec
 
 __all__ = [
     "CITY_MODELS",
@@ -86,13 +87,37 @@ __all__ = [
     "windowed_reason",
 ]
 
-ML_MODELS: tuple[str, ...] = ("bpnn", "lstm", "svr", "rf")
-"""The study's four models by registry name (its BP, LSTM, SVR, RF)."""
-NAIVE_MODELS: tuple[str, ...] = ("persistence", "drift")
-CITY_MODELS: tuple[str, ...] = ML_MODELS + NAIVE_MODELS
-LABELS: dict[str, str] = {"bpnn": "BP", "lstm": "LSTM", "svr": "SVR", "rf": "RF",
-                          "persistence": "persistence", "drift": "drift",
-                          "ensemble": "error-weighted ensemble"}
+ML_MODELS: Sequence[str] = _Names(lambda s: s.city and not s.naive)
+"""The city layer's learned models (the model table's rows with a ``city_label`` that are not
+naive: the study's BP, SVR, RF and LSTM), a live view of the table."""
+NAIVE_MODELS: Sequence[str] = _Names(lambda s: s.city and s.naive)
+"""The city layer's naive baselines (persistence, drift), a live view of the table."""
+CITY_MODELS: Sequence[str] = _Names(lambda s: s.city, order=lambda s: s.naive)
+"""Every city model, learned first: the rows of the model table with a ``city_label``."""
+
+
+class _CityLabels(Mapping[str, str]):
+    """``{name: city_label}`` of the table's city rows, and the ensemble's label (live)."""
+
+    def _d(self) -> dict[str, str]:
+        return {**{n: model_spec(n).city_label for n in CITY_MODELS},
+                "ensemble": "error-weighted ensemble"}
+
+    def __getitem__(self, name: str) -> str:
+        return self._d()[name]
+
+    def __iter__(self) -> Any:
+        return iter(self._d())
+
+    def __len__(self) -> int:
+        return len(self._d())
+
+    def __repr__(self) -> str:
+        return repr(self._d())
+
+
+LABELS: Mapping[str, str] = _CityLabels()
+"""Short labels of the city models (the table's ``city_label``) and of the ensemble."""
 STUDY_RANKING: tuple[str, ...] = ("svr", "rf", "bpnn", "lstm")
 """The city study's models from best to worst: its test RMSE was LSTM > BP > RF > SVR
 (section 1.6: "LSTM ... worst, SVM ... best"), so it forecast with SVR."""
