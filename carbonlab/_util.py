@@ -331,6 +331,44 @@ def n_jobs(n_jobs: Any = None) -> int:
     return int(text)
 
 
+class RowTable(dict):
+    """One extension point's table: rows (frozen dataclasses) keyed by one of their fields
+    (models by ``name``, drivers by ``code``). :meth:`register` adds a row,
+    :meth:`registered` adds one for the length of a ``with`` block, :meth:`row` looks one up;
+    errors are one line naming the parameter. The table is a dict, so live views read it."""
+
+    def __init__(self, what: str, key: str, row_type: type, rows: Any = ()) -> None:
+        super().__init__((getattr(r, key), r) for r in rows)
+        self.what, self.key, self.row_type = what, key, row_type
+
+    def register(self, spec: Any, *, replace: bool = False) -> Any:
+        """Add ``spec`` (an existing key only with ``replace``)."""
+        if not isinstance(spec, self.row_type):
+            raise ParameterError(f"spec: expected a {self.row_type.__name__}, "
+                                 f"got {type(spec).__name__}")
+        k = getattr(spec, self.key)
+        if k in self and not replace:
+            raise ParameterError(f"{self.key}: {self.what} {k!r} is already registered")
+        self[k] = spec
+        return spec
+
+    @contextlib.contextmanager
+    def registered(self, spec: Any) -> Iterator[Any]:
+        """``spec`` is in the table inside the block and gone after it."""
+        self.register(spec)
+        try:
+            yield spec
+        finally:
+            self.pop(getattr(spec, self.key), None)
+
+    def row(self, key: str) -> Any:
+        """The row of ``key``; an unknown key raises :class:`ParameterError` listing them."""
+        if not isinstance(key, str) or key not in self:
+            raise ParameterError(f"{self.what}: unknown {self.what} {key!r}; "
+                                 f"use one of {', '.join(self)}")
+        return self[key]
+
+
 # --------------------------------------------------------------------------- validation
 
 

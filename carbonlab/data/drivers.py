@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from carbonlab._util import ParameterError
+from carbonlab._util import ParameterError, RowTable
 
 __all__ = [
     "DriverSpec",
@@ -178,7 +178,7 @@ def _energy_mix(root: Path, verify: bool) -> pd.DataFrame:
 
 
 _STUDY = "provincial study, BMA posterior mean (§2.2)"
-_TABLE: dict[str, DriverSpec] = {s.code: s for s in (
+_TABLE = RowTable("driver", "code", DriverSpec, (
     DriverSpec("lconsume", "per-capita household consumption expenditure", "ln(yuan/person)",
                study_source="China Statistical Yearbook",
                ceads_status="proxy", ceads_source="nbs-provinces (全体居民人均可支配收入, NBS export)",
@@ -281,36 +281,24 @@ _TABLE: dict[str, DriverSpec] = {s.code: s for s in (
     DriverSpec("garbage", "harmless treatment rate of household garbage", "fraction",
                study_source="China Statistical Yearbook", band=(0.0, 1.0),
                ceads_how="harmless garbage treatment rate: no public file"),
-)}
+))
 
 
 # --------------------------------------------------------------------------- the table's API
 
 def register_driver(spec: DriverSpec, *, replace: bool = False) -> DriverSpec:
     """Add a row to the driver table (an existing code only with ``replace``)."""
-    if not isinstance(spec, DriverSpec):
-        raise ParameterError(f"spec: expected a DriverSpec, got {type(spec).__name__}")
-    if spec.code in _TABLE and not replace:
-        raise ParameterError(f"code: driver {spec.code!r} is already registered")
-    _TABLE[spec.code] = spec
-    return spec
+    return _TABLE.register(spec, replace=replace)
 
 
-@contextlib.contextmanager
-def registered(spec: DriverSpec) -> Iterator[DriverSpec]:
+def registered(spec: DriverSpec) -> contextlib.AbstractContextManager[DriverSpec]:
     """Context manager: ``spec`` is in the table inside the block and gone after it."""
-    register_driver(spec)
-    try:
-        yield spec
-    finally:
-        _TABLE.pop(spec.code, None)
+    return _TABLE.registered(spec)
 
 
 def driver_spec(code: str) -> DriverSpec:
     """The row of ``code``; an unknown code raises :class:`ParameterError` listing them."""
-    if not isinstance(code, str) or code not in _TABLE:
-        raise ParameterError(f"driver: unknown driver {code!r}; use one of {', '.join(_TABLE)}")
-    return _TABLE[code]
+    return _TABLE.row(code)
 
 
 def driver_specs() -> tuple[DriverSpec, ...]:

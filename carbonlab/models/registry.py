@@ -21,7 +21,7 @@ from typing import Any
 
 from sklearn.base import BaseEstimator
 
-from carbonlab._util import ParameterError
+from carbonlab._util import ParameterError, RowTable
 from carbonlab.models.baselines import Drift, Persistence
 from carbonlab.models.bma_elasticity import BMAElasticity
 from carbonlab.models.fe import PanelFE
@@ -126,34 +126,22 @@ def _trees(cls: type) -> Callable[..., BaseEstimator]:
     return make
 
 
-_TABLE: dict[str, ModelSpec] = {}
+_TABLE = RowTable("model", "name", ModelSpec)
 
 
 def register_model(spec: ModelSpec, *, replace: bool = False) -> ModelSpec:
     """Add a row to the model table (an existing name only with ``replace``)."""
-    if not isinstance(spec, ModelSpec):
-        raise ParameterError(f"spec: expected a ModelSpec, got {type(spec).__name__}")
-    if spec.name in _TABLE and not replace:
-        raise ParameterError(f"name: model {spec.name!r} is already registered")
-    _TABLE[spec.name] = spec
-    return spec
+    return _TABLE.register(spec, replace=replace)
 
 
-@contextlib.contextmanager
-def registered(spec: ModelSpec) -> Iterator[ModelSpec]:
+def registered(spec: ModelSpec) -> contextlib.AbstractContextManager[ModelSpec]:
     """Context manager: ``spec`` is in the table inside the block and gone after it."""
-    register_model(spec)
-    try:
-        yield spec
-    finally:
-        _TABLE.pop(spec.name, None)
+    return _TABLE.registered(spec)
 
 
 def model_spec(name: str) -> ModelSpec:
     """The row of ``name``; an unknown name raises :class:`ParameterError` listing them."""
-    if not isinstance(name, str) or name not in _TABLE:
-        raise ParameterError(f"model: unknown model {name!r}; use one of {', '.join(_TABLE)}")
-    return _TABLE[name]
+    return _TABLE.row(name)
 
 
 def model_specs() -> tuple[ModelSpec, ...]:
