@@ -11,7 +11,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -367,6 +367,34 @@ class RowTable(dict):
             raise ParameterError(f"{self.what}: unknown {self.what} {key!r}; "
                                  f"use one of {', '.join(self)}")
         return self[key]
+
+
+class RowView(Mapping):
+    """A live, read-only mapping ``{key: value(row)}`` over the rows of a :class:`RowTable`
+    that satisfy ``keep`` (table order), e.g. the models' labels; a row registered later
+    shows at once. Pickles (and content-hashes) as the dict it shows."""
+
+    def __init__(self, table: RowTable, value: Callable[[Any], Any],
+                 keep: Callable[[Any], bool] = lambda row: True) -> None:
+        self._table, self._value, self._keep = table, value, keep
+
+    def __getitem__(self, key: str) -> Any:
+        row = self._table.get(key)
+        if row is None or not self._keep(row):
+            raise KeyError(key)
+        return self._value(row)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(tuple(k for k, row in self._table.items() if self._keep(row)))
+
+    def __len__(self) -> int:
+        return sum(1 for row in self._table.values() if self._keep(row))
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+    def __reduce__(self) -> Any:
+        return (dict, (dict(self),))
 
 
 # --------------------------------------------------------------------------- validation

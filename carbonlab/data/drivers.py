@@ -15,7 +15,6 @@ so a row added with :func:`register_driver` reaches all of them.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator, Mapping, Set
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from carbonlab._util import ParameterError, RowTable
+from carbonlab._util import ParameterError, RowTable, RowView
 
 __all__ = [
     "DriverSpec",
@@ -286,19 +285,12 @@ _TABLE = RowTable("driver", "code", DriverSpec, (
 
 # --------------------------------------------------------------------------- the table's API
 
-def register_driver(spec: DriverSpec, *, replace: bool = False) -> DriverSpec:
-    """Add a row to the driver table (an existing code only with ``replace``)."""
-    return _TABLE.register(spec, replace=replace)
-
-
-def registered(spec: DriverSpec) -> contextlib.AbstractContextManager[DriverSpec]:
-    """Context manager: ``spec`` is in the table inside the block and gone after it."""
-    return _TABLE.registered(spec)
-
-
-def driver_spec(code: str) -> DriverSpec:
-    """The row of ``code``; an unknown code raises :class:`ParameterError` listing them."""
-    return _TABLE.row(code)
+register_driver = _TABLE.register
+"""Add a row to the driver table (an existing key only with ``replace=True``)."""
+registered = _TABLE.registered
+"""Context manager: a row is in the driver table inside the ``with`` block and gone after it."""
+driver_spec = _TABLE.row
+"""The row of a driver; an unknown one raises :class:`ParameterError` listing them."""
 
 
 def driver_specs() -> tuple[DriverSpec, ...]:
@@ -320,26 +312,6 @@ def adjustable(stage: str) -> tuple[str, ...]:
     """The drivers Table 10 moves at ``stage`` (``"first"`` or ``"then"``), in order."""
     return tuple(s.code for s in sorted((s for s in _TABLE.values() if s.adjust == stage),
                                         key=lambda s: s.adjust_order))
-
-
-class _Meanings(Mapping[str, tuple[str, str]]):
-    """A live view ``{code: (meaning, unit)}`` of the table (a dict's API)."""
-
-    def __getitem__(self, code: str) -> tuple[str, str]:
-        s = _TABLE[code]
-        return s.meaning, s.unit
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(tuple(_TABLE))
-
-    def __len__(self) -> int:
-        return len(_TABLE)
-
-    def __repr__(self) -> str:
-        return repr(dict(self))
-
-    def __reduce__(self) -> Any:  # pickles (and content-hashes) as the dict it shows
-        return (dict, (dict(self),))
 
 
 class Codes(Set[str]):
@@ -367,35 +339,14 @@ class Codes(Set[str]):
         return (frozenset, (self._codes(),))
 
 
-class _Bands(Mapping[str, tuple[float, float]]):
-    """A live view ``{code: (low, high)}`` of the shares that have a plausible band."""
-
-    def __getitem__(self, code: str) -> tuple[float, float]:
-        band = _TABLE[code].band if code in _TABLE else None
-        if band is None:
-            raise KeyError(code)
-        return band
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(tuple(c for c, s in _TABLE.items() if s.band is not None))
-
-    def __len__(self) -> int:
-        return sum(s.band is not None for s in _TABLE.values())
-
-    def __repr__(self) -> str:
-        return repr(dict(self))
-
-    def __reduce__(self) -> Any:
-        return (dict, (dict(self),))
-
-
-DRIVERS: Mapping[str, tuple[str, str]] = _Meanings()
+DRIVERS: Mapping[str, tuple[str, str]] = RowView(_TABLE, lambda s: (s.meaning, s.unit))
 """Every driver: ``{code: (meaning, unit)}``, table order (the 18 of CONTRIBUTING.md)."""
 
 SHARE_DRIVERS: Set[str] = Codes(lambda s: s.kind == "share")
 """The shares (unit ``fraction``): checked in [0, 1], banded by the scenario rules."""
 
-SHARE_BANDS: Mapping[str, tuple[float, float]] = _Bands()
+SHARE_BANDS: Mapping[str, tuple[float, float]] = RowView(
+    _TABLE, lambda s: s.band, keep=lambda s: s.band is not None)
 """Plausible (low, high) of each share that has a ``band`` (scenarios with ``bands: true``)."""
 
 

@@ -13,7 +13,6 @@ with :func:`register_model` reaches all of them.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -21,7 +20,7 @@ from typing import Any
 
 from sklearn.base import BaseEstimator
 
-from carbonlab._util import ParameterError, RowTable
+from carbonlab._util import ParameterError, RowTable, RowView
 from carbonlab.models.baselines import Drift, Persistence
 from carbonlab.models.bma_elasticity import BMAElasticity
 from carbonlab.models.fe import PanelFE
@@ -129,19 +128,12 @@ def _trees(cls: type) -> Callable[..., BaseEstimator]:
 _TABLE = RowTable("model", "name", ModelSpec)
 
 
-def register_model(spec: ModelSpec, *, replace: bool = False) -> ModelSpec:
-    """Add a row to the model table (an existing name only with ``replace``)."""
-    return _TABLE.register(spec, replace=replace)
-
-
-def registered(spec: ModelSpec) -> contextlib.AbstractContextManager[ModelSpec]:
-    """Context manager: ``spec`` is in the table inside the block and gone after it."""
-    return _TABLE.registered(spec)
-
-
-def model_spec(name: str) -> ModelSpec:
-    """The row of ``name``; an unknown name raises :class:`ParameterError` listing them."""
-    return _TABLE.row(name)
+register_model = _TABLE.register
+"""Add a row to the model table (an existing key only with ``replace=True``)."""
+registered = _TABLE.registered
+"""Context manager: a row is in the model table inside the ``with`` block and gone after it."""
+model_spec = _TABLE.row
+"""The row of a model; an unknown one raises :class:`ParameterError` listing them."""
 
 
 def model_specs() -> tuple[ModelSpec, ...]:
@@ -190,25 +182,6 @@ class _Names(Sequence[str]):
         return (tuple, (self._names(),))
 
 
-class _Labels(Mapping[str, str]):
-    """A live view ``{name: label}`` of the table."""
-
-    def __getitem__(self, name: str) -> str:
-        return _TABLE[name].label
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(tuple(_TABLE))
-
-    def __len__(self) -> int:
-        return len(_TABLE)
-
-    def __repr__(self) -> str:
-        return repr(dict(self))
-
-    def __reduce__(self) -> Any:
-        return (dict, (dict(self),))
-
-
 MODELS: Sequence[str] = _Names(lambda s: True)
 """Every model name the book uses; :func:`get_model` builds each one."""
 
@@ -229,7 +202,7 @@ WINDOW_MODELS: Sequence[str] = _Names(lambda s: s.window)
 CITY_MODELS: Sequence[str] = _Names(lambda s: s.city)
 """Names the city layer (chapter 5) forecasts with (rows with a ``city_label``)."""
 
-MODEL_LABELS: Mapping[str, str] = _Labels()
+MODEL_LABELS: Mapping[str, str] = RowView(_TABLE, lambda s: s.label)
 """Display names of :data:`MODELS`."""
 
 
