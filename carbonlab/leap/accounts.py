@@ -276,9 +276,12 @@ def _power_accounts(s: dict[str, Any], acc: dict[str, Any]) -> None:
     total_in = sum(fuel_in.values())
     eta = bal["thermal"] / total_in if total_in > 0 else 0.0
     eta_src = f"{acc['source']}: thermal generation / the power sector's fuel"
-    if not 0.2 <= eta <= 0.6:
-        eta, eta_src = 0.38, (f"assumption (the data give {eta:.3g}, outside 0.2-0.6, "
-                              "e.g. heat supply in the power sector's fuel)")
+    thermal = bal["thermal"]
+    if not 0.2 <= eta <= 0.6:   # the plants burn the data's fuel; their output is bounded
+        clipped = min(max(eta, 0.2), 0.6)
+        eta_src = (f"{acc['source']}: thermal generation / fuel = {eta:.3g}, outside 0.2-0.6 "
+                   f"(heat supply or a thermal-output gap in the inventory), bounded to {clipped}")
+        eta, thermal = clipped, clipped * total_in
     pw = s["power"]
     pw["plants"] = {k: {"fuel": k, "efficiency": eta, "share": x / total_in}
                     for k, x in fuel_in.items()} if total_in > 0 else {}
@@ -291,5 +294,5 @@ def _power_accounts(s: dict[str, Any], acc: dict[str, Any]) -> None:
     s["levers"]["renewables"]["source"] = (f"base: {acc['source']}: non-thermal generation / "
                                            "consumption (at most 0.9); rate: "
                                            + str(s["levers"]["renewables"].get("source", "")))
-    pw["thermal_tj"] = bal["thermal"]
+    pw["thermal_tj"] = thermal
 
