@@ -171,3 +171,13 @@ def test_plot_region_draws_a_forecast_without_a_band_and_plot_as_of(fake):
     ax = forecast.plot_as_of(then, obs)
     assert len(ax.collections) == 1 and "outlook as of 2021" in [t.get_text() for t in
                                                                   ax.get_legend().get_texts()]
+
+
+def test_as_of_needs_the_years_the_backtest_and_its_check_need():
+    """The first backtest origin is the sixth data year and the calibration check needs four
+    origins before the as-of year: an earlier as-of year stops with a one-line error."""
+    y0 = int(data.load_panel("teaching")["year"].min())
+    first = y0 + forecast.AS_OF_YEARS
+    assert int(forecast.chapter_inputs("teaching", as_of=first)["panel"]["year"].max()) == first
+    with pytest.raises(ParameterError, match=f"as_of: a year from {first}"):
+        forecast.chapter_inputs("teaching", as_of=first - 1)

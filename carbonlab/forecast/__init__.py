@@ -62,6 +62,7 @@ from carbonlab.forecast.inverse import (  # noqa: F401
 )
 from carbonlab.forecast.observed import observed_peaks  # noqa: F401
 from carbonlab.forecast.outlook import (  # noqa: F401
+    AS_OF_YEARS,
     TEACHING_TARGETS_PUBLISHED,
     Outlook,
     chapter_inputs,
@@ -141,6 +142,7 @@ __all__ = [
     "national_band",
     "chapter_inputs",
     "chapter_skill",
+    "AS_OF_YEARS",
     "AdjustmentResult",
     "peak_adjustment",
     "adjustment_drivers",

@@ -45,6 +45,10 @@ from carbonlab.models import (
 )
 from carbonlab.regions import resolve_region
 
+AS_OF_YEARS: int = 9
+"""Years of data an as-of year needs before it: the backtest's first origin is the sixth data
+year and the calibration check needs four origins before the as-of year."""
+
 
 def chapter_inputs(dataset: str = "teaching", data_dir: str | os.PathLike[str] | None = None,
                    *, as_of: int | None = None) -> dict[str, Any]:
@@ -75,9 +79,10 @@ def chapter_inputs(dataset: str = "teaching", data_dir: str | os.PathLike[str] |
     p = out["panel"]
     y0, y1 = int(p["year"].min()), int(p["year"].max())
     if isinstance(as_of, bool) or not isinstance(as_of, int | np.integer) or not (
-            y0 + 8 <= as_of <= y1):
-        raise ParameterError(f"as_of: a year from {y0 + 8} to {y1} (the data span {y0}–{y1} "
-                             f"and the backtest needs 9 years), got {as_of!r}")
+            y0 + AS_OF_YEARS <= as_of <= y1):
+        raise ParameterError(f"as_of: a year from {y0 + AS_OF_YEARS} to {y1} (the data span "
+                             f"{y0}–{y1}; the backtest and its calibration check need "
+                             f"{AS_OF_YEARS} years before it), got {as_of!r}")
     cut = p[p["year"] <= as_of].reset_index(drop=True)
     # the UN WPP 2024 projection was not known in an earlier year: the population rule then
     # rolls each province's own trend forward from the cut data
