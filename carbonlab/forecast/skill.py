@@ -251,7 +251,7 @@ class Skill:
             s += (f" That misses the target of 0.8 × persistence: with these {len(self.drivers)} "
                   f"drivers ({', '.join(self.drivers)}) no model explains the changes better "
                   "than carrying the last per-capita value forward"
-                  + (f" (the best at 3–8 years is {MODEL_LABELS[best]}, {c.loc[best, 'ratio_persistence']:.2f} ×)"
+                  + (f" (the best at {lo}–{hi} years is {MODEL_LABELS[best]}, {c.loc[best, 'ratio_persistence']:.2f} ×)"
                      if best != sm else "") + ", so the scenario analysis below rests on a "
                   "model that has not shown skill beyond persistence's.")
         s += (f" Forecasting as it could have at each origin (driver paths from the scenario "
